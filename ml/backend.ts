@@ -7,6 +7,9 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { createRequire } from 'node:module';
 import { installWasmMatMulPatch } from './wasm-matmul.js';
+// tfjs-core alone registers neither gradients nor chained ops (x.square()); the union package's
+// Node bundle registers both against the same global registries. Models still import tfjs-core.
+import '@tensorflow/tfjs';
 
 export type BackendName = 'tensorflow-gpu' | 'tensorflow' | 'wasm' | 'cpu';
 export const BACKEND_NAMES: readonly BackendName[] = ['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'];
