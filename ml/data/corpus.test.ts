@@ -78,6 +78,10 @@ test('matcher: known icons get the right concept, label and group', () => {
   assert.equal(byKey.get('twemoji:flag-japan')?.label, 'flag: japan');
   assert.equal(byKey.get('twemoji:keycap-1')?.label, 'keycap: 1');
   assert.equal(byKey.get('emojione:flag-for-japan')?.concept, '1F1EF-1F1F5');
+  // look-alikes that must NOT match: noto's bare digit "1" (the "+1" shortcode slugs to "1"),
+  // openmoji's DJ (the two-letter shortcode "dj" is Djibouti's flag), the Android logo
+  for (const k of ['noto:1', 'noto:pound', 'openmoji:android']) assert.equal(byKey.get(k), undefined, k);
+  assert.notEqual(byKey.get('openmoji:dj')?.label, 'flag: djibouti');
 });
 
 test('splitTones reads one or two tones, and only tones', () => {

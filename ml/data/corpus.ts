@@ -289,6 +289,11 @@ export async function buildCache(
   return { index, images };
 }
 
+function sameEntries(a: CorpusEntry[] | undefined, b: CorpusEntry[]): boolean {
+  if (!a || a.length !== b.length) return false;
+  return a.every((e, i) => e.key === b[i]?.key && e.concept === b[i]?.concept && e.label === b[i]?.label);
+}
+
 async function readCache(size: number, cacheDir: string): Promise<{ index: CacheIndex; images: Uint8Array } | null> {
   const { bin, json } = cachePaths(size, cacheDir);
   if (!(await exists(json)) || !(await exists(bin))) return null;
@@ -318,7 +323,13 @@ export async function loadCorpus(opts: LoadOptions = {}): Promise<Corpus> {
   const c = cache;
   const row = new Map<string, number>();
   c.index.icons.forEach((k, i) => row.set(k, i));
-  let entries = corpusEntries(styles);
+  const everything = corpusEntries(STYLES);
+  if (!sameEntries(c.index.entries, everything)) {
+    // the matcher changed since the build: refresh the informational entry list (images are reused)
+    c.index.entries = everything;
+    await writeAtomic(cachePaths(size, cacheDir).json, JSON.stringify(c.index)).catch(() => {});
+  }
+  let entries = everything.filter((e) => styles.includes(e.style));
   if (opts.skinTones === false) entries = entries.filter((e) => e.tone.length === 0);
   const px = size * size * 3;
   const images = new Uint8Array(entries.length * px);
