@@ -85,7 +85,8 @@ async function tryBackend(candidate: BackendName): Promise<string | null> {
   } catch (e) {
     return `did not initialise (${(e as Error).message.split('\n')[0]})`;
   }
-  if (registryName === 'wasm') installWasmMatMulPatch();
+  // UNCLIP_WASM_MATMUL_PATCH=0 keeps the stock kernel (for measuring what the patch buys).
+  if (registryName === 'wasm' && process.env.UNCLIP_WASM_MATMUL_PATCH !== '0') installWasmMatMulPatch();
   return null;
 }
 

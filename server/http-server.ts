@@ -1,0 +1,92 @@
+// One HTTP server for everything: /healthz, the Next.js studio, and socket.io on the same port.
+// Split from main.ts so tests can start it on a free loopback port without touching signals.
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Server as IOServer } from 'socket.io';
+import {
+  PingRequestSchema,
+  parsePayload,
+  type ClientToServerEvents,
+  type InterServerEvents,
+  type ServerInfo,
+  type ServerToClientEvents,
+  type SocketData,
+} from '../protocol/index.js';
+
+export type StudioIO = IOServer<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>;
+
+export interface StudioServerOptions {
+  port: number;
+  host?: string;
+  info: ServerInfo;
+  /** The Next.js request handler; absent when the UI is disabled (UNCLIP_UI=0). */
+  nextHandler?: (req: http.IncomingMessage, res: http.ServerResponse) => Promise<void> | void;
+  /** Next's websocket upgrade handler (dev-mode hot reload). */
+  nextUpgrade?: (req: http.IncomingMessage, socket: import('node:stream').Duplex, head: Buffer) => void;
+}
+
+export interface StudioServer {
+  http: http.Server;
+  io: StudioIO;
+  port: number;
+  close(): Promise<void>;
+}
+
+export async function startStudioServer(opts: StudioServerOptions): Promise<StudioServer> {
+  const server = http.createServer((req, res) => {
+    const path = (req.url ?? '/').split('?')[0];
+    if (path === '/healthz') {
+      res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store' });
+      res.end(JSON.stringify(opts.info));
+      return;
+    }
+    if (opts.nextHandler) {
+      Promise.resolve(opts.nextHandler(req, res)).catch((err: unknown) => {
+        if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/plain' });
+        res.end(`internal error: ${(err as Error).message}`);
+      });
+      return;
+    }
+    res.writeHead(404, { 'content-type': 'text/plain' });
+    res.end('the studio UI is disabled on this server (UNCLIP_UI=0)');
+  });
+
+  const io: StudioIO = new IOServer(server, { maxHttpBufferSize: 16 * 1024 * 1024 });
+  if (opts.nextUpgrade) {
+    const upgrade = opts.nextUpgrade;
+    server.on('upgrade', (req, socket, head) => {
+      // socket.io handles its own path; everything else (Next HMR in dev) goes to Next.
+      if (!(req.url ?? '').startsWith('/socket.io/')) upgrade(req, socket, head);
+    });
+  }
+
+  io.on('connection', (socket) => {
+    socket.data.connectedAt = Date.now();
+    socket.emit('server:info', opts.info);
+    socket.on('server:ping', (req, ack) => {
+      if (typeof ack !== 'function') return;
+      const parsed = parsePayload(PingRequestSchema, req);
+      if (!parsed.ok) return ack(parsed);
+      ack({ clientTime: parsed.value.clientTime, serverTime: Date.now() });
+    });
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port, opts.host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const port = (server.address() as AddressInfo).port;
+
+  let closing: Promise<void> | undefined;
+  const close = () =>
+    (closing ??= new Promise<void>((resolve) => {
+      // io.close() disconnects every socket and closes the HTTP server; keep-alive HTTP
+      // connections would hold it open, so drop them too.
+      io.close(() => resolve());
+      server.closeAllConnections();
+    }));
+  return { http: server, io, port, close };
+}

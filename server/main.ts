@@ -1,0 +1,45 @@
+// The studio's one process: picks the tensor backend, prepares Next.js, serves HTTP + socket.io
+// on PORT (default 3000), and shuts down cleanly on SIGINT/SIGTERM (exit 0).
+import next from 'next';
+import { fileURLToPath } from 'node:url';
+import { initBackend } from '../ml/backend.js';
+import { PACKAGE_VERSION } from './app-info.js';
+import { startStudioServer } from './http-server.js';
+
+const port = Number(process.env.PORT ?? 3000);
+const host = process.env.HOST || undefined;
+const dev = process.env.NODE_ENV !== 'production';
+const withUI = process.env.UNCLIP_UI !== '0';
+
+const backend = await initBackend();
+
+let nextHandler;
+let nextUpgrade;
+if (withUI) {
+  const dir = fileURLToPath(new URL('..', import.meta.url));
+  const app = next({ dev, dir, hostname: host ?? 'localhost', port });
+  await app.prepare();
+  nextHandler = app.getRequestHandler();
+  if (dev) nextUpgrade = app.getUpgradeHandler();
+}
+
+const server = await startStudioServer({
+  port,
+  host,
+  info: { ok: true, backend: backend.name, version: PACKAGE_VERSION },
+  nextHandler,
+  nextUpgrade,
+});
+console.log(`[server] unCLIP Studio ${PACKAGE_VERSION} on http://${host ?? 'localhost'}:${server.port} (${dev ? 'dev' : 'production'}, backend ${backend.name}${withUI ? '' : ', no UI'})`);
+
+let stopping = false;
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(signal, () => {
+    if (stopping) return;
+    stopping = true;
+    console.log(`[server] ${signal}: closing sockets and stopping`);
+    // Never hang on shutdown: if something holds the server open, leave anyway after 5 s.
+    setTimeout(() => process.exit(0), 5000).unref();
+    server.close().then(() => process.exit(0));
+  });
+}
