@@ -63,8 +63,11 @@ export function sampleCaption(e: CorpusEntry, rng: () => number): string {
   const r = rng();
   const tags = extraTags(e);
   if (tags.length >= 2 && r < 0.15) {
-    const pick = shuffled(tags, rng).slice(0, 1 + Math.floor(rng() * Math.min(3, tags.length)));
+    // label + 1..3 tags, or 2..3 tags alone (one tag alone, e.g. "therapist", says too little)
     const withLabel = rng() < 0.5;
+    const lo = withLabel ? 1 : 2;
+    const n = lo + Math.floor(rng() * (Math.min(3, tags.length) - lo + 1));
+    const pick = shuffled(tags, rng).slice(0, n);
     return (withLabel ? [cleanLabel(e.label), ...pick] : pick).join(', ').toLowerCase();
   }
   return forms[Math.floor(rng() * forms.length)] ?? cleanLabel(e.label);
