@@ -1,0 +1,31 @@
+// Training dispatcher: `npm run train -- <model> [options]`. Each model owns its trainer and its
+// options; this file only routes (prior, decoder and upsampler join the switch as they land).
+import { initBackend } from './backend.js';
+
+const USAGE = 'usage: npm run train -- clip [--steps N] [--batch B] [--resume] [--lr X] [--config JSON] [--no-export]';
+
+async function main(argv: string[]): Promise<void> {
+  const [model, ...rest] = argv;
+  await initBackend({ log: (l) => process.stderr.write(l + '\n') });
+  switch (model) {
+    case 'clip': {
+      const { parseTrainArgs, trainClip } = await import('./clip/train.js');
+      await trainClip(parseTrainArgs(rest));
+      return;
+    }
+    case 'clip-export': {
+      // re-export weights/clip (weights, loss.png, retrieval.png) from a run folder
+      const { exportWeights } = await import('./clip/train.js');
+      await exportWeights(rest[0] ?? 'runs/clip', rest[1] ?? 'weights/clip');
+      return;
+    }
+    default:
+      process.stderr.write(`${model ? `unknown model ${model}\n` : ''}${USAGE}\n`);
+      process.exitCode = 2;
+  }
+}
+
+main(process.argv.slice(2)).catch((e: unknown) => {
+  process.stderr.write(`${(e as Error).stack ?? String(e)}\n`);
+  process.exit(1);
+});
