@@ -2,6 +2,7 @@
 // their sockets with these maps, so a renamed event or a changed payload fails to compile on
 // both ends at once. Event names are `domain:verb`.
 import { z } from 'zod';
+import type { EmbeddingSpace, NodeError } from './graph.js';
 
 /** What the server says about itself on connect, and what /healthz answers. */
 export const ServerInfoSchema = z.object({
@@ -19,12 +20,127 @@ export interface PingReply {
   serverTime: number;
 }
 
+// ---------------------------------------------------------------------------------------------
+// Runs
+
+/** Per-client preview settings: a frame every `previewEvery` steps (and always the last), at most `previewSize` px a side. */
+export const PreviewOptionsSchema = z
+  .object({
+    previewEvery: z.number().int().min(1).max(1000).optional(),
+    previewSize: z.number().int().min(8).max(1024).optional(),
+  })
+  .strict();
+export type PreviewOptions = z.infer<typeof PreviewOptionsSchema>;
+
+/**
+ * client → server `run:start`. `graph` is checked by validateGraph (its problems come back as
+ * nodeErrors). With `graphId` + `editToken` of a saved graph, the run is kept as that graph's
+ * latest run, so its share link shows the outputs and frames without rerunning.
+ */
+export const RunStartSchema = z
+  .object({
+    graph: z.unknown(),
+    options: PreviewOptionsSchema.optional(),
+    graphId: z.string().min(1).max(64).optional(),
+    editToken: z.string().min(1).max(200).optional(),
+  })
+  .strict();
+export type RunStartRequest = z.infer<typeof RunStartSchema>;
+
+export const RunRefSchema = z.object({ runId: z.string().min(1).max(64) }).strict();
+export type RunRef = z.infer<typeof RunRefSchema>;
+export const RunWatchSchema = z.object({ runId: z.string().min(1).max(64), options: PreviewOptionsSchema.optional() }).strict();
+export type RunWatchRequest = z.infer<typeof RunWatchSchema>;
+
+export type RunStatus = 'queued' | 'running' | 'done' | 'cancelled' | 'error';
+
+/** A failure with every problem listed (validation), each naming its node and port. */
+export interface RunError {
+  ok: false;
+  error: { code: ErrorCode; message: string; nodeErrors: NodeError[] };
+}
+export type RunStartReply = { ok: true; runId: string } | RunError;
+export type RunCancelReply = { ok: true; status: RunStatus } | ProtocolError;
+export type RunWatchReply = { ok: true; status: RunStatus } | ProtocolError;
+
+/**
+ * Binary payloads (frames, output images) are PNG or WebP bytes over the socket (socket.io sends
+ * them as binary attachments) and `data:image/...;base64,` URLs in REST JSON.
+ */
+export type ImageBytes = Uint8Array | string;
+
+/** A node's output on one port, as it crosses the wire. */
+export type WireValue =
+  | { kind: 'text'; texts: string[] }
+  | { kind: 'tokens'; tokens: string[][]; unknownWords: string[][]; truncatedWords: string[][] }
+  | { kind: 'embedding'; space: EmbeddingSpace; width: number; vectors: number[][]; labels: string[] }
+  | { kind: 'image'; width: number; height: number; images: ImageBytes[]; labels: string[] }
+  | { kind: 'plot'; plot: PlotData };
+
+export interface MapNeighbour {
+  key: string;
+  label: string;
+  /** cosine similarity */
+  score: number;
+}
+export type PlotData =
+  | { type: 'heatmap'; metric: 'cosine'; rows: string[]; cols: string[]; values: number[][] }
+  | {
+      type: 'embedding-map';
+      /** Identifies the fitted PCA (changes with the CLIP weights); GET /api/embedding-map/:mapId gives the corpus points. */
+      mapId: string;
+      series: { port: string; space: EmbeddingSpace; labels: string[]; points: [number, number][]; neighbours: MapNeighbour[][] }[];
+    };
+
+export interface RunQueuedEvent { runId: string; position: number }
+export interface NodeEvent { runId: string; nodeId: string }
+export interface NodeStepEvent {
+  runId: string;
+  nodeId: string;
+  step: number;
+  total: number;
+  t?: number;
+  /** Preview frame (PNG bytes over the socket). */
+  frame?: ImageBytes;
+  /** 2-D points on the embedding map, for embedding nodes. */
+  points?: [number, number][];
+}
+export interface NodeOutputEvent { runId: string; nodeId: string; outputs: Record<string, WireValue> }
+export interface NodeErrorEvent { runId: string; nodeId: string; code: ErrorCode; message: string; port?: string }
+export interface RunDoneEvent {
+  runId: string;
+  ms: number;
+  /** Wall time per node that ran (cached nodes are absent). */
+  timings: Record<string, number>;
+  /** Nodes whose outputs came from the cache. */
+  cached: string[];
+}
+export interface RunCancelledEvent { runId: string }
+export interface RunErrorEvent { runId: string; code: ErrorCode; message: string; nodeId?: string }
+
 export interface ServerToClientEvents {
   'server:info': (info: ServerInfo) => void;
+  'run:queued': (e: RunQueuedEvent) => void;
+  'node:start': (e: NodeEvent) => void;
+  'node:cached': (e: NodeEvent) => void;
+  'node:step': (e: NodeStepEvent) => void;
+  'node:output': (e: NodeOutputEvent) => void;
+  'node:error': (e: NodeErrorEvent) => void;
+  'run:done': (e: RunDoneEvent) => void;
+  'run:cancelled': (e: RunCancelledEvent) => void;
+  'run:error': (e: RunErrorEvent) => void;
 }
+
+/** The events a run emits, as a tagged union (how runs are recorded and replayed). */
+export type RunEvent = {
+  [K in Exclude<keyof ServerToClientEvents, 'server:info'>]: { event: K; payload: Parameters<ServerToClientEvents[K]>[0] };
+}[Exclude<keyof ServerToClientEvents, 'server:info'>];
 
 export interface ClientToServerEvents {
   'server:ping': (req: PingRequest, ack: (reply: PingReply | ProtocolError) => void) => void;
+  'run:start': (req: RunStartRequest, ack: (reply: RunStartReply) => void) => void;
+  'run:cancel': (req: RunRef, ack: (reply: RunCancelReply) => void) => void;
+  'run:watch': (req: RunWatchRequest, ack: (reply: RunWatchReply) => void) => void;
 }
 
 /** Per-socket data the server keeps (socket.io's `socket.data`). */
@@ -38,12 +154,46 @@ export interface InterServerEvents {}
 export const ERROR_CODES = {
   BAD_REQUEST: 'the payload did not match the schema',
   INTERNAL: 'the server failed; the message says how',
+  // graph validation (before anything runs); each names a node and, where there is one, a port
+  INVALID_GRAPH: 'the graph was refused; nodeErrors lists every problem',
+  GRAPH_SCHEMA: 'the graph JSON does not match the graph schema',
+  GRAPH_TOO_LARGE: 'the graph has more nodes or edges than this server allows',
+  DUPLICATE_NODE_ID: 'two nodes share an id',
+  UNKNOWN_NODE_TYPE: 'no node type of that name',
+  NODE_UNAVAILABLE: 'the node type needs a model this server does not have yet',
+  NODE_VERSION: 'the node version is newer than the server, or cannot be migrated',
+  UNKNOWN_NODE: 'an edge names a node that is not in the graph',
+  UNKNOWN_PORT: 'an edge names a port the node type does not have',
+  INCOMPATIBLE_LINK: 'the output and input port types do not fit',
+  DUPLICATE_INPUT: 'an input is linked more than once',
+  CYCLE: 'the node is on a cycle',
+  MISSING_INPUT: 'a required input is not linked',
+  UNKNOWN_PARAM: 'the node type has no param of that name',
+  PARAM_TYPE: 'a param has the wrong type',
+  PARAM_OUT_OF_RANGE: 'a param is outside its range or options',
+  TEXT_TOO_LONG: 'a prompt is longer than this server allows',
+  IMAGE_TOO_LARGE: 'an uploaded image has more bytes or pixels than this server allows',
+  IMAGE_UNREADABLE: 'an uploaded image is not a readable PNG, JPEG or WebP',
+  TOO_MANY_STEPS: 'more sampling steps than this server allows',
+  BATCH_TOO_LARGE: 'a batch or sweep larger than this server allows',
+  MODEL_MISSING: 'the model weights the node needs are not installed',
+  // running
+  TOO_MANY_QUEUED: 'this client already has as many runs queued as the server allows',
+  UNKNOWN_RUN: 'no run with that id (or it has been forgotten)',
+  UNKNOWN_CORPUS_KEY: 'no corpus image with that key',
+  INPUT_MISMATCH: 'inputs do not fit together at run time (widths, batch sizes)',
+  NODE_FAILED: 'the node failed while running; the message says how',
+  WORKER_CRASHED: 'the worker running the node died',
+  CANCELLED: 'the run was cancelled',
+  // storage
+  NOT_FOUND: 'no such graph or run',
+  FORBIDDEN: 'the edit token is missing or wrong',
 } as const;
 export type ErrorCode = keyof typeof ERROR_CODES;
 
 export interface ProtocolError {
   ok: false;
-  error: { code: ErrorCode; message: string };
+  error: { code: ErrorCode; message: string; nodeErrors?: NodeError[] };
 }
 
 export function protocolError(code: ErrorCode, message: string = ERROR_CODES[code]): ProtocolError {

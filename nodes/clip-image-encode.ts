@@ -1,0 +1,38 @@
+// CLIP's image tower: images → L2-normalised embeddings in the clip-image space.
+import * as tf from '@tensorflow/tfjs-core';
+import { checkBatch, need, type ExecContext, type NodeDef, type Outputs } from './types.js';
+
+export const clipImageEncodeNode: NodeDef = {
+  decl: {
+    type: 'clip-image-encode',
+    version: 1,
+    title: 'CLIP image encode',
+    category: 'clip',
+    description: 'Embeds images with CLIP’s image encoder.',
+    inputs: [{ name: 'image', title: 'image', type: { kind: 'image' } }],
+    outputs: [{ name: 'embedding', title: 'image embedding', type: { kind: 'embedding', space: 'clip-image' } }],
+    params: [],
+    models: ['clip'],
+  },
+  async execute(ctx: ExecContext): Promise<Outputs> {
+    const img = need(ctx, 'image', 'image');
+    checkBatch(ctx, img.count, 'images');
+    const clip = await ctx.models.clip();
+    ctx.checkCancelled();
+    const S = clip.config.imageSize;
+    // [N, size, size, 3] uint8 → [N, S, S, 3] float in [0, 1] (resized when another stage made them larger)
+    const x = tf.tidy(() => {
+      const t = tf.div(tf.tensor4d(Float32Array.from(img.data), [img.count, img.size, img.size, 3]), 255) as tf.Tensor4D;
+      return img.size === S ? t : (tf.image.resizeBilinear(t, [S, S], true) as tf.Tensor4D);
+    });
+    let emb: tf.Tensor2D | undefined;
+    try {
+      emb = clip.encodeImage(x); // [N, D]
+      const data = Float32Array.from((await emb.data()) as Float32Array);
+      return { embedding: { kind: 'embedding', space: 'clip-image', width: clip.dim, count: img.count, data, labels: [...img.labels] } };
+    } finally {
+      x.dispose();
+      emb?.dispose();
+    }
+  },
+};

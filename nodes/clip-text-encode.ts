@@ -1,0 +1,37 @@
+// CLIP's text tower: prompts → L2-normalised embeddings in the clip-text space, plus the words it
+// read. Words outside the vocabulary are reported in `tokens.unknownWords`, never dropped silently.
+import * as tf from '@tensorflow/tfjs-core';
+import { checkBatch, need, type ExecContext, type NodeDef, type Outputs } from './types.js';
+
+export const clipTextEncodeNode: NodeDef = {
+  decl: {
+    type: 'clip-text-encode',
+    version: 1,
+    title: 'CLIP text encode',
+    category: 'clip',
+    description: 'Embeds prompts with CLIP’s text encoder; lists unknown words.',
+    inputs: [{ name: 'text', title: 'text', type: { kind: 'text' } }],
+    outputs: [
+      { name: 'embedding', title: 'text embedding', type: { kind: 'embedding', space: 'clip-text' } },
+      { name: 'tokens', title: 'tokens', type: { kind: 'tokens' } },
+    ],
+    params: [],
+    models: ['clip'],
+  },
+  async execute(ctx: ExecContext): Promise<Outputs> {
+    const { texts } = need(ctx, 'text', 'text');
+    checkBatch(ctx, texts.length, 'prompts');
+    const clip = await ctx.models.clip();
+    ctx.checkCancelled();
+    const enc = clip.encodeText(texts);
+    try {
+      const data = (await enc.embeddings.data()) as Float32Array; // [N, D]
+      return {
+        embedding: { kind: 'embedding', space: 'clip-text', width: clip.dim, count: texts.length, data: Float32Array.from(data), labels: [...texts] },
+        tokens: { kind: 'tokens', tokens: enc.tokens, unknownWords: enc.unknownWords, truncatedWords: enc.truncatedWords },
+      };
+    } finally {
+      tf.dispose([enc.embeddings, enc.tokenStates, enc.ids]);
+    }
+  },
+};

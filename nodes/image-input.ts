@@ -1,0 +1,87 @@
+// An image to start from: a corpus icon picked by key ("noto:red-apple"), or uploaded bytes
+// (PNG, JPEG or WebP; binary over the socket or a data: URL in saved JSON). Either way it comes
+// out as one 32x32 RGB image on white, the size CLIP sees. A graph never names a file path.
+import sharp from 'sharp';
+import { renderIcon } from '../ml/data/corpus.js';
+import { NodeFailure, type ExecContext, type NodeDef, type Outputs } from './types.js';
+import { imageParamBytes, type Limits } from '../protocol/index.js';
+
+export const IMAGE_SIZE = 32;
+
+/** The bytes of an image param (raw bytes, or a data: URL). */
+export function imageBytes(v: unknown): Buffer | null {
+  if (v instanceof Uint8Array) return Buffer.from(v.buffer, v.byteOffset, v.byteLength);
+  if (v instanceof ArrayBuffer) return Buffer.from(v);
+  if (typeof v === 'string') {
+    const m = /^data:image\/(?:png|jpeg|webp);base64,([A-Za-z0-9+/=]*)$/.exec(v);
+    return m ? Buffer.from(m[1]!, 'base64') : null;
+  }
+  return null;
+}
+
+async function checkUpload(v: unknown, limits: Limits): Promise<{ code: 'IMAGE_TOO_LARGE' | 'IMAGE_UNREADABLE'; message: string }[]> {
+  const buf = imageBytes(v);
+  if (!buf) return [{ code: 'IMAGE_UNREADABLE', message: 'upload: no image bytes' }];
+  const n = imageParamBytes(v);
+  if (n !== null && n > limits.maxUploadBytes) return []; // already refused by validateGraph
+  try {
+    // The header alone: width and height without decoding the pixels.
+    const meta = await sharp(buf, { limitInputPixels: false }).metadata();
+    if (!meta.format || !['png', 'jpeg', 'webp'].includes(meta.format)) return [{ code: 'IMAGE_UNREADABLE', message: `upload: ${meta.format ?? 'unknown'} is not PNG, JPEG or WebP` }];
+    const px = (meta.width ?? 0) * (meta.height ?? 0);
+    if (px > limits.maxUploadPixels) return [{ code: 'IMAGE_TOO_LARGE', message: `upload: ${meta.width}x${meta.height} = ${px} pixels; at most ${limits.maxUploadPixels}` }];
+    return [];
+  } catch (e) {
+    return [{ code: 'IMAGE_UNREADABLE', message: `upload: ${(e as Error).message}` }];
+  }
+}
+
+export const imageInputNode: NodeDef = {
+  decl: {
+    type: 'image-input',
+    version: 1,
+    title: 'Image',
+    category: 'input',
+    description: 'A corpus icon by key (style:name), or an uploaded PNG/JPEG/WebP; made 32x32 on white.',
+    inputs: [],
+    outputs: [{ name: 'image', title: 'image', type: { kind: 'image' } }],
+    params: [
+      { name: 'source', title: 'Source', kind: 'enum', default: 'corpus', options: ['corpus', 'upload'] },
+      { name: 'key', title: 'Corpus key', kind: 'string', default: 'noto:red-apple', maxLength: 200, description: 'style:icon-name, e.g. noto:red-apple' },
+      { name: 'upload', title: 'Upload', kind: 'image', default: null },
+    ],
+    models: [],
+  },
+  async check(params, limits) {
+    if (params.source !== 'upload') return [];
+    if (params.upload === null || params.upload === undefined) return [{ code: 'MISSING_INPUT', message: 'source is "upload" but no image was uploaded', port: 'upload' }];
+    return (await checkUpload(params.upload, limits)).map((p) => ({ ...p, port: 'upload' }));
+  },
+  async execute(ctx: ExecContext): Promise<Outputs> {
+    const S = IMAGE_SIZE;
+    if (ctx.params.source === 'upload') {
+      const buf = imageBytes(ctx.params.upload);
+      if (!buf) throw new NodeFailure('IMAGE_UNREADABLE', 'no upload', 'upload');
+      let data: Buffer;
+      try {
+        data = await sharp(buf, { limitInputPixels: ctx.limits.maxUploadPixels })
+          .flatten({ background: '#ffffff' })
+          .resize(S, S, { fit: 'contain', background: '#ffffff', kernel: 'mitchell' })
+          .removeAlpha()
+          .raw()
+          .toBuffer();
+      } catch (e) {
+        throw new NodeFailure('IMAGE_UNREADABLE', `upload: ${(e as Error).message}`, 'upload');
+      }
+      return { image: { kind: 'image', count: 1, size: S, data: new Uint8Array(data), labels: ['upload'] } };
+    }
+    const key = String(ctx.params.key);
+    let data: Uint8Array;
+    try {
+      data = await renderIcon(key, S);
+    } catch (e) {
+      throw new NodeFailure('UNKNOWN_CORPUS_KEY', `${key}: ${(e as Error).message}`, 'key');
+    }
+    return { image: { kind: 'image', count: 1, size: S, data: new Uint8Array(data), labels: [key] } };
+  },
+};

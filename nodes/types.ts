@@ -1,0 +1,110 @@
+// What a node file exports, and what its execute(ctx) receives. Nodes run inside a worker
+// thread (server/worker.ts), never on the thread that serves sockets.
+//
+// Values between nodes are plain typed arrays, never tensors: they cross threads and sit in the
+// output cache, and a node that makes tensors frees every one before it returns (leak-tested).
+import type { ErrorCode, EmbeddingSpace, Limits, NodeDecl, PlotData } from '../protocol/index.js';
+import type { Clip } from '../ml/clip/index.js';
+
+/** An output (or input) value on one port, as it lives in the worker and the cache. */
+export type Value =
+  | { kind: 'text'; texts: string[] }
+  | { kind: 'tokens'; tokens: string[][]; unknownWords: string[][]; truncatedWords: string[][] }
+  /** data: [count, width] row-major, float32 */
+  | { kind: 'embedding'; space: EmbeddingSpace; width: number; count: number; data: Float32Array; labels: string[] }
+  /** data: [count, size, size, 3] RGB uint8 */
+  | { kind: 'image'; count: number; size: number; data: Uint8Array; labels: string[] }
+  | { kind: 'plot'; plot: PlotData };
+
+export type Outputs = Record<string, Value>;
+
+/** One RGB frame, [size, size, 3] uint8 (the server encodes it as PNG). */
+export interface RawFrame {
+  size: number;
+  data: Uint8Array;
+}
+
+export interface StepInfo {
+  step: number;
+  total: number;
+  t?: number;
+  frame?: RawFrame;
+  points?: [number, number][];
+}
+
+export interface ModelProvider {
+  /** CLIP, loaded once per worker (and again only when its weights change). */
+  clip(): Promise<Clip>;
+  /** Content hash of a model's weights (part of every cache key of a node that uses it). */
+  weightsHash(model: string): string;
+}
+
+export interface ExecContext {
+  nodeId: string;
+  /** Validated params with defaults filled in. */
+  params: Record<string, unknown>;
+  /** Linked inputs by port name (optional inputs that are not linked are absent). */
+  inputs: Record<string, Value | undefined>;
+  models: ModelProvider;
+  limits: Limits;
+  /** Folder for derived caches (the embedding map's PCA). */
+  cacheDir: string;
+  /** Report a step (streamed to clients, recorded for replay). Throws Cancelled if the run was cancelled. */
+  step(info: StepInfo): void;
+  /** Throws Cancelled if the run was cancelled; call between units of work. */
+  checkCancelled(): void;
+}
+
+export interface NodeDef {
+  decl: NodeDecl;
+  /** Bring params saved by an older version of this node type up to decl.version. */
+  migrate?(fromVersion: number, params: Record<string, unknown>): Record<string, unknown>;
+  /**
+   * Checks that need the server but nothing heavy (e.g. an upload's pixel count from its header),
+   * run on the main thread before the run is accepted. Returns problems; an empty list is fine.
+   */
+  check?(params: Record<string, unknown>, limits: Limits): Promise<{ code: ErrorCode; message: string; port?: string }[]>;
+  execute(ctx: ExecContext): Promise<Outputs>;
+}
+
+/** A failure with a stable code (from the one table); anything else thrown becomes NODE_FAILED. */
+export class NodeFailure extends Error {
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    readonly port?: string,
+  ) {
+    super(message);
+    this.name = 'NodeFailure';
+  }
+}
+
+export class Cancelled extends Error {
+  constructor() {
+    super('cancelled');
+    this.name = 'Cancelled';
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Small helpers nodes share
+
+export function need<K extends Value['kind']>(ctx: ExecContext, port: string, kind: K): Extract<Value, { kind: K }> {
+  const v = ctx.inputs[port];
+  if (!v) throw new NodeFailure('MISSING_INPUT', `input "${port}" has no value`, port);
+  if (v.kind !== kind) throw new NodeFailure('INPUT_MISMATCH', `input "${port}" got ${v.kind}, wants ${kind}`, port);
+  return v as Extract<Value, { kind: K }>;
+}
+
+export function optional<K extends Value['kind']>(ctx: ExecContext, port: string, kind: K): Extract<Value, { kind: K }> | undefined {
+  return ctx.inputs[port] ? need(ctx, port, kind) : undefined;
+}
+
+/** Row i of an embedding value (a view, not a copy). */
+export function row(e: Extract<Value, { kind: 'embedding' }>, i: number): Float32Array {
+  return e.data.subarray(i * e.width, (i + 1) * e.width);
+}
+
+export function checkBatch(ctx: ExecContext, n: number, what: string): void {
+  if (n > ctx.limits.maxBatch) throw new NodeFailure('BATCH_TOO_LARGE', `${what}: ${n} rows; this server allows at most ${ctx.limits.maxBatch}`);
+}
