@@ -1,0 +1,247 @@
+// Reverse-process samplers shared by the prior and the decoder: DDPM (ancestral), DDIM (with η)
+// and DPM-Solver++(2M), over any number of steps, with classifier-free guidance, deterministic
+// seeds, a per-step callback and cancellation.
+//
+// The model is a plain function (see `Denoiser`); what conditions it (`C`) is opaque here: the
+// prior and the decoder each define their own and pass it through. Guidance calls the model with
+// the condition and with the null condition and combines the outputs as
+// uncond + s·(cond - uncond), in whatever the model predicts (ε, x₀ or v: all are affine in the
+// output at fixed x_t, so the choice does not matter).
+import * as tf from '@tensorflow/tfjs-core';
+import { cosineSchedule, toX0Eps, type NoiseSchedule, type Parameterization } from './schedule.js';
+
+/**
+ * A denoising network. `xt` is [B, ...]; `t` is [B] int32 timesteps in [0, T-1]; `cond` is the
+ * caller's condition (or null for "no condition": the model substitutes its null embedding).
+ * Returns a new tensor shaped like `xt` holding the prediction in the model's parameterisation.
+ * Called inside tf.tidy: it must be synchronous and may create intermediate tensors freely.
+ */
+export type Denoiser<C> = (xt: tf.Tensor, t: tf.Tensor1D, cond: C | null) => tf.Tensor;
+
+export type SamplerName = 'ddpm' | 'ddim' | 'dpmpp2m';
+export const SAMPLERS: readonly SamplerName[] = ['ddpm', 'ddim', 'dpmpp2m'];
+
+/**
+ * How the predicted x₀ is bounded at every step: 'none' (embeddings), 'clip' to [-1, 1] (images),
+ * or Imagen's dynamic thresholding: per sample, s = max(1, the `dynamic` quantile of |x₀|), then
+ * clip to [-s, s] and divide by s.
+ */
+export type X0Threshold = 'none' | 'clip' | { dynamic: number };
+
+/** Passed to onStep after each step. The tensors belong to the sampler: valid only until the
+ * callback returns (or its promise settles); do not dispose them, clone what you keep. */
+export interface StepInfo {
+  /** 1-based index of the step just taken. */
+  step: number;
+  /** Number of steps in this run. */
+  total: number;
+  /** The timestep the model was evaluated at in this step. */
+  t: number;
+  /** The timestep `xt` is now at (-1: clean, after the last step). */
+  tNext: number;
+  /** The sample after this step, [B, ...]. After the last step it is the output. */
+  xt: tf.Tensor;
+  /** The (guided, thresholded) prediction of the clean sample made at `t`, [B, ...]. */
+  x0pred: tf.Tensor;
+}
+
+export interface SampleOptions<C> {
+  model: Denoiser<C>;
+  /** What `model` predicts. */
+  prediction: Parameterization;
+  /** [B, ...] shape of the sample. */
+  shape: number[];
+  /** Number of model evaluations: an evenly spaced sub-sequence of the T training steps, from T-1 down to 0. */
+  steps: number;
+  sampler: SamplerName;
+  /** All randomness (initial noise and, for DDPM/DDIM with η > 0, per-step noise) derives from it. */
+  seed: number;
+  /** DDIM stochasticity: 0 = deterministic DDIM (default), 1 = DDPM's posterior variance. Ignored by the others. */
+  eta?: number;
+  /** The condition passed to the model. */
+  cond?: C | null;
+  /** Classifier-free guidance scale s; 1 (the default) means no guidance (one model call per step). */
+  guidance?: number;
+  /** The null condition for guidance (default null: the model's own null embedding). */
+  uncond?: C | null;
+  /**
+   * Optional: `cond` and `uncond` already stacked along the batch (cond first, uncond second, so
+   * 2B rows). With it, guidance runs the model once per step on [x; x] instead of twice.
+   */
+  pairCond?: C;
+  threshold?: X0Threshold;
+  /** Default: the cosine schedule with 1000 steps. */
+  schedule?: NoiseSchedule;
+  /** Start from this x_T instead of seeded noise (not disposed: the caller owns it). */
+  init?: tf.Tensor;
+  /** Aborting stops sampling between steps; sample() then frees its tensors and rejects with an AbortError. */
+  signal?: AbortSignal;
+  onStep?: (info: StepInfo) => void | Promise<void>;
+}
+
+/** The timesteps a run of `steps` steps evaluates the model at: round(linspace(T-1, 0, steps)). */
+export function samplingTimesteps(steps: number, T: number): number[] {
+  if (!Number.isInteger(steps) || steps < 1 || steps > T) throw new RangeError(`steps must be an integer in [1, ${T}], got ${steps}`);
+  if (steps === 1) return [T - 1];
+  return Array.from({ length: steps }, (_, i) => Math.round(((T - 1) * (steps - 1 - i)) / (steps - 1)));
+}
+
+/** A 31-bit seed for stream `k` of run `seed` (k = 0: initial noise, k = i + 1: noise of step i). */
+export function derivedSeed(seed: number, k: number): number {
+  let h = Math.imul((seed | 0) ^ 0x5bd1e995, 0x9e3779b1) ^ Math.imul(k + 1, 0x85ebca6b);
+  h ^= h >>> 15;
+  h = Math.imul(h, 0x2c1b3c6d);
+  h ^= h >>> 12;
+  return h & 0x7fffffff;
+}
+
+/**
+ * Combines conditional and unconditional outputs: uncond + s·(cond - uncond). Exported for the
+ * tests and for callers that run the model themselves.
+ */
+export function guide(cond: tf.Tensor, uncond: tf.Tensor, scale: number): tf.Tensor {
+  return tf.tidy(() => tf.add(uncond, tf.mul(scale, tf.sub(cond, uncond))));
+}
+
+/** Applies an X0Threshold to x₀ [B, ...]. Returns a new tensor. */
+export function thresholdX0(x0: tf.Tensor, threshold: X0Threshold): tf.Tensor {
+  if (threshold === 'none') return tf.clone(x0);
+  if (threshold === 'clip') return tf.clipByValue(x0, -1, 1);
+  const q = threshold.dynamic;
+  if (!(q > 0 && q <= 1)) throw new RangeError(`dynamic threshold quantile must be in (0, 1], got ${q}`);
+  return tf.tidy(() => {
+    const b = x0.shape[0]!;
+    const flat = tf.reshape(tf.abs(x0), [b, -1]); // [B, D]
+    const d = flat.shape[1]!;
+    const k = Math.max(1, Math.ceil((1 - q) * d)); // the k-th largest |x₀| is the q-quantile
+    const top = tf.topk(flat, k).values; // [B, k]
+    const s = tf.maximum(tf.slice(top, [0, k - 1], [b, 1]), 1); // [B, 1]
+    const sb = tf.reshape(s, [b, ...Array<number>(x0.rank - 1).fill(1)]);
+    return tf.div(tf.minimum(tf.maximum(x0, tf.neg(sb)), sb), sb);
+  });
+}
+
+function abortError(signal: AbortSignal): Error {
+  const err = new DOMException('sampling aborted', 'AbortError');
+  if (signal.reason !== undefined) (err as { cause?: unknown }).cause = signal.reason;
+  return err;
+}
+
+/**
+ * Runs the reverse process and resolves with the final sample [shape] (the caller owns it). On
+ * abort or error every tensor it made is freed before it rejects.
+ */
+export async function sample<C>(opts: SampleOptions<C>): Promise<tf.Tensor> {
+  const schedule = opts.schedule ?? cosineSchedule();
+  const ts = samplingTimesteps(opts.steps, schedule.T);
+  const eta = opts.eta ?? 0;
+  const scale = opts.guidance ?? 1;
+  const threshold = opts.threshold ?? 'none';
+  const batch = opts.shape[0];
+  if (batch === undefined || batch < 1) throw new RangeError(`shape needs a batch dimension, got [${opts.shape}]`);
+  if (opts.init && !tf.util.arraysEqual(opts.init.shape, opts.shape)) throw new RangeError(`init shape [${opts.init.shape}] != [${opts.shape}]`);
+  const signal = opts.signal;
+  if (signal?.aborted) throw abortError(signal);
+
+  // Model output at (x, t), guided: [B, ...] in the model's parameterisation.
+  const predict = (x: tf.Tensor, t: number): tf.Tensor => {
+    const cond = opts.cond ?? null;
+    const check = (out: tf.Tensor, rows: number) => {
+      if (out.shape[0] !== rows || !tf.util.arraysEqual(out.shape.slice(1), opts.shape.slice(1))) {
+        throw new Error(`model returned shape [${out.shape}], expected [${rows},${opts.shape.slice(1)}]`);
+      }
+      return out;
+    };
+    if (scale === 1) return check(opts.model(x, tf.fill([batch], t, 'int32') as tf.Tensor1D, cond), batch);
+    if (opts.pairCond !== undefined) {
+      const both = check(opts.model(tf.concat([x, x], 0), tf.fill([2 * batch], t, 'int32') as tf.Tensor1D, opts.pairCond), 2 * batch);
+      const [c, u] = tf.split(both, 2, 0);
+      return guide(c!, u!, scale);
+    }
+    const tt = tf.fill([batch], t, 'int32') as tf.Tensor1D;
+    return guide(check(opts.model(x, tt, cond), batch), check(opts.model(x, tt, opts.uncond ?? null), batch), scale);
+  };
+
+  let x: tf.Tensor | null = opts.init ? tf.clone(opts.init) : tf.randomNormal(opts.shape, 0, 1, 'float32', derivedSeed(opts.seed, 0));
+  let x0: tf.Tensor | null = null;
+  let prevX0: tf.Tensor | null = null; // DPM-Solver++(2M) history
+  let prevLambda = 0;
+  try {
+    for (let i = 0; i < ts.length; i++) {
+      if (signal?.aborted) throw abortError(signal);
+      const t = ts[i]!;
+      const tNext = ts[i + 1] ?? -1;
+      const ab = schedule.alphaBar(t);
+      const abNext = schedule.alphaBar(tNext);
+      const [alpha, sigma] = [Math.sqrt(ab), Math.sqrt(1 - ab)];
+      const [alphaNext, sigmaNext] = [Math.sqrt(abNext), Math.sqrt(1 - abNext)];
+      const xt: tf.Tensor = x;
+      const stepX0 = tf.tidy(() => {
+        const { x0: raw, eps } = toX0Eps(opts.prediction, predict(xt, t), xt, alpha, sigma);
+        const pred = thresholdX0(raw, threshold);
+        // ε consistent with the (possibly thresholded) x₀, as improved-diffusion does.
+        const e = threshold === 'none' ? eps : tf.div(tf.sub(xt, tf.mul(alpha, pred)), sigma);
+        return { pred, e };
+      });
+      x0 = stepX0.pred;
+      const eps = stepX0.e;
+      let next: tf.Tensor;
+      try {
+        next = tf.tidy(() => {
+          if (tNext === -1) return tf.clone(stepX0.pred); // the last step lands on the prediction
+          switch (opts.sampler) {
+            case 'ddpm': {
+              // Posterior q(x_{t'} | x_t, x₀) of the respaced chain, t' = tNext.
+              const aStep = ab / abNext;
+              const bStep = 1 - aStep;
+              const c0 = (Math.sqrt(abNext) * bStep) / (1 - ab);
+              const ct = (Math.sqrt(aStep) * (1 - abNext)) / (1 - ab);
+              const std = Math.sqrt((bStep * (1 - abNext)) / (1 - ab));
+              const z = tf.randomNormal(opts.shape, 0, 1, 'float32', derivedSeed(opts.seed, i + 1));
+              return tf.add(tf.add(tf.mul(c0, stepX0.pred), tf.mul(ct, xt)), tf.mul(std, z));
+            }
+            case 'ddim': {
+              const s = eta * Math.sqrt((1 - abNext) / (1 - ab)) * Math.sqrt(1 - ab / abNext);
+              const dir = Math.sqrt(Math.max(0, 1 - abNext - s * s));
+              const mean = tf.add(tf.mul(alphaNext, stepX0.pred), tf.mul(dir, eps));
+              if (s === 0) return mean;
+              return tf.add(mean, tf.mul(s, tf.randomNormal(opts.shape, 0, 1, 'float32', derivedSeed(opts.seed, i + 1))));
+            }
+            case 'dpmpp2m': {
+              // Lu et al. 2022, DPM-Solver++(2M), data-prediction form on λ = log(α/σ):
+              // x' = (σ'/σ)·x - α'·(e^{-h} - 1)·D, D = x₀ (first step) or the 2-point extrapolation.
+              const lambda = Math.log(alpha / sigma);
+              const lambdaNext = Math.log(alphaNext / sigmaNext);
+              const h = lambdaNext - lambda;
+              let d: tf.Tensor = stepX0.pred;
+              if (prevX0) {
+                const r = (lambda - prevLambda) / h;
+                d = tf.sub(tf.mul(1 + 1 / (2 * r), stepX0.pred), tf.mul(1 / (2 * r), prevX0));
+              }
+              return tf.sub(tf.mul(sigmaNext / sigma, xt), tf.mul(alphaNext * Math.expm1(-h), d));
+            }
+          }
+        });
+      } finally {
+        eps.dispose();
+      }
+      x = next;
+      xt.dispose();
+      if (opts.sampler === 'dpmpp2m') prevLambda = Math.log(alpha / sigma);
+      if (opts.onStep) await opts.onStep({ step: i + 1, total: ts.length, t, tNext, xt: x, x0pred: x0 });
+      prevX0?.dispose();
+      prevX0 = null;
+      if (opts.sampler === 'dpmpp2m') prevX0 = x0;
+      else x0.dispose();
+      x0 = null;
+    }
+    if (signal?.aborted) throw abortError(signal);
+    const out = x;
+    x = null;
+    return out;
+  } finally {
+    x?.dispose();
+    x0?.dispose();
+    prevX0?.dispose();
+  }
+}

@@ -1,0 +1,75 @@
+// The forward process: the cosine schedule against its closed form, q(x_t | x_0) statistics, and
+// the ε / x₀ / v conversions.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as tf from '@tensorflow/tfjs-core';
+import { initBackend } from '../backend.js';
+import { cosineAlphaBar, cosineSchedule, coefficients, fromX0Eps, qSample, toX0Eps, trainingTarget, type Parameterization } from './index.js';
+
+test('cosine schedule: ᾱ_t equals the closed form cos² formula, β is clipped at 0.999 only at the end', () => {
+  const s = cosineSchedule();
+  assert.equal(s.T, 1000);
+  // ᾱ(u) = f(u)/f(0), f(u) = cos²((u + 0.008)/1.008 · π/2), with ᾱ_t = ᾱ((t + 1)/T).
+  const closed = (u: number) => Math.cos(((u + 0.008) / 1.008) * (Math.PI / 2)) ** 2 / Math.cos((0.008 / 1.008) * (Math.PI / 2)) ** 2;
+  for (const t of [0, 1, 10, 100, 250, 500, 750, 900, 990, 998]) {
+    const want = closed((t + 1) / 1000);
+    assert.ok(Math.abs(s.alphasCumprod[t]! - want) <= 1e-9 * Math.max(want, 1e-6), `t=${t}: ${s.alphasCumprod[t]} vs ${want}`);
+    assert.ok(Math.abs(cosineAlphaBar((t + 1) / 1000) - want) < 1e-12);
+  }
+  assert.ok(s.alphaBar(0) > 0.9999 && s.alphaBar(0) < 1);
+  assert.equal(s.alphaBar(-1), 1);
+  assert.equal(s.betas[999], 0.999, 'the last β hits the clip');
+  assert.ok(s.betas.slice(0, 999).every((b) => b < 0.999), 'no earlier β is clipped');
+  assert.ok(s.alphaBar(999) > 0 && s.alphaBar(999) < 1e-8);
+  for (let t = 1; t < 1000; t++) assert.ok(s.alphasCumprod[t]! < s.alphasCumprod[t - 1]!, 'ᾱ decreases');
+  assert.throws(() => s.alphaBar(1000), RangeError);
+  assert.equal(cosineSchedule(), s, 'memoised');
+});
+
+test('qSample: x_t = √ᾱ·x₀ + √(1-ᾱ)·ε has the right mean and std per sample timestep', async () => {
+  await initBackend({ log: () => {} });
+  const s = cosineSchedule();
+  const before = tf.memory().numTensors;
+  const n = 20000;
+  const [m0, m1, sd0, sd1] = tf.tidy(() => {
+    const x0 = tf.fill([2, n], 0.7);
+    const noise = tf.randomNormal([2, n], 0, 1, 'float32', 5);
+    const xt = qSample(s, x0, [200, 800], noise); // one timestep per row
+    const { mean, variance } = tf.moments(xt, 1);
+    const m = mean.arraySync() as number[];
+    const v = variance.arraySync() as number[];
+    return [m[0]!, m[1]!, Math.sqrt(v[0]!), Math.sqrt(v[1]!)];
+  });
+  assert.equal(tf.memory().numTensors, before, 'no tensor leaked');
+  const tol = 4 / Math.sqrt(n);
+  assert.ok(Math.abs(m0 - 0.7 * Math.sqrt(s.alphaBar(200))) < tol, `mean at t=200: ${m0}`);
+  assert.ok(Math.abs(m1 - 0.7 * Math.sqrt(s.alphaBar(800))) < tol, `mean at t=800: ${m1}`);
+  assert.ok(Math.abs(sd0 - Math.sqrt(1 - s.alphaBar(200))) < tol, `std at t=200: ${sd0}`);
+  assert.ok(Math.abs(sd1 - Math.sqrt(1 - s.alphaBar(800))) < tol, `std at t=800: ${sd1}`);
+});
+
+test('ε / x₀ / v: training targets and the conversions back to (x₀, ε) round-trip', async () => {
+  await initBackend({ log: () => {} });
+  const s = cosineSchedule();
+  const before = tf.memory().numTensors;
+  for (const param of ['eps', 'x0', 'v'] as Parameterization[]) {
+    const err = tf.tidy(() => {
+      const x0 = tf.randomNormal([3, 4], 0, 1, 'float32', 1);
+      const eps = tf.randomNormal([3, 4], 0, 1, 'float32', 2);
+      const t = [10, 500, 990];
+      const { alpha, sigma } = coefficients(s, t, 2);
+      const xt = qSample(s, x0, t, eps);
+      const out = trainingTarget(param, x0, eps, alpha, sigma);
+      const back = toX0Eps(param, out, xt, alpha, sigma);
+      const again = fromX0Eps(param, back.x0, back.eps, alpha, sigma);
+      return Math.max(
+        tf.max(tf.abs(tf.sub(back.x0, x0))).dataSync()[0]!,
+        tf.max(tf.abs(tf.sub(back.eps, eps))).dataSync()[0]!,
+        tf.max(tf.abs(tf.sub(again, out))).dataSync()[0]!,
+      );
+    });
+    // x₀ from ε at t=10 divides by α≈1 and ε from x₀ at t=990 by σ≈1; float32 rounding only.
+    assert.ok(err < 1e-3, `${param}: round trip off by ${err}`);
+  }
+  assert.equal(tf.memory().numTensors, before);
+});

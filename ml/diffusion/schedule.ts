@@ -1,0 +1,134 @@
+// The forward (noising) process shared by the prior and the decoder: the cosine schedule of
+// Nichol & Dhariwal (2021), q(x_t | x_0), and the conversions between the three things a network
+// can be trained to predict (noise ε, clean sample x₀, or velocity v).
+//
+// Conventions: timesteps are integers t ∈ [0, T-1] (T = 1000 for training); ᾱ_t is the signal
+// fraction after step t, so ᾱ_0 ≈ 1 (almost clean) and ᾱ_{T-1} ≈ 0 (pure noise). ᾱ_{-1} = 1 is
+// "clean", used by samplers for their last step. α_t = √ᾱ_t scales the signal, σ_t = √(1-ᾱ_t)
+// the noise: x_t = α_t·x₀ + σ_t·ε.
+import * as tf from '@tensorflow/tfjs-core';
+
+export const TRAIN_STEPS = 1000;
+
+/** What a denoiser outputs. DALL-E 2's prior predicts x₀; image decoders usually ε or v. */
+export type Parameterization = 'eps' | 'x0' | 'v';
+
+export interface NoiseSchedule {
+  /** Number of training timesteps. */
+  readonly T: number;
+  /** β_t, clipped at `maxBeta` (only the last step or two reach the clip). */
+  readonly betas: Float64Array;
+  /** ᾱ_t = Π_{s≤t} (1 - β_s). */
+  readonly alphasCumprod: Float64Array;
+  /** ᾱ at timestep t, with ᾱ_{-1} = 1 (the clean end). */
+  alphaBar(t: number): number;
+}
+
+/** Closed-form cosine ᾱ(u) = f(u)/f(0), f(u) = cos²((u + s)/(1 + s) · π/2), u ∈ [0, 1]. */
+export function cosineAlphaBar(u: number, s = 0.008): number {
+  const f = (v: number) => Math.cos(((v + s) / (1 + s)) * (Math.PI / 2)) ** 2;
+  return f(u) / f(0);
+}
+
+const cache = new Map<string, NoiseSchedule>();
+
+/**
+ * The cosine schedule: β_t = min(1 - ᾱ((t+1)/T) / ᾱ(t/T), maxBeta), ᾱ_t = Π (1 - β). Without the
+ * clip ᾱ_t equals cosineAlphaBar((t+1)/T) exactly; the clip only bites where ᾱ is ~0 (t = T-1),
+ * where it keeps ᾱ_{T-1} > 0 so every conversion stays finite. Memoised per (T, s, maxBeta).
+ */
+export function cosineSchedule(T = TRAIN_STEPS, opts: { s?: number; maxBeta?: number } = {}): NoiseSchedule {
+  const s = opts.s ?? 0.008;
+  const maxBeta = opts.maxBeta ?? 0.999;
+  const key = `${T}:${s}:${maxBeta}`;
+  const hit = cache.get(key);
+  if (hit) return hit;
+  const betas = new Float64Array(T);
+  const alphasCumprod = new Float64Array(T);
+  let prod = 1;
+  for (let t = 0; t < T; t++) {
+    betas[t] = Math.min(1 - cosineAlphaBar((t + 1) / T, s) / cosineAlphaBar(t / T, s), maxBeta);
+    prod *= 1 - betas[t]!;
+    alphasCumprod[t] = prod;
+  }
+  const schedule: NoiseSchedule = {
+    T,
+    betas,
+    alphasCumprod,
+    alphaBar(t: number): number {
+      if (t === -1) return 1;
+      if (!Number.isInteger(t) || t < 0 || t >= T) throw new RangeError(`timestep ${t} outside [-1, ${T - 1}]`);
+      return alphasCumprod[t]!;
+    },
+  };
+  cache.set(key, schedule);
+  return schedule;
+}
+
+/** Signal-to-noise ratio ᾱ/(1-ᾱ) at t (a common loss weight: min-SNR, P2). */
+export function snr(schedule: NoiseSchedule, t: number): number {
+  const ab = schedule.alphaBar(t);
+  return ab / (1 - ab);
+}
+
+/**
+ * Per-sample √ᾱ_t and √(1-ᾱ_t) as tensors shaped [B, 1, ..., 1] to broadcast against x [B, ...].
+ * `t` holds one integer timestep per sample.
+ */
+export function coefficients(schedule: NoiseSchedule, t: tf.Tensor1D | number[], rank: number): { alpha: tf.Tensor; sigma: tf.Tensor } {
+  return tf.tidy(() => {
+    const ts = Array.isArray(t) ? tf.tensor1d(t, 'int32') : t;
+    const ab = tf.gather(tf.tensor1d(Float32Array.from(schedule.alphasCumprod)), ts);
+    const shape = [ts.shape[0], ...Array<number>(rank - 1).fill(1)];
+    return { alpha: tf.reshape(tf.sqrt(ab), shape), sigma: tf.reshape(tf.sqrt(tf.sub(1, ab)), shape) };
+  });
+}
+
+/** q(x_t | x_0): x_t = √ᾱ_t·x₀ + √(1-ᾱ_t)·noise, per-sample t ([B] integers). */
+export function qSample(schedule: NoiseSchedule, x0: tf.Tensor, t: tf.Tensor1D | number[], noise: tf.Tensor): tf.Tensor {
+  return tf.tidy(() => {
+    const { alpha, sigma } = coefficients(schedule, t, x0.rank);
+    return tf.add(tf.mul(alpha, x0), tf.mul(sigma, noise));
+  });
+}
+
+/** Scalar or broadcastable per-sample coefficient. */
+type Coef = number | tf.Tensor;
+
+/**
+ * What a network of parameterisation `param` should output for (x₀, noise) at the noise level
+ * (α = √ᾱ, σ = √(1-ᾱ)): ε → noise, x0 → x₀, v → α·noise - σ·x₀ (Salimans & Ho 2022).
+ */
+export function trainingTarget(param: Parameterization, x0: tf.Tensor, noise: tf.Tensor, alpha: Coef, sigma: Coef): tf.Tensor {
+  switch (param) {
+    case 'eps':
+      return tf.clone(noise);
+    case 'x0':
+      return tf.clone(x0);
+    case 'v':
+      return tf.tidy(() => tf.sub(tf.mul(alpha, noise), tf.mul(sigma, x0)));
+  }
+}
+
+/**
+ * Turns a network output into both x₀ and ε at x_t (α = √ᾱ, σ = √(1-ᾱ), α² + σ² = 1):
+ *   eps: x₀ = (x_t - σ·ε)/α          x0: ε = (x_t - α·x₀)/σ          v: x₀ = α·x_t - σ·v, ε = σ·x_t + α·v
+ * Both returned tensors are new (the caller disposes them).
+ */
+export function toX0Eps(param: Parameterization, out: tf.Tensor, xt: tf.Tensor, alpha: Coef, sigma: Coef): { x0: tf.Tensor; eps: tf.Tensor } {
+  return tf.tidy(() => {
+    switch (param) {
+      case 'eps':
+        return { x0: tf.div(tf.sub(xt, tf.mul(sigma, out)), alpha), eps: tf.clone(out) };
+      case 'x0':
+        return { x0: tf.clone(out), eps: tf.div(tf.sub(xt, tf.mul(alpha, out)), sigma) };
+      case 'v':
+        return { x0: tf.sub(tf.mul(alpha, xt), tf.mul(sigma, out)), eps: tf.add(tf.mul(sigma, xt), tf.mul(alpha, out)) };
+    }
+  });
+}
+
+/** The output a network of parameterisation `param` would give for this (x₀, ε) pair: the inverse of toX0Eps. */
+export function fromX0Eps(param: Parameterization, x0: tf.Tensor, eps: tf.Tensor, alpha: Coef, sigma: Coef): tf.Tensor {
+  return trainingTarget(param, x0, eps, alpha, sigma);
+}
