@@ -23,6 +23,10 @@ export interface StudioServerOptions {
   nextHandler?: (req: http.IncomingMessage, res: http.ServerResponse) => Promise<void> | void;
   /** Next's websocket upgrade handler (dev-mode hot reload). */
   nextUpgrade?: (req: http.IncomingMessage, socket: import('node:stream').Duplex, head: Buffer) => void;
+  /** REST handler (the graph engine's /api/*); returns false for paths it does not serve. */
+  api?: (req: http.IncomingMessage, res: http.ServerResponse) => boolean;
+  /** Called once with the socket.io server before it listens (the graph engine's socket handlers). */
+  setupIO?: (io: StudioIO) => void;
 }
 
 export interface StudioServer {
@@ -40,6 +44,7 @@ export async function startStudioServer(opts: StudioServerOptions): Promise<Stud
       res.end(JSON.stringify(opts.info));
       return;
     }
+    if (opts.api?.(req, res)) return;
     if (opts.nextHandler) {
       Promise.resolve(opts.nextHandler(req, res)).catch((err: unknown) => {
         if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/plain' });
@@ -70,6 +75,8 @@ export async function startStudioServer(opts: StudioServerOptions): Promise<Stud
       ack({ clientTime: parsed.value.clientTime, serverTime: Date.now() });
     });
   });
+
+  opts.setupIO?.(io);
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

@@ -4,6 +4,7 @@ import next from 'next';
 import { fileURLToPath } from 'node:url';
 import { initBackend } from '../ml/backend.js';
 import { PACKAGE_VERSION } from './app-info.js';
+import { createEngine } from './engine.js';
 import { startStudioServer } from './http-server.js';
 
 const port = Number(process.env.PORT ?? 3000);
@@ -12,6 +13,8 @@ const dev = process.env.NODE_ENV !== 'production';
 const withUI = process.env.UNCLIP_UI !== '0';
 
 const backend = await initBackend();
+// the graph engine: worker pool (ML off this thread), runner, store, REST
+const engine = createEngine();
 
 let nextHandler;
 let nextUpgrade;
@@ -29,8 +32,10 @@ const server = await startStudioServer({
   info: { ok: true, backend: backend.name, version: PACKAGE_VERSION },
   nextHandler,
   nextUpgrade,
+  api: engine.api,
+  setupIO: (io) => engine.attach(io),
 });
-console.log(`[server] unCLIP Studio ${PACKAGE_VERSION} on http://${host ?? 'localhost'}:${server.port} (${dev ? 'dev' : 'production'}, backend ${backend.name}${withUI ? '' : ', no UI'})`);
+console.log(`[server] unCLIP Studio ${PACKAGE_VERSION} on http://${host ?? 'localhost'}:${server.port} (${dev ? 'dev' : 'production'}, backend ${backend.name}${withUI ? '' : ', no UI'}, ${engine.pool.size} node worker${engine.pool.size === 1 ? '' : 's'}, data ${engine.config.dataDir})`);
 
 let stopping = false;
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
@@ -40,6 +45,9 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     console.log(`[server] ${signal}: closing sockets and stopping`);
     // Never hang on shutdown: if something holds the server open, leave anyway after 5 s.
     setTimeout(() => process.exit(0), 5000).unref();
-    server.close().then(() => process.exit(0));
+    server
+      .close()
+      .then(() => engine.close())
+      .then(() => process.exit(0));
   });
 }

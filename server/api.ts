@@ -1,0 +1,182 @@
+// REST: the node catalogue, saved graphs (share id + edit token), their latest runs, runs by id,
+// the embedding map's corpus points, and (UNCLIP_DEBUG=1) worker tensor counts.
+//
+//   GET  /api/nodes                     → Catalogue {nodes, planned, limits}
+//   POST /api/graphs {graph, title?}    → 201 {id, editToken}
+//   GET  /api/graphs/:id                → {id, title, graph, createdAt, updatedAt, forkOf}
+//   PUT  /api/graphs/:id {graph, title?} with Authorization: Bearer <editToken> → {id, updatedAt}
+//   POST /api/graphs/:id/fork {title?}  → 201 {id, editToken}
+//   GET  /api/graphs/:id/runs/latest    → the stored run: {id, status, ..., events, outputs}
+//   GET  /api/runs/:runId               → a run the server still holds (memory, else the store)
+//   GET  /api/embedding-map/:mapId      → the corpus points of a fitted map
+//   GET  /api/debug/memory              → per worker {numTensors, resident, rssMb} (debug only)
+//
+// Errors: {ok: false, error: {code, message}} with a fitting HTTP status.
+import type http from 'node:http';
+import { z } from 'zod';
+import { GraphSchema, validateGraph, type Catalogue, type ErrorCode, type RunEvent } from '../protocol/index.js';
+import { readMapFile } from '../nodes/lib/embedding-map.js';
+import type { EngineConfig } from './config.js';
+import type { WorkerPool } from './pool.js';
+import type { Runner } from './runner.js';
+import type { Store, StoredRun } from './store.js';
+
+const SaveSchema = z.object({ graph: z.unknown(), title: z.string().max(200).optional() }).strict();
+const ForkSchema = z.object({ title: z.string().max(200).optional() }).strict();
+
+class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: ErrorCode,
+    message: string,
+    readonly extra: Record<string, unknown> = {},
+  ) {
+    super(message);
+  }
+}
+
+export interface ApiDeps {
+  config: EngineConfig;
+  catalogue: Catalogue;
+  store: Store;
+  runner: Runner;
+  pool: WorkerPool;
+}
+
+/** Handles /api/*; returns false for anything else. */
+export function createApi(deps: ApiDeps): (req: http.IncomingMessage, res: http.ServerResponse) => boolean {
+  const { config, catalogue, store, runner, pool } = deps;
+  const bodyLimit = Math.ceil(config.limits.maxUploadBytes * 1.4) + 1024 * 1024; // a data: URL upload plus the graph
+
+  async function route(req: http.IncomingMessage, res: http.ServerResponse, path: string): Promise<void> {
+    const method = req.method ?? 'GET';
+    let m: RegExpExecArray | null;
+    if (path === '/api/nodes' && method === 'GET') return json(res, 200, catalogue);
+    if (path === '/api/graphs' && method === 'POST') {
+      const body = parse(SaveSchema, await readJson(req, bodyLimit));
+      const graph = checkGraph(body.graph);
+      return json(res, 201, store.createGraph(graph, body.title ?? 'untitled'));
+    }
+    if ((m = /^\/api\/graphs\/([A-Za-z0-9_-]{1,64})$/.exec(path))) {
+      const id = m[1]!;
+      if (method === 'GET') {
+        const g = store.getGraph(id);
+        if (!g) throw new HttpError(404, 'NOT_FOUND', `no graph ${id}`);
+        return json(res, 200, g);
+      }
+      if (method === 'PUT') {
+        const body = parse(SaveSchema, await readJson(req, bodyLimit));
+        const graph = checkGraph(body.graph);
+        const r = store.updateGraph(id, bearer(req), graph, body.title);
+        if (r === 'not-found') throw new HttpError(404, 'NOT_FOUND', `no graph ${id}`);
+        if (r === 'forbidden') throw new HttpError(403, 'FORBIDDEN', 'editing needs Authorization: Bearer <editToken>');
+        return json(res, 200, { id, updatedAt: store.getGraph(id)!.updatedAt });
+      }
+    }
+    if ((m = /^\/api\/graphs\/([A-Za-z0-9_-]{1,64})\/fork$/.exec(path)) && method === 'POST') {
+      const body = parse(ForkSchema, (await readJson(req, bodyLimit, true)) ?? {});
+      const src = store.getGraph(m[1]!);
+      if (!src) throw new HttpError(404, 'NOT_FOUND', `no graph ${m[1]}`);
+      return json(res, 201, store.createGraph(src.graph, body.title ?? `${src.title} (fork)`, src.id));
+    }
+    if ((m = /^\/api\/graphs\/([A-Za-z0-9_-]{1,64})\/runs\/latest$/.exec(path)) && method === 'GET') {
+      if (!store.getGraph(m[1]!)) throw new HttpError(404, 'NOT_FOUND', `no graph ${m[1]}`);
+      const run = store.latestRun(m[1]!);
+      if (!run) throw new HttpError(404, 'NOT_FOUND', `graph ${m[1]} has no runs yet`);
+      return json(res, 200, withOutputs(run));
+    }
+    if ((m = /^\/api\/runs\/([A-Za-z0-9_-]{1,64})$/.exec(path)) && method === 'GET') {
+      const live = runner.getRun(m[1]!);
+      if (live) return json(res, 200, runner.summary(live));
+      const stored = store.getRun(m[1]!);
+      if (stored) return json(res, 200, withOutputs(stored));
+      throw new HttpError(404, 'NOT_FOUND', `no run ${m[1]}`);
+    }
+    if ((m = /^\/api\/embedding-map\/([0-9a-f]{16})$/.exec(path)) && method === 'GET') {
+      const file = readMapFile(config.cacheDir, m[1]!);
+      if (!file) throw new HttpError(404, 'NOT_FOUND', `no embedding map ${m[1]} (an embedding-plot node fits it on first use)`);
+      return json(res, 200, file);
+    }
+    if (path === '/api/debug/memory' && method === 'GET' && config.debug) {
+      const workers = await Promise.all(pool.workers.map((w) => w.memory()));
+      return json(res, 200, { workers: workers.map(({ numTensors, resident, rssMb }) => ({ numTensors, resident, rssMb })), cache: runner.cache.stats(), runner: runner.stats });
+    }
+    throw new HttpError(404, 'NOT_FOUND', `no route ${method} ${path}`);
+  }
+
+  function checkGraph(g: unknown) {
+    // Saving is allowed for unfinished graphs (missing links, unknown params): only the format
+    // and size are enforced here. Running checks everything.
+    const r = GraphSchema.safeParse(g);
+    if (!r.success) throw new HttpError(400, 'GRAPH_SCHEMA', r.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; '));
+    const v = validateGraph(r.data, { catalogue });
+    if (!v.ok) {
+      const big = v.errors.find((e) => e.code === 'GRAPH_TOO_LARGE');
+      if (big) throw new HttpError(413, 'GRAPH_TOO_LARGE', big.message);
+    }
+    return r.data;
+  }
+
+  return (req, res) => {
+    const path = (req.url ?? '/').split('?')[0]!;
+    if (!path.startsWith('/api/')) return false;
+    route(req, res, path).catch((e: unknown) => {
+      if (e instanceof HttpError) return json(res, e.status, { ok: false, error: { code: e.code, message: e.message }, ...e.extra });
+      console.error(`[api] ${req.method} ${path}: ${(e as Error).stack ?? e}`);
+      json(res, 500, { ok: false, error: { code: 'INTERNAL', message: (e as Error).message } });
+    });
+    return true;
+  };
+}
+
+/** The stored run plus each node's last outputs, so a share page needs no event folding. */
+function withOutputs(run: StoredRun): unknown {
+  const outputs: Record<string, unknown> = {};
+  for (const e of run.events as RunEvent[]) if (e.event === 'node:output') outputs[e.payload.nodeId] = e.payload.outputs;
+  return { ...run, outputs };
+}
+
+function parse<S extends z.ZodTypeAny>(schema: S, v: unknown): z.infer<S> {
+  const r = schema.safeParse(v);
+  if (!r.success) throw new HttpError(400, 'BAD_REQUEST', r.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; '));
+  return r.data;
+}
+
+function bearer(req: http.IncomingMessage): string | undefined {
+  const h = req.headers.authorization;
+  const m = h ? /^Bearer\s+(\S+)$/i.exec(h) : null;
+  return m?.[1];
+}
+
+function readJson(req: http.IncomingMessage, limit: number, allowEmpty = false): Promise<unknown> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let n = 0;
+    req.on('data', (c: Buffer) => {
+      n += c.length;
+      if (n > limit) {
+        reject(new HttpError(413, 'IMAGE_TOO_LARGE', `request body over ${limit} bytes`));
+        req.destroy();
+        return;
+      }
+      chunks.push(c);
+    });
+    req.on('end', () => {
+      const text = Buffer.concat(chunks).toString('utf8');
+      if (!text.trim()) return allowEmpty ? resolve(undefined) : reject(new HttpError(400, 'BAD_REQUEST', 'empty body'));
+      try {
+        resolve(JSON.parse(text));
+      } catch (e) {
+        reject(new HttpError(400, 'GRAPH_SCHEMA', `malformed JSON: ${(e as Error).message}`));
+      }
+    });
+    req.on('error', reject);
+  });
+}
+
+function json(res: http.ServerResponse, status: number, body: unknown): void {
+  if (res.headersSent) return;
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store', 'content-length': Buffer.byteLength(text) });
+  res.end(text);
+}

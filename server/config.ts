@@ -1,0 +1,56 @@
+// The graph engine's settings, from the environment (README "Graph engine" lists them).
+import { availableParallelism } from 'node:os';
+import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { DEFAULT_LIMITS, type Limits } from '../protocol/index.js';
+
+export const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
+
+export interface EngineConfig {
+  limits: Limits;
+  /** Worker threads running nodes (UNCLIP_WORKERS; default one per core). */
+  workers: number;
+  /** SQLite store folder (UNCLIP_DATA_DIR; default ./data). */
+  dataDir: string;
+  /** Root of model checkpoints: <weightsDir>/clip, later prior/, decoder/ (UNCLIP_WEIGHTS_DIR; default weights/). */
+  weightsDir: string;
+  /** Derived caches such as the embedding map (UNCLIP_CACHE_DIR; default data/cache, beside the corpus cache). */
+  cacheDir: string;
+  /** UNCLIP_DEBUG=1: debug-steps node and /api/debug/memory. */
+  debug: boolean;
+  /** Output cache budget in MiB (UNCLIP_CACHE_MB). */
+  cacheMb: number;
+  /** Finished runs kept in memory for watch and replay (UNCLIP_KEEP_RUNS). */
+  keepRuns: number;
+}
+
+function int(env: NodeJS.ProcessEnv, name: string, fallback: number, min = 0): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const v = Number(raw);
+  if (!Number.isInteger(v) || v < min) throw new Error(`${name}=${raw}: want an integer ≥ ${min}`);
+  return v;
+}
+
+export function configFromEnv(env: NodeJS.ProcessEnv = process.env): EngineConfig {
+  const limits: Limits = {
+    maxNodes: int(env, 'UNCLIP_MAX_NODES', DEFAULT_LIMITS.maxNodes, 1),
+    maxEdges: int(env, 'UNCLIP_MAX_EDGES', DEFAULT_LIMITS.maxEdges, 0),
+    maxTextChars: int(env, 'UNCLIP_MAX_TEXT_CHARS', DEFAULT_LIMITS.maxTextChars, 1),
+    maxUploadBytes: int(env, 'UNCLIP_MAX_UPLOAD_BYTES', DEFAULT_LIMITS.maxUploadBytes, 1),
+    maxUploadPixels: int(env, 'UNCLIP_MAX_UPLOAD_PIXELS', DEFAULT_LIMITS.maxUploadPixels, 1),
+    maxSteps: int(env, 'UNCLIP_MAX_STEPS', DEFAULT_LIMITS.maxSteps, 1),
+    maxBatch: int(env, 'UNCLIP_MAX_BATCH', DEFAULT_LIMITS.maxBatch, 1),
+    maxQueuedPerClient: int(env, 'UNCLIP_MAX_QUEUED', DEFAULT_LIMITS.maxQueuedPerClient, 1),
+  };
+  return {
+    limits,
+    workers: int(env, 'UNCLIP_WORKERS', availableParallelism(), 1),
+    dataDir: resolve(env.UNCLIP_DATA_DIR || resolve(REPO_ROOT, 'data')),
+    weightsDir: resolve(env.UNCLIP_WEIGHTS_DIR || resolve(REPO_ROOT, 'weights')),
+    cacheDir: resolve(env.UNCLIP_CACHE_DIR || resolve(REPO_ROOT, 'data', 'cache')),
+    debug: env.UNCLIP_DEBUG === '1',
+    cacheMb: int(env, 'UNCLIP_CACHE_MB', 256, 0),
+    keepRuns: int(env, 'UNCLIP_KEEP_RUNS', 100, 1),
+  };
+}

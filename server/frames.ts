@@ -1,0 +1,54 @@
+// Frame and output encoding for the wire: raw RGB → PNG with sharp (its work runs on libuv's
+// thread pool, not on the event loop), and binary → data: URLs for JSON (REST, the store).
+import sharp from 'sharp';
+import type { WireValue } from '../protocol/index.js';
+import type { Outputs, RawFrame } from '../nodes/index.js';
+
+export async function encodePng(frame: RawFrame, size?: number): Promise<Buffer> {
+  let img = sharp(Buffer.from(frame.data.buffer, frame.data.byteOffset, frame.data.byteLength), { raw: { width: frame.size, height: frame.size, channels: 3 } });
+  // nearest: a preview of a 32x32 image should show its pixels, not a blur
+  if (size !== undefined && size < frame.size) img = img.resize(size, size, { kernel: 'nearest' });
+  return img.png({ compressionLevel: 3 }).toBuffer();
+}
+
+export async function toWire(outputs: Outputs): Promise<Record<string, WireValue>> {
+  const out: Record<string, WireValue> = {};
+  for (const [port, v] of Object.entries(outputs)) {
+    switch (v.kind) {
+      case 'embedding': {
+        const vectors: number[][] = [];
+        for (let i = 0; i < v.count; i++) vectors.push(Array.from(v.data.subarray(i * v.width, (i + 1) * v.width)));
+        out[port] = { kind: 'embedding', space: v.space, width: v.width, vectors, labels: v.labels };
+        break;
+      }
+      case 'image': {
+        const px = v.size * v.size * 3;
+        const images: Buffer[] = [];
+        for (let i = 0; i < v.count; i++) images.push(await encodePng({ size: v.size, data: v.data.subarray(i * px, (i + 1) * px) }));
+        out[port] = { kind: 'image', width: v.size, height: v.size, images, labels: v.labels };
+        break;
+      }
+      default:
+        out[port] = v;
+    }
+  }
+  return out;
+}
+
+function mimeOf(b: Uint8Array): string {
+  if (b[0] === 0x89 && b[1] === 0x50) return 'image/png';
+  if (b[0] === 0x52 && b[1] === 0x49 && b[8] === 0x57) return 'image/webp';
+  if (b[0] === 0xff && b[1] === 0xd8) return 'image/jpeg';
+  return 'application/octet-stream';
+}
+
+/** A deep copy where every byte array is a data: URL (JSON for REST and the store). */
+export function bytesToDataUrls<T>(v: T): T {
+  const walk = (x: unknown): unknown => {
+    if (x instanceof Uint8Array) return `data:${mimeOf(x)};base64,${Buffer.from(x.buffer, x.byteOffset, x.byteLength).toString('base64')}`;
+    if (Array.isArray(x)) return x.map(walk);
+    if (x && typeof x === 'object') return Object.fromEntries(Object.entries(x).map(([k, y]) => [k, walk(y)]));
+    return x;
+  };
+  return walk(v) as T;
+}

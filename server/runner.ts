@@ -1,0 +1,522 @@
+// The runner: takes `run:start`, checks the graph, queues it, executes it node by node in
+// topological order on a pool worker, serves cache hits, and streams what happens to everyone in
+// the run's room (`run:<id>`: the client that started it and any watchers).
+//
+// Streaming rules:
+// - Every event of a run is appended to its log (frames included), so a late watcher gets the
+//   steps so far and then the live ones, and a finished run can be replayed.
+// - `node:step` frames are the only bulky events. Each socket sends them directly while its
+//   outgoing buffer is short; once it backs up (a slow client) only the newest step per run
+//   waits in a one-event slot, sent when the socket drains. A slow client therefore gets the
+//   newest frame, never a growing backlog; control events flush the slot first so order holds.
+// - Preview cadence and size are per client (`options` of run:start / run:watch).
+import { randomBytes } from 'node:crypto';
+import type { Socket } from 'socket.io';
+import {
+  RunStartSchema,
+  RunRefSchema,
+  RunWatchSchema,
+  parsePayload,
+  validateGraph,
+  type Catalogue,
+  type ErrorCode,
+  type Graph,
+  type Migrations,
+  type NodeError,
+  type PreviewOptions,
+  type RunEvent,
+  type RunStartReply,
+  type RunStatus,
+  type WireValue,
+  type ClientToServerEvents,
+  type ServerToClientEvents,
+  type InterServerEvents,
+  type SocketData,
+  type ValidGraph,
+} from '../protocol/index.js';
+import type { NodeDef, Outputs, StepInfo } from '../nodes/index.js';
+import { cacheKey, OutputCache, sizeOf, type CacheEntry } from './cache.js';
+import type { EngineConfig } from './config.js';
+import { bytesToDataUrls, encodePng, toWire } from './frames.js';
+import type { WorkerPool } from './pool.js';
+import type { Store } from './store.js';
+import { modelDir, modelHash } from './weights.js';
+import type { StudioIO } from './http-server.js';
+
+type StudioSocket = Socket<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>;
+
+export interface NodeRecord {
+  status: 'pending' | 'running' | 'cached' | 'done' | 'error' | 'cancelled';
+  ms?: number;
+  /** Tensors the node left alive in its worker (should always be 0). */
+  leaked?: number;
+}
+
+export interface Run {
+  id: string;
+  ownerId: string;
+  status: RunStatus;
+  plan: ValidGraph;
+  graphId: string | null;
+  createdAt: Date;
+  startedAt?: Date;
+  finishedAt?: Date;
+  ms?: number;
+  log: RunEvent[];
+  /** log entries already written to the store */
+  saved: number;
+  cancel: SharedArrayBuffer;
+  nodes: Map<string, NodeRecord>;
+  /** serialises event handling (frame encoding is async) so events keep their order */
+  chain: Promise<void>;
+}
+
+const room = (runId: string) => `run:${runId}`;
+/** A socket with at least this many packets waiting is "slow": its frames go to the newest-frame slot. */
+const SLOW_BACKLOG = 4;
+
+export class Runner {
+  readonly cache: OutputCache;
+  private runs = new Map<string, Run>();
+  private waiting: Run[] = [];
+  private finished: string[] = [];
+  /** per socket: run id → preview options */
+  private preview = new Map<string, Map<string, PreviewOptions>>();
+  /** per socket: run id → the newest step waiting for the socket to drain */
+  private slots = new Map<string, Map<string, RunEvent>>();
+  private defs: Map<string, NodeDef>;
+  /** Event-loop friendly stats for tests and benchmarks. */
+  readonly stats = { runsStarted: 0, stepsDropped: 0 };
+
+  constructor(
+    private io: StudioIO,
+    private pool: WorkerPool,
+    private config: EngineConfig,
+    private catalogue: Catalogue,
+    private migrations: Migrations,
+    defs: NodeDef[],
+    private store?: Store,
+  ) {
+    this.defs = new Map(defs.map((d) => [d.decl.type, d]));
+    this.cache = new OutputCache(config.cacheMb * 2 ** 20);
+  }
+
+  attach(socket: StudioSocket): void {
+    socket.conn.on('drain', () => this.flushSlots(socket));
+    socket.on('run:start', (req, ack) => {
+      if (typeof ack !== 'function') return;
+      this.start(socket, req).then(ack, (e: unknown) => ack(fail('INTERNAL', (e as Error).message)));
+    });
+    socket.on('run:cancel', (req, ack) => {
+      if (typeof ack !== 'function') return;
+      const p = parsePayload(RunRefSchema, req);
+      if (!p.ok) return ack(p);
+      const run = this.runs.get(p.value.runId);
+      if (!run) return ack(fail('UNKNOWN_RUN', `no run ${p.value.runId}`));
+      if (run.ownerId !== socket.id) return ack(fail('FORBIDDEN', 'only the client that started a run may cancel it'));
+      this.cancel(run);
+      ack({ ok: true, status: run.status });
+    });
+    socket.on('run:watch', (req, ack) => {
+      if (typeof ack !== 'function') return;
+      const p = parsePayload(RunWatchSchema, req);
+      if (!p.ok) return ack(p);
+      const run = this.runs.get(p.value.runId);
+      if (!run) return ack(fail('UNKNOWN_RUN', `no run ${p.value.runId} (finished runs are kept for a while; saved graphs keep their latest run)`));
+      this.setPreview(socket, run.id, p.value.options);
+      ack({ ok: true, status: run.status });
+      // Replay and join in the same tick: nothing can be emitted in between, so the watcher
+      // misses nothing and sees nothing twice.
+      for (const ev of run.log) (socket.emit as (e: string, p: unknown) => void)(ev.event, ev.payload);
+      socket.join(room(run.id));
+    });
+    socket.on('disconnect', () => this.onDisconnect(socket));
+  }
+
+  getRun(id: string): Run | undefined {
+    return this.runs.get(id);
+  }
+
+  activeCount(): number {
+    let n = 0;
+    for (const r of this.runs.values()) if (r.status === 'queued' || r.status === 'running') n++;
+    return n;
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // start
+
+  private async start(socket: StudioSocket, req: unknown): Promise<RunStartReply> {
+    const p = parsePayload(RunStartSchema, req);
+    if (!p.ok) return fail('BAD_REQUEST', p.error.message);
+    const limit = this.config.limits.maxQueuedPerClient;
+    if (this.ownedActive(socket.id) >= limit) return fail('TOO_MANY_QUEUED', `this client has ${limit} runs queued or running; at most ${limit}`);
+
+    const v = validateGraph(p.value.graph, { catalogue: this.catalogue, migrations: this.migrations });
+    if (!v.ok) return fail('INVALID_GRAPH', summarise(v.errors), v.errors);
+    const plan = v.value;
+    const errors: NodeError[] = [];
+    for (const node of plan.graph.nodes) {
+      const def = this.defs.get(node.type)!;
+      for (const m of def.decl.models) {
+        if (!modelHash(this.config.weightsDir, m)) errors.push({ nodeId: node.id, code: 'MODEL_MISSING', message: `${node.type} needs the ${m} weights (${modelDir(this.config.weightsDir, m)}), which are not installed` });
+      }
+      if (def.check) for (const e of await def.check(plan.params.get(node.id)!, this.config.limits)) errors.push({ nodeId: node.id, ...e });
+    }
+    if (errors.length) return fail('INVALID_GRAPH', summarise(errors), errors);
+
+    let graphId: string | null = null;
+    if (p.value.graphId !== undefined) {
+      if (!this.store) return fail('INTERNAL', 'no store');
+      const check = this.store.checkToken(p.value.graphId, p.value.editToken);
+      if (check === 'not-found') return fail('NOT_FOUND', `no graph ${p.value.graphId}`);
+      if (check === 'forbidden') return fail('FORBIDDEN', 'recording a run on a saved graph needs its edit token');
+      graphId = p.value.graphId;
+    }
+    if (!socket.connected) return fail('CANCELLED', 'the client disconnected');
+    // checked again: the awaits above let other starts of this client in
+    if (this.ownedActive(socket.id) >= limit) return fail('TOO_MANY_QUEUED', `this client has ${limit} runs queued or running; at most ${limit}`);
+
+    const run: Run = {
+      id: newRunId(),
+      ownerId: socket.id,
+      status: 'queued',
+      plan,
+      graphId,
+      createdAt: new Date(),
+      log: [],
+      saved: 0,
+      cancel: new SharedArrayBuffer(4),
+      nodes: new Map(plan.order.map((id) => [id, { status: 'pending' }])),
+      chain: Promise.resolve(),
+    };
+    this.runs.set(run.id, run);
+    this.stats.runsStarted++;
+    this.setPreview(socket, run.id, p.value.options);
+    socket.join(room(run.id));
+    this.waiting.push(run);
+    if (graphId && this.store) this.store.createRun({ id: run.id, graphId, graph: plan.graph, startedAt: run.createdAt });
+    // after the ack has gone out: the client knows the run id before its first event
+    setImmediate(() => {
+      this.emit(run, { event: 'run:queued', payload: { runId: run.id, position: this.waiting.indexOf(run) } });
+      this.pump();
+    });
+    return { ok: true, runId: run.id };
+  }
+
+  private ownedActive(socketId: string): number {
+    let n = 0;
+    for (const r of this.runs.values()) if (r.ownerId === socketId && (r.status === 'queued' || r.status === 'running')) n++;
+    return n;
+  }
+
+  private pump(): void {
+    let moved = false;
+    while (this.waiting.length > 0 && this.pool.freeCount() > 0) {
+      const run = this.waiting.shift()!;
+      moved = true;
+      void this.execute(run);
+    }
+    if (moved) this.waiting.forEach((r, i) => this.emit(r, { event: 'run:queued', payload: { runId: r.id, position: i } }));
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // execute
+
+  private async execute(run: Run): Promise<void> {
+    const worker = await this.pool.acquire();
+    run.status = 'running';
+    run.startedAt = new Date();
+    const t0 = performance.now();
+    const flag = new Int32Array(run.cancel);
+    const values = new Map<string, { key: string; outputs: Outputs }>();
+    const timings: Record<string, number> = {};
+    const cachedIds: string[] = [];
+    let outcome: { kind: 'done' } | { kind: 'cancelled' } | { kind: 'error'; code: ErrorCode; message: string; nodeId?: string } = { kind: 'done' };
+    try {
+      await worker.ready;
+      for (const id of run.plan.order) {
+        if (Atomics.load(flag, 0)) {
+          outcome = { kind: 'cancelled' };
+          break;
+        }
+        const node = run.plan.graph.nodes.find((n) => n.id === id)!;
+        const def = this.defs.get(node.type)!;
+        const rec = run.nodes.get(id)!;
+        if (def.decl.passive) {
+          rec.status = 'done';
+          continue;
+        }
+        const params = run.plan.params.get(id)!;
+        const inputs: Record<string, { key: string; port: string }> = {};
+        const inputValues: Outputs = {};
+        for (const [port, [src, srcPort]] of run.plan.inputs.get(id) ?? []) {
+          const up = values.get(src);
+          const v = up?.outputs[srcPort];
+          if (!up || !v) throw new Error(`${id}.${port}: ${src} gave no "${srcPort}"`);
+          inputs[port] = { key: up.key, port: srcPort };
+          inputValues[port] = v;
+        }
+        const models: Record<string, { dir: string; hash: string }> = {};
+        const weights: Record<string, string> = {};
+        for (const m of def.decl.models) {
+          const hash = modelHash(this.config.weightsDir, m);
+          if (!hash) {
+            outcome = { kind: 'error', code: 'MODEL_MISSING', message: `the ${m} weights were removed`, nodeId: id };
+            break;
+          }
+          models[m] = { dir: modelDir(this.config.weightsDir, m), hash };
+          weights[m] = hash;
+        }
+        if (outcome.kind !== 'done') break;
+        const key = cacheKey({ type: def.decl.type, version: def.decl.version, params, inputs, weights });
+
+        const hit = this.cache.get(key);
+        if (hit) {
+          rec.status = 'cached';
+          cachedIds.push(id);
+          values.set(id, { key, outputs: hit.outputs });
+          this.emit(run, { event: 'node:cached', payload: { runId: run.id, nodeId: id } });
+          this.emit(run, { event: 'node:output', payload: { runId: run.id, nodeId: id, outputs: hit.wire } });
+          continue;
+        }
+
+        rec.status = 'running';
+        this.emit(run, { event: 'node:start', payload: { runId: run.id, nodeId: id } });
+        const onStep = (info: StepInfo) => {
+          run.chain = run.chain.then(() => this.handleStep(run, id, info)).catch(() => {});
+        };
+        const res = await worker.run({ nodeType: def.decl.type, nodeId: id, params, inputs: inputValues, models, limits: this.config.limits, cancel: run.cancel }, onStep);
+        await run.chain; // every step of this node is out before its output or error
+        rec.leaked = res.leaked;
+        if (res.ok) {
+          const wire = await toWire(res.outputs);
+          const entry: CacheEntry = { outputs: res.outputs, wire, bytes: sizeOf(res.outputs, wire) };
+          this.cache.set(key, entry);
+          values.set(id, { key, outputs: res.outputs });
+          rec.status = 'done';
+          rec.ms = res.ms;
+          timings[id] = Math.round(res.ms * 10) / 10;
+          this.emit(run, { event: 'node:output', payload: { runId: run.id, nodeId: id, outputs: wire } });
+        } else if (res.cancelled) {
+          rec.status = 'cancelled';
+          outcome = { kind: 'cancelled' };
+          break;
+        } else {
+          rec.status = 'error';
+          const payload = res.port === undefined
+            ? { runId: run.id, nodeId: id, code: res.code, message: res.message }
+            : { runId: run.id, nodeId: id, code: res.code, message: res.message, port: res.port };
+          this.emit(run, { event: 'node:error', payload });
+          outcome = { kind: 'error', code: res.code, message: `${id}: ${res.message}`, nodeId: id };
+          break;
+        }
+        this.persist(run);
+      }
+    } catch (e) {
+      outcome = { kind: 'error', code: 'INTERNAL', message: (e as Error).message };
+    } finally {
+      this.pool.release(worker);
+    }
+    await run.chain;
+    run.ms = Math.round((performance.now() - t0) * 10) / 10;
+    run.finishedAt = new Date();
+    if (outcome.kind === 'done') {
+      run.status = 'done';
+      this.emit(run, { event: 'run:done', payload: { runId: run.id, ms: run.ms, timings, cached: cachedIds } });
+    } else if (outcome.kind === 'cancelled') {
+      run.status = 'cancelled';
+      this.emit(run, { event: 'run:cancelled', payload: { runId: run.id } });
+    } else {
+      run.status = 'error';
+      const payload = outcome.nodeId === undefined
+        ? { runId: run.id, code: outcome.code, message: outcome.message }
+        : { runId: run.id, code: outcome.code, message: outcome.message, nodeId: outcome.nodeId };
+      this.emit(run, { event: 'run:error', payload });
+    }
+    this.persist(run, true);
+    this.retire(run);
+    this.pump();
+  }
+
+  private async handleStep(run: Run, nodeId: string, info: StepInfo): Promise<void> {
+    let frame: Buffer | undefined;
+    const variants = new Map<number, Buffer>();
+    if (info.frame) {
+      frame = await encodePng(info.frame);
+      // smaller previews for the clients that asked for them, encoded once per size
+      for (const size of this.previewSizes(run)) if (size < info.frame.size) variants.set(size, await encodePng(info.frame, size));
+    }
+    const payload: Extract<RunEvent, { event: 'node:step' }>['payload'] = { runId: run.id, nodeId, step: info.step, total: info.total };
+    if (info.t !== undefined) payload.t = info.t;
+    if (frame) payload.frame = frame;
+    if (info.points) payload.points = info.points;
+    this.emit(run, { event: 'node:step', payload }, variants);
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // emit
+
+  private emit(run: Run, ev: RunEvent, variants?: Map<number, Buffer>): void {
+    run.log.push(ev);
+    const members = this.io.sockets.adapter.rooms.get(room(run.id));
+    if (!members) return;
+    for (const sid of members) {
+      const socket = this.io.sockets.sockets.get(sid);
+      if (socket) this.deliver(socket, run, ev, variants);
+    }
+  }
+
+  private deliver(socket: StudioSocket, run: Run, ev: RunEvent, variants?: Map<number, Buffer>): void {
+    const send = socket.emit as (e: string, p: unknown) => boolean;
+    if (ev.event !== 'node:step') {
+      this.flushSlot(socket, run.id);
+      send.call(socket, ev.event, ev.payload);
+      return;
+    }
+    const opts = this.preview.get(socket.id)?.get(run.id) ?? {};
+    let payload = ev.payload;
+    if (payload.frame) {
+      const every = opts.previewEvery ?? 1;
+      if (payload.step % every !== 0 && payload.step !== payload.total) {
+        const { frame: _drop, ...rest } = payload;
+        payload = rest;
+      } else if (opts.previewSize !== undefined && variants?.has(opts.previewSize)) {
+        payload = { ...payload, frame: variants.get(opts.previewSize)! };
+      }
+    }
+    const step: RunEvent = { event: 'node:step', payload };
+    if (isSlow(socket)) {
+      let slots = this.slots.get(socket.id);
+      if (!slots) this.slots.set(socket.id, (slots = new Map()));
+      if (slots.has(run.id)) this.stats.stepsDropped++;
+      slots.set(run.id, step);
+      return;
+    }
+    this.flushSlot(socket, run.id);
+    send.call(socket, step.event, step.payload);
+  }
+
+  private flushSlot(socket: StudioSocket, runId: string): void {
+    const slots = this.slots.get(socket.id);
+    const ev = slots?.get(runId);
+    if (!slots || !ev) return;
+    slots.delete(runId);
+    (socket.emit as (e: string, p: unknown) => boolean).call(socket, ev.event, ev.payload);
+  }
+
+  private flushSlots(socket: StudioSocket): void {
+    const slots = this.slots.get(socket.id);
+    if (!slots) return;
+    for (const runId of [...slots.keys()]) {
+      if (isSlow(socket)) return;
+      this.flushSlot(socket, runId);
+    }
+  }
+
+  private setPreview(socket: StudioSocket, runId: string, opts: PreviewOptions | undefined): void {
+    let m = this.preview.get(socket.id);
+    if (!m) this.preview.set(socket.id, (m = new Map()));
+    m.set(runId, opts ?? {});
+  }
+
+  private previewSizes(run: Run): Set<number> {
+    const sizes = new Set<number>();
+    for (const sid of this.io.sockets.adapter.rooms.get(room(run.id)) ?? []) {
+      const s = this.preview.get(sid)?.get(run.id)?.previewSize;
+      if (s !== undefined) sizes.add(s);
+    }
+    return sizes;
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // cancel, disconnect, bookkeeping
+
+  cancel(run: Run): void {
+    if (run.status === 'queued') {
+      this.waiting = this.waiting.filter((r) => r !== run);
+      run.status = 'cancelled';
+      run.finishedAt = new Date();
+      run.ms = 0;
+      for (const rec of run.nodes.values()) rec.status = 'cancelled';
+      this.emit(run, { event: 'run:cancelled', payload: { runId: run.id } });
+      this.persist(run, true);
+      this.retire(run);
+      this.waiting.forEach((r, i) => this.emit(r, { event: 'run:queued', payload: { runId: r.id, position: i } }));
+    } else if (run.status === 'running') {
+      // the worker sees the flag at its next step; the runner checks it between nodes
+      Atomics.store(new Int32Array(run.cancel), 0, 1);
+    }
+  }
+
+  private onDisconnect(socket: StudioSocket): void {
+    this.preview.delete(socket.id);
+    this.slots.delete(socket.id);
+    for (const run of this.runs.values()) {
+      if (run.status !== 'queued' && run.status !== 'running') continue;
+      // socket.io has already taken the socket out of its rooms: whoever is left is watching
+      const watchers = this.io.sockets.adapter.rooms.get(room(run.id))?.size ?? 0;
+      const ownerGone = !this.io.sockets.sockets.has(run.ownerId);
+      if (ownerGone && watchers === 0) this.cancel(run);
+    }
+  }
+
+  private persist(run: Run, final = false): void {
+    if (!this.store || !run.graphId) return;
+    try {
+      if (run.saved < run.log.length) {
+        this.store.appendEvents(run.id, run.saved, run.log.slice(run.saved).map((e) => bytesToDataUrls(e)));
+        run.saved = run.log.length;
+      }
+      if (final) this.store.finishRun(run.id, run.status, run.ms ?? 0, run.finishedAt ?? new Date());
+    } catch (e) {
+      console.error(`[runner] could not store run ${run.id}: ${(e as Error).message}`);
+    }
+  }
+
+  private retire(run: Run): void {
+    this.finished.push(run.id);
+    while (this.finished.length > this.config.keepRuns) this.runs.delete(this.finished.shift()!);
+  }
+
+  /** Cancel everything (shutdown). */
+  cancelAll(): void {
+    for (const run of this.runs.values()) if (run.status === 'queued' || run.status === 'running') this.cancel(run);
+  }
+
+  /** A JSON summary of a run for REST (binary as data: URLs). */
+  summary(run: Run): unknown {
+    return {
+      id: run.id,
+      status: run.status,
+      graphId: run.graphId,
+      createdAt: run.createdAt.toISOString(),
+      startedAt: run.startedAt?.toISOString() ?? null,
+      finishedAt: run.finishedAt?.toISOString() ?? null,
+      ms: run.ms ?? null,
+      graph: run.plan.graph,
+      nodes: Object.fromEntries(run.nodes),
+      events: bytesToDataUrls(run.log),
+    };
+  }
+}
+
+function isSlow(socket: StudioSocket): boolean {
+  const conn = socket.conn as unknown as { writeBuffer?: unknown[] };
+  return (conn.writeBuffer?.length ?? 0) >= SLOW_BACKLOG;
+}
+
+function newRunId(): string {
+  return randomBytes(16).toString('base64url');
+}
+
+function fail(code: ErrorCode, message: string, nodeErrors: NodeError[] = []): { ok: false; error: { code: ErrorCode; message: string; nodeErrors: NodeError[] } } {
+  return { ok: false, error: { code, message, nodeErrors } };
+}
+
+function summarise(errors: NodeError[]): string {
+  const head = errors.slice(0, 3).map((e) => `${e.nodeId ?? 'graph'}${e.port ? `.${e.port}` : ''}: ${e.code}`).join('; ');
+  return `${errors.length} problem${errors.length === 1 ? '' : 's'}: ${head}${errors.length > 3 ? '; …' : ''}`;
+}
+
+export type { Graph, WireValue };

@@ -1,0 +1,158 @@
+// Graphs and their runs in SQLite (better-sqlite3 12), in UNCLIP_DATA_DIR (default ./data).
+//
+// - A graph gets an unguessable share id (128 random bits, base64url) and an edit token (another
+//   128 bits) that is kept only as its sha-256: a leaked database does not leak edit rights.
+// - A run of a saved graph keeps every event it emitted (step frames and outputs as data: URLs),
+//   so a share link shows the last run without rerunning.
+// - WAL journal, synchronous=NORMAL: every committed transaction survives the process being
+//   killed (kill -9) at any point; only an OS crash or power loss may drop the last commits.
+//   Runs still "running" when the process died are marked "interrupted" at the next start.
+import Database from 'better-sqlite3';
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Graph, RunEvent } from '../protocol/index.js';
+
+export interface GraphRecord {
+  id: string;
+  title: string;
+  graph: Graph;
+  createdAt: string;
+  updatedAt: string;
+  forkOf: string | null;
+}
+
+export interface StoredRun {
+  id: string;
+  graphId: string | null;
+  status: string;
+  startedAt: string;
+  finishedAt: string | null;
+  ms: number | null;
+  graph: Graph;
+  /** Every event in order, binary as data: URLs. */
+  events: RunEvent[];
+}
+
+export type TokenCheck = 'ok' | 'forbidden' | 'not-found';
+
+export const newId = (): string => randomBytes(16).toString('base64url');
+const hashToken = (t: string): Buffer => createHash('sha256').update(t).digest();
+
+export class Store {
+  readonly db: Database.Database;
+  readonly path: string;
+
+  constructor(dir: string) {
+    mkdirSync(dir, { recursive: true });
+    this.path = join(dir, 'studio.sqlite');
+    this.db = new Database(this.path);
+    this.db.pragma('journal_mode = WAL');
+    this.db.pragma('synchronous = NORMAL');
+    this.db.pragma('foreign_keys = ON');
+    this.db.pragma('busy_timeout = 5000');
+    this.db.exec(`
+      CREATE TABLE IF NOT EXISTS graphs (
+        id TEXT PRIMARY KEY,
+        title TEXT NOT NULL,
+        graph TEXT NOT NULL,
+        token_sha256 BLOB NOT NULL,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        fork_of TEXT
+      );
+      CREATE TABLE IF NOT EXISTS runs (
+        id TEXT PRIMARY KEY,
+        graph_id TEXT REFERENCES graphs(id) ON DELETE CASCADE,
+        status TEXT NOT NULL,
+        graph TEXT NOT NULL,
+        started_at TEXT NOT NULL,
+        finished_at TEXT,
+        ms REAL
+      );
+      CREATE INDEX IF NOT EXISTS runs_by_graph ON runs(graph_id, started_at);
+      CREATE TABLE IF NOT EXISTS run_events (
+        run_id TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+        seq INTEGER NOT NULL,
+        event TEXT NOT NULL,
+        payload TEXT NOT NULL,
+        PRIMARY KEY (run_id, seq)
+      );
+    `);
+    this.db.prepare(`UPDATE runs SET status = 'interrupted' WHERE status IN ('queued', 'running')`).run();
+  }
+
+  createGraph(graph: Graph, title: string, forkOf: string | null = null): { id: string; editToken: string } {
+    const id = newId();
+    const editToken = randomBytes(16).toString('base64url');
+    const now = new Date().toISOString();
+    this.db
+      .prepare(`INSERT INTO graphs (id, title, graph, token_sha256, created_at, updated_at, fork_of) VALUES (?, ?, ?, ?, ?, ?, ?)`)
+      .run(id, title, JSON.stringify(graph), hashToken(editToken), now, now, forkOf);
+    return { id, editToken };
+  }
+
+  getGraph(id: string): GraphRecord | null {
+    const r = this.db.prepare(`SELECT id, title, graph, created_at, updated_at, fork_of FROM graphs WHERE id = ?`).get(id) as
+      | { id: string; title: string; graph: string; created_at: string; updated_at: string; fork_of: string | null }
+      | undefined;
+    if (!r) return null;
+    return { id: r.id, title: r.title, graph: JSON.parse(r.graph) as Graph, createdAt: r.created_at, updatedAt: r.updated_at, forkOf: r.fork_of };
+  }
+
+  checkToken(id: string, token: string | undefined): TokenCheck {
+    const r = this.db.prepare(`SELECT token_sha256 FROM graphs WHERE id = ?`).get(id) as { token_sha256: Buffer } | undefined;
+    if (!r) return 'not-found';
+    if (!token) return 'forbidden';
+    return timingSafeEqual(r.token_sha256, hashToken(token)) ? 'ok' : 'forbidden';
+  }
+
+  updateGraph(id: string, token: string | undefined, graph: Graph, title?: string): TokenCheck {
+    const check = this.checkToken(id, token);
+    if (check !== 'ok') return check;
+    const now = new Date().toISOString();
+    if (title === undefined) this.db.prepare(`UPDATE graphs SET graph = ?, updated_at = ? WHERE id = ?`).run(JSON.stringify(graph), now, id);
+    else this.db.prepare(`UPDATE graphs SET graph = ?, title = ?, updated_at = ? WHERE id = ?`).run(JSON.stringify(graph), title, now, id);
+    return 'ok';
+  }
+
+  createRun(run: { id: string; graphId: string | null; graph: Graph; startedAt: Date }): void {
+    this.db
+      .prepare(`INSERT INTO runs (id, graph_id, status, graph, started_at) VALUES (?, ?, 'running', ?, ?)`)
+      .run(run.id, run.graphId, JSON.stringify(run.graph), run.startedAt.toISOString());
+  }
+
+  /** Append events (already JSON-safe) from sequence number `from`, in one transaction. */
+  appendEvents(runId: string, from: number, events: RunEvent[]): void {
+    const ins = this.db.prepare(`INSERT INTO run_events (run_id, seq, event, payload) VALUES (?, ?, ?, ?)`);
+    this.db.transaction(() => {
+      events.forEach((e, i) => ins.run(runId, from + i, e.event, JSON.stringify(e.payload)));
+    })();
+  }
+
+  finishRun(runId: string, status: string, ms: number, finishedAt: Date): void {
+    this.db.prepare(`UPDATE runs SET status = ?, ms = ?, finished_at = ? WHERE id = ?`).run(status, ms, finishedAt.toISOString(), runId);
+  }
+
+  getRun(runId: string): StoredRun | null {
+    const r = this.db.prepare(`SELECT * FROM runs WHERE id = ?`).get(runId) as
+      | { id: string; graph_id: string | null; status: string; graph: string; started_at: string; finished_at: string | null; ms: number | null }
+      | undefined;
+    if (!r) return null;
+    const events = (this.db.prepare(`SELECT event, payload FROM run_events WHERE run_id = ? ORDER BY seq`).all(runId) as { event: string; payload: string }[]).map(
+      (e) => ({ event: e.event, payload: JSON.parse(e.payload) }) as RunEvent,
+    );
+    return { id: r.id, graphId: r.graph_id, status: r.status, startedAt: r.started_at, finishedAt: r.finished_at, ms: r.ms, graph: JSON.parse(r.graph) as Graph, events };
+  }
+
+  /** The graph's newest run that finished (done, or the newest of any status if none finished). */
+  latestRun(graphId: string): StoredRun | null {
+    const r = (this.db.prepare(`SELECT id FROM runs WHERE graph_id = ? AND status = 'done' ORDER BY started_at DESC, rowid DESC LIMIT 1`).get(graphId) ??
+      this.db.prepare(`SELECT id FROM runs WHERE graph_id = ? ORDER BY started_at DESC, rowid DESC LIMIT 1`).get(graphId)) as { id: string } | undefined;
+    return r ? this.getRun(r.id) : null;
+  }
+
+  close(): void {
+    this.db.close();
+  }
+}
