@@ -1,0 +1,78 @@
+// Helpers for graph-engine integration tests: build graphs, start runs with a plain
+// socket.io-client, and collect a run's events in arrival order.
+import { io, type Socket } from 'socket.io-client';
+import type { ClientToServerEvents, RunEvent, RunStartReply, ServerToClientEvents } from '../../protocol/index.js';
+
+export type Client = Socket<ServerToClientEvents, ClientToServerEvents>;
+
+export const node = (id: string, type: string, params: Record<string, unknown> = {}, version = 1) => ({ id, type, version, params, position: { x: 0, y: 0 } });
+export const edge = (from: string, fromPort: string, to: string, toPort: string) => ({ from: { node: from, port: fromPort }, to: { node: to, port: toPort } });
+export const graph = (nodes: unknown[], edges: unknown[] = []) => ({ version: 1, nodes, edges });
+
+export async function connect(url: string): Promise<Client> {
+  const s: Client = io(url, { transports: ['websocket'], forceNew: true, reconnection: false });
+  await new Promise<void>((resolve, reject) => {
+    s.once('connect', () => resolve());
+    s.once('connect_error', reject);
+  });
+  return s;
+}
+
+const TERMINAL = new Set(['run:done', 'run:cancelled', 'run:error']);
+
+/** Every run event a socket receives, grouped by run id, in arrival order. */
+export class Recorder {
+  readonly events = new Map<string, RunEvent[]>();
+  private waiters: { runId: string; pred: (e: RunEvent) => boolean; resolve: (e: RunEvent) => void }[] = [];
+
+  constructor(readonly socket: Client) {
+    socket.onAny((event: string, payload: { runId?: string }) => {
+      if (!payload || typeof payload.runId !== 'string') return;
+      const ev = { event, payload } as RunEvent;
+      let list = this.events.get(payload.runId);
+      if (!list) this.events.set(payload.runId, (list = []));
+      list.push(ev);
+      this.waiters = this.waiters.filter((w) => {
+        if (w.runId !== payload.runId || !w.pred(ev)) return true;
+        w.resolve(ev);
+        return false;
+      });
+    });
+  }
+
+  of(runId: string): RunEvent[] {
+    return this.events.get(runId) ?? [];
+  }
+
+  /** Resolves with the first event (already received or future) of this run matching pred. */
+  wait(runId: string, pred: (e: RunEvent) => boolean, timeoutMs = 60_000): Promise<RunEvent> {
+    const have = this.of(runId).find(pred);
+    if (have) return Promise.resolve(have);
+    return new Promise((resolve, reject) => {
+      const t = setTimeout(() => reject(new Error(`timed out waiting on run ${runId}; got ${this.of(runId).map((e) => e.event).join(', ')}`)), timeoutMs);
+      this.waiters.push({ runId, pred, resolve: (e) => (clearTimeout(t), resolve(e)) });
+    });
+  }
+
+  end(runId: string, timeoutMs = 60_000): Promise<RunEvent> {
+    return this.wait(runId, (e) => TERMINAL.has(e.event), timeoutMs);
+  }
+}
+
+export async function start(s: Client, g: unknown, extra: Record<string, unknown> = {}): Promise<RunStartReply> {
+  return (s.timeout(30_000) as unknown as Client).emitWithAck('run:start', { graph: g, ...extra } as never);
+}
+
+/** Start a run that must be accepted; returns its id. */
+export async function startOk(s: Client, g: unknown, extra: Record<string, unknown> = {}): Promise<string> {
+  const r = await start(s, g, extra);
+  if (!r.ok) throw new Error(`run refused: ${JSON.stringify(r.error)}`);
+  return r.runId;
+}
+
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Order of node-level events: [event, nodeId] pairs. */
+export function trace(events: RunEvent[]): string[] {
+  return events.map((e) => ('nodeId' in e.payload && e.payload.nodeId ? `${e.event} ${e.payload.nodeId}` : e.event));
+}
