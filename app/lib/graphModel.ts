@@ -1,0 +1,154 @@
+// Conversions between the canvas (React Flow nodes and edges) and the protocol's graph JSON, and
+// the checks the canvas makes while a link is dragged. Pure functions (no React, no DOM), so the
+// unit tests and the share page use exactly what the editor uses.
+import type { Connection, Edge, Node } from '@xyflow/react';
+import {
+  GRAPH_FORMAT_VERSION,
+  GraphSchema,
+  describePortType,
+  portsCompatible,
+  type Catalogue,
+  type Graph,
+  type NodeDecl,
+} from '../../protocol';
+
+export interface StudioNodeData extends Record<string, unknown> {
+  type: string;
+  params: Record<string, unknown>;
+  title?: string;
+}
+export type StudioNode = Node<StudioNodeData, 'studio'>;
+
+export function declOf(catalogue: Catalogue | null, type: string): NodeDecl | undefined {
+  return catalogue?.nodes.find((d) => d.type === type);
+}
+
+export function defaultParams(decl: NodeDecl): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const p of decl.params) out[p.name] = p.default;
+  return out;
+}
+
+/** A fresh id like `text-3` that no node in `taken` has (ids must match the graph schema's pattern). */
+export function newNodeId(type: string, taken: Iterable<string>): string {
+  const used = new Set(taken);
+  const base = type.replace(/[^A-Za-z0-9_.:-]/g, '-').slice(0, 48) || 'node';
+  for (let i = 1; ; i++) if (!used.has(`${base}-${i}`)) return `${base}-${i}`;
+}
+
+export function makeNode(decl: NodeDecl, position: { x: number; y: number }, taken: Iterable<string>): StudioNode {
+  return { id: newNodeId(decl.type, taken), type: 'studio', position, data: { type: decl.type, params: defaultParams(decl) } };
+}
+
+export function edgeId(source: string, sourceHandle: string, target: string, targetHandle: string): string {
+  return `${source}.${sourceHandle}->${target}.${targetHandle}`;
+}
+
+export function toGraph(nodes: StudioNode[], edges: Edge[], catalogue: Catalogue | null): Graph {
+  return {
+    version: GRAPH_FORMAT_VERSION,
+    nodes: nodes.map((n) => {
+      const out: Graph['nodes'][number] = {
+        id: n.id,
+        type: n.data.type,
+        version: declOf(catalogue, n.data.type)?.version ?? 1,
+        // null params mean "the default": send them as absent so the server fills them in
+        params: Object.fromEntries(Object.entries(n.data.params).filter(([, v]) => v !== null && v !== undefined)),
+        position: { x: Math.round(n.position.x), y: Math.round(n.position.y) },
+      };
+      if (n.data.title) out.title = n.data.title;
+      return out;
+    }),
+    edges: edges.map((e) => ({ from: { node: e.source, port: e.sourceHandle ?? '' }, to: { node: e.target, port: e.targetHandle ?? '' } })),
+  };
+}
+
+export function fromGraph(graph: Graph): { nodes: StudioNode[]; edges: Edge[] } {
+  return {
+    nodes: graph.nodes.map((n) => ({
+      id: n.id,
+      type: 'studio' as const,
+      position: { ...n.position },
+      data: n.title ? { type: n.type, params: { ...n.params }, title: n.title } : { type: n.type, params: { ...n.params } },
+    })),
+    edges: graph.edges.map((e) => ({
+      id: edgeId(e.from.node, e.from.port, e.to.node, e.to.port),
+      source: e.from.node,
+      sourceHandle: e.from.port,
+      target: e.to.node,
+      targetHandle: e.to.port,
+    })),
+  };
+}
+
+/** Parse graph JSON text (an import, a dropped file, a PNG's text chunk); throws with a readable message. */
+export function parseGraphText(text: string): Graph {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (e) {
+    throw new Error(`not JSON: ${(e as Error).message}`);
+  }
+  // accept a saved record too ({id, title, graph, ...}) so an API response can be imported as is
+  if (raw && typeof raw === 'object' && 'graph' in raw && !('nodes' in raw)) raw = (raw as { graph: unknown }).graph;
+  const r = GraphSchema.safeParse(raw);
+  if (!r.success) throw new Error(`not a studio graph: ${r.error.issues.slice(0, 3).map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`);
+  return r.data;
+}
+
+/**
+ * Why a link may not be made, or null when it may. The same rule as the server's validation
+ * (portsCompatible), plus what the canvas can see at once: self links and cycles. An input that
+ * is already linked is not a problem: the new link replaces the old one.
+ */
+export function connectionProblem(c: Connection | Edge, nodes: StudioNode[], edges: Edge[], catalogue: Catalogue | null): string | null {
+  const from = nodes.find((n) => n.id === c.source);
+  const to = nodes.find((n) => n.id === c.target);
+  if (!from || !to) return 'unknown node';
+  if (from.id === to.id) return 'a node cannot feed itself';
+  const out = declOf(catalogue, from.data.type)?.outputs.find((p) => p.name === c.sourceHandle);
+  const inp = declOf(catalogue, to.data.type)?.inputs.find((p) => p.name === c.targetHandle);
+  if (!out || !inp) return 'links go from an output (right side) to an input (left side)';
+  if (!portsCompatible(out.type, inp.type)) return `${describePortType(out.type)} cannot feed ${describePortType(inp.type)} (${to.data.type}.${inp.name})`;
+  if (reaches(to.id, from.id, edges)) return 'this link would make a cycle';
+  return null;
+}
+
+function reaches(start: string, target: string, edges: Edge[]): boolean {
+  const seen = new Set<string>();
+  const stack = [start];
+  while (stack.length) {
+    const id = stack.pop()!;
+    if (id === target) return true;
+    if (seen.has(id)) continue;
+    seen.add(id);
+    for (const e of edges) if (e.source === id) stack.push(e.target);
+  }
+  return false;
+}
+
+/** Add a link, replacing whatever fed the same input before. */
+export function addLink(edges: Edge[], c: Connection): Edge[] {
+  const kept = edges.filter((e) => !(e.target === c.target && e.targetHandle === c.targetHandle));
+  return [...kept, { id: edgeId(c.source, c.sourceHandle ?? '', c.target, c.targetHandle ?? ''), source: c.source, sourceHandle: c.sourceHandle, target: c.target, targetHandle: c.targetHandle }];
+}
+
+/** Copies of `nodes` (and the edges among them) with fresh ids, moved by `offset`, selected. */
+export function duplicate(nodes: StudioNode[], edges: Edge[], taken: Iterable<string>, offset: number): { nodes: StudioNode[]; edges: Edge[] } {
+  const used = new Set(taken);
+  const ids = new Map<string, string>();
+  const copies = nodes.map((n) => {
+    const id = newNodeId(n.data.type, used);
+    used.add(id);
+    ids.set(n.id, id);
+    return { ...n, id, selected: true, position: { x: n.position.x + offset, y: n.position.y + offset }, data: structuredClone(n.data) };
+  });
+  const links = edges
+    .filter((e) => ids.has(e.source) && ids.has(e.target))
+    .map((e) => {
+      const source = ids.get(e.source)!;
+      const target = ids.get(e.target)!;
+      return { ...e, id: edgeId(source, e.sourceHandle ?? '', target, e.targetHandle ?? ''), source, target, selected: false };
+    });
+  return { nodes: copies, edges: links };
+}

@@ -1,0 +1,36 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { applyEvent, problemsFor, replay, startRun } from './runState';
+
+test('events fold into node states, frames and outputs', () => {
+  let s = startRun('r1', ['a', 'b']);
+  assert.equal(s.nodes.a!.status, 'queued');
+  s = applyEvent(s, { event: 'node:cached', payload: { runId: 'r1', nodeId: 'a' } });
+  s = applyEvent(s, { event: 'node:start', payload: { runId: 'r1', nodeId: 'b' } });
+  s = applyEvent(s, { event: 'node:step', payload: { runId: 'r1', nodeId: 'b', step: 1, total: 2, t: 0.5, frame: 'data:image/png;base64,AA' } });
+  s = applyEvent(s, { event: 'node:step', payload: { runId: 'r1', nodeId: 'b', step: 2, total: 2, t: 0 } });
+  assert.equal(s.nodes.b!.status, 'running');
+  assert.equal(s.nodes.b!.step, 2);
+  assert.equal(s.nodes.b!.frames.length, 1);
+  assert.equal(s.nodes.b!.ts.length, 2);
+  s = applyEvent(s, { event: 'node:output', payload: { runId: 'r1', nodeId: 'b', outputs: { text: { kind: 'text', texts: ['x'] } } } });
+  s = applyEvent(s, { event: 'node:step', payload: { runId: 'other', nodeId: 'b', step: 9, total: 9 } });
+  assert.equal(s.nodes.b!.step, 2, 'events of another run are ignored');
+  s = applyEvent(s, { event: 'run:done', payload: { runId: 'r1', ms: 12, timings: { b: 10 }, cached: ['a'] } });
+  assert.equal(s.phase, 'done');
+  assert.equal(s.nodes.a!.cached, true);
+  assert.equal(s.nodes.b!.ms, 10);
+});
+
+test('errors and cancel', () => {
+  const s = replay('r', [
+    { event: 'node:start', payload: { runId: 'r', nodeId: 'a' } },
+    { event: 'node:error', payload: { runId: 'r', nodeId: 'a', code: 'MODEL_MISSING', message: 'no clip', port: 'text' } },
+    { event: 'node:start', payload: { runId: 'r', nodeId: 'b' } },
+    { event: 'run:cancelled', payload: { runId: 'r' } },
+  ]);
+  assert.equal(s.nodes.a!.status, 'error');
+  assert.deepEqual(problemsFor(s, 'a'), [{ code: 'MODEL_MISSING', message: 'no clip', port: 'text' }]);
+  assert.equal(s.nodes.b!.status, 'cancelled');
+  assert.equal(s.phase, 'cancelled');
+});

@@ -1,0 +1,123 @@
+// Folds a run's events (live from the socket, or replayed from a stored run) into what each node
+// card shows: its state, step n/N, every step frame, outputs and errors. Pure: binary frames and
+// images are turned into URLs before they get here (see toImageUrl in useRun.ts), so the share
+// page can replay a stored run (data: URLs) through the same code as the live editor.
+import type { ErrorCode, NodeError, RunEvent, WireValue } from '../../protocol';
+
+export type NodeStatus = 'idle' | 'queued' | 'running' | 'done' | 'error' | 'cancelled';
+
+export interface StepFrame {
+  step: number;
+  total: number;
+  t?: number;
+  /** image URL (blob: or data:) */
+  url?: string;
+}
+
+export interface NodeRun {
+  status: NodeStatus;
+  cached: boolean;
+  step?: number;
+  total?: number;
+  t?: number;
+  /** Every step that carried a frame, in order (the filmstrip). */
+  frames: StepFrame[];
+  /** Every t seen (the schedule plot), even for steps whose frame was skipped. */
+  ts: { step: number; t: number }[];
+  points?: [number, number][];
+  outputs?: Record<string, WireValue>;
+  error?: { code: ErrorCode | string; message: string; port?: string };
+  ms?: number;
+}
+
+export type RunPhase = 'idle' | 'starting' | 'queued' | 'running' | 'done' | 'cancelled' | 'error';
+
+export interface RunView {
+  runId: string | null;
+  phase: RunPhase;
+  position?: number;
+  ms?: number;
+  error?: { code: string; message: string };
+  nodes: Record<string, NodeRun>;
+  /** Problems the server found before running (validation), by node and port. */
+  problems: NodeError[];
+}
+
+export const IDLE_RUN: RunView = { runId: null, phase: 'idle', nodes: {}, problems: [] };
+
+export function emptyNode(status: NodeStatus = 'idle'): NodeRun {
+  return { status, cached: false, frames: [], ts: [] };
+}
+
+/** A run has been accepted: every node that runs something is queued. */
+export function startRun(runId: string, nodeIds: string[]): RunView {
+  return { runId, phase: 'queued', nodes: Object.fromEntries(nodeIds.map((id) => [id, emptyNode('queued')])), problems: [] };
+}
+
+export function refused(code: string, message: string, problems: NodeError[]): RunView {
+  return { runId: null, phase: 'error', error: { code, message }, nodes: {}, problems };
+}
+
+export function applyEvent(state: RunView, ev: RunEvent): RunView {
+  if (state.runId !== null && ev.payload.runId !== state.runId) return state; // another run's late event
+  const node = (id: string, f: (n: NodeRun) => NodeRun): RunView => ({ ...state, nodes: { ...state.nodes, [id]: f(state.nodes[id] ?? emptyNode()) } });
+  switch (ev.event) {
+    case 'run:queued':
+      return { ...state, phase: 'queued', position: ev.payload.position };
+    case 'node:start':
+      return { ...node(ev.payload.nodeId, () => emptyNode('running')), phase: 'running' };
+    case 'node:cached':
+      return { ...node(ev.payload.nodeId, (n) => ({ ...n, status: 'done', cached: true })), phase: 'running' };
+    case 'node:step': {
+      const p = ev.payload;
+      return node(p.nodeId, (n) => ({
+        ...n,
+        status: 'running',
+        step: p.step,
+        total: p.total,
+        t: p.t,
+        frames: typeof p.frame === 'string' ? [...n.frames, { step: p.step, total: p.total, t: p.t, url: p.frame }] : n.frames,
+        ts: p.t !== undefined ? [...n.ts, { step: p.step, t: p.t }] : n.ts,
+        points: p.points ?? n.points,
+      }));
+    }
+    case 'node:output':
+      return node(ev.payload.nodeId, (n) => ({ ...n, status: 'done', outputs: ev.payload.outputs }));
+    case 'node:error': {
+      const p = ev.payload;
+      return node(p.nodeId, (n) => ({ ...n, status: 'error', error: p.port ? { code: p.code, message: p.message, port: p.port } : { code: p.code, message: p.message } }));
+    }
+    case 'run:done': {
+      const nodes = { ...state.nodes };
+      for (const [id, ms] of Object.entries(ev.payload.timings ?? {})) if (nodes[id]) nodes[id] = { ...nodes[id]!, ms };
+      for (const id of ev.payload.cached ?? []) if (nodes[id]) nodes[id] = { ...nodes[id]!, status: 'done', cached: true };
+      return { ...state, phase: 'done', ms: ev.payload.ms, nodes };
+    }
+    case 'run:cancelled':
+      return { ...state, phase: 'cancelled', nodes: settle(state.nodes, 'cancelled') };
+    case 'run:error':
+      return { ...state, phase: 'error', error: { code: ev.payload.code, message: ev.payload.message }, nodes: settle(state.nodes, 'idle') };
+  }
+}
+
+/** Nodes still waiting or running when a run ends become `to`. */
+function settle(nodes: Record<string, NodeRun>, to: NodeStatus): Record<string, NodeRun> {
+  const out: Record<string, NodeRun> = {};
+  for (const [id, n] of Object.entries(nodes)) out[id] = n.status === 'queued' || n.status === 'running' ? { ...n, status: to } : n;
+  return out;
+}
+
+/** Replay a stored run's events (binary already as data: URLs). */
+export function replay(runId: string, events: RunEvent[]): RunView {
+  let s: RunView = { ...IDLE_RUN, runId, phase: 'queued' };
+  for (const ev of events) s = applyEvent(s, ev);
+  return s;
+}
+
+/** The problems that concern one node (validation before the run, or its error while running). */
+export function problemsFor(view: RunView, nodeId: string): { code: string; message: string; port?: string }[] {
+  const out: { code: string; message: string; port?: string }[] = view.problems.filter((p) => p.nodeId === nodeId);
+  const e = view.nodes[nodeId]?.error;
+  if (e) out.push(e);
+  return out;
+}
