@@ -63,8 +63,9 @@ export interface Run {
   finishedAt?: Date;
   ms?: number;
   log: RunEvent[];
-  /** log entries already written to the store */
+  /** log entries already written to the store, and when */
   saved: number;
+  savedAt: number;
   cancel: SharedArrayBuffer;
   nodes: Map<string, NodeRecord>;
   /** serialises event handling (frame encoding is async) so events keep their order */
@@ -186,6 +187,7 @@ export class Runner {
       createdAt: new Date(),
       log: [],
       saved: 0,
+      savedAt: Date.now(),
       cancel: new SharedArrayBuffer(4),
       nodes: new Map(plan.order.map((id) => [id, { status: 'pending' }])),
       chain: Promise.resolve(),
@@ -359,6 +361,9 @@ export class Runner {
 
   private emit(run: Run, ev: RunEvent, variants?: Map<number, Buffer>): void {
     run.log.push(ev);
+    // a saved graph's run is written as it goes (in small transactions), so a crash keeps the
+    // steps so far; node ends and the run's end flush too
+    if (run.graphId && (run.log.length - run.saved >= 16 || Date.now() - run.savedAt > 500)) this.persist(run);
     const members = this.io.sockets.adapter.rooms.get(room(run.id));
     if (!members) return;
     for (const sid of members) {
@@ -468,6 +473,7 @@ export class Runner {
         this.store.appendEvents(run.id, run.saved, run.log.slice(run.saved).map((e) => bytesToDataUrls(e)));
         run.saved = run.log.length;
       }
+      run.savedAt = Date.now();
       if (final) this.store.finishRun(run.id, run.status, run.ms ?? 0, run.finishedAt ?? new Date());
     } catch (e) {
       console.error(`[runner] could not store run ${run.id}: ${(e as Error).message}`);
