@@ -1,0 +1,283 @@
+// PROBE, not a model: times one decoder training step (forward + backward + Adam, fp32) of two
+// candidate backbones for the 32x32 decoder, so issue 4's backbone choice rests on figures.
+//
+//   npx tsx ml/unet-probe/probe.ts unet|unet-nonorm|unet-small|vit|vit-small [--batch 32] [--steps 3] [--profile]
+//
+// Prints one JSON object (last stdout line): params, ms per step, images/s and, with --profile,
+// the top kernels of one step from tf.profile. Both networks take the same conditioning as the
+// real decoder will (a timestep, and a CLIP image embedding added to the timestep embedding and
+// projected into 4 context tokens), and train on ε-prediction with MSE on random images: the
+// data does not change the time of a step.
+import * as tf from '@tensorflow/tfjs-core';
+import { initBackend } from '../backend.js';
+import { installWasmConvGrad } from '../wasm-conv-grad.js';
+import { cosineSchedule, qSample } from '../diffusion/index.js';
+
+type Params = Map<string, tf.Variable>;
+// Forward multiply-add FLOPs of convs, dense layers and attention products, counted on one pass.
+const flops = { on: false, n: 0 };
+const count = (f: number) => {
+  if (flops.on) flops.n += f;
+};
+const EMB = 128; // CLIP embedding width (ml/clip: embedDim 128)
+
+function makeParams(seed: number) {
+  const params: Params = new Map();
+  let n = seed;
+  const normal = (name: string, shape: number[], std: number) => {
+    if (!params.has(name)) params.set(name, tf.variable(tf.randomNormal(shape, 0, std, 'float32', n++), true, name));
+    return params.get(name)!;
+  };
+  const zeros = (name: string, shape: number[]) => {
+    if (!params.has(name)) params.set(name, tf.variable(tf.zeros(shape), true, name));
+    return params.get(name)!;
+  };
+  const ones = (name: string, shape: number[]) => {
+    if (!params.has(name)) params.set(name, tf.variable(tf.ones(shape), true, name));
+    return params.get(name)!;
+  };
+  return { params, normal, zeros, ones };
+}
+type P = ReturnType<typeof makeParams>;
+
+function dense(p: P, name: string, x: tf.Tensor, din: number, dout: number): tf.Tensor {
+  const lead = x.shape.slice(0, -1);
+  count(2 * (x.size / din) * din * dout);
+  const y = tf.add(tf.matMul(tf.reshape(x, [-1, din]), p.normal(`${name}.w`, [din, dout], 1 / Math.sqrt(din))), p.zeros(`${name}.b`, [dout]));
+  return tf.reshape(y, [...lead, dout]);
+}
+function conv(p: P, name: string, x: tf.Tensor4D, cin: number, cout: number, k = 3, stride = 1, zero = false): tf.Tensor4D {
+  const [b, h, wd] = x.shape;
+  count(2 * b * Math.ceil(h / stride) * Math.ceil(wd / stride) * k * k * cin * cout);
+  const w = zero ? p.zeros(`${name}.w`, [k, k, cin, cout]) : p.normal(`${name}.w`, [k, k, cin, cout], Math.sqrt(2 / (k * k * cin)));
+  return tf.add(tf.conv2d(x, w as tf.Tensor4D, stride, 'same'), p.zeros(`${name}.b`, [cout]));
+}
+const silu = (x: tf.Tensor) => tf.mul(x, tf.sigmoid(x));
+function groupNorm(p: P, name: string, x: tf.Tensor4D, groups: number): tf.Tensor4D {
+  const [b, h, w, c] = x.shape;
+  const g = tf.reshape(x, [b, h * w, groups, c / groups]); // [B, HW, G, C/G]
+  const { mean, variance } = tf.moments(g, [1, 3], true);
+  const y = tf.reshape(tf.div(tf.sub(g, mean), tf.sqrt(tf.add(variance, 1e-5))), [b, h, w, c]);
+  return tf.add(tf.mul(y, p.ones(`${name}.g`, [c])), p.zeros(`${name}.b`, [c])) as tf.Tensor4D;
+}
+function layerNorm(p: P, name: string, x: tf.Tensor, d: number): tf.Tensor {
+  const { mean, variance } = tf.moments(x, -1, true);
+  return tf.add(tf.mul(tf.div(tf.sub(x, mean), tf.sqrt(tf.add(variance, 1e-5))), p.ones(`${name}.g`, [d])), p.zeros(`${name}.b`, [d]));
+}
+function timestepEmbedding(t: tf.Tensor1D, dim: number): tf.Tensor2D {
+  const half = dim / 2;
+  const freqs = tf.exp(tf.mul(-Math.log(10000) / half, tf.range(0, half)));
+  const args = tf.mul(tf.reshape(tf.cast(t, 'float32'), [-1, 1]), tf.reshape(freqs, [1, half]));
+  return tf.concat([tf.cos(args), tf.sin(args)], 1) as tf.Tensor2D;
+}
+// Multi-head attention of queries x [B, L, D] over keys/values kv [B, Lk, D]; heads folded into
+// the batch once (rank-4 transposes only).
+function attention(p: P, name: string, x: tf.Tensor, kv: tf.Tensor, d: number, heads: number): tf.Tensor {
+  const [b, l] = x.shape as [number, number, number];
+  const lk = kv.shape[1]!;
+  const dh = d / heads;
+  const split = (y: tf.Tensor, len: number) => tf.reshape(tf.transpose(tf.reshape(y, [b, len, heads, dh]), [0, 2, 1, 3]), [b * heads, len, dh]);
+  const q = split(dense(p, `${name}.q`, x, d, d), l);
+  const k = split(dense(p, `${name}.k`, kv, d, d), lk);
+  const v = split(dense(p, `${name}.v`, kv, d, d), lk);
+  count(2 * 2 * b * l * lk * d);
+  const att = tf.softmax(tf.mul(tf.matMul(q, k, false, true), 1 / Math.sqrt(dh))); // [B·H, L, Lk]
+  const o = tf.reshape(tf.transpose(tf.reshape(tf.matMul(att, v), [b, heads, l, dh]), [0, 2, 1, 3]), [b, l, d]);
+  return dense(p, `${name}.o`, o, d, d);
+}
+
+interface UNetCfg { ch: number[]; blocks: number; norm: boolean; heads: number; tdim: number; upConv: boolean }
+
+// ADM-style U-Net: res-blocks (norm, SiLU, conv; + timestep/CLIP embedding; norm, SiLU, conv),
+// stride-2 conv down, nearest-neighbour up + conv, skip concatenation, self-attention (with the 4
+// CLIP context tokens as extra keys) at the lowest resolution only.
+function unet(p: P, cfg: UNetCfg, x: tf.Tensor4D, t: tf.Tensor1D, clip: tf.Tensor2D): tf.Tensor4D {
+  const norm = (name: string, h: tf.Tensor4D) => (cfg.norm ? groupNorm(p, name, h, Math.min(8, h.shape[3] / 4)) : h);
+  const temb0 = timestepEmbedding(t, cfg.ch[0]!);
+  let emb = dense(p, 'temb.2', silu(dense(p, 'temb.1', temb0, cfg.ch[0]!, cfg.tdim)), cfg.tdim, cfg.tdim);
+  emb = tf.add(emb, dense(p, 'clip.emb', clip, EMB, cfg.tdim)); // the seed's first way: added to the timestep embedding
+  const embS = silu(emb);
+  const top = cfg.ch[cfg.ch.length - 1]!;
+  const ctx = tf.reshape(dense(p, 'clip.ctx', clip, EMB, 4 * top), [-1, 4, top]); // the second way: 4 context tokens
+  const res = (name: string, h: tf.Tensor4D, cin: number, cout: number): tf.Tensor4D => {
+    let y = conv(p, `${name}.c1`, silu(norm(`${name}.n1`, h)) as tf.Tensor4D, cin, cout);
+    y = tf.add(y, tf.reshape(dense(p, `${name}.e`, embS, cfg.tdim, cout), [-1, 1, 1, cout])) as tf.Tensor4D;
+    y = conv(p, `${name}.c2`, silu(norm(`${name}.n2`, y)) as tf.Tensor4D, cout, cout, 3, 1, true);
+    const skip = cin === cout ? h : conv(p, `${name}.skip`, h, cin, cout, 1);
+    return tf.add(skip, y) as tf.Tensor4D;
+  };
+  const attn = (name: string, h: tf.Tensor4D): tf.Tensor4D => {
+    const [b, hh, ww, c] = h.shape;
+    const tokens = tf.reshape(norm(`${name}.n`, h), [b, hh * ww, c]);
+    const o = attention(p, name, tokens, tf.concat([tokens, ctx], 1), c, cfg.heads);
+    return tf.add(h, tf.reshape(o, [b, hh, ww, c])) as tf.Tensor4D;
+  };
+  const last = cfg.ch.length - 1;
+  let h = conv(p, 'in', x, 3, cfg.ch[0]!);
+  const skips: tf.Tensor4D[] = [];
+  let c = cfg.ch[0]!;
+  cfg.ch.forEach((co, lvl) => {
+    for (let i = 0; i < cfg.blocks; i++) {
+      h = res(`d${lvl}.${i}`, h, c, co);
+      c = co;
+      if (lvl === last) h = attn(`d${lvl}.${i}.a`, h);
+    }
+    skips.push(h);
+    if (lvl < last) h = conv(p, `d${lvl}.down`, h, c, c, 3, 2);
+  });
+  h = res('mid.1', h, c, c);
+  h = attn('mid.a', h);
+  h = res('mid.2', h, c, c);
+  for (let lvl = last; lvl >= 0; lvl--) {
+    const co = cfg.ch[lvl]!;
+    const s = skips[lvl]!;
+    h = tf.concat([h, s], 3) as tf.Tensor4D;
+    c = c + s.shape[3];
+    for (let i = 0; i < cfg.blocks; i++) {
+      h = res(`u${lvl}.${i}`, h, c, co);
+      c = co;
+      if (lvl === last) h = attn(`u${lvl}.${i}.a`, h);
+    }
+    if (lvl > 0) {
+      const [, hh, ww] = h.shape;
+      h = conv(p, `u${lvl}.up`, tf.image.resizeNearestNeighbor(h, [hh * 2, ww * 2]), c, c);
+    }
+  }
+  return conv(p, 'out', silu(norm('out.n', h)) as tf.Tensor4D, c, 3, 3, 1, true);
+}
+
+interface VitCfg { d: number; depth: number; heads: number; patch: number }
+
+// Patch transformer: 4x4 patch embedding as a stride-4 conv, learned positions, [time, 4 CLIP
+// context tokens, 64 patch tokens], pre-LN blocks, and a stride-4 transposed conv back to pixels.
+function vit(p: P, cfg: VitCfg, x: tf.Tensor4D, t: tf.Tensor1D, clip: tf.Tensor2D): tf.Tensor4D {
+  const { d, patch } = cfg;
+  const [b, hh, ww] = x.shape;
+  const g = hh / patch;
+  const n = g * (ww / patch);
+  let tok = tf.reshape(conv(p, 'patch', x, 3, d, patch, patch), [b, n, d]);
+  tok = tf.add(tok, p.normal('pos', [1, n, d], 0.02));
+  const temb = dense(p, 'temb.2', silu(dense(p, 'temb.1', timestepEmbedding(t, d), d, d)), d, d);
+  const tvec = tf.add(temb, dense(p, 'clip.emb', clip, EMB, d));
+  const ctx = tf.reshape(dense(p, 'clip.ctx', clip, EMB, 4 * d), [b, 4, d]);
+  let h = tf.concat([tf.reshape(tvec, [b, 1, d]), ctx, tok], 1); // [B, 5 + n, D]
+  for (let i = 0; i < cfg.depth; i++) {
+    const a = layerNorm(p, `b${i}.ln1`, h, d);
+    h = tf.add(h, attention(p, `b${i}.att`, a, a, d, cfg.heads));
+    const m = layerNorm(p, `b${i}.ln2`, h, d);
+    h = tf.add(h, dense(p, `b${i}.fc2`, silu(dense(p, `b${i}.fc1`, m, d, 4 * d)), 4 * d, d));
+  }
+  const img = tf.reshape(tf.slice(layerNorm(p, 'lnf', h, d), [0, 5, 0], [b, n, d]), [b, g, g, d]) as tf.Tensor4D;
+  count(2 * b * hh * ww * 3 * d); // the transposed conv back to pixels
+  const wOut = p.zeros('unpatch.w', [patch, patch, 3, d]) as tf.Tensor4D;
+  return tf.conv2dTranspose(img, wOut, [b, hh, ww, 3], patch, 'valid');
+}
+
+const CONFIGS: Record<string, { kind: 'unet'; cfg: UNetCfg } | { kind: 'vit'; cfg: VitCfg }> = {
+  unet: { kind: 'unet', cfg: { ch: [32, 64, 128], blocks: 2, norm: true, heads: 4, tdim: 128, upConv: true } },
+  'unet-nonorm': { kind: 'unet', cfg: { ch: [32, 64, 128], blocks: 2, norm: false, heads: 4, tdim: 128, upConv: true } },
+  // One res-block per level and no conv after the nearest-neighbour upsample (the next res-block convolves anyway).
+  'unet-lite': { kind: 'unet', cfg: { ch: [32, 64, 128], blocks: 1, norm: true, heads: 4, tdim: 128, upConv: false } },
+  vit: { kind: 'vit', cfg: { d: 192, depth: 6, heads: 6, patch: 4 } },
+  'vit-small': { kind: 'vit', cfg: { d: 128, depth: 4, heads: 4, patch: 4 } },
+};
+
+async function main() {
+  const args = process.argv.slice(2);
+  const name = args[0] ?? 'unet';
+  const opt = (k: string, dflt: number) => (args.includes(k) ? Number(args[args.indexOf(k) + 1]) : dflt);
+  const batch = opt('--batch', 32);
+  const steps = opt('--steps', 3);
+  const profile = args.includes('--profile');
+  const spec = CONFIGS[name];
+  if (!spec) throw new Error(`unknown config ${name}: ${Object.keys(CONFIGS).join(', ')}`);
+  const backend = await initBackend({ log: (l) => process.stderr.write(l + '\n') });
+  const conv = installWasmConvGrad();
+  const p = makeParams(1);
+  const schedule = cosineSchedule();
+  const net = (x: tf.Tensor4D, t: tf.Tensor1D, c: tf.Tensor2D) => (spec.kind === 'unet' ? unet(p, spec.cfg, x, t, c) : vit(p, spec.cfg, x, t, c));
+  const opt_ = tf.train.adam(2e-4);
+  let seed = 100;
+  const step = () => {
+    const loss = opt_.minimize(() => {
+      const x0 = tf.clipByValue(tf.randomNormal([batch, 32, 32, 3], 0, 0.5, 'float32', seed++), -1, 1) as tf.Tensor4D;
+      const clip = tf.randomNormal([batch, EMB], 0, 1, 'float32', seed++) as tf.Tensor2D;
+      const t = tf.randomUniform([batch], 0, 1000, 'int32', seed++) as tf.Tensor1D;
+      const noise = tf.randomNormal(x0.shape, 0, 1, 'float32', seed++);
+      const xt = qSample(schedule, x0, t, noise) as tf.Tensor4D;
+      return tf.mean(tf.square(tf.sub(net(xt, t, clip), noise))) as tf.Scalar;
+    }, true);
+    return loss!;
+  };
+  // Create the variables with one small forward pass (minimize() only sees variables that exist
+  // when it is called), then one step outside the timing (warms XNNPACK's operator cache).
+  flops.on = true;
+  tf.tidy(() => net(tf.zeros([2, 32, 32, 3]) as tf.Tensor4D, tf.tensor1d([0, 999], 'int32'), tf.zeros([2, EMB]) as tf.Tensor2D));
+  flops.on = false;
+  const mflopsPerImage = flops.n / 2 / 1e6;
+  // The machine's state right now: 1024³ matmul GFLOP/s (39 on an idle core per DESIGN.md).
+  const refA = tf.randomNormal([1024, 1024]);
+  let refMs = Infinity;
+  for (let i = 0; i < 3; i++) {
+    const r0 = performance.now();
+    const r = tf.matMul(refA, refA);
+    await r.data();
+    r.dispose();
+    refMs = Math.min(refMs, performance.now() - r0);
+  }
+  refA.dispose();
+  const t0 = performance.now();
+  const l0 = step();
+  await l0.data();
+  l0.dispose();
+  const firstMs = performance.now() - t0;
+  const nParams = [...p.params.values()].reduce((a, v) => a + v.size, 0);
+  const times: number[] = [];
+  let loss = 0;
+  for (let i = 0; i < steps; i++) {
+    const s0 = performance.now();
+    const l = step();
+    loss = (await l.data())[0]!;
+    l.dispose();
+    times.push(performance.now() - s0);
+  }
+  times.sort((a, b) => a - b);
+  const ms = times[Math.floor(times.length / 2)]!;
+  const out: Record<string, unknown> = {
+    config: name, spec: spec.cfg, backend: backend.name, convGrad: conv, batch, params: nParams,
+    fwd_mflops_per_image: Math.round(mflopsPerImage), ref_matmul_gflops: Math.round((2 * 1024 ** 3) / refMs / 1e5) / 10,
+    first_step_ms: Math.round(firstMs), step_ms: Math.round(ms), step_ms_all: times.map(Math.round), images_per_s: Math.round((batch / ms) * 1000 * 10) / 10,
+    // Training ≈ 3× the forward FLOPs (forward, input gradient, weight gradient).
+    train_gflops_per_s: Math.round(((3 * mflopsPerImage * batch) / ms) * 10) / 10, loss,
+  };
+  if (profile) {
+    const before = tf.memory().numTensors;
+    const info = await tf.profile(async () => {
+      const l = step();
+      await l.data();
+      l.dispose();
+    });
+    // Kernels called from inside our conv-gradient kernels are profiled too; list those separately.
+    const inner = new Set(['Conv2DBackpropFilter', 'Conv2DBackpropInput']);
+    const agg = new Map<string, { ms: number; n: number }>();
+    let total = 0;
+    let depthNote = false;
+    for (const k of info.kernels) {
+      const a = agg.get(k.name) ?? { ms: 0, n: 0 };
+      a.ms += Number(k.kernelTimeMs);
+      a.n++;
+      agg.set(k.name, a);
+      if (inner.has(k.name)) depthNote = true;
+    }
+    for (const [k, v] of agg) if (!inner.has(k)) total += v.ms;
+    out.profile = {
+      note: depthNote ? 'Conv2DBackpropFilter/Input are composed kernels: their time includes the inner PadV2/Transpose/BatchMatMul/Conv2D entries also listed (counted once in sum_ms)' : undefined,
+      sum_ms: Math.round(total),
+      top: [...agg].sort((a, b) => b[1].ms - a[1].ms).slice(0, 14).map(([k, v]) => ({ kernel: k, ms: Math.round(v.ms), calls: v.n })),
+      tensors_left: tf.memory().numTensors - before,
+    };
+  }
+  console.log(JSON.stringify(out));
+}
+
+await main();
