@@ -1,9 +1,10 @@
-// An image to start from: a corpus icon picked by key ("noto:red-apple"), or uploaded bytes
-// (PNG, JPEG or WebP; binary over the socket or a data: URL in saved JSON). Either way it comes
-// out as one 32x32 RGB image on white, the size CLIP sees. A graph never names a file path.
+// An image to start from: corpus icons picked by key ("noto:red-apple"; several keys separated by
+// spaces or commas make a batch), or uploaded bytes (PNG, JPEG or WebP; binary over the socket or
+// a data: URL in saved JSON). Either way they come out as 32x32 RGB images on white, the size CLIP
+// sees. A graph never names a file path.
 import sharp from 'sharp';
 import { renderIcon } from '../ml/data/corpus.js';
-import { NodeFailure, type ExecContext, type NodeDef, type Outputs } from './types.js';
+import { checkBatch, NodeFailure, type ExecContext, type NodeDef, type Outputs } from './types.js';
 import { imageParamBytes, type Limits } from '../protocol/index.js';
 
 export const IMAGE_SIZE = 32;
@@ -47,7 +48,7 @@ export const imageInputNode: NodeDef = {
     outputs: [{ name: 'image', title: 'image', type: { kind: 'image' } }],
     params: [
       { name: 'source', title: 'Source', kind: 'enum', default: 'corpus', options: ['corpus', 'upload'] },
-      { name: 'key', title: 'Corpus key', kind: 'string', default: 'noto:red-apple', maxLength: 200, description: 'style:icon-name, e.g. noto:red-apple' },
+      { name: 'key', title: 'Corpus key(s)', kind: 'string', default: 'noto:red-apple', maxLength: 4000, description: 'style:icon-name, e.g. noto:red-apple; several separated by spaces or commas' },
       { name: 'upload', title: 'Upload', kind: 'image', default: null },
     ],
     models: [],
@@ -75,13 +76,18 @@ export const imageInputNode: NodeDef = {
       }
       return { image: { kind: 'image', count: 1, size: S, data: new Uint8Array(data), labels: ['upload'] } };
     }
-    const key = String(ctx.params.key);
-    let data: Uint8Array;
-    try {
-      data = await renderIcon(key, S);
-    } catch (e) {
-      throw new NodeFailure('UNKNOWN_CORPUS_KEY', `${key}: ${(e as Error).message}`, 'key');
+    const keys = String(ctx.params.key).split(/[\s,]+/).filter((k) => k.length > 0);
+    if (keys.length === 0) throw new NodeFailure('UNKNOWN_CORPUS_KEY', 'no corpus key given', 'key');
+    checkBatch(ctx, keys.length, 'corpus images');
+    const data = new Uint8Array(keys.length * S * S * 3); // [N, S, S, 3]
+    for (const [i, key] of keys.entries()) {
+      ctx.checkCancelled();
+      try {
+        data.set(await renderIcon(key, S), i * S * S * 3);
+      } catch (e) {
+        throw new NodeFailure('UNKNOWN_CORPUS_KEY', `${key}: ${(e as Error).message}`, 'key');
+      }
     }
-    return { image: { kind: 'image', count: 1, size: S, data: new Uint8Array(data), labels: [key] } };
+    return { image: { kind: 'image', count: keys.length, size: S, data, labels: keys } };
   },
 };

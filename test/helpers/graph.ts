@@ -7,7 +7,9 @@ export type Client = Socket<ServerToClientEvents, ClientToServerEvents>;
 
 export const node = (id: string, type: string, params: Record<string, unknown> = {}, version = 1) => ({ id, type, version, params, position: { x: 0, y: 0 } });
 export const edge = (from: string, fromPort: string, to: string, toPort: string) => ({ from: { node: from, port: fromPort }, to: { node: to, port: toPort } });
-export const graph = (nodes: unknown[], edges: unknown[] = []) => ({ version: 1, nodes, edges });
+export type TestNode = ReturnType<typeof node>;
+export type TestEdge = ReturnType<typeof edge>;
+export const graph = (nodes: TestNode[], edges: TestEdge[] = []) => ({ version: 1, nodes, edges });
 
 export async function connect(url: string): Promise<Client> {
   const s: Client = io(url, { transports: ['websocket'], forceNew: true, reconnection: false });

@@ -1,0 +1,223 @@
+// Every node's execute(ctx), in-process, with a leak test (tf.memory().numTensors before and
+// after). The CLIP nodes need weights: <UNCLIP_WEIGHTS_DIR or weights/>/clip; without them those
+// tests are skipped and say why.
+import { before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as tf from '@tensorflow/tfjs-core';
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import sharp from 'sharp';
+import { initBackend } from '../ml/backend.js';
+import { loadClip, type Clip } from '../ml/clip/index.js';
+import { DEFAULT_LIMITS } from '../protocol/index.js';
+import { Cancelled, NODE_DEFS, findNodeDef, type ExecContext, type StepInfo, type Value } from './index.js';
+import { mapIdFor, mapStyles, pca2, readMapFile } from './lib/embedding-map.js';
+import { cosine, norm } from './lib/vec.js';
+import { modelHash } from '../server/weights.js';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const WEIGHTS = resolve(process.env.UNCLIP_WEIGHTS_DIR || join(ROOT, 'weights'));
+const CLIP_DIR = join(WEIGHTS, 'clip');
+const HAVE_CLIP = existsSync(join(CLIP_DIR, 'model.safetensors'));
+const NO_CLIP = HAVE_CLIP ? false : `no CLIP weights at ${CLIP_DIR} (they arrive with the CLIP training; UNCLIP_WEIGHTS_DIR points elsewhere)`;
+const CACHE_DIR = resolve(process.env.UNCLIP_CACHE_DIR || join(ROOT, 'data', 'cache'));
+
+let clip: Clip | undefined;
+before(async () => {
+  await initBackend({ log: () => {} });
+  if (HAVE_CLIP) clip = await loadClip(CLIP_DIR);
+});
+
+function ctx(type: string, params: Record<string, unknown>, inputs: Record<string, Value> = {}, opts: { cancelAfter?: number } = {}): { ctx: ExecContext; steps: StepInfo[] } {
+  const def = findNodeDef(type, { debug: true })!;
+  const full: Record<string, unknown> = {};
+  for (const p of def.decl.params) full[p.name] = params[p.name] ?? p.default;
+  const steps: StepInfo[] = [];
+  const cancelled = () => opts.cancelAfter !== undefined && steps.length >= opts.cancelAfter;
+  return {
+    steps,
+    ctx: {
+      nodeId: type,
+      params: full,
+      inputs,
+      limits: DEFAULT_LIMITS,
+      cacheDir: CACHE_DIR,
+      models: {
+        async clip() {
+          if (!clip) throw new Error('no clip');
+          return clip;
+        },
+        // the server's own hash, so the map fitted here is the one the server uses
+        weightsHash: () => modelHash(WEIGHTS, 'clip') ?? 'none',
+      },
+      step(info) {
+        if (cancelled()) throw new Cancelled();
+        steps.push(info);
+      },
+      checkCancelled() {
+        if (cancelled()) throw new Cancelled();
+      },
+    },
+  };
+}
+
+/** Run a node and check it left no tensor behind. */
+async function run(type: string, params: Record<string, unknown>, inputs: Record<string, Value> = {}) {
+  const def = findNodeDef(type, { debug: true })!;
+  const c = ctx(type, params, inputs);
+  const before = tf.memory().numTensors;
+  const out = await def.execute(c.ctx);
+  assert.equal(tf.memory().numTensors, before, `${type} leaked tensors`);
+  return { out, steps: c.steps };
+}
+
+const emb = (space: 'clip-text' | 'clip-image', rows: number[][], labels = rows.map((_, i) => `r${i}`)): Extract<Value, { kind: 'embedding' }> => ({
+  kind: 'embedding',
+  space,
+  width: rows[0]!.length,
+  count: rows.length,
+  data: Float32Array.from(rows.flat()),
+  labels,
+});
+const rowOf = (v: Value, i: number) => {
+  assert.ok(v.kind === 'embedding');
+  return v.data.subarray(i * v.width, (i + 1) * v.width);
+};
+
+test('every declared node has a unique type, a version and ports with types', () => {
+  const types = NODE_DEFS.map((d) => d.decl.type);
+  assert.equal(new Set(types).size, types.length);
+  for (const d of NODE_DEFS) {
+    assert.ok(d.decl.version >= 1);
+    for (const p of [...d.decl.inputs, ...d.decl.outputs]) assert.ok(p.type.kind);
+    for (const p of d.decl.params) if (p.kind === 'enum') assert.ok(p.options?.includes(String(p.default)), `${d.decl.type}.${p.name}`);
+  }
+});
+
+test('text: one prompt, or one per line', async () => {
+  assert.deepEqual((await run('text', { text: 'red apple' })).out.text, { kind: 'text', texts: ['red apple'] });
+  assert.deepEqual((await run('text', { text: 'a\n\n b \nc', perLine: true })).out.text, { kind: 'text', texts: ['a', 'b', 'c'] });
+});
+
+test('note runs nothing', async () => {
+  assert.deepEqual((await run('note', { markdown: '# x' })).out, {});
+});
+
+test('image-input: a corpus icon by key, or upload bytes / data URL, as 32x32 RGB on white', async () => {
+  const { out } = await run('image-input', { source: 'corpus', key: 'noto:red-apple' });
+  const img = out.image!;
+  assert.ok(img.kind === 'image' && img.count === 1 && img.size === 32 && img.data.length === 32 * 32 * 3);
+  const red = await sharp({ create: { width: 10, height: 20, channels: 4, background: { r: 255, g: 0, b: 0, alpha: 1 } } }).webp({ lossless: true }).toBuffer();
+  for (const upload of [red, `data:image/webp;base64,${red.toString('base64')}`]) {
+    const u = (await run('image-input', { source: 'upload', upload })).out.image!;
+    assert.ok(u.kind === 'image');
+    assert.deepEqual([...u.data.subarray((16 * 32 + 16) * 3, (16 * 32 + 16) * 3 + 3)], [255, 0, 0]);
+    assert.deepEqual([...u.data.subarray(0, 3)], [255, 255, 255], 'letterboxed on white');
+  }
+  await assert.rejects(run('image-input', { source: 'corpus', key: 'noto:not-an-icon' }), (e: Error & { code?: string }) => e.code === 'UNKNOWN_CORPUS_KEY');
+});
+
+test('interpolate: slerp keeps unit length and ends at a and b; a sweep of N; lerp too', async () => {
+  const a = emb('clip-image', [[1, 0, 0]], ['a']);
+  const b = emb('clip-image', [[0, 1, 0]], ['b']);
+  const { out, steps } = await run('interpolate', { mode: 'slerp', sweep: 5 }, { a, b });
+  const e = out.embedding!;
+  assert.ok(e.kind === 'embedding' && e.count === 5 && e.space === 'clip-image');
+  assert.equal(steps.length, 5);
+  assert.ok(cosine(rowOf(e, 0), a.data) > 0.9999);
+  assert.ok(cosine(rowOf(e, 4), b.data) > 0.9999);
+  for (let i = 0; i < 5; i++) assert.ok(Math.abs(norm(rowOf(e, i)) - 1) < 1e-5);
+  // the midpoint of a slerp is at 45 degrees from both
+  assert.ok(Math.abs(cosine(rowOf(e, 2), a.data) - Math.SQRT1_2) < 1e-5);
+  const one = (await run('interpolate', { mode: 'lerp', t: 0.25, normalize: false }, { a, b })).out.embedding!;
+  assert.deepEqual([...rowOf(one, 0)], [0.75, 0.25, 0]);
+  await assert.rejects(run('interpolate', {}, { a, b: emb('clip-text', [[0, 1, 0]]) }), (err: Error & { code?: string }) => err.code === 'INPUT_MISMATCH');
+});
+
+test('text-diff: θ=0 leaves the image embedding; larger θ moves it towards (to − from)', async () => {
+  const img = emb('clip-image', [[1, 0, 0, 0]], ['cat']);
+  const from = emb('clip-text', [[0.6, 0.8, 0, 0]], ['a cat']);
+  const to = emb('clip-text', [[0.6, 0, 0.8, 0]], ['a dog']);
+  const { out } = await run('text-diff', { amount: 0.5, sweep: 3 }, { image: img, from, to });
+  const e = out.embedding!;
+  assert.ok(e.kind === 'embedding' && e.count === 3 && e.space === 'clip-image');
+  assert.ok(cosine(rowOf(e, 0), img.data) > 0.9999);
+  const dir = Float32Array.from([0, -0.8, 0.8, 0]);
+  const c = [0, 1, 2].map((i) => cosine(rowOf(e, i), dir));
+  assert.ok(c[0]! < c[1]! && c[1]! < c[2]!, JSON.stringify(c));
+});
+
+test('similarity: the cosine of every row with every column', async () => {
+  const { out } = await run('similarity', {}, { rows: emb('clip-text', [[1, 0], [0, 2]], ['x', 'y']), cols: emb('clip-image', [[1, 1]], ['z']) });
+  const p = out.plot!;
+  assert.ok(p.kind === 'plot' && p.plot.type === 'heatmap');
+  assert.deepEqual(p.plot.rows, ['x', 'y']);
+  assert.ok(Math.abs(p.plot.values[0]![0]! - Math.SQRT1_2) < 1e-6);
+  assert.ok(Math.abs(p.plot.values[1]![0]! - Math.SQRT1_2) < 1e-6);
+});
+
+test('debug-steps: N frames, and a cancel between steps frees its tensors', async () => {
+  const { steps, out } = await run('debug-steps', { steps: 4, workMs: 2, size: 8 });
+  assert.equal(steps.length, 4);
+  assert.equal(steps[3]!.frame!.data.length, 8 * 8 * 3);
+  assert.ok(out.image);
+  const def = findNodeDef('debug-steps', { debug: true })!;
+  const c = ctx('debug-steps', { steps: 50, workMs: 2 }, {}, { cancelAfter: 2 });
+  const before = tf.memory().numTensors;
+  await assert.rejects(def.execute(c.ctx), Cancelled);
+  assert.equal(tf.memory().numTensors, before);
+});
+
+test('PCA: finds the two axes of largest variance', () => {
+  // points spread mostly along x, then y, barely along z
+  const n = 400;
+  const x = new Float32Array(n * 3);
+  for (let i = 0; i < n; i++) {
+    x[i * 3] = 5 * Math.sin(i * 1.3) + 2;
+    x[i * 3 + 1] = 2 * Math.cos(i * 0.7);
+    x[i * 3 + 2] = 0.1 * Math.sin(i * 2.9);
+  }
+  const { mean, components, explained } = pca2(x, n, 3);
+  assert.ok(Math.abs(mean[0]! - 2) < 0.2);
+  assert.ok(Math.abs(components[0][0]!) > 0.99);
+  assert.ok(Math.abs(components[1][1]!) > 0.99);
+  assert.ok(explained[0] > explained[1]);
+});
+
+test('clip-text-encode: unit embeddings in clip-text space, unknown words reported, no leaks', { skip: NO_CLIP }, async () => {
+  const { out } = await run('clip-text-encode', {}, { text: { kind: 'text', texts: ['red apple', 'a zzqxv banana'] } });
+  const e = out.embedding!;
+  assert.ok(e.kind === 'embedding' && e.space === 'clip-text' && e.count === 2 && e.width === clip!.dim);
+  assert.ok(Math.abs(norm(rowOf(e, 0)) - 1) < 1e-4);
+  const t = out.tokens!;
+  assert.ok(t.kind === 'tokens');
+  assert.deepEqual(t.unknownWords[1], ['zzqxv']);
+});
+
+test('clip-image-encode: unit embeddings in clip-image space, no leaks', { skip: NO_CLIP }, async () => {
+  const img = (await run('image-input', { key: 'noto:red-apple' })).out.image!;
+  const { out } = await run('clip-image-encode', {}, { image: img });
+  const e = out.embedding!;
+  assert.ok(e.kind === 'embedding' && e.space === 'clip-image' && e.count === 1);
+  assert.ok(Math.abs(norm(rowOf(e, 0)) - 1) < 1e-4);
+});
+
+test('embedding-plot: points on the corpus map and nearest icons with labels; the map is cached on disk', { skip: NO_CLIP, timeout: 300_000 }, async () => {
+  const img = (await run('image-input', { key: 'noto:red-apple' })).out.image!;
+  const e = (await run('clip-image-encode', {}, { image: img })).out.embedding!;
+  const { out } = await run('embedding-plot', { neighbours: 3 }, { a: e });
+  const p = out.plot!;
+  assert.ok(p.kind === 'plot' && p.plot.type === 'embedding-map');
+  const s = p.plot.series[0]!;
+  assert.equal(s.points.length, 1);
+  assert.equal(s.neighbours[0]!.length, 3);
+  // an icon of the corpus is its own nearest neighbour
+  assert.equal(s.neighbours[0]![0]!.key, 'noto:red-apple');
+  assert.ok(s.neighbours[0]![0]!.score > 0.999);
+  const file = readMapFile(CACHE_DIR, p.plot.mapId)!;
+  assert.equal(file.mapId, mapIdFor(modelHash(WEIGHTS, 'clip')!, mapStyles()));
+  // the point sits where the map put that icon
+  const i = file.keys.indexOf('noto:red-apple');
+  assert.ok(Math.abs(file.points[i]![0] - s.points[0]![0]) < 1e-3);
+});
