@@ -1,7 +1,8 @@
 // A test instrument, listed only when UNCLIP_DEBUG=1: emits `steps` noise frames, doing about
 // `workMs` of tensor math per step on the worker, so the engine's streaming, cancellation,
 // slow-client, watch and event-loop behaviour can be tested without a diffusion model. It is not
-// a stand-in for the decoder (that node arrives with its model). `failAt` makes step N throw.
+// a stand-in for the decoder (that node arrives with its model). `failAt` makes step N throw;
+// `crashAt` ends the worker thread at step N (the pool must replace it).
 import * as tf from '@tensorflow/tfjs-core';
 import { NodeFailure, type ExecContext, type NodeDef, type Outputs } from './types.js';
 
@@ -20,6 +21,7 @@ export const debugStepsNode: NodeDef = {
       { name: 'size', title: 'Frame size', kind: 'integer', default: 32, min: 8, max: 256 },
       { name: 'seed', title: 'Seed', kind: 'integer', default: 0, min: 0, max: 2 ** 31 - 1 },
       { name: 'failAt', title: 'Fail at step (0: never)', kind: 'integer', default: 0, min: 0, max: 100_000 },
+      { name: 'crashAt', title: 'Crash the worker at step (0: never)', kind: 'integer', default: 0, min: 0, max: 100_000 },
     ],
     models: [],
   },
@@ -28,6 +30,7 @@ export const debugStepsNode: NodeDef = {
     const workMs = Number(ctx.params.workMs);
     const size = Number(ctx.params.size);
     const failAt = Number(ctx.params.failAt);
+    const crashAt = Number(ctx.params.crashAt);
     let rng = (Number(ctx.params.seed) * 2654435761 + 1) >>> 0;
     let frame = new Uint8Array(size * size * 3);
     for (let s = 1; s <= steps; s++) {
@@ -37,6 +40,7 @@ export const debugStepsNode: NodeDef = {
         tf.tidy(() => tf.matMul(tf.ones([64, 64]), tf.ones([64, 64])).dataSync());
       }
       if (failAt === s) throw new NodeFailure('NODE_FAILED', `failing at step ${s} as asked (failAt)`);
+      if (crashAt === s) process.exit(70); // in a worker thread this ends the thread only
       frame = new Uint8Array(size * size * 3);
       for (let i = 0; i < frame.length; i++) {
         rng = (Math.imul(rng, 1664525) + 1013904223) >>> 0;

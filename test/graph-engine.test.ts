@@ -226,6 +226,16 @@ test('a failing node sends node:error and run:error; the next run works', async 
   assert.equal(mem.workers[0].numTensors, mem.workers[0].resident, 'a failed node freed its tensors');
 });
 
+test('a worker that dies fails its node with WORKER_CRASHED, is replaced, and the next run works', async () => {
+  const id = await startOk(a, graph([debug('d', { steps: 10, workMs: 1, crashAt: 4, seed: 71 })]));
+  const end = await rec.end(id);
+  assert.equal(end.event, 'run:error');
+  const err = rec.of(id).find((e) => e.event === 'node:error') as Extract<RunEvent, { event: 'node:error' }>;
+  assert.equal(err.payload.code, 'WORKER_CRASHED');
+  const next = await startOk(a, graph([debug('d', { steps: 2, workMs: 1, seed: 72 })]));
+  assert.equal((await rec.end(next)).event, 'run:done');
+});
+
 test('cancel stops a run between two steps, nothing leaks, and the next run works', async () => {
   const id = await startOk(a, graph([debug('d', { steps: 300, workMs: 20, seed: 5 })]));
   await rec.wait(id, (e) => e.event === 'node:step' && e.payload.step >= 3);
