@@ -152,3 +152,22 @@ export function duplicate(nodes: StudioNode[], edges: Edge[], taken: Iterable<st
     });
   return { nodes: copies, edges: links };
 }
+
+/** Node ids in run order (topological, ties in canvas order); nodes on a cycle come last. */
+export function runOrder(nodes: StudioNode[], edges: Edge[]): string[] {
+  const indeg = new Map(nodes.map((n) => [n.id, 0]));
+  for (const e of edges) if (indeg.has(e.target) && indeg.has(e.source)) indeg.set(e.target, indeg.get(e.target)! + 1);
+  const order: string[] = [];
+  const ready = nodes.filter((n) => indeg.get(n.id) === 0).map((n) => n.id);
+  while (ready.length) {
+    const id = ready.shift()!;
+    order.push(id);
+    for (const n of nodes) {
+      if (!edges.some((e) => e.source === id && e.target === n.id)) continue;
+      const d = indeg.get(n.id)! - edges.filter((e) => e.source === id && e.target === n.id).length;
+      indeg.set(n.id, d);
+      if (d === 0) ready.push(n.id);
+    }
+  }
+  return [...order, ...nodes.map((n) => n.id).filter((id) => !order.includes(id))];
+}

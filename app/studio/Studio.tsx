@@ -1,36 +1,39 @@
 'use client';
-// The studio shell: a top bar with the server's status and the node canvas.
-import { Background, Controls, MiniMap, ReactFlow, ReactFlowProvider, type Edge, type Node } from '@xyflow/react';
+// The studio shell: the socket connection and its status light, the node catalogue from the
+// server, and the workspace (editable at /, read-only on a share page /g/<id>).
+import { useEffect, useState } from 'react';
+import { ReactFlowProvider } from '@xyflow/react';
+import type { Catalogue } from '../../protocol';
+import { api } from './api';
+import type { Example } from './Gallery';
 import { useServerInfo } from './useServerInfo';
+import { Workspace } from './Workspace';
 
-const initialNodes: Node[] = [];
-const initialEdges: Edge[] = [];
-
-export function Studio() {
-  const conn = useServerInfo();
+export function Studio({ viewId, examples }: { viewId?: string; examples?: Example[] }) {
+  const { conn, socket } = useServerInfo();
+  const [catalogue, setCatalogue] = useState<Catalogue | null>(null);
+  const [catalogueError, setCatalogueError] = useState<string | null>(null);
+  useEffect(() => {
+    api.catalogue().then(setCatalogue, (e: Error) => setCatalogueError(e.message));
+  }, []);
   const label =
     conn.state === 'connected' ? `backend ${conn.info.backend} · v${conn.info.version}` : conn.state === 'error' ? `offline: ${conn.message}` : 'connecting…';
+  const header = (
+    <>
+      <h1>
+        <a href="/" className="home">unCLIP Studio</a>
+      </h1>
+      <div className="status" role="status" aria-live="polite">
+        <span className="dot" data-state={conn.state} aria-hidden />
+        <span data-testid="backend-status" data-backend={conn.state === 'connected' ? conn.info.backend : ''}>
+          {label}
+        </span>
+      </div>
+    </>
+  );
   return (
-    <div className="studio">
-      <header className="topbar">
-        <h1>unCLIP Studio</h1>
-        <div className="status" role="status" aria-live="polite">
-          <span className="dot" data-state={conn.state} aria-hidden />
-          <span data-testid="backend-status" data-backend={conn.state === 'connected' ? conn.info.backend : ''}>
-            {label}
-          </span>
-        </div>
-      </header>
-      <main className="canvas" data-testid="canvas">
-        <ReactFlowProvider>
-          <ReactFlow defaultNodes={initialNodes} defaultEdges={initialEdges} fitView proOptions={{ hideAttribution: false }}>
-            <Background />
-            <Controls />
-            <MiniMap pannable zoomable />
-          </ReactFlow>
-        </ReactFlowProvider>
-        <div className="empty-hint">An empty canvas: nodes arrive with the graph engine.</div>
-      </main>
-    </div>
+    <ReactFlowProvider>
+      <Workspace socket={socket} catalogue={catalogue} catalogueError={catalogueError} viewId={viewId} examples={examples} header={header} />
+    </ReactFlowProvider>
   );
 }

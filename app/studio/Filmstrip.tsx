@@ -1,0 +1,79 @@
+'use client';
+// Step frames of a node that streamed them: the newest frame while it runs; afterwards every
+// step with a scrubber, play/pause and a strip of thumbnails, and where the steps carried a noise
+// level `t`, the schedule plot with the shown step marked.
+import { useEffect, useState } from 'react';
+import type { StepFrame } from '../lib/runState';
+import { SchedulePlot } from './SchedulePlot';
+
+const THUMBS = 8;
+
+export function Filmstrip({ nodeId, frames, ts, live }: { nodeId: string; frames: StepFrame[]; ts: { step: number; t: number }[]; live: boolean }) {
+  // null: follow the newest frame (live, or nothing picked yet)
+  const [index, setIndex] = useState<number | null>(null);
+  const [playing, setPlaying] = useState(false);
+  const last = frames.length - 1;
+  const shown = live || index === null ? last : Math.min(index, last);
+
+  useEffect(() => {
+    if (!playing) return;
+    const h = setInterval(() => {
+      setIndex((i) => {
+        const next = (i ?? 0) + 1;
+        if (next > last) {
+          setPlaying(false);
+          return last;
+        }
+        return next;
+      });
+    }, Math.max(40, Math.min(250, 3000 / Math.max(1, frames.length))));
+    return () => clearInterval(h);
+  }, [playing, last, frames.length]);
+
+  const f = frames[shown];
+  if (!f) return null;
+  const thumbs = frames.length <= THUMBS ? frames.map((_, i) => i) : Array.from({ length: THUMBS }, (_, k) => Math.round((k * last) / (THUMBS - 1)));
+  const play = () => {
+    if (!playing && shown >= last) setIndex(0); // at the end, play from the start
+    setPlaying(!playing);
+  };
+  return (
+    <div className="filmstrip" data-testid={`filmstrip-${nodeId}`} data-frames={frames.length} data-index={shown} data-live={live ? 'true' : 'false'}>
+      <img className="frame" src={f.url} alt={`${nodeId} step ${f.step} of ${f.total}`} width={128} height={128} />
+      <div className="film-meta" data-testid={`film-step-${nodeId}`}>
+        step {f.step}/{f.total}
+        {f.t !== undefined ? ` · t ${f.t.toFixed(3)}` : ''}
+        {live ? ' · live' : ''}
+      </div>
+      {!live && frames.length > 1 ? (
+        <>
+          <div className="film-controls">
+            <button type="button" className="mini" onClick={play} aria-label={playing ? 'pause the filmstrip' : 'play the filmstrip'} data-testid={`play-${nodeId}`}>
+              {playing ? '❚❚' : '▶'}
+            </button>
+            <input
+              type="range"
+              min={0}
+              max={last}
+              value={shown}
+              onChange={(e) => {
+                setPlaying(false);
+                setIndex(Number(e.target.value));
+              }}
+              aria-label={`scrub the steps of ${nodeId}`}
+              data-testid={`scrubber-${nodeId}`}
+            />
+          </div>
+          <div className="thumbs" role="group" aria-label="steps">
+            {thumbs.map((i) => (
+              <button key={i} type="button" className={`thumb${i === shown ? ' on' : ''}`} onClick={() => { setPlaying(false); setIndex(i); }} aria-label={`show step ${frames[i]!.step}`}>
+                <img src={frames[i]!.url} alt="" width={24} height={24} />
+              </button>
+            ))}
+          </div>
+        </>
+      ) : null}
+      {ts.length > 1 ? <SchedulePlot ts={ts} current={f.step} total={f.total} /> : null}
+    </div>
+  );
+}

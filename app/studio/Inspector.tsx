@@ -1,0 +1,28 @@
+'use client';
+// The selected node's params (or a hint when nothing or several are selected).
+import type { Catalogue } from '../../protocol';
+import { declOf, type StudioNode } from '../lib/graphModel';
+import { ParamField } from './ParamField';
+
+export function Inspector({ node, count, catalogue, readOnly, onParam }: { node: StudioNode | null; count: number; catalogue: Catalogue | null; readOnly: boolean; onParam: (id: string, name: string, v: unknown) => void }) {
+  const decl = node ? declOf(catalogue, node.data.type) : undefined;
+  return (
+    <aside className="inspector panel" aria-label="inspector" data-testid="inspector">
+      {!node ? (
+        <p className="muted">{count > 1 ? `${count} nodes selected` : 'Select a node to edit its params.'}</p>
+      ) : (
+        <>
+          <h2>
+            {decl?.title ?? node.data.type} <span className="muted small">{node.id}</span>
+          </h2>
+          {decl ? <p className="muted small">{decl.description}</p> : null}
+          {decl?.models.length ? <p className="muted small">needs weights: {decl.models.join(', ')}</p> : null}
+          <form onSubmit={(e) => e.preventDefault()} aria-label={`params of ${node.id}`}>
+            {decl?.params.map((p) => <ParamField key={`${node.id}:${p.name}`} p={p} value={node.data.params[p.name]} disabled={readOnly} onChange={(v) => onParam(node.id, p.name, v)} />)}
+            {decl && !decl.params.length ? <p className="muted small">no params</p> : null}
+          </form>
+        </>
+      )}
+    </aside>
+  );
+}

@@ -1,0 +1,93 @@
+'use client';
+// One node on the canvas: title and state, typed coloured handles (inputs left, outputs right),
+// a short body (a note's markdown, a prompt with its unknown words underlined), what the node
+// made in the current run, and the problems the server found on it and its ports.
+import { memo } from 'react';
+import { Handle, Position, type NodeProps } from '@xyflow/react';
+import { describePortType, type PortDecl } from '../../protocol';
+import { declOf, type StudioNode } from '../lib/graphModel';
+import { problemsFor, type NodeRun } from '../lib/runState';
+import { renderMarkdown } from '../lib/markdownView';
+import { useStudio } from './context';
+import { NodeOutputs } from './NodeOutputs';
+import { portColor } from './ports';
+import { PromptPreview } from './PromptPreview';
+
+function Port({ port, side, bad }: { port: PortDecl; side: 'in' | 'out'; bad?: string }) {
+  const type = describePortType(port.type);
+  return (
+    <div className={`port port-${side}`} data-port={port.name} data-bad={bad ? 'true' : undefined} title={bad ?? `${port.title}: ${type}`}>
+      <Handle
+        type={side === 'in' ? 'target' : 'source'}
+        position={side === 'in' ? Position.Left : Position.Right}
+        id={port.name}
+        className="handle"
+        style={{ background: portColor(port.type) }}
+        aria-label={`${side === 'in' ? 'input' : 'output'} ${port.title} (${type})`}
+      />
+      <span className="port-name">
+        {port.title}
+        {side === 'in' && port.required === false ? <span className="muted"> (optional)</span> : null}
+      </span>
+    </div>
+  );
+}
+
+function StatusBadge({ id, run, hasProblems }: { id: string; run?: NodeRun; hasProblems: boolean }) {
+  const status = hasProblems ? 'error' : (run?.status ?? 'idle');
+  let text: string = status;
+  if (status === 'running' && run?.total) text = `step ${run.step}/${run.total}`;
+  if (status === 'done') text = run?.ms !== undefined ? `done ${Math.round(run.ms)} ms` : 'done';
+  return (
+    <span className="badges">
+      {run?.cached ? <span className="badge cached" data-testid={`cached-${id}`}>cached</span> : null}
+      <span className={`badge status-${status}`} data-testid={`status-${id}`} data-status={status}>
+        {text}
+      </span>
+    </span>
+  );
+}
+
+export const NodeCard = memo(function NodeCard({ id, data, selected }: NodeProps<StudioNode>) {
+  const { catalogue, run, unknownWords } = useStudio();
+  const decl = declOf(catalogue, data.type);
+  const nr = run.nodes[id];
+  const problems = problemsFor(run, id);
+  const portProblem = (name: string) => problems.find((p) => p.port === name)?.message;
+  const status = problems.length ? 'error' : (nr?.status ?? 'idle');
+  const progress = nr?.status === 'running' && nr.total ? (nr.step ?? 0) / nr.total : null;
+  return (
+    <div
+      className={`node-card cat-${decl?.category ?? 'unknown'}${selected ? ' selected' : ''}`}
+      data-status={status}
+      data-testid={`node-${id}`}
+      data-type={data.type}
+    >
+      <header className="node-head">
+        <span className="node-title">{data.title ?? decl?.title ?? data.type}</span>
+        <StatusBadge id={id} run={nr} hasProblems={problems.length > 0} />
+      </header>
+      {progress !== null ? <div className="progress" style={{ width: `${progress * 100}%` }} /> : null}
+      {!decl ? <p className="problem">unknown node type “{data.type}”</p> : null}
+      {decl && (decl.inputs.length > 0 || decl.outputs.length > 0) ? (
+        <div className="ports">
+          <div className="ports-in">{decl.inputs.map((p) => <Port key={p.name} port={p} side="in" bad={portProblem(p.name)} />)}</div>
+          <div className="ports-out">{decl.outputs.map((p) => <Port key={p.name} port={p} side="out" bad={portProblem(p.name)} />)}</div>
+        </div>
+      ) : null}
+      {data.type === 'note' ? <div className="markdown nowheel">{String(data.params.markdown ?? '').trim() ? renderMarkdown(String(data.params.markdown)) : <em className="muted">empty note: write markdown in the inspector</em>}</div> : null}
+      {data.type === 'text' ? <PromptPreview text={String(data.params.text ?? '')} unknown={unknownWords[id] ?? []} /> : null}
+      {nr ? <NodeOutputs nodeId={id} run={nr} /> : null}
+      {problems.length ? (
+        <ul className="problems" data-testid={`problems-${id}`}>
+          {problems.map((p, i) => (
+            <li key={i}>
+              <code>{p.code}</code>
+              {p.port ? <> on <b>{p.port}</b></> : null}: {p.message}
+            </li>
+          ))}
+        </ul>
+      ) : null}
+    </div>
+  );
+});

@@ -1,0 +1,87 @@
+'use client';
+// What a node made in the current run, by output port: texts, tokens (unknown words marked),
+// embedding summaries, images (with a PNG download that carries the graph), plots; and for nodes
+// that streamed step frames, the live frame and then the filmstrip.
+import type { WireValue } from '../../protocol';
+import type { NodeRun } from '../lib/runState';
+import { useStudio } from './context';
+import { downloadPng } from './download';
+import { EmbeddingMap } from './EmbeddingMap';
+import { Filmstrip } from './Filmstrip';
+import { Heatmap } from './Heatmap';
+
+function EmbeddingSummary({ v }: { v: Extract<WireValue, { kind: 'embedding' }> }) {
+  const first = v.vectors[0] ?? [];
+  const norm = Math.sqrt(first.reduce((s, x) => s + x * x, 0));
+  return (
+    <div className="emb" data-testid="embedding-summary">
+      <span>
+        {v.vectors.length} × {v.width} <span className="muted">{v.space}</span>
+        {first.length ? <span className="muted"> · |v| {norm.toFixed(2)}</span> : null}
+      </span>
+      {first.length ? (
+        // the first vector as a strip of signed bars: enough to see two embeddings differ
+        <svg className="emb-bars" viewBox={`0 0 ${Math.min(first.length, 64)} 2`} preserveAspectRatio="none" aria-hidden>
+          {first.slice(0, 64).map((x, i) => (
+            <rect key={i} x={i} width={0.8} y={x >= 0 ? 1 - Math.min(1, x * 8) : 1} height={Math.min(1, Math.abs(x) * 8)} className={x >= 0 ? 'pos' : 'neg'} />
+          ))}
+        </svg>
+      ) : null}
+      <ul className="labels">{v.labels.slice(0, 4).map((l, i) => <li key={i}>{l}</li>)}</ul>
+    </div>
+  );
+}
+
+function Value({ nodeId, port, v }: { nodeId: string; port: string; v: WireValue }) {
+  const { currentGraph } = useStudio();
+  switch (v.kind) {
+    case 'text':
+      return <ul className="texts">{v.texts.map((t, i) => <li key={i}>{t}</li>)}</ul>;
+    case 'tokens':
+      return (
+        <div className="tokens" data-testid="tokens">
+          {v.tokens.map((row, i) => (
+            <div key={i} className="token-row">
+              {row.map((t, j) => <span key={j} className="token">{t}</span>)}
+              {v.unknownWords[i]?.length ? <span className="unknown">unknown: {v.unknownWords[i]!.map((w, k) => <u key={k}>{w} </u>)}</span> : null}
+            </div>
+          ))}
+        </div>
+      );
+    case 'embedding':
+      return <EmbeddingSummary v={v} />;
+    case 'image':
+      return (
+        <div className="images" data-testid={`images-${nodeId}`}>
+          {v.images.map((src, i) => (
+            <figure key={i}>
+              <img src={String(src)} alt={v.labels[i] ?? `${port} ${i + 1}`} width={96} height={96} />
+              <figcaption>
+                <span>{v.labels[i]}</span>
+                <button type="button" className="mini nodrag" aria-label={`download ${v.labels[i] ?? 'image'} as PNG with its graph`} onClick={() => void downloadPng(String(src), currentGraph(), `${nodeId}-${i + 1}.png`)}>
+                  PNG
+                </button>
+              </figcaption>
+            </figure>
+          ))}
+        </div>
+      );
+    case 'plot':
+      return v.plot.type === 'heatmap' ? <Heatmap plot={v.plot} /> : <EmbeddingMap plot={v.plot} />;
+  }
+}
+
+export function NodeOutputs({ nodeId, run }: { nodeId: string; run: NodeRun }) {
+  const outputs = Object.entries(run.outputs ?? {});
+  if (!outputs.length && !run.frames.length) return null;
+  return (
+    <div className="outputs nodrag nowheel">
+      {run.frames.length ? <Filmstrip nodeId={nodeId} frames={run.frames} ts={run.ts} live={run.status === 'running'} /> : null}
+      {outputs.map(([port, v]) => (
+        <div key={port} className="output" data-port={port}>
+          <Value nodeId={nodeId} port={port} v={v} />
+        </div>
+      ))}
+    </div>
+  );
+}

@@ -1,0 +1,103 @@
+'use client';
+// Runs over socket.io: run:start with the graph (and the saved graph's id + edit token, so the
+// server keeps the run for the share link), run:cancel, and every server event folded into a
+// RunView. Binary frames and images arrive as ArrayBuffers; they become blob: URLs here (freed
+// when the next run starts), so the rest of the studio only ever sees URLs.
+import { useCallback, useEffect, useRef, useState } from 'react';
+import type { Graph, RunEvent, ServerToClientEvents, WireValue } from '../../protocol';
+import { applyEvent, IDLE_RUN, refused, startRun, type RunView } from '../lib/runState';
+import type { StudioSocket } from './useServerInfo';
+
+const RUN_EVENTS = ['run:queued', 'node:start', 'node:cached', 'node:step', 'node:output', 'node:error', 'run:done', 'run:cancelled', 'run:error'] as const;
+
+function isBinary(x: unknown): x is ArrayBuffer | Uint8Array {
+  return x instanceof ArrayBuffer || x instanceof Uint8Array;
+}
+
+function sniffMime(b: Uint8Array): string {
+  if (b[0] === 0x89 && b[1] === 0x50) return 'image/png';
+  if (b[0] === 0x52 && b[1] === 0x49 && b[8] === 0x57) return 'image/webp';
+  if (b[0] === 0xff && b[1] === 0xd8) return 'image/jpeg';
+  return 'application/octet-stream';
+}
+
+export function useRun(socket: StudioSocket | null) {
+  const [view, setView] = useState<RunView>(IDLE_RUN);
+  const runId = useRef<string | null>(null);
+  const urls = useRef<string[]>([]);
+
+  const toUrl = useCallback((x: unknown): unknown => {
+    if (!isBinary(x)) return x;
+    const bytes = x instanceof Uint8Array ? x : new Uint8Array(x);
+    const url = URL.createObjectURL(new Blob([bytes as BlobPart], { type: sniffMime(bytes) }));
+    urls.current.push(url);
+    return url;
+  }, []);
+
+  useEffect(() => {
+    if (!socket) return;
+    const off: (() => void)[] = [];
+    for (const name of RUN_EVENTS) {
+      const handler = (payload: Parameters<ServerToClientEvents[typeof name]>[0]) => {
+        if (payload.runId !== runId.current) return; // not the run this page follows
+        let p: unknown = payload;
+        if (name === 'node:step') {
+          const s = payload as Extract<RunEvent, { event: 'node:step' }>['payload'];
+          p = s.frame !== undefined ? { ...s, frame: toUrl(s.frame) } : s;
+        } else if (name === 'node:output') {
+          const o = payload as Extract<RunEvent, { event: 'node:output' }>['payload'];
+          const outputs: Record<string, WireValue> = {};
+          for (const [port, v] of Object.entries(o.outputs)) outputs[port] = v.kind === 'image' ? { ...v, images: v.images.map((im) => toUrl(im) as string) } : v;
+          p = { ...o, outputs };
+        }
+        setView((v) => applyEvent(v, { event: name, payload: p } as RunEvent));
+      };
+      socket.on(name, handler as never);
+      off.push(() => socket.off(name, handler as never));
+    }
+    const onDisconnect = () => {
+      if (runId.current) setView((v) => (v.phase === 'running' || v.phase === 'queued' ? { ...v, phase: 'error', error: { code: 'DISCONNECTED', message: 'lost the connection to the server' } } : v));
+    };
+    socket.on('disconnect', onDisconnect);
+    return () => {
+      off.forEach((f) => f());
+      socket.off('disconnect', onDisconnect);
+    };
+  }, [socket, toUrl]);
+
+  const start = useCallback(
+    (graph: Graph, runnable: string[], saved?: { graphId: string; editToken: string }) => {
+      if (!socket?.connected) {
+        setView(refused('DISCONNECTED', 'not connected to the server', []));
+        return;
+      }
+      for (const u of urls.current) URL.revokeObjectURL(u);
+      urls.current = [];
+      runId.current = null;
+      setView({ ...IDLE_RUN, phase: 'starting' });
+      socket.emit('run:start', { graph, options: { previewSize: 128 }, ...saved }, (reply) => {
+        if (reply.ok) {
+          runId.current = reply.runId;
+          setView(startRun(reply.runId, runnable));
+        } else {
+          setView(refused(reply.error.code, reply.error.message, reply.error.nodeErrors ?? []));
+        }
+      });
+    },
+    [socket],
+  );
+
+  const cancel = useCallback(() => {
+    const id = runId.current;
+    if (id && socket) socket.emit('run:cancel', { runId: id }, () => {});
+  }, [socket]);
+
+  /** Show a stored run (the share page, or a saved graph reopened): events already carry data: URLs. */
+  const show = useCallback((v: RunView) => {
+    runId.current = v.runId;
+    setView(v);
+  }, []);
+
+  const busy = view.phase === 'starting' || view.phase === 'queued' || view.phase === 'running';
+  return { view, start, cancel, show, busy };
+}
