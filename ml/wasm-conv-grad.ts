@@ -73,7 +73,7 @@ export function installWasmConvGrad(opts: WasmConvGradOptions = {}): WasmConvGra
     const original = tf.getKernel(tf.Conv2DBackpropInput, 'wasm');
     const fallback = original?.kernelFunc as unknown as ((args: { inputs: { dy: TensorInfo; filter: TensorInfo }; backend: unknown; attrs: InputGradAttrs }) => TensorInfo) | undefined;
     const replaced = (args: { inputs: { dy: TensorInfo; filter: TensorInfo }; backend: unknown; attrs: InputGradAttrs }): TensorInfo => {
-      const fast = conv2dBackpropInputViaConv(args.inputs.dy, args.inputs.filter, args.attrs);
+      const fast = conv2dBackpropInputViaConv(args.inputs.dy, args.inputs.filter, args.attrs, args.backend as WasmBackendLike);
       if (fast) return fast;
       if (!fallback) throw new Error('Conv2DBackpropInput: no wasm kernel for this case');
       return fallback(args);
@@ -180,7 +180,7 @@ function phaseMatrix(x: tf.Tensor4D, backend: WasmBackendLike, sh: number, sw: n
 // Stride s > 1: dy is first spread onto the input grid (s-1 zeros between entries), then the
 // same stride-1 conv runs; 3/4 of that work multiplies zeros, and it is still several times faster
 // than the stock kernel. Returns null for cases it does not cover (NCHW, padding beyond the kernel).
-function conv2dBackpropInputViaConv(dyInfo: TensorInfo, filterInfo: TensorInfo, attrs: InputGradAttrs): tf.Tensor | null {
+function conv2dBackpropInputViaConv(dyInfo: TensorInfo, filterInfo: TensorInfo, attrs: InputGradAttrs, backend: WasmBackendLike): tf.Tensor | null {
   if (attrs.dataFormat === 'NCHW') return null;
   const dy = dyInfo as tf.Tensor4D;
   const filter = filterInfo as tf.Tensor4D;
@@ -207,11 +207,28 @@ function conv2dBackpropInputViaConv(dyInfo: TensorInfo, filterInfo: TensorInfo, 
     }
     // Negative bottom/right padding (rows of dy that reach no input row) becomes a crop.
     if (pb < 0 || pr < 0) d = tf.slice(d, [0, 0, 0, 0], [n, hs + Math.min(pb, 0), ws + Math.min(pr, 0), co]);
-    const flipped = tf.transpose(tf.reverse(filter, [0, 1]), [0, 1, 3, 2]) as tf.Tensor4D; // [kh, kw, Co, Ci]
+    const flipped = flipFilter(filter, backend); // [kh, kw, Co, Ci]
     const out = tf.conv2d(d, flipped, 1, [[0, 0], [pt, Math.max(pb, 0)], [pl, Math.max(pr, 0)], [0, 0]]);
     if (out.shape[1] !== h || out.shape[2] !== w || out.shape[3] !== ci) throw new Error(`Conv2DBackpropInput: shape ${out.shape} != ${attrs.inputShape}`);
     return out;
   });
+}
+
+// W'[i, j, o, c] = W[kh-1-i, kw-1-j, c, o]: one JS pass (wasm's Reverse took ~7 ms per 3x3x256x128
+// filter, more than this whole copy).
+function flipFilter(filter: tf.Tensor4D, backend: WasmBackendLike): tf.Tensor4D {
+  const [kh, kw, ci, co] = filter.shape;
+  const out = tf.engine().makeTensorFromTensorInfo(backend.makeOutput([kh, kw, co, ci], 'float32')) as tf.Tensor4D;
+  const dst = backend.typedArrayFromHeap(out);
+  const src = backend.typedArrayFromHeap(filter);
+  for (let i = 0; i < kh; i++) {
+    for (let j = 0; j < kw; j++) {
+      const s0 = ((kh - 1 - i) * kw + (kw - 1 - j)) * ci * co;
+      const d0 = (i * kw + j) * co * ci;
+      for (let c = 0; c < ci; c++) for (let o = 0; o < co; o++) dst[d0 + o * ci + c] = src[s0 + c * co + o]!;
+    }
+  }
+  return out;
 }
 
 // out[s, ...] = Σ x[i, ...] over i with segmentIds[i] = s; ids outside [0, numSegments) are
