@@ -73,8 +73,13 @@ export interface Run {
 }
 
 const room = (runId: string) => `run:${runId}`;
-/** A socket with at least this many packets waiting is "slow": its frames go to the newest-frame slot. */
-const SLOW_BACKLOG = 4;
+/**
+ * A socket with at least this many packets waiting in engine.io's write buffer is "slow": its
+ * frames go to the newest-frame slot. Packets wait there only while the transport is still
+ * sending earlier ones, so a client that keeps up never gets near this; a burst (a watcher's
+ * replay) may briefly reach it, and then the live frames skip to the newest.
+ */
+const SLOW_BACKLOG = 16;
 
 export class Runner {
   readonly cache: OutputCache;
