@@ -273,6 +273,7 @@ test('run:watch: a late watcher gets the steps so far, then the live ones, each 
     assert.ok(reply.ok && reply.status === 'running', JSON.stringify(reply));
     const sofar = rec.of(id).filter((e) => e.event === 'node:step').length;
     assert.equal((await brec.end(id)).event, 'run:done');
+    await rec.end(id); // the starter's copy of the last events may arrive a moment later
     const steps = brec.of(id).filter((e): e is Extract<RunEvent, { event: 'node:step' }> => e.event === 'node:step').map((e) => e.payload.step);
     // the replay holds every step so far; live steps follow in order, each once (a watcher that
     // falls behind may skip to the newest frame, never repeat or reorder)
