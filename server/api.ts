@@ -9,10 +9,13 @@
 //   GET  /api/graphs/:id/runs/latest    → the stored run: {id, status, ..., events, outputs}
 //   GET  /api/runs/:runId               → a run the server still holds (memory, else the store)
 //   GET  /api/embedding-map/:mapId      → the corpus points of a fitted map
-//   GET  /api/debug/memory              → per worker {numTensors, resident, rssMb} (debug only)
+//   GET  /api/debug/memory[?reset]      → per worker {numTensors, resident, rssMb}, server RSS, the
+//                                          socket thread's event-loop delay since the last reset,
+//                                          cache and runner counters (UNCLIP_DEBUG=1 only)
 //
 // Errors: {ok: false, error: {code, message}} with a fitting HTTP status.
 import type http from 'node:http';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { z } from 'zod';
 import { GraphSchema, validateGraph, type Catalogue, type ErrorCode, type RunEvent } from '../protocol/index.js';
 import { readMapFile } from '../nodes/lib/embedding-map.js';
@@ -47,6 +50,10 @@ export interface ApiDeps {
 export function createApi(deps: ApiDeps): (req: http.IncomingMessage, res: http.ServerResponse) => boolean {
   const { config, catalogue, store, runner, pool } = deps;
   const bodyLimit = Math.ceil(config.limits.maxUploadBytes * 1.4) + 1024 * 1024; // a data: URL upload plus the graph
+  // event-loop delay of the socket thread, for tests and benchmarks (debug only); sampled every
+  // 1 ms, so an idle loop reads about 1 ms
+  const loop = config.debug ? monitorEventLoopDelay({ resolution: 1 }) : undefined;
+  loop?.enable();
 
   async function route(req: http.IncomingMessage, res: http.ServerResponse, path: string): Promise<void> {
     const method = req.method ?? 'GET';
@@ -99,7 +106,16 @@ export function createApi(deps: ApiDeps): (req: http.IncomingMessage, res: http.
     }
     if (path === '/api/debug/memory' && method === 'GET' && config.debug) {
       const workers = await Promise.all(pool.workers.map((w) => w.memory()));
-      return json(res, 200, { workers: workers.map(({ numTensors, resident, rssMb }) => ({ numTensors, resident, rssMb })), cache: runner.cache.stats(), runner: runner.stats });
+      const ms = (ns: number) => Math.round(ns / 1e4) / 100;
+      const eventLoop = loop ? { p50Ms: ms(loop.percentile(50)), p99Ms: ms(loop.percentile(99)), maxMs: ms(loop.max), samples: loop.count } : null;
+      if (new URL(req.url ?? '/', 'http://x').searchParams.has('reset')) loop?.reset();
+      return json(res, 200, {
+        workers: workers.map(({ numTensors, resident, rssMb }) => ({ numTensors, resident, rssMb })),
+        serverRssMb: Math.round(process.memoryUsage().rss / 2 ** 20),
+        eventLoop,
+        cache: runner.cache.stats(),
+        runner: runner.stats,
+      });
     }
     throw new HttpError(404, 'NOT_FOUND', `no route ${method} ${path}`);
   }

@@ -472,7 +472,8 @@ export class Runner {
   }
 
   private persist(run: Run, final = false): void {
-    if (!this.store || !run.graphId) return;
+    // after shutdown began the store may be closed: such runs read "interrupted" at next start
+    if (!this.store || !run.graphId || this.closing) return;
     try {
       if (run.saved < run.log.length) {
         this.store.appendEvents(run.id, run.saved, run.log.slice(run.saved).map((e) => bytesToDataUrls(e)));
@@ -490,8 +491,11 @@ export class Runner {
     while (this.finished.length > this.config.keepRuns) this.runs.delete(this.finished.shift()!);
   }
 
+  private closing = false;
+
   /** Cancel everything (shutdown). */
   cancelAll(): void {
+    this.closing = true;
     for (const run of this.runs.values()) if (run.status === 'queued' || run.status === 'running') this.cancel(run);
   }
 

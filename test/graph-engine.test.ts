@@ -367,6 +367,7 @@ test('per-client preview cadence and size', async () => {
 });
 
 test('/healthz answers within 50 ms while a run keeps the worker busy', async (t) => {
+  await getJson('/api/debug/memory?reset');
   const id = await startOk(a, graph([debug('d', { steps: 60, workMs: 40, size: 64, seed: 61 })]));
   await rec.wait(id, (e) => e.event === 'node:step');
   const lat: number[] = [];
@@ -380,6 +381,9 @@ test('/healthz answers within 50 ms while a run keeps the worker busy', async (t
   lat.sort((x, y) => x - y);
   const q = (p: number) => lat[Math.min(lat.length - 1, Math.floor(p * lat.length))]!;
   t.diagnostic(`healthz during a run: n=${lat.length} p50=${q(0.5).toFixed(1)} ms p99=${q(0.99).toFixed(1)} ms max=${lat.at(-1)!.toFixed(1)} ms`);
+  const { eventLoop } = await getJson('/api/debug/memory');
+  t.diagnostic(`socket-thread event-loop delay during the run: p50=${eventLoop.p50Ms} ms p99=${eventLoop.p99Ms} ms max=${eventLoop.maxMs} ms`);
+  assert.ok(eventLoop.samples > 0);
   assert.ok(lat.length > 20);
   // the median, not the max: this 2-core machine is shared with training, and one descheduled
   // request says nothing about the event loop
