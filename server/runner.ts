@@ -20,14 +20,12 @@ import {
   validateGraph,
   type Catalogue,
   type ErrorCode,
-  type Graph,
   type Migrations,
   type NodeError,
   type PreviewOptions,
   type RunEvent,
   type RunStartReply,
   type RunStatus,
-  type WireValue,
   type ClientToServerEvents,
   type ServerToClientEvents,
   type InterServerEvents,
@@ -533,5 +531,3 @@ function summarise(errors: NodeError[]): string {
   const head = errors.slice(0, 3).map((e) => `${e.nodeId ?? 'graph'}${e.port ? `.${e.port}` : ''}: ${e.code}`).join('; ');
   return `${errors.length} problem${errors.length === 1 ? '' : 's'}: ${head}${errors.length > 3 ? '; …' : ''}`;
 }
-
-export type { Graph, WireValue };
