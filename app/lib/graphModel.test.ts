@@ -60,3 +60,11 @@ test('a second link into an input replaces the first; duplicates get fresh ids',
   assert.equal(copy.edges[0]!.source, 'text-2');
   assert.equal(copy.nodes[0]!.position.x, 40);
 });
+
+test('a clicked-in node lands where no other node is', async () => {
+  const { freeSpot } = await import('./graphModel');
+  const a = makeNode(d('text'), { x: 0, y: 0 }, []);
+  const spot = freeSpot({ x: 10, y: 10 }, [a]);
+  assert.ok(spot.y >= 120 + 16 || spot.x >= 240 + 16 || spot.y + 110 + 16 <= 0 || spot.x + 240 + 16 <= 0);
+  assert.deepEqual(freeSpot({ x: 5, y: 5 }, []), { x: 5, y: 5 });
+});

@@ -171,3 +171,16 @@ export function runOrder(nodes: StudioNode[], edges: Edge[]): string[] {
   }
   return [...order, ...nodes.map((n) => n.id).filter((id) => !order.includes(id))];
 }
+
+/**
+ * The free place nearest `p` for a new node (about w×h), so a clicked-in node never hides another.
+ * Side by side is preferred to below: cards grow downwards once a run fills them with outputs.
+ */
+export function freeSpot(p: { x: number; y: number }, nodes: StudioNode[], w = 240, h = 110): { x: number; y: number } {
+  const boxes = nodes.map((n) => ({ x: n.position.x, y: n.position.y, w: n.measured?.width ?? 240, h: n.measured?.height ?? 120 }));
+  const free = (q: { x: number; y: number }) => boxes.every((b) => q.x + w + 16 <= b.x || b.x + b.w + 16 <= q.x || q.y + h + 16 <= b.y || b.y + b.h + 16 <= q.y);
+  const candidates: { x: number; y: number }[] = [];
+  for (let i = -3; i <= 3; i++) for (let j = -6; j <= 12; j++) candidates.push({ x: p.x + i * 270, y: p.y + j * 50 });
+  candidates.sort((a, b) => Math.hypot(a.x - p.x, (a.y - p.y) * 4) - Math.hypot(b.x - p.x, (b.y - p.y) * 4));
+  return candidates.find(free) ?? { x: p.x + 30, y: p.y + 30 };
+}

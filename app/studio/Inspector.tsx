@@ -9,7 +9,7 @@ export function Inspector({ node, count, catalogue, readOnly, onParam }: { node:
   return (
     <aside className="inspector panel" aria-label="inspector" data-testid="inspector">
       {!node ? (
-        <p className="muted">{count > 1 ? `${count} nodes selected` : 'Select a node to edit its params.'}</p>
+        <p className="muted">{count > 1 ? `${count} nodes selected` : readOnly ? 'Select a node to see its params.' : 'Select a node to edit its params.'}</p>
       ) : (
         <>
           <h2>

@@ -58,14 +58,14 @@ export const NodeCard = memo(function NodeCard({ id, data, selected }: NodeProps
   const progress = nr?.status === 'running' && nr.total ? (nr.step ?? 0) / nr.total : null;
   return (
     <div
-      className={`node-card cat-${decl?.category ?? 'unknown'}${selected ? ' selected' : ''}`}
+      className={`node-card cat-${decl?.category ?? 'unknown'}${decl?.passive ? ' passive' : ''}${selected ? ' selected' : ''}`}
       data-status={status}
       data-testid={`node-${id}`}
       data-type={data.type}
     >
       <header className="node-head">
         <span className="node-title">{data.title ?? decl?.title ?? data.type}</span>
-        <StatusBadge id={id} run={nr} hasProblems={problems.length > 0} />
+        {decl?.passive ? null : <StatusBadge id={id} run={nr} hasProblems={problems.length > 0} />}
       </header>
       {progress !== null ? <div className="progress" style={{ width: `${progress * 100}%` }} /> : null}
       {!decl ? <p className="problem">unknown node type “{data.type}”</p> : null}
@@ -77,7 +77,7 @@ export const NodeCard = memo(function NodeCard({ id, data, selected }: NodeProps
       ) : null}
       {data.type === 'note' ? <div className="markdown nowheel">{String(data.params.markdown ?? '').trim() ? renderMarkdown(String(data.params.markdown)) : <em className="muted">empty note: write markdown in the inspector</em>}</div> : null}
       {data.type === 'text' ? <PromptPreview text={String(data.params.text ?? '')} unknown={unknownWords[id] ?? []} /> : null}
-      {nr ? <NodeOutputs nodeId={id} run={nr} /> : null}
+      {nr ? <NodeOutputs nodeId={id} run={nr} skipText={data.type === 'text'} /> : null}
       {problems.length ? (
         <ul className="problems" data-testid={`problems-${id}`}>
           {problems.map((p, i) => (

@@ -71,8 +71,9 @@ function Value({ nodeId, port, v }: { nodeId: string; port: string; v: WireValue
   }
 }
 
-export function NodeOutputs({ nodeId, run }: { nodeId: string; run: NodeRun }) {
-  const outputs = Object.entries(run.outputs ?? {});
+export function NodeOutputs({ nodeId, run, skipText }: { nodeId: string; run: NodeRun; skipText?: boolean }) {
+  // a text node already shows its prompt; its text output would say it twice
+  const outputs = Object.entries(run.outputs ?? {}).filter(([, v]) => !(skipText && v.kind === 'text'));
   if (!outputs.length && !run.frames.length) return null;
   return (
     <div className="outputs nodrag nowheel">

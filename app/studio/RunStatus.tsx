@@ -13,6 +13,7 @@ export function RunStatus({ view, notice, link, readOnly, title }: { view: RunVi
   } else if (view.phase === 'done') run = `done in ${Math.round(view.ms ?? 0)} ms`;
   else if (view.phase === 'cancelled') run = 'cancelled';
   else if (view.phase === 'error') run = `refused: ${view.error?.message ?? 'error'}`;
+  else if (!readOnly) run = 'ready · Ctrl+Enter runs the graph';
   return (
     <div className="runbar" role="status" aria-live="polite">
       {readOnly ? (

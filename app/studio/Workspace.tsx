@@ -5,7 +5,7 @@
 import { useCallback, useEffect, useMemo, useState, type DragEvent } from 'react';
 import { Background, Controls, MiniMap, ReactFlow, useReactFlow, type Edge } from '@xyflow/react';
 import type { Catalogue, WireValue } from '../../protocol';
-import { connectionProblem, declOf, toGraph, type StudioNode } from '../lib/graphModel';
+import { connectionProblem, declOf, freeSpot, toGraph, type StudioNode } from '../lib/graphModel';
 import { replay } from '../lib/runState';
 import { api, editToken } from './api';
 import { ConnectionHint } from './ConnectionHint';
@@ -26,6 +26,8 @@ import type { StudioSocket } from './useServerInfo';
 import { useShortcuts } from './useShortcuts';
 
 const nodeTypes = { studio: NodeCard };
+// never zoom a small graph up past life size: cards are made to be read at 1x
+const FIT = { padding: 0.15, maxZoom: 1 };
 
 export interface WorkspaceProps {
   socket: StudioSocket | null;
@@ -65,8 +67,16 @@ export function Workspace({ socket, catalogue, catalogueError, viewId, examples,
         if (!live) return;
         ed.load(rec.graph);
         sv.adopt(rec.id, rec.title, ed.revision);
-        setTimeout(() => void rf.fitView({ padding: 0.15 }), 50);
-        return api.latestRun(id).then((r) => live && run.show(replay(r.id, r.events)), () => undefined);
+        setTimeout(() => void rf.fitView(FIT), 50);
+        return api.latestRun(id).then(
+          (r) => {
+            if (!live) return;
+            run.show(replay(r.id, r.events));
+            // the outputs make the cards taller: fit again once they are drawn
+            setTimeout(() => void rf.fitView(FIT), 150);
+          },
+          () => undefined,
+        );
       })
       .catch((e: Error) => say(`could not open graph ${id}: ${e.message}`, true));
     return () => {
@@ -131,7 +141,7 @@ export function Workspace({ socket, catalogue, catalogueError, viewId, examples,
       try {
         const g = await graphFromFile(file);
         ed.load(g, { keepHistory: true });
-        setTimeout(() => void rf.fitView({ padding: 0.15 }), 50);
+        setTimeout(() => void rf.fitView(FIT), 50);
         say(`Opened the graph from ${file.name} (${g.nodes.length} nodes).`);
       } catch (e) {
         say((e as Error).message, true);
@@ -142,11 +152,10 @@ export function Workspace({ socket, catalogue, catalogueError, viewId, examples,
 
   const addAt = useCallback(
     (type: string, pos?: { x: number; y: number }) => {
+      if (pos) return void ed.addNode(type, pos);
       const rect = document.querySelector('.canvas')?.getBoundingClientRect();
-      const p = pos ?? rf.screenToFlowPosition({ x: (rect?.left ?? 0) + (rect?.width ?? 400) / 2 - 110, y: (rect?.top ?? 0) + (rect?.height ?? 300) / 3 });
-      // stagger clicks so nodes added one after another do not stack exactly
-      const n = ed.current().nodes.length;
-      ed.addNode(type, pos ? p : { x: p.x + (n % 5) * 24, y: p.y + (n % 5) * 24 });
+      const mid = rf.screenToFlowPosition({ x: (rect?.left ?? 0) + (rect?.width ?? 400) / 2 - 120, y: (rect?.top ?? 0) + (rect?.height ?? 300) / 3 });
+      ed.addNode(type, freeSpot(mid, ed.current().nodes));
     },
     [ed, rf],
   );
@@ -195,7 +204,7 @@ export function Workspace({ socket, catalogue, catalogueError, viewId, examples,
             onCancel={run.cancel}
             onUndo={ed.undo}
             onRedo={ed.redo}
-            onFit={() => void rf.fitView({ padding: 0.15 })}
+            onFit={() => void rf.fitView(FIT)}
             onSave={() => void doSave()}
             onShare={() => void doShare()}
             onFork={() => void doFork()}
@@ -230,7 +239,7 @@ export function Workspace({ socket, catalogue, catalogueError, viewId, examples,
                 nodesConnectable={!readOnly}
                 deleteKeyCode={readOnly ? null : ['Delete', 'Backspace']}
                 multiSelectionKeyCode={['Control', 'Meta', 'Shift']}
-                fitView
+                defaultViewport={{ x: 0, y: 0, zoom: 1 }}
                 minZoom={0.2}
                 proOptions={{ hideAttribution: false }}
               >
@@ -240,7 +249,7 @@ export function Workspace({ socket, catalogue, catalogueError, viewId, examples,
                 <ConnectionHint nodes={ed.nodes} edges={ed.edges} catalogue={catalogue} />
               </ReactFlow>
             </div>
-            {!ed.nodes.length && !readOnly && !notebook ? <Gallery examples={examples ?? []} onOpen={(g) => { ed.load(g, { keepHistory: true }); setTimeout(() => void rf.fitView({ padding: 0.15 }), 50); }} /> : null}
+            {!ed.nodes.length && !readOnly && !notebook ? <Gallery examples={examples ?? []} onOpen={(g) => { ed.load(g, { keepHistory: true }); setTimeout(() => void rf.fitView(FIT), 50); }} /> : null}
           </main>
           <Inspector node={selected.length === 1 ? selected[0]! : null} count={selected.length} catalogue={catalogue} readOnly={readOnly} onParam={ed.setParam} />
         </div>

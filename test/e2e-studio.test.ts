@@ -1,0 +1,241 @@
+// End-to-end: the studio in Debian's Chromium against the real server (UNCLIP_DEBUG=1 for the
+// debug-steps node, a fresh data folder). Builds a graph from the palette by drag and connect,
+// sees a wrong link refused with its reason, runs (CLIP nodes: the MODEL_MISSING error shown on
+// the node while weights are absent, else the heatmap), runs debug-steps and scrubs its
+// filmstrip, saves and opens the share link read-only in a fresh browser, forks, and drops an
+// exported PNG back on the canvas to get the graph back. Screenshots go to test/artifacts/.
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Page } from 'playwright-core';
+import { extractGraphText } from '../app/lib/png.js';
+import { chromiumMissingReason, launchChromium } from './helpers/browser.js';
+import { hasBuiltUI, ROOT, startServer, type RunningServer } from './helpers/server.js';
+
+const missing = chromiumMissingReason() ?? (hasBuiltUI() ? null : 'the studio is not built (run `npm run build` first; `npm test` does)');
+const ART = join(ROOT, 'test/artifacts');
+const clipPresent = existsSync(join(ROOT, 'weights/clip'));
+
+// Chromium reports every 4xx fetch as a console error; a graph with no run yet answers 404 on
+// runs/latest by design, so that one line is expected and everything else is a failure.
+const expectedNoise = /Failed to load resource: the server responded with a status of 404/;
+
+describe('studio end to end', { skip: missing ?? false }, () => {
+  let server: RunningServer;
+  let browser: Awaited<ReturnType<typeof launchChromium>>;
+  let dataDir: string;
+  const consoleErrors: string[] = [];
+  let shareLink = '';
+  let pngPath = '';
+
+  const watch = (page: Page) => {
+    page.on('console', (m) => m.type() === 'error' && !expectedNoise.test(m.text()) && consoleErrors.push(m.text()));
+    page.on('pageerror', (e) => consoleErrors.push(e.message));
+  };
+  const open = async (url = server.url) => {
+    const page = await browser.context.newPage();
+    watch(page);
+    await page.goto(url, { waitUntil: 'domcontentloaded' });
+    await page.locator('[data-backend]:not([data-backend=""])').waitFor({ timeout: 30_000 });
+    return page;
+  };
+  const handle = (page: Page, node: string, side: 'in' | 'out', port: string) => page.locator(`[data-testid="node-${node}"] .port-${side}[data-port="${port}"] .react-flow__handle`);
+  async function link(page: Page, from: [string, string], to: [string, string], release = true) {
+    const a = await handle(page, from[0], 'out', from[1]).boundingBox();
+    const b = await handle(page, to[0], 'in', to[1]).boundingBox();
+    assert.ok(a && b, 'both handles are on screen');
+    await page.mouse.move(a.x + a.width / 2, a.y + a.height / 2);
+    await page.mouse.down();
+    await page.mouse.move(b.x + b.width / 2, b.y + b.height / 2, { steps: 12 });
+    if (release) await page.mouse.up();
+  }
+
+  before(async () => {
+    mkdirSync(ART, { recursive: true });
+    dataDir = mkdtempSync(join(tmpdir(), 'unclip-e2e-'));
+    server = await startServer({ ui: true, env: { UNCLIP_DEBUG: '1', UNCLIP_DATA_DIR: dataDir } });
+    browser = await launchChromium();
+  });
+
+  after(async () => {
+    await browser?.close();
+    const code = await server?.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+    assert.equal(code, 0);
+    assert.deepEqual(consoleErrors, [], 'no console errors');
+  });
+
+  it('builds text → CLIP text encode → similarity from the palette, refuses a wrong link, and runs', async () => {
+    const page = await open();
+    const canvas = page.getByTestId('canvas');
+    await page.getByTestId('palette-text').dragTo(canvas, { targetPosition: { x: 40, y: 120 } });
+    await page.getByTestId('palette-clip-text-encode').dragTo(canvas, { targetPosition: { x: 320, y: 60 } });
+    await page.getByTestId('palette-similarity').dragTo(canvas, { targetPosition: { x: 320, y: 300 } });
+    await page.getByTestId('node-similarity-1').waitFor();
+    assert.equal(await page.locator('.react-flow__node').count(), 3);
+
+    // wrong: text into an embedding input. The reason shows while hovering; the drop adds nothing.
+    await link(page, ['text-1', 'text'], ['similarity-1', 'rows'], false);
+    await page.getByTestId('link-hint').waitFor({ timeout: 5000 });
+    assert.match((await page.getByTestId('link-hint').textContent()) ?? '', /text cannot feed embedding\(any\)/);
+    await page.screenshot({ path: join(ART, 'studio-link-refused.png') });
+    await page.mouse.up();
+    assert.equal(await page.locator('.react-flow__edge').count(), 0, 'the wrong link was not made');
+    await page.getByTestId('notice').filter({ hasText: 'refused' }).waitFor();
+
+    await link(page, ['text-1', 'text'], ['clip-text-encode-1', 'text']);
+    await link(page, ['clip-text-encode-1', 'embedding'], ['similarity-1', 'rows']);
+    assert.equal(await page.locator('.react-flow__edge').count(), 2);
+
+    // undo removes the last link, redo brings it back
+    await page.locator('.react-flow__pane').click({ position: { x: 5, y: 5 } });
+    await page.keyboard.press('Control+z');
+    assert.equal(await page.locator('.react-flow__edge').count(), 1);
+    await page.keyboard.press('Control+Shift+z');
+    assert.equal(await page.locator('.react-flow__edge').count(), 2);
+
+    // a prompt with a word CLIP cannot know
+    await page.getByTestId('node-text-1').click();
+    await page.getByLabel('Prompt', { exact: true }).fill('red apple zzqxv');
+
+    // select text + encoder (Ctrl+click), copy and paste them: the copy keeps its inner link.
+    // The copy feeds the columns, so the matrix compares two prompt sets.
+    await page.getByTestId('node-clip-text-encode-1').click({ modifiers: ['Control'], position: { x: 60, y: 10 } });
+    await page.keyboard.press('Control+c');
+    await page.keyboard.press('Control+v');
+    await page.getByTestId('node-clip-text-encode-2').waitFor();
+    assert.equal(await page.locator('.react-flow__node').count(), 5);
+    assert.equal(await page.locator('.react-flow__edge').count(), 3);
+    await page.getByTestId('node-text-2').click({ position: { x: 60, y: 10 } });
+    await page.getByLabel('Prompt', { exact: true }).fill('banana');
+    await link(page, ['clip-text-encode-2', 'embedding'], ['similarity-1', 'cols']);
+    assert.equal(await page.locator('.react-flow__edge').count(), 4);
+    await page.keyboard.press('Control+Enter');
+    // Without CLIP weights the server refuses the run and names the node (MODEL_MISSING); with
+    // them (training drops a checkpoint mid-session) it runs and the heatmap appears.
+    await page.locator('[data-testid="run-phase"][data-phase="done"], [data-testid="run-phase"][data-phase="error"]').waitFor({ timeout: 180_000 });
+    await page.screenshot({ path: join(ART, 'studio-clip-graph.png') });
+    const phase = await page.getByTestId('run-phase').getAttribute('data-phase');
+    if (phase === 'error') {
+      const problems = page.getByTestId('problems-clip-text-encode-1');
+      await problems.waitFor();
+      if (!clipPresent) assert.match((await problems.textContent()) ?? '', /MODEL_MISSING/);
+      assert.equal(await page.getByTestId('status-clip-text-encode-1').getAttribute('data-status'), 'error');
+    } else {
+      await page.getByTestId('heatmap').waitFor();
+      await page.locator('.unknown-word', { hasText: 'zzqxv' }).waitFor();
+      await page.getByTestId('heatmap').locator('rect').first().hover();
+      assert.match((await page.getByTestId('heatmap-readout').textContent()) ?? '', /red apple zzqxv × banana: -?\d\.\d{3}/);
+    }
+    await page.screenshot({ path: join(ART, 'studio-clip-graph.png') });
+    await page.close();
+  });
+
+  it('runs debug-steps: frames arrive live, then the filmstrip scrubs and plays', async () => {
+    const page = await open();
+    await page.getByTestId('palette-debug-steps').click();
+    await page.getByTestId('node-debug-steps-1').waitFor();
+    await page.getByLabel('Steps', { exact: true }).fill('16');
+    await page.getByLabel('Work per step (ms)', { exact: true }).fill('150');
+    await page.getByTestId('palette-note').click();
+    await page.getByLabel('Markdown').fill('# Noise frames\nA **debug** node: each step is a new random frame. [docs](https://example.com) [bad](javascript:alert(1))');
+    await page.getByTestId('save').click();
+    await page.waitForURL(/\?g=/);
+    await page.getByRole('button', { name: 'Run' }).click();
+    const film = page.getByTestId('filmstrip-debug-steps-1');
+    await film.and(page.locator('[data-live="true"]')).waitFor({ timeout: 30_000 });
+    await page.getByTestId('status-debug-steps-1').filter({ hasText: /step \d+\/16/ }).waitFor();
+    await page.screenshot({ path: join(ART, 'studio-mid-run.png') });
+    await page.getByTestId('status-debug-steps-1').and(page.locator('[data-status="done"]')).waitFor({ timeout: 60_000 });
+    assert.equal(await film.getAttribute('data-frames'), '16');
+    assert.equal(await page.locator('.markdown a[href^="javascript"]').count(), 0, 'unsafe link not rendered');
+    assert.equal(await page.locator('.markdown a[href="https://example.com/"]').count(), 1);
+    await page.getByTestId('scrubber-debug-steps-1').fill('0');
+    assert.match((await page.getByTestId('film-step-debug-steps-1').textContent()) ?? '', /step 1\/16/);
+    await page.getByTestId('schedule-plot').waitFor();
+    await page.getByTestId('play-debug-steps-1').click();
+    await page.waitForFunction(() => Number(document.querySelector('[data-testid="filmstrip-debug-steps-1"]')?.getAttribute('data-index')) > 2);
+    await page.getByTestId('scrubber-debug-steps-1').fill('7');
+    await page.locator('.react-flow__pane').click({ position: { x: 5, y: 5 } });
+    await page.screenshot({ path: join(ART, 'studio-filmstrip.png') });
+
+    // share link, and a PNG download carrying the graph
+    await page.getByTestId('share').click();
+    shareLink = await page.getByTestId('share-link').inputValue();
+    assert.match(shareLink, /\/g\/[A-Za-z0-9_-]+$/);
+    const download = page.waitForEvent('download');
+    await page.getByTestId('images-debug-steps-1').getByRole('button').first().click();
+    pngPath = join(ART, 'exported-debug-steps.png');
+    await (await download).saveAs(pngPath);
+    const text = extractGraphText(new Uint8Array(readFileSync(pngPath)));
+    assert.ok(text, 'the PNG carries the graph');
+    assert.deepEqual(JSON.parse(text).nodes.map((n: { id: string }) => n.id).sort(), ['debug-steps-1', 'note-1']);
+    await page.close();
+  });
+
+  it('opens the share link read-only in a fresh browser, with the stored frames, and forks', async () => {
+    const fresh = await launchChromium();
+    try {
+      const page = await fresh.context.newPage();
+      watch(page);
+      await page.goto(shareLink, { waitUntil: 'domcontentloaded' });
+      await page.getByTestId('read-only').waitFor();
+      const film = page.getByTestId('filmstrip-debug-steps-1');
+      await film.waitFor({ timeout: 20_000 });
+      assert.equal(await film.getAttribute('data-frames'), '16', 'the stored run replays without rerunning');
+      assert.equal(await page.getByTestId('run').count(), 0, 'no Run button on the read-only page');
+      assert.equal(await page.getByTestId('palette').count(), 0);
+      await page.screenshot({ path: join(ART, 'studio-shared-readonly.png') });
+      await page.getByTestId('fork').click();
+      await page.waitForURL(/\/\?g=/);
+      await page.getByTestId('run').waitFor();
+      await page.getByTestId('node-debug-steps-1').waitFor();
+      assert.notEqual(new URL(page.url()).searchParams.get('g'), shareLink.split('/').pop(), 'the fork has its own id');
+    } finally {
+      await fresh.close();
+    }
+  });
+
+  it('drops an exported PNG on an empty canvas and gets the graph back', async () => {
+    const page = await open();
+    assert.equal(await page.locator('.react-flow__node').count(), 0);
+    const b64 = readFileSync(pngPath).toString('base64');
+    await page.evaluate(async (data) => {
+      const bytes = Uint8Array.from(atob(data), (c) => c.charCodeAt(0));
+      const dt = new DataTransfer();
+      dt.items.add(new File([bytes], 'graph.png', { type: 'image/png' }));
+      const target = document.querySelector('[data-testid="canvas"]')!;
+      target.dispatchEvent(new DragEvent('drop', { dataTransfer: dt, bubbles: true, cancelable: true }));
+    }, b64);
+    await page.getByTestId('node-debug-steps-1').waitFor({ timeout: 10_000 });
+    await page.getByTestId('node-note-1').waitFor();
+    await page.getByTestId('notice').filter({ hasText: 'Opened the graph' }).waitFor();
+    await page.getByTestId('node-debug-steps-1').click();
+    assert.equal(await page.getByLabel('Steps', { exact: true }).inputValue(), '16');
+    await page.close();
+  });
+
+  it('fits a narrow window and the dark theme without overlapping panels', async () => {
+    const page = await open();
+    await page.getByTestId('example-clip-similarity').click();
+    await page.getByTestId('node-scores').waitFor();
+    await page.screenshot({ path: join(ART, 'studio-example-light.png') });
+    await page.emulateMedia({ colorScheme: 'dark' });
+    await page.screenshot({ path: join(ART, 'studio-example-dark.png') });
+    await page.setViewportSize({ width: 420, height: 800 });
+    const boxes = await Promise.all(['palette', 'canvas', 'inspector'].map((id) => page.getByTestId(id).boundingBox()));
+    for (let i = 0; i < boxes.length; i++) {
+      for (let j = i + 1; j < boxes.length; j++) {
+        const a = boxes[i]!;
+        const b = boxes[j]!;
+        const overlap = a.x < b.x + b.width - 1 && b.x < a.x + a.width - 1 && a.y < b.y + b.height - 1 && b.y < a.y + a.height - 1;
+        assert.ok(!overlap, `panels ${i} and ${j} do not overlap`);
+      }
+      assert.ok(boxes[i]!.x >= 0 && boxes[i]!.x + boxes[i]!.width <= 421, `panel ${i} fits the width`);
+    }
+    await page.screenshot({ path: join(ART, 'studio-narrow-dark.png'), fullPage: true });
+    await page.close();
+  });
+});
