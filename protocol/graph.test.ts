@@ -44,6 +44,12 @@ test('a good graph gives a topological order and params with defaults', () => {
   assert.deepEqual(r.value.params.get('e'), { steps: 10, mode: 'a', img: null });
 });
 
+test('one node feeding two inputs of another is planned once, in order', () => {
+  const r = validateGraph({ version: 1, nodes: [node('a', 'any'), node('t', 'text'), node('e', 'enc')], edges: [edge('t', 'text', 'e', 'text'), edge('e', 'emb', 'a', 'x'), edge('e', 'emb', 'a', 'y')] }, { catalogue });
+  assert.ok(r.ok, JSON.stringify(!r.ok && r.errors));
+  assert.deepEqual(r.value.order, ['t', 'e', 'a']);
+});
+
 test('every problem is listed with node, port and code', () => {
   const r = validateGraph(
     {

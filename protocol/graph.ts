@@ -344,7 +344,8 @@ export function validateGraph(input: unknown, opts: ValidateOptions): { ok: true
   // Kahn's algorithm in graph order; whatever is left sits on or behind a cycle.
   const indeg = new Map<string, number>();
   for (const id of nodeById.keys()) indeg.set(id, 0);
-  for (const [to, m] of inputs) indeg.set(to, m.size);
+  // in-degree counts distinct upstream nodes: one node may feed several inputs of another
+  for (const [to, m] of inputs) indeg.set(to, new Set([...m.values()].map(([src]) => src)).size);
   const order: string[] = [];
   const ready = graph.nodes.map((n) => n.id).filter((id, i, a) => a.indexOf(id) === i && indeg.get(id) === 0);
   while (ready.length) {
@@ -364,6 +365,8 @@ export function validateGraph(input: unknown, opts: ValidateOptions): { ok: true
     for (const id of stuck) {
       if (reaches(id, id, outgoing)) err(id, 'CYCLE', `node is on a cycle (${stuck.filter((s) => reaches(s, id, outgoing) && reaches(id, s, outgoing)).join(' → ')})`);
     }
+    // never hand out a plan that silently leaves nodes out
+    if (!errors.some((e) => e.code === 'CYCLE')) for (const id of stuck) err(id, 'CYCLE', 'node cannot be put in execution order');
   }
 
   if (errors.length) return { ok: false, errors };

@@ -103,6 +103,16 @@ test('rerun with only the map\'s param changed: node:cached for text, image and 
   console.log(`# rerun with one param changed ${(performance.now() - t0).toFixed(0)} ms`);
 });
 
+test('one output feeding two inputs of the same node runs that node (text × text similarity)', { skip, timeout: 120_000 }, async () => {
+  const g = graph([node('t', 'text', { text: 'red apple\nbanana', perLine: true }), node('te', 'clip-text-encode'), node('sim', 'similarity')], [edge('t', 'text', 'te', 'text'), edge('te', 'embedding', 'sim', 'rows'), edge('te', 'embedding', 'sim', 'cols')]);
+  const id = await startOk(s, g);
+  assert.equal((await rec.end(id)).event, 'run:done');
+  const out = rec.of(id).find((e) => e.event === 'node:output' && e.payload.nodeId === 'sim') as Extract<RunEvent, { event: 'node:output' }>;
+  const p = out.payload.outputs.plot!;
+  assert.ok(p.kind === 'plot' && p.plot.type === 'heatmap');
+  assert.ok(Math.abs(p.plot.values[0]![0]! - 1) < 1e-4, 'a prompt is its own best match');
+});
+
 test('healthz stays fast during CLIP runs', { skip, timeout: 120_000 }, async (t) => {
   const lat: number[] = [];
   for (let k = 0; k < 3; k++) {
