@@ -1,5 +1,7 @@
-// CLIP's image tower: images → L2-normalised embeddings in the clip-image space.
+// CLIP's image tower: images → L2-normalised embeddings in the clip-image space. Once the corpus
+// map is fitted for these weights, the rows' 2-D points are streamed as a step.
 import * as tf from '@tensorflow/tfjs-core';
+import { mapPoints } from './lib/map-points.js';
 import { checkBatch, need, type ExecContext, type NodeDef, type Outputs } from './types.js';
 
 export const clipImageEncodeNode: NodeDef = {
@@ -29,6 +31,7 @@ export const clipImageEncodeNode: NodeDef = {
     try {
       emb = clip.encodeImage(x); // [N, D]
       const data = Float32Array.from((await emb.data()) as Float32Array);
+      mapPoints(ctx, data, img.count, clip.dim);
       return { embedding: { kind: 'embedding', space: 'clip-image', width: clip.dim, count: img.count, data, labels: [...img.labels] } };
     } finally {
       x.dispose();

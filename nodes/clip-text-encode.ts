@@ -1,6 +1,8 @@
 // CLIP's text tower: prompts → L2-normalised embeddings in the clip-text space, plus the words it
 // read. Words outside the vocabulary are reported in `tokens.unknownWords`, never dropped silently.
+// Once the corpus map is fitted for these weights, the rows' 2-D points are streamed as a step.
 import * as tf from '@tensorflow/tfjs-core';
+import { mapPoints } from './lib/map-points.js';
 import { checkBatch, need, type ExecContext, type NodeDef, type Outputs } from './types.js';
 
 export const clipTextEncodeNode: NodeDef = {
@@ -25,9 +27,10 @@ export const clipTextEncodeNode: NodeDef = {
     ctx.checkCancelled();
     const enc = clip.encodeText(texts);
     try {
-      const data = (await enc.embeddings.data()) as Float32Array; // [N, D]
+      const data = Float32Array.from((await enc.embeddings.data()) as Float32Array); // [N, D]
+      mapPoints(ctx, data, texts.length, clip.dim);
       return {
-        embedding: { kind: 'embedding', space: 'clip-text', width: clip.dim, count: texts.length, data: Float32Array.from(data), labels: [...texts] },
+        embedding: { kind: 'embedding', space: 'clip-text', width: clip.dim, count: texts.length, data, labels: [...texts] },
         tokens: { kind: 'tokens', tokens: enc.tokens, unknownWords: enc.unknownWords, truncatedWords: enc.truncatedWords },
       };
     } finally {

@@ -111,6 +111,9 @@ test('one output feeding two inputs of the same node runs that node (text × tex
   const p = out.payload.outputs.plot!;
   assert.ok(p.kind === 'plot' && p.plot.type === 'heatmap');
   assert.ok(Math.abs(p.plot.values[0]![0]! - 1) < 1e-4, 'a prompt is its own best match');
+  // the map was fitted by the first test: the encoder now streams its points on it
+  const pts = rec.of(id).find((e) => e.event === 'node:step' && e.payload.nodeId === 'te') as Extract<RunEvent, { event: 'node:step' }> | undefined;
+  assert.equal(pts?.payload.points?.length, 2);
 });
 
 test('healthz stays fast during CLIP runs', { skip, timeout: 120_000 }, async (t) => {

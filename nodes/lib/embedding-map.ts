@@ -71,6 +71,20 @@ function readMap(cacheDir: string, mapId: string): EmbeddingMap | null {
   return { ...file, vectors };
 }
 
+/** Maps already read in this process (a worker keeps them for its lifetime), by cache dir + id. */
+const memo = new Map<string, EmbeddingMap>();
+
+/** The fitted map for these weights if it exists (never fits one), else null. */
+export function peekEmbeddingMap(weightsHash: string, cacheDir: string): EmbeddingMap | null {
+  const mapId = mapIdFor(weightsHash, mapStyles());
+  const key = `${cacheDir}|${mapId}`;
+  const hit = memo.get(key);
+  if (hit) return hit;
+  const map = readMap(cacheDir, mapId);
+  if (map) memo.set(key, map);
+  return map;
+}
+
 function writeAtomic(path: string, data: string | Uint8Array): void {
   const tmp = `${path}.${process.pid}.tmp`;
   writeFileSync(tmp, data);
@@ -89,7 +103,7 @@ export async function loadEmbeddingMap(
 ): Promise<EmbeddingMap> {
   const styles = mapStyles();
   const mapId = mapIdFor(weightsHash, styles);
-  const cached = readMap(cacheDir, mapId);
+  const cached = peekEmbeddingMap(weightsHash, cacheDir);
   if (cached) return cached;
 
   const corpus = await loadCorpus({ size: 32, styles, skinTones: false });
@@ -130,7 +144,9 @@ export async function loadEmbeddingMap(
   // vectors first: the JSON's presence is what marks the map complete
   writeAtomic(paths.bin, new Uint8Array(vectors.buffer, vectors.byteOffset, vectors.byteLength));
   writeAtomic(paths.json, JSON.stringify(file));
-  return { ...file, vectors };
+  const map = { ...file, vectors };
+  memo.set(`${cacheDir}|${mapId}`, map);
+  return map;
 }
 
 /** Top-2 principal axes by power iteration with deflation on the [D, D] covariance (float64). */
