@@ -3,6 +3,7 @@
 // section is reported inside the object (`"<name>": {"error": ...}`) and never fails the build.
 import { initBackend } from '../ml/backend.js';
 import { benchMatMul } from './matmul.js';
+import { benchConvGrad } from './conv-grad.js';
 
 const args = process.argv.slice(2);
 const json = args.includes('--json');
@@ -15,7 +16,10 @@ const backend = await initBackend({ log });
 const result: Record<string, unknown> = { backend: backend.name };
 
 // Each section adds one field to the same object; later issues append sections here.
-const sections: Array<[string, () => Promise<unknown>]> = [['matmul', () => benchMatMul()]];
+const sections: Array<[string, () => Promise<unknown>]> = [
+  ['matmul', () => benchMatMul()],
+  ['conv_grad', () => benchConvGrad()],
+];
 
 for (const [name, run] of sections) {
   if (only && !only.includes(name)) continue;

@@ -1,9 +1,10 @@
 // PROBE, not a model: times one decoder training step (forward + backward + Adam, fp32) of two
 // candidate backbones for the 32x32 decoder, so issue 4's backbone choice rests on figures.
 //
-//   npx tsx ml/unet-probe/probe.ts unet|unet-nonorm|unet-small|vit|vit-small [--batch 32] [--steps 3] [--profile]
+//   npx tsx ml/unet-probe/probe.ts unet|unet-nonorm|unet-lite|unet-s2d|vit|vit-small [--batch 32] [--steps 3] [--profile]
 //
-// Prints one JSON object (last stdout line): params, ms per step, images/s and, with --profile,
+// Prints one JSON object (last stdout line): params, CPU and wall ms per step, images per
+// CPU-second (robust to other work on this shared machine) and per wall second and, with --profile,
 // the top kernels of one step from tf.profile. Both networks take the same conditioning as the
 // real decoder will (a timestep, and a CLIP image embedding added to the timestep embedding and
 // projected into 4 context tokens), and train on ε-prediction with MSE on random images: the
@@ -86,7 +87,16 @@ function attention(p: P, name: string, x: tf.Tensor, kv: tf.Tensor, d: number, h
   return dense(p, `${name}.o`, o, d, d);
 }
 
-interface UNetCfg { ch: number[]; blocks: number; norm: boolean; heads: number; tdim: number; upConv: boolean }
+interface UNetCfg {
+  ch: number[];
+  blocks: number;
+  norm: boolean;
+  heads: number;
+  tdim: number;
+  upConv: boolean;
+  /** 's2d': a 2x2 stride-2 patch stem (32x32x3 → 16x16) and a 2x2 transposed conv back, so the U-Net runs from 16x16. */
+  stem?: 's2d';
+}
 
 // ADM-style U-Net: res-blocks (norm, SiLU, conv; + timestep/CLIP embedding; norm, SiLU, conv),
 // stride-2 conv down, nearest-neighbour up + conv, skip concatenation, self-attention (with the 4
@@ -113,7 +123,7 @@ function unet(p: P, cfg: UNetCfg, x: tf.Tensor4D, t: tf.Tensor1D, clip: tf.Tenso
     return tf.add(h, tf.reshape(o, [b, hh, ww, c])) as tf.Tensor4D;
   };
   const last = cfg.ch.length - 1;
-  let h = conv(p, 'in', x, 3, cfg.ch[0]!);
+  let h = cfg.stem === 's2d' ? conv(p, 'in', x, 3, cfg.ch[0]!, 2, 2) : conv(p, 'in', x, 3, cfg.ch[0]!);
   const skips: tf.Tensor4D[] = [];
   let c = cfg.ch[0]!;
   cfg.ch.forEach((co, lvl) => {
@@ -143,7 +153,12 @@ function unet(p: P, cfg: UNetCfg, x: tf.Tensor4D, t: tf.Tensor1D, clip: tf.Tenso
       h = conv(p, `u${lvl}.up`, tf.image.resizeNearestNeighbor(h, [hh * 2, ww * 2]), c, c);
     }
   }
-  return conv(p, 'out', silu(norm('out.n', h)) as tf.Tensor4D, c, 3, 3, 1, true);
+  const final = silu(norm('out.n', h)) as tf.Tensor4D;
+  if (cfg.stem !== 's2d') return conv(p, 'out', final, c, 3, 3, 1, true);
+  const [b] = x.shape;
+  count(2 * b * 32 * 32 * 3 * c);
+  const w = p.zeros('out.w', [2, 2, 3, c]) as tf.Tensor4D;
+  return tf.add(tf.conv2dTranspose(final, w, [b, 32, 32, 3], 2, 'valid'), p.zeros('out.b', [3])) as tf.Tensor4D;
 }
 
 interface VitCfg { d: number; depth: number; heads: number; patch: number }
@@ -178,6 +193,8 @@ const CONFIGS: Record<string, { kind: 'unet'; cfg: UNetCfg } | { kind: 'vit'; cf
   'unet-nonorm': { kind: 'unet', cfg: { ch: [32, 64, 128], blocks: 2, norm: false, heads: 4, tdim: 128, upConv: true } },
   // One res-block per level and no conv after the nearest-neighbour upsample (the next res-block convolves anyway).
   'unet-lite': { kind: 'unet', cfg: { ch: [32, 64, 128], blocks: 1, norm: true, heads: 4, tdim: 128, upConv: false } },
+  // Runs from 16x16 after a 2x2 patch stem: ch 64 at 16x16, 128 with attention at 8x8.
+  'unet-s2d': { kind: 'unet', cfg: { ch: [64, 128], blocks: 2, norm: true, heads: 4, tdim: 128, upConv: false, stem: 's2d' } },
   vit: { kind: 'vit', cfg: { d: 192, depth: 6, heads: 6, patch: 4 } },
   'vit-small': { kind: 'vit', cfg: { d: 128, depth: 4, heads: 4, patch: 4 } },
 };
@@ -196,6 +213,48 @@ async function main() {
   const p = makeParams(1);
   const schedule = cosineSchedule();
   const net = (x: tf.Tensor4D, t: tf.Tensor1D, c: tf.Tensor2D) => (spec.kind === 'unet' ? unet(p, spec.cfg, x, t, c) : vit(p, spec.cfg, x, t, c));
+  if (args.includes('--check-grads')) {
+    // Every parameter's gradient on wasm (with the conv-gradient kernels) against the cpu
+    // backend's, for one batch of 2: the whole network, not just one layer.
+    const lossFn = () => {
+      const x0 = tf.randomNormal([2, 32, 32, 3], 0, 0.5, 'float32', 1) as tf.Tensor4D;
+      const clip = tf.randomNormal([2, EMB], 0, 1, 'float32', 2) as tf.Tensor2D;
+      const t = tf.tensor1d([30, 700], 'int32');
+      const noise = tf.randomNormal(x0.shape, 0, 1, 'float32', 3);
+      const xt = qSample(schedule, x0, t, noise) as tf.Tensor4D;
+      return tf.mean(tf.square(tf.sub(net(xt, t, clip), noise))) as tf.Scalar;
+    };
+    tf.tidy(() => net(tf.zeros([2, 32, 32, 3]) as tf.Tensor4D, tf.tensor1d([0, 999], 'int32'), tf.zeros([2, EMB]) as tf.Tensor2D));
+    // The zero-initialised output layers would make most gradients zero: perturb every variable.
+    for (const v of p.params.values()) v.assign(tf.tidy(() => tf.add(v, tf.randomNormal(v.shape, 0, 0.02, 'float32', 9))));
+    const grab = () => tf.tidy(() => {
+      const { grads } = tf.variableGrads(lossFn);
+      return Object.fromEntries(Object.entries(grads).map(([k, g]) => [k, g.dataSync() as Float32Array]));
+    });
+    const tCheck = performance.now();
+    const onWasm = grab();
+    await tf.setBackend('cpu');
+    const onCpu = grab();
+    await tf.setBackend('wasm');
+    // Gradients that are zero in exact arithmetic (an attention key bias shifts every logit of a
+    // row equally) are float noise on both backends: judge each against the largest gradient too.
+    let global = 0;
+    for (const g of Object.values(onCpu)) for (const v of g) global = Math.max(global, Math.abs(v));
+    let worst = { name: '', rel: 0 };
+    for (const [k, want] of Object.entries(onCpu)) {
+      const got = onWasm[k]!;
+      let scale = 0;
+      let err = 0;
+      for (let i = 0; i < want.length; i++) {
+        scale = Math.max(scale, Math.abs(want[i]!));
+        err = Math.max(err, Math.abs(got[i]! - want[i]!));
+      }
+      const rel = err / Math.max(scale, 1e-3 * global);
+      if (rel > worst.rel) worst = { name: k, rel };
+    }
+    console.log(JSON.stringify({ config: name, check: 'grads wasm vs cpu', variables: Object.keys(onCpu).length, worst_rel_err: worst.rel, worst_variable: worst.name, seconds: Math.round((performance.now() - tCheck) / 1000) }));
+    return;
+  }
   const opt_ = tf.train.adam(2e-4);
   let seed = 100;
   const step = () => {
@@ -215,15 +274,16 @@ async function main() {
   tf.tidy(() => net(tf.zeros([2, 32, 32, 3]) as tf.Tensor4D, tf.tensor1d([0, 999], 'int32'), tf.zeros([2, EMB]) as tf.Tensor2D));
   flops.on = false;
   const mflopsPerImage = flops.n / 2 / 1e6;
-  // The machine's state right now: 1024³ matmul GFLOP/s (39 on an idle core per DESIGN.md).
+  // The machine's state right now: 1024³ matmul GFLOP/s per CPU-second (39 on an idle core per DESIGN.md).
   const refA = tf.randomNormal([1024, 1024]);
   let refMs = Infinity;
   for (let i = 0; i < 3; i++) {
-    const r0 = performance.now();
+    const r0 = process.cpuUsage();
     const r = tf.matMul(refA, refA);
     await r.data();
     r.dispose();
-    refMs = Math.min(refMs, performance.now() - r0);
+    const r1 = process.cpuUsage(r0);
+    refMs = Math.min(refMs, (r1.user + r1.system) / 1000);
   }
   refA.dispose();
   const t0 = performance.now();
@@ -232,21 +292,29 @@ async function main() {
   l0.dispose();
   const firstMs = performance.now() - t0;
   const nParams = [...p.params.values()].reduce((a, v) => a + v.size, 0);
+  // Wall time depends on what else runs on this 2-core machine; this process's CPU time does much
+  // less (the wasm backend uses one thread), so the figures below are per CPU-second.
   const times: number[] = [];
+  const cpuTimes: number[] = [];
   let loss = 0;
   for (let i = 0; i < steps; i++) {
     const s0 = performance.now();
+    const c0 = process.cpuUsage();
     const l = step();
     loss = (await l.data())[0]!;
     l.dispose();
+    const c1 = process.cpuUsage(c0);
+    cpuTimes.push((c1.user + c1.system) / 1000);
     times.push(performance.now() - s0);
   }
-  times.sort((a, b) => a - b);
-  const ms = times[Math.floor(times.length / 2)]!;
+  const med = (v: number[]) => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)]!;
+  const wallMs = med(times);
+  const ms = med(cpuTimes);
   const out: Record<string, unknown> = {
     config: name, spec: spec.cfg, backend: backend.name, convGrad: conv, batch, params: nParams,
     fwd_mflops_per_image: Math.round(mflopsPerImage), ref_matmul_gflops: Math.round((2 * 1024 ** 3) / refMs / 1e5) / 10,
-    first_step_ms: Math.round(firstMs), step_ms: Math.round(ms), step_ms_all: times.map(Math.round), images_per_s: Math.round((batch / ms) * 1000 * 10) / 10,
+    first_step_ms: Math.round(firstMs), step_cpu_ms: Math.round(ms), step_cpu_ms_all: cpuTimes.map(Math.round), step_wall_ms: Math.round(wallMs),
+    images_per_cpu_s: Math.round((batch / ms) * 1000 * 10) / 10, images_per_wall_s: Math.round((batch / wallMs) * 1000 * 10) / 10,
     // Training ≈ 3× the forward FLOPs (forward, input gradient, weight gradient).
     train_gflops_per_s: Math.round(((3 * mflopsPerImage * batch) / ms) * 10) / 10, loss,
   };
