@@ -100,6 +100,12 @@ describe('studio end to end', { skip: missing ?? false }, () => {
     await page.getByTestId('node-text-1').click();
     await page.getByLabel('Prompt', { exact: true }).fill('red apple zzqxv');
 
+    // run with the columns input unlinked: the server names the node and the port
+    await page.keyboard.press('Control+Enter');
+    await page.locator('[data-testid="node-similarity-1"] .port[data-port="cols"][data-bad="true"]').waitFor({ timeout: 20_000 });
+    assert.match((await page.getByTestId('problems-similarity-1').textContent()) ?? '', /MISSING_INPUT on cols/);
+    await page.screenshot({ path: join(ART, 'studio-port-error.png') });
+
     // select text + encoder (Ctrl+click), copy and paste them: the copy keeps its inner link.
     // The copy feeds the columns, so the matrix compares two prompt sets.
     await page.getByTestId('node-clip-text-encode-1').click({ modifiers: ['Control'], position: { x: 60, y: 10 } });
@@ -108,6 +114,8 @@ describe('studio end to end', { skip: missing ?? false }, () => {
     await page.getByTestId('node-clip-text-encode-2').waitFor();
     assert.equal(await page.locator('.react-flow__node').count(), 5);
     assert.equal(await page.locator('.react-flow__edge').count(), 3);
+    // (clicking one node of a selection keeps the selection: clear it on the pane first)
+    await page.locator('.react-flow__pane').click({ position: { x: 5, y: 5 } });
     await page.getByTestId('node-text-2').click({ position: { x: 60, y: 10 } });
     await page.getByLabel('Prompt', { exact: true }).fill('banana');
     await link(page, ['clip-text-encode-2', 'embedding'], ['similarity-1', 'cols']);
@@ -129,7 +137,16 @@ describe('studio end to end', { skip: missing ?? false }, () => {
       await page.getByTestId('heatmap').locator('rect').first().hover();
       assert.match((await page.getByTestId('heatmap-readout').textContent()) ?? '', /red apple zzqxv × banana: -?\d\.\d{3}/);
     }
-    await page.screenshot({ path: join(ART, 'studio-clip-graph.png') });
+
+    // delete a node (its links go with it), then undo brings both back
+    await page.locator('.react-flow__pane').click({ position: { x: 5, y: 5 } });
+    await page.getByTestId('node-similarity-1').click({ position: { x: 60, y: 10 } });
+    await page.keyboard.press('Delete');
+    assert.equal(await page.locator('.react-flow__node').count(), 4);
+    assert.equal(await page.locator('.react-flow__edge').count(), 2);
+    await page.keyboard.press('Control+z');
+    assert.equal(await page.locator('.react-flow__node').count(), 5);
+    assert.equal(await page.locator('.react-flow__edge').count(), 4);
     await page.close();
   });
 
@@ -214,6 +231,37 @@ describe('studio end to end', { skip: missing ?? false }, () => {
     await page.getByTestId('notice').filter({ hasText: 'Opened the graph' }).waitFor();
     await page.getByTestId('node-debug-steps-1').click();
     assert.equal(await page.getByLabel('Steps', { exact: true }).inputValue(), '16');
+    await page.close();
+  });
+
+  it('runs the CLIP-scores example: heatmap and the embedding map with neighbours', { skip: clipPresent ? false : 'no CLIP weights in weights/clip' }, async () => {
+    const page = await open();
+    await page.getByTestId('example-clip-similarity').click();
+    await page.getByTestId('node-scores').waitFor();
+    await page.getByTestId('run').click();
+    // the first embedding-plot run fits the corpus map (encodes every icon): minutes on 2 cores
+    await page.locator('[data-testid="run-phase"][data-phase="done"], [data-testid="run-phase"][data-phase="error"]').waitFor({ timeout: 420_000 });
+    assert.equal(await page.getByTestId('run-phase').getAttribute('data-phase'), 'done', (await page.getByTestId('run-phase').textContent()) ?? '');
+    await page.getByTestId('heatmap').waitFor();
+    await page.getByTestId('tidy').click();
+    await page.waitForTimeout(300);
+    await page.screenshot({ path: join(ART, 'studio-clip-example.png') });
+    const map = page.getByTestId('embedding-map');
+    await map.waitFor();
+    await map.locator('.corpus-dot').first().waitFor({ timeout: 20_000 });
+    assert.ok((await map.locator('.series-dot').count()) >= 8, 'four prompts and four icons drawn on the map');
+    assert.match((await page.getByTestId('neighbours').textContent()) ?? '', /\d\.\d\d/);
+    await page.getByTestId('node-scores').locator('rect').first().hover();
+    await page.getByTestId('node-scores').screenshot({ path: join(ART, 'studio-heatmap.png') });
+    await page.getByTestId('notebook-toggle').click();
+    const notebook = page.getByTestId('notebook');
+    await notebook.waitFor();
+    assert.equal(await notebook.locator('.cell').count(), 7);
+    const mapCell = notebook.locator('.cell', { has: page.getByTestId('embedding-map') });
+    await mapCell.scrollIntoViewIfNeeded();
+    await mapCell.locator('.corpus-dot').last().hover({ force: true });
+    await mapCell.screenshot({ path: join(ART, 'studio-embedding-map.png') });
+    await page.screenshot({ path: join(ART, 'studio-notebook.png') });
     await page.close();
   });
 

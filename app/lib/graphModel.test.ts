@@ -68,3 +68,14 @@ test('a clicked-in node lands where no other node is', async () => {
   assert.ok(spot.y >= 120 + 16 || spot.x >= 240 + 16 || spot.y + 110 + 16 <= 0 || spot.x + 240 + 16 <= 0);
   assert.deepEqual(freeSpot({ x: 5, y: 5 }, []), { x: 5, y: 5 });
 });
+
+test('tidy puts nodes in columns by depth without overlaps', async () => {
+  const { tidy } = await import('./graphModel');
+  const t = { ...makeNode(d('text'), { x: 0, y: 0 }, []), measured: { width: 240, height: 300 } };
+  const t2 = { ...makeNode(d('text'), { x: 0, y: 50 }, [t.id]), measured: { width: 240, height: 100 } };
+  const e = makeNode(d('enc'), { x: 10, y: 10 }, []);
+  const edges = addLink([], { source: t.id, sourceHandle: 'text', target: e.id, targetHandle: 'text' });
+  const edges2 = [...edges, { id: 'x', source: t2.id, sourceHandle: 'text', target: 'nowhere', targetHandle: 'text' }];
+  const out = tidy([t, t2, e], edges2);
+  assert.deepEqual(out.map((n) => n.position), [{ x: 0, y: 0 }, { x: 0, y: 328 }, { x: 300, y: 0 }]);
+});

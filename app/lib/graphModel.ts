@@ -184,3 +184,38 @@ export function freeSpot(p: { x: number; y: number }, nodes: StudioNode[], w = 2
   candidates.sort((a, b) => Math.hypot(a.x - p.x, (a.y - p.y) * 4) - Math.hypot(b.x - p.x, (b.y - p.y) * 4));
   return candidates.find(free) ?? { x: p.x + 30, y: p.y + 30 };
 }
+
+/**
+ * Columns by depth (longest path from an input), each column stacked top to bottom in its
+ * current order with the cards' measured heights, so cards that grew with their outputs stop
+ * covering each other. Notes (no ports) stay where they are.
+ */
+export function tidy(nodes: StudioNode[], edges: Edge[], gapX = 60, gapY = 28): StudioNode[] {
+  const linked = new Set(edges.flatMap((e) => [e.source, e.target]));
+  const depth = new Map<string, number>();
+  for (const id of runOrder(nodes, edges)) {
+    const preds = edges.filter((e) => e.target === id).map((e) => (depth.get(e.source) ?? 0) + 1);
+    depth.set(id, Math.max(0, ...preds));
+  }
+  const moving = nodes.filter((n) => linked.has(n.id));
+  if (!moving.length) return nodes;
+  const left = Math.min(...moving.map((n) => n.position.x));
+  const top = Math.min(...moving.map((n) => n.position.y));
+  const widths = new Map<number, number>();
+  for (const n of moving) widths.set(depth.get(n.id)!, Math.max(widths.get(depth.get(n.id)!) ?? 0, n.measured?.width ?? 240));
+  const xs = new Map<number, number>();
+  let x = left;
+  for (const d of [...widths.keys()].sort((a, b) => a - b)) {
+    xs.set(d, x);
+    x += widths.get(d)! + gapX;
+  }
+  const placed = new Map<string, { x: number; y: number }>();
+  for (const d of xs.keys()) {
+    let y = top;
+    for (const n of moving.filter((m) => depth.get(m.id) === d).sort((a, b) => a.position.y - b.position.y)) {
+      placed.set(n.id, { x: xs.get(d)!, y });
+      y += (n.measured?.height ?? 120) + gapY;
+    }
+  }
+  return nodes.map((n) => (placed.has(n.id) ? { ...n, position: placed.get(n.id)! } : n));
+}

@@ -68,7 +68,8 @@ export function EmbeddingMap({ plot }: { plot: MapPlot }) {
               <g key={i} onMouseEnter={() => setHover(s.labels[i] ?? '')} onMouseLeave={() => setHover(null)}>
                 <circle cx={px(p)} cy={py(p)} r={4.5} className="series-dot" />
                 {s.points.length <= 6 || i === 0 || i === s.points.length - 1 ? (
-                  <text x={px(p) + 6} y={py(p) - 6} className="series-label">
+                  // labels near the right edge go to the left of their dot, so they stay inside
+                  <text x={px(p) + (px(p) > W * 0.65 ? -6 : 6)} y={py(p) - 6} className="series-label" textAnchor={px(p) > W * 0.65 ? 'end' : 'start'}>
                     {s.labels[i]}
                   </text>
                 ) : null}

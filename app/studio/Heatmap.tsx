@@ -6,8 +6,8 @@ import { interpolateViridis, scaleBand, scaleSequential } from 'd3';
 import type { PlotData } from '../../protocol';
 
 type HeatmapPlot = Extract<PlotData, { type: 'heatmap' }>;
-const CELL = 26;
-const LABEL = 70;
+const CELL = 22;
+const LABEL = 58;
 
 const short = (s: string) => (s.length > 11 ? `${s.slice(0, 10)}…` : s);
 
@@ -24,7 +24,7 @@ export function Heatmap({ plot }: { plot: HeatmapPlot }) {
   const hv = hover ? plot.values[hover.r]?.[hover.c] : undefined;
   return (
     <div className="heatmap" data-testid="heatmap">
-      <svg viewBox={`0 0 ${w} ${h}`} width={Math.min(w, 240)} role="img" aria-label={`cosine similarity, ${plot.rows.length} rows × ${plot.cols.length} columns`}>
+      <svg viewBox={`0 0 ${w} ${h}`} width={Math.min(w, 224)} role="img" aria-label={`cosine similarity, ${plot.rows.length} rows × ${plot.cols.length} columns`}>
         {plot.cols.map((c, j) => (
           <text key={j} className="tick" transform={`translate(${cols(j)! + CELL / 2},${LABEL - 4}) rotate(-45)`}>
             {short(c)}

@@ -27,7 +27,9 @@ function EmbeddingSummary({ v }: { v: Extract<WireValue, { kind: 'embedding' }> 
           ))}
         </svg>
       ) : null}
-      <ul className="labels">{v.labels.slice(0, 4).map((l, i) => <li key={i}>{l}</li>)}</ul>
+      <div className="labels" title={v.labels.join('\n')}>
+        {v.labels.join(' · ')}
+      </div>
     </div>
   );
 }
@@ -39,22 +41,32 @@ function Value({ nodeId, port, v }: { nodeId: string; port: string; v: WireValue
       return <ul className="texts">{v.texts.map((t, i) => <li key={i}>{t}</li>)}</ul>;
     case 'tokens':
       return (
-        <div className="tokens" data-testid="tokens">
+        // folded: the prompts are on the text node already; what matters at a glance is what CLIP did not know
+        <details className="tokens" data-testid="tokens">
+          <summary>
+            tokens
+            {v.unknownWords.flat().length ? (
+              <span className="unknown">
+                {' '}· unknown: {v.unknownWords.flat().map((w, k) => <u key={k}>{w} </u>)}
+              </span>
+            ) : (
+              <span className="muted"> · all words known</span>
+            )}
+          </summary>
           {v.tokens.map((row, i) => (
             <div key={i} className="token-row">
               {row.map((t, j) => <span key={j} className="token">{t}</span>)}
-              {v.unknownWords[i]?.length ? <span className="unknown">unknown: {v.unknownWords[i]!.map((w, k) => <u key={k}>{w} </u>)}</span> : null}
             </div>
           ))}
-        </div>
+        </details>
       );
     case 'embedding':
       return <EmbeddingSummary v={v} />;
     case 'image':
       return (
-        <div className="images" data-testid={`images-${nodeId}`}>
+        <div className={`images${v.images.length > 1 ? ' many' : ''}`} data-testid={`images-${nodeId}`}>
           {v.images.map((src, i) => (
-            <figure key={i}>
+            <figure key={i} title={v.labels[i]}>
               <img src={String(src)} alt={v.labels[i] ?? `${port} ${i + 1}`} width={96} height={96} />
               <figcaption>
                 <span>{v.labels[i]}</span>

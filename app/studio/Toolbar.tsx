@@ -21,6 +21,7 @@ export interface ToolbarProps {
   onExport(): void;
   onImport(file: File): void;
   onNotebook(): void;
+  onTidy(): void;
   notebook: boolean;
 }
 
@@ -50,6 +51,11 @@ export function Toolbar(p: ToolbarProps) {
       <button type="button" className="btn" onClick={p.onFit} title="Fit the graph in view" aria-label="fit view">
         ⤢
       </button>
+      {!p.readOnly ? (
+        <button type="button" className="btn" onClick={p.onTidy} title="Tidy: columns by run order, no overlaps" data-testid="tidy">
+          Tidy
+        </button>
+      ) : null}
       <button type="button" className="btn" onClick={p.onNotebook} aria-pressed={p.notebook} title="Notebook view: nodes in run order with their outputs" data-testid="notebook-toggle">
         {p.notebook ? 'Canvas' : 'Notebook'}
       </button>

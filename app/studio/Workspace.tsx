@@ -211,6 +211,10 @@ export function Workspace({ socket, catalogue, catalogueError, viewId, examples,
             onExport={() => downloadJson(currentGraph(), `${sv.saved?.title && sv.saved.title !== 'untitled' ? sv.saved.title : 'graph'}.json`)}
             onImport={(f) => void openFile(f)}
             onNotebook={() => setNotebook(!notebook)}
+            onTidy={() => {
+              ed.arrange();
+              setTimeout(() => void rf.fitView(FIT), 50);
+            }}
           />
         </header>
         <RunStatus view={run.view} notice={notice} link={link} readOnly={readOnly} title={sv.saved?.title} />
@@ -245,7 +249,7 @@ export function Workspace({ socket, catalogue, catalogueError, viewId, examples,
               >
                 <Background />
                 <Controls showInteractive={false} />
-                <MiniMap pannable zoomable ariaLabel="minimap" />
+                <MiniMap pannable zoomable ariaLabel="minimap" style={{ width: 150, height: 100 }} />
                 <ConnectionHint nodes={ed.nodes} edges={ed.edges} catalogue={catalogue} />
               </ReactFlow>
             </div>

@@ -4,7 +4,7 @@
 import { useCallback, useRef, useState } from 'react';
 import { applyEdgeChanges, applyNodeChanges, type Connection, type Edge, type EdgeChange, type NodeChange } from '@xyflow/react';
 import type { Catalogue, Graph } from '../../protocol';
-import { addLink, declOf, duplicate, fromGraph, makeNode, type StudioNode } from '../lib/graphModel';
+import { addLink, declOf, duplicate, fromGraph, makeNode, tidy, type StudioNode } from '../lib/graphModel';
 
 interface Snapshot {
   nodes: StudioNode[];
@@ -118,6 +118,11 @@ export function useGraphEditor(catalogue: Catalogue | null) {
     return copies.nodes.length;
   }, [record, set]);
 
+  const arrange = useCallback(() => {
+    record();
+    set({ ...cur.current, nodes: tidy(cur.current.nodes, cur.current.edges) });
+  }, [record, set]);
+
   const selectAll = useCallback(() => {
     set({ nodes: cur.current.nodes.map((n) => ({ ...n, selected: true })), edges: cur.current.edges });
   }, [set]);
@@ -151,6 +156,7 @@ export function useGraphEditor(catalogue: Catalogue | null) {
     copy,
     paste,
     selectAll,
+    arrange,
     load,
     current: () => cur.current,
   };
