@@ -253,6 +253,10 @@ describe('studio end to end', { skip: missing ?? false }, () => {
     assert.match((await page.getByTestId('neighbours').textContent()) ?? '', /\d\.\d\d/);
     await page.getByTestId('node-scores').locator('rect').first().hover();
     await page.getByTestId('node-scores').screenshot({ path: join(ART, 'studio-heatmap.png') });
+    // run again: nothing changed, so every node comes from the cache and says so
+    await page.getByTestId('run').click();
+    await page.getByTestId('cached-text-enc').waitFor({ timeout: 60_000 });
+    await page.locator('[data-testid="run-phase"][data-phase="done"]').waitFor({ timeout: 60_000 });
     await page.getByTestId('notebook-toggle').click();
     const notebook = page.getByTestId('notebook');
     await notebook.waitFor();

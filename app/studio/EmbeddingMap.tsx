@@ -20,7 +20,7 @@ function corpus(mapId: string): Promise<CorpusMap | null> {
   return p;
 }
 
-export function EmbeddingMap({ plot }: { plot: MapPlot }) {
+export function EmbeddingMap({ plot, wide }: { plot: MapPlot; wide?: boolean }) {
   const [map, setMap] = useState<CorpusMap | null>(null);
   const [hover, setHover] = useState<string | null>(null);
   const [t, setT] = useState<ZoomTransform>(zoomIdentity);
@@ -79,16 +79,19 @@ export function EmbeddingMap({ plot }: { plot: MapPlot }) {
         ))}
       </svg>
       <div className="hover-readout">{hover ?? (map ? `${map.points.length} corpus icons · scroll to zoom` : 'corpus points unavailable')}</div>
-      <ul className="neighbours" data-testid="neighbours">
-        {plot.series.flatMap((s, k) =>
-          s.labels.slice(0, 4).map((label, i) => (
-            <li key={`${s.port}-${i}`}>
-              <span className="swatch" style={{ background: SERIES_COLORS[k % 3] }} aria-hidden />
-              <b>{label}</b>: {(s.neighbours[i] ?? []).slice(0, 5).map((n) => `${n.label} ${n.score.toFixed(2)}`).join(', ') || '—'}
-            </li>
-          )),
-        )}
-      </ul>
+      <details className="neighbours-box" open={wide || plot.series.reduce((n, s) => n + s.labels.length, 0) <= 3}>
+        <summary>nearest corpus icons</summary>
+        <ul className="neighbours" data-testid="neighbours">
+          {plot.series.flatMap((s, k) =>
+            s.labels.slice(0, 12).map((label, i) => (
+              <li key={`${s.port}-${i}`}>
+                <span className="swatch" style={{ background: SERIES_COLORS[k % 3] }} aria-hidden />
+                <b>{label}</b>: {(s.neighbours[i] ?? []).slice(0, 5).map((n) => `${n.label} ${n.score.toFixed(2)}`).join(', ') || '—'}
+              </li>
+            )),
+          )}
+        </ul>
+      </details>
     </div>
   );
 }

@@ -34,7 +34,7 @@ function EmbeddingSummary({ v }: { v: Extract<WireValue, { kind: 'embedding' }> 
   );
 }
 
-function Value({ nodeId, port, v }: { nodeId: string; port: string; v: WireValue }) {
+function Value({ nodeId, port, v, wide }: { nodeId: string; port: string; v: WireValue; wide?: boolean }) {
   const { currentGraph } = useStudio();
   switch (v.kind) {
     case 'text':
@@ -79,11 +79,11 @@ function Value({ nodeId, port, v }: { nodeId: string; port: string; v: WireValue
         </div>
       );
     case 'plot':
-      return v.plot.type === 'heatmap' ? <Heatmap plot={v.plot} /> : <EmbeddingMap plot={v.plot} />;
+      return v.plot.type === 'heatmap' ? <Heatmap plot={v.plot} /> : <EmbeddingMap plot={v.plot} wide={wide} />;
   }
 }
 
-export function NodeOutputs({ nodeId, run, skipText }: { nodeId: string; run: NodeRun; skipText?: boolean }) {
+export function NodeOutputs({ nodeId, run, skipText, wide }: { nodeId: string; run: NodeRun; skipText?: boolean; wide?: boolean }) {
   // a text node already shows its prompt; its text output would say it twice
   const outputs = Object.entries(run.outputs ?? {}).filter(([, v]) => !(skipText && v.kind === 'text'));
   if (!outputs.length && !run.frames.length) return null;
@@ -92,7 +92,7 @@ export function NodeOutputs({ nodeId, run, skipText }: { nodeId: string; run: No
       {run.frames.length ? <Filmstrip nodeId={nodeId} frames={run.frames} ts={run.ts} live={run.status === 'running'} /> : null}
       {outputs.map(([port, v]) => (
         <div key={port} className="output" data-port={port}>
-          <Value nodeId={nodeId} port={port} v={v} />
+          <Value nodeId={nodeId} port={port} v={v} wide={wide} />
         </div>
       ))}
     </div>
