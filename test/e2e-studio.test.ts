@@ -215,6 +215,26 @@ describe('studio end to end', { skip: missing ?? false }, () => {
     }
   });
 
+  it('a share link opened mid-run follows the run live (run:watch)', async () => {
+    const page = await open();
+    await page.getByTestId('palette-debug-steps').click();
+    await page.getByLabel('Steps', { exact: true }).fill('30');
+    await page.getByLabel('Work per step (ms)', { exact: true }).fill('200');
+    await page.getByTestId('save').click();
+    await page.waitForURL(/\?g=/);
+    await page.getByTestId('share').click();
+    const link = await page.getByTestId('share-link').inputValue();
+    await page.getByTestId('run').click();
+    await page.getByTestId('status-debug-steps-1').filter({ hasText: /step \d+\/30/ }).waitFor({ timeout: 30_000 });
+    const viewer = await open(link);
+    await viewer.getByTestId('read-only').waitFor();
+    await viewer.getByTestId('filmstrip-debug-steps-1').and(viewer.locator('[data-live="true"]')).waitFor({ timeout: 20_000 });
+    await viewer.getByTestId('status-debug-steps-1').and(viewer.locator('[data-status="done"]')).waitFor({ timeout: 60_000 });
+    assert.equal(await viewer.getByTestId('filmstrip-debug-steps-1').getAttribute('data-frames'), '30', 'the frames before joining and after');
+    await viewer.close();
+    await page.close();
+  });
+
   it('drops an exported PNG on an empty canvas and gets the graph back', async () => {
     const page = await open();
     assert.equal(await page.locator('.react-flow__node').count(), 0);

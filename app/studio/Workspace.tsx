@@ -71,7 +71,8 @@ export function Workspace({ socket, catalogue, catalogueError, viewId, examples,
         return api.latestRun(id).then(
           (r) => {
             if (!live) return;
-            run.show(replay(r.id, r.events));
+            if (r.status === 'running' || r.status === 'queued') run.watch(r.id, replay(r.id, r.events));
+            else run.show(replay(r.id, r.events));
             // the outputs make the cards taller: fit again once they are drawn
             setTimeout(() => void rf.fitView(FIT), 150);
           },
@@ -155,9 +156,9 @@ export function Workspace({ socket, catalogue, catalogueError, viewId, examples,
       if (pos) return void ed.addNode(type, pos);
       const rect = document.querySelector('.canvas')?.getBoundingClientRect();
       const mid = rf.screenToFlowPosition({ x: (rect?.left ?? 0) + (rect?.width ?? 400) / 2 - 120, y: (rect?.top ?? 0) + (rect?.height ?? 300) / 3 });
-      ed.addNode(type, freeSpot(mid, ed.current().nodes));
+      ed.addNode(type, freeSpot(mid, ed.current().nodes, declOf(catalogue, type)?.passive ? 300 : 240));
     },
-    [ed, rf],
+    [ed, rf, catalogue],
   );
 
   const onDrop = useCallback(

@@ -25,6 +25,9 @@ export function useRun(socket: StudioSocket | null) {
   const [view, setView] = useState<RunView>(IDLE_RUN);
   const runId = useRef<string | null>(null);
   const urls = useRef<string[]>([]);
+  // the socket arrives after the first render; callbacks made earlier must still see it
+  const sock = useRef(socket);
+  sock.current = socket;
 
   const toUrl = useCallback((x: unknown): unknown => {
     if (!isBinary(x)) return x;
@@ -98,6 +101,23 @@ export function useRun(socket: StudioSocket | null) {
     setView(v);
   }, []);
 
+  /**
+   * Follow a run that is still going (a share link opened mid-run): the server replays the
+   * events so far, then sends the live ones. Falls back to the stored events if it has let go.
+   */
+  const watch = useCallback(
+    (id: string, stored: RunView) => {
+      const s = sock.current;
+      if (!s) return show(stored);
+      runId.current = id;
+      setView({ ...IDLE_RUN, runId: id, phase: 'queued' });
+      s.emit('run:watch', { runId: id, options: { previewSize: 128 } }, (reply) => {
+        if (!reply.ok) show(stored);
+      });
+    },
+    [show],
+  );
+
   const busy = view.phase === 'starting' || view.phase === 'queued' || view.phase === 'running';
-  return { view, start, cancel, show, busy };
+  return { view, start, cancel, show, watch, busy };
 }
