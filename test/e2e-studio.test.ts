@@ -138,6 +138,19 @@ describe('studio end to end', { skip: missing ?? false }, () => {
       assert.match((await page.getByTestId('heatmap-readout').textContent()) ?? '', /red apple zzqxv × banana: -?\d\.\d{3}/);
     }
 
+    // wire from the keyboard: the inspector lists the outputs that fit each input
+    await page.locator('.react-flow__pane').click({ position: { x: 5, y: 5 } });
+    await page.getByTestId('node-similarity-1').click({ position: { x: 60, y: 10 } });
+    const cols = page.getByLabel(/^columns/);
+    assert.deepEqual(await cols.locator('option').allTextContents(), ['— not linked —', 'clip-text-encode-1 · text embedding', 'clip-text-encode-2 · text embedding'], 'only fitting outputs are offered');
+    await cols.selectOption({ label: '— not linked —' });
+    assert.equal(await page.locator('.react-flow__edge').count(), 3);
+    await cols.focus();
+    await page.keyboard.press('Control+z'); // a select has focus: undo is the browser's, not the canvas's
+    await page.locator('.react-flow__pane').click({ position: { x: 5, y: 5 } });
+    await page.keyboard.press('Control+z');
+    assert.equal(await page.locator('.react-flow__edge').count(), 4);
+
     // delete a node (its links go with it), then undo brings both back
     await page.locator('.react-flow__pane').click({ position: { x: 5, y: 5 } });
     await page.getByTestId('node-similarity-1').click({ position: { x: 60, y: 10 } });

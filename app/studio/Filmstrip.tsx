@@ -4,6 +4,8 @@
 // level `t`, the schedule plot with the shown step marked.
 import { useEffect, useState } from 'react';
 import type { StepFrame } from '../lib/runState';
+import { useStudio } from './context';
+import { downloadPng } from './download';
 import { SchedulePlot } from './SchedulePlot';
 
 const THUMBS = 8;
@@ -12,6 +14,7 @@ export function Filmstrip({ nodeId, frames, ts, live }: { nodeId: string; frames
   // null: follow the newest frame (live, or nothing picked yet)
   const [index, setIndex] = useState<number | null>(null);
   const [playing, setPlaying] = useState(false);
+  const { currentGraph } = useStudio();
   const last = frames.length - 1;
   const shown = live || index === null ? last : Math.min(index, last);
 
@@ -63,6 +66,9 @@ export function Filmstrip({ nodeId, frames, ts, live }: { nodeId: string; frames
               aria-label={`scrub the steps of ${nodeId}`}
               data-testid={`scrubber-${nodeId}`}
             />
+            <button type="button" className="mini" aria-label={`download step ${f.step} as PNG with its graph`} onClick={() => f.url && void downloadPng(f.url, currentGraph(), `${nodeId}-step-${f.step}.png`)}>
+              PNG
+            </button>
           </div>
           <div className="thumbs" role="group" aria-label="steps">
             {thumbs.map((i) => (

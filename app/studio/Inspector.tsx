@@ -1,10 +1,23 @@
 'use client';
 // The selected node's params (or a hint when nothing or several are selected).
+import type { Edge } from '@xyflow/react';
 import type { Catalogue } from '../../protocol';
 import { declOf, type StudioNode } from '../lib/graphModel';
+import { LinkFields } from './LinkFields';
 import { ParamField } from './ParamField';
 
-export function Inspector({ node, count, catalogue, readOnly, onParam }: { node: StudioNode | null; count: number; catalogue: Catalogue | null; readOnly: boolean; onParam: (id: string, name: string, v: unknown) => void }) {
+export interface InspectorProps {
+  node: StudioNode | null;
+  count: number;
+  nodes: StudioNode[];
+  edges: Edge[];
+  catalogue: Catalogue | null;
+  readOnly: boolean;
+  onParam: (id: string, name: string, v: unknown) => void;
+  onLink: (target: string, port: string, from: [string, string] | null) => void;
+}
+
+export function Inspector({ node, count, nodes, edges, catalogue, readOnly, onParam, onLink }: InspectorProps) {
   const decl = node ? declOf(catalogue, node.data.type) : undefined;
   return (
     <aside className="inspector panel" aria-label="inspector" data-testid="inspector">
@@ -17,6 +30,7 @@ export function Inspector({ node, count, catalogue, readOnly, onParam }: { node:
           </h2>
           {decl ? <p className="muted small">{decl.description}</p> : null}
           {decl?.models.length ? <p className="muted small">needs weights: {decl.models.join(', ')}</p> : null}
+          <LinkFields node={node} nodes={nodes} edges={edges} catalogue={catalogue} disabled={readOnly} onLink={onLink} />
           <form onSubmit={(e) => e.preventDefault()} aria-label={`params of ${node.id}`}>
             {decl?.params.map((p) => <ParamField key={`${node.id}:${p.name}`} p={p} value={node.data.params[p.name]} disabled={readOnly} onChange={(v) => onParam(node.id, p.name, v)} />)}
             {decl && !decl.params.length ? <p className="muted small">no params</p> : null}

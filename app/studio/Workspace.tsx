@@ -256,7 +256,16 @@ export function Workspace({ socket, catalogue, catalogueError, viewId, examples,
             </div>
             {!ed.nodes.length && !readOnly && !notebook ? <Gallery examples={examples ?? []} onOpen={(g) => { ed.load(g, { keepHistory: true }); setTimeout(() => void rf.fitView(FIT), 50); }} /> : null}
           </main>
-          <Inspector node={selected.length === 1 ? selected[0]! : null} count={selected.length} catalogue={catalogue} readOnly={readOnly} onParam={ed.setParam} />
+          <Inspector
+            node={selected.length === 1 ? selected[0]! : null}
+            count={selected.length}
+            nodes={ed.nodes}
+            edges={ed.edges}
+            catalogue={catalogue}
+            readOnly={readOnly}
+            onParam={ed.setParam}
+            onLink={(target, port, from) => (from ? ed.connect({ source: from[0], sourceHandle: from[1], target, targetHandle: port }) : ed.unlink(target, port))}
+          />
         </div>
       </div>
     </StudioContext.Provider>

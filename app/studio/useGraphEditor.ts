@@ -74,6 +74,14 @@ export function useGraphEditor(catalogue: Catalogue | null) {
     [record, set],
   );
 
+  const unlink = useCallback(
+    (target: string, port: string) => {
+      record();
+      set({ ...cur.current, edges: cur.current.edges.filter((e) => !(e.target === target && e.targetHandle === port)) });
+    },
+    [record, set],
+  );
+
   const addNode = useCallback(
     (type: string, position: { x: number; y: number }) => {
       const decl = declOf(catalogue, type);
@@ -151,6 +159,7 @@ export function useGraphEditor(catalogue: Catalogue | null) {
     onNodesChange,
     onEdgesChange,
     connect,
+    unlink,
     addNode,
     setParam,
     copy,
