@@ -6,6 +6,7 @@
 // fails offline, so "not installed" is the normal case here and not an error.
 import * as tf from '@tensorflow/tfjs-core';
 import { createRequire } from 'node:module';
+import { installWasmConvGrad } from './wasm-conv-grad.js';
 import { installWasmMatMulPatch } from './wasm-matmul.js';
 // tfjs-core alone registers neither gradients nor chained ops (x.square()); the union package's
 // Node bundle registers both against the same global registries. Models still import tfjs-core.
@@ -87,6 +88,9 @@ async function tryBackend(candidate: BackendName): Promise<string | null> {
   }
   // UNCLIP_WASM_MATMUL_PATCH=0 keeps the stock kernel (for measuring what the patch buys).
   if (registryName === 'wasm' && process.env.UNCLIP_WASM_MATMUL_PATCH !== '0') installWasmMatMulPatch();
+  // wasm ships no conv filter gradient (conv nets cannot train) and a 1.4 GFLOP/s input
+  // gradient; ml/wasm-conv-grad.ts supplies both, and the gather gradient (UnsortedSegmentSum).
+  if (registryName === 'wasm') installWasmConvGrad();
   return null;
 }
 
