@@ -171,6 +171,7 @@ describe('studio end to end', { skip: missing ?? false }, () => {
     await page.getByLabel('Work per step (ms)', { exact: true }).fill('150');
     await page.getByTestId('palette-note').click();
     await page.getByLabel('Markdown').fill('# Noise frames\nA **debug** node: each step is a new random frame. [docs](https://example.com) [bad](javascript:alert(1))');
+    await page.getByTestId('graph-title').fill('Noise frames demo');
     await page.getByTestId('save').click();
     await page.waitForURL(/\?g=/);
     await page.getByRole('button', { name: 'Run' }).click();
@@ -211,7 +212,7 @@ describe('studio end to end', { skip: missing ?? false }, () => {
       const page = await fresh.context.newPage();
       watch(page);
       await page.goto(shareLink, { waitUntil: 'domcontentloaded' });
-      await page.getByTestId('read-only').waitFor();
+      await page.getByTestId('read-only').filter({ hasText: 'Noise frames demo' }).waitFor();
       const film = page.getByTestId('filmstrip-debug-steps-1');
       await film.waitFor({ timeout: 20_000 });
       assert.equal(await film.getAttribute('data-frames'), '16', 'the stored run replays without rerunning');

@@ -48,9 +48,10 @@ export function Workspace({ socket, catalogue, catalogueError, viewId, examples,
   const [notice, setNotice] = useState<{ text: string; bad?: boolean } | null>(null);
   const [link, setLink] = useState<string | null>(null);
   const [notebook, setNotebook] = useState(false);
+  const [title, setTitle] = useState('');
   const say = useCallback((text: string, bad = false) => setNotice({ text, bad }), []);
   const currentGraph = useCallback(() => toGraph(ed.current().nodes, ed.current().edges, catalogue), [ed, catalogue]);
-  const dirty = sv.saved ? ed.revision !== sv.savedRevision : ed.nodes.length > 0;
+  const dirty = sv.saved ? ed.revision !== sv.savedRevision || (title.trim() || 'untitled') !== sv.saved.title : ed.nodes.length > 0;
 
   // Open a saved graph: the share page's, or the editor's /?g=<id> (after a save or fork).
   useEffect(() => {
@@ -67,6 +68,7 @@ export function Workspace({ socket, catalogue, catalogueError, viewId, examples,
         if (!live) return;
         ed.load(rec.graph);
         sv.adopt(rec.id, rec.title, ed.revision);
+        setTitle(rec.title === 'untitled' ? '' : rec.title);
         setTimeout(() => void rf.fitView(FIT), 50);
         return api.latestRun(id).then(
           (r) => {
@@ -93,25 +95,25 @@ export function Workspace({ socket, catalogue, catalogueError, viewId, examples,
     let saved = sv.saved?.token ? sv.saved : null;
     if (saved && dirty) {
       // a saved graph's run is kept for its share link, so the saved graph must be what ran
-      saved = await sv.save(g, ed.revision).catch(() => null);
+      saved = await sv.save(g, ed.revision, title.trim() || 'untitled').catch(() => null);
       g = currentGraph();
     }
     const runnable = g.nodes.filter((n) => !declOf(catalogue, n.type)?.passive).map((n) => n.id);
     setNotice(null);
     run.start(g, runnable, saved?.token ? { graphId: saved.id, editToken: saved.token } : undefined);
-  }, [readOnly, run, currentGraph, say, sv, dirty, ed.revision, catalogue]);
+  }, [readOnly, run, currentGraph, say, sv, dirty, ed.revision, catalogue, title]);
 
   const doSave = useCallback(async () => {
     if (readOnly) return null;
     try {
-      const ref = await sv.save(currentGraph(), ed.revision);
+      const ref = await sv.save(currentGraph(), ed.revision, title.trim() || 'untitled');
       say(`Saved. Runs from now on are kept for the link /g/${ref.id}.`);
       return ref;
     } catch (e) {
       say(`save failed: ${(e as Error).message}`, true);
       return null;
     }
-  }, [readOnly, sv, currentGraph, ed.revision, say]);
+  }, [readOnly, sv, currentGraph, ed.revision, say, title]);
 
   const doShare = useCallback(async () => {
     const id = viewId ?? (sv.saved && !dirty ? sv.saved.id : (await doSave())?.id);
@@ -193,6 +195,11 @@ export function Workspace({ socket, catalogue, catalogueError, viewId, examples,
       <div className={`studio${readOnly ? ' read-only' : ''}`}>
         <header className="topbar">
           {header}
+          {readOnly ? (
+            title ? <span className="graph-title">{title}</span> : null
+          ) : (
+            <input className="graph-title" value={title} placeholder="Untitled graph" maxLength={200} aria-label="graph title" data-testid="graph-title" onChange={(e) => setTitle(e.target.value)} />
+          )}
           <Toolbar
             readOnly={readOnly}
             busy={run.busy}
@@ -209,7 +216,7 @@ export function Workspace({ socket, catalogue, catalogueError, viewId, examples,
             onSave={() => void doSave()}
             onShare={() => void doShare()}
             onFork={() => void doFork()}
-            onExport={() => downloadJson(currentGraph(), `${sv.saved?.title && sv.saved.title !== 'untitled' ? sv.saved.title : 'graph'}.json`)}
+            onExport={() => downloadJson(currentGraph(), `${(title.trim() || 'graph').replace(/[^\w. -]+/g, '_')}.json`)}
             onImport={(f) => void openFile(f)}
             onNotebook={() => setNotebook(!notebook)}
             onTidy={() => {
