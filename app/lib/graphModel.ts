@@ -181,7 +181,9 @@ export function freeSpot(p: { x: number; y: number }, nodes: StudioNode[], w = 2
   const free = (q: { x: number; y: number }) => boxes.every((b) => q.x + w + 16 <= b.x || b.x + b.w + 16 <= q.x || q.y + h + 16 <= b.y || b.y + b.h + 16 <= q.y);
   const candidates: { x: number; y: number }[] = [];
   for (let i = -3; i <= 3; i++) for (let j = -6; j <= 12; j++) candidates.push({ x: p.x + i * (w + 30), y: p.y + j * 50 });
-  candidates.sort((a, b) => Math.hypot(a.x - p.x, (a.y - p.y) * 4) - Math.hypot(b.x - p.x, (b.y - p.y) * 4));
+  // right before left at the same distance: graphs read left to right
+  const cost = (q: { x: number; y: number }) => Math.hypot(q.x - p.x, (q.y - p.y) * 4) + (q.x < p.x ? 1 : 0);
+  candidates.sort((a, b) => cost(a) - cost(b));
   return candidates.find(free) ?? { x: p.x + 30, y: p.y + 30 };
 }
 

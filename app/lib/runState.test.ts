@@ -34,3 +34,12 @@ test('errors and cancel', () => {
   assert.equal(s.nodes.b!.status, 'cancelled');
   assert.equal(s.phase, 'cancelled');
 });
+
+test('a node the run never reached is marked skipped at run:done', () => {
+  let s = startRun('r', ['a', 'b']);
+  s = applyEvent(s, { event: 'node:start', payload: { runId: 'r', nodeId: 'a' } });
+  s = applyEvent(s, { event: 'node:output', payload: { runId: 'r', nodeId: 'a', outputs: {} } });
+  s = applyEvent(s, { event: 'run:done', payload: { runId: 'r', ms: 1, timings: {}, cached: [] } });
+  assert.equal(s.nodes.a!.status, 'done');
+  assert.equal(s.nodes.b!.status, 'skipped');
+});

@@ -4,7 +4,7 @@
 // page can replay a stored run (data: URLs) through the same code as the live editor.
 import type { ErrorCode, NodeError, RunEvent, WireValue } from '../../protocol';
 
-export type NodeStatus = 'idle' | 'queued' | 'running' | 'done' | 'error' | 'cancelled';
+export type NodeStatus = 'idle' | 'queued' | 'running' | 'done' | 'error' | 'cancelled' | 'skipped';
 
 export interface StepFrame {
   step: number;
@@ -91,7 +91,8 @@ export function applyEvent(state: RunView, ev: RunEvent): RunView {
       const nodes = { ...state.nodes };
       for (const [id, ms] of Object.entries(ev.payload.timings ?? {})) if (nodes[id]) nodes[id] = { ...nodes[id]!, ms };
       for (const id of ev.payload.cached ?? []) if (nodes[id]) nodes[id] = { ...nodes[id]!, status: 'done', cached: true };
-      return { ...state, phase: 'done', ms: ev.payload.ms, nodes };
+      // a node the run finished without touching says so, rather than looking queued forever
+      return { ...state, phase: 'done', ms: ev.payload.ms, nodes: settle(nodes, 'skipped') };
     }
     case 'run:cancelled':
       return { ...state, phase: 'cancelled', nodes: settle(state.nodes, 'cancelled') };

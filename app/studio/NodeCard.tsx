@@ -38,6 +38,7 @@ function StatusBadge({ id, run, hasProblems }: { id: string; run?: NodeRun; hasP
   let text: string = status;
   if (status === 'running' && run?.total) text = `step ${run.step}/${run.total}`;
   if (status === 'done') text = run?.ms !== undefined ? `done ${Math.round(run.ms)} ms` : 'done';
+  if (status === 'skipped') text = 'not run';
   return (
     <span className="badges">
       {run?.cached ? <span className="badge cached" data-testid={`cached-${id}`}>cached</span> : null}
