@@ -1,0 +1,263 @@
+// The diffusion prior of unCLIP (Ramesh et al. 2022, section 2.1): a decoder-only transformer
+// with a causal mask over, in this order (the seed's token layout, a requirement):
+//
+//   position 0 .. T-1   the caption's tokens: CLIP text-encoder token states [T, Wt], projected
+//   position T          the CLIP text embedding [D], scaled, projected
+//   position T+1        the diffusion timestep: sinusoidal features -> 2-layer MLP
+//   position T+2        the noised CLIP image embedding x_t [D] (already scaled), projected
+//   position T+3        a learned final token; its output predicts the UNNOISED x_0 (as the paper)
+//
+// Scaling: CLIP embeddings are L2-normalised, so each dimension has std ~ 1/sqrt(D). Diffusion's
+// noise has std 1 per dimension, so at that scale the signal would drown at tiny t (the known
+// pitfall of unCLIP priors). Embeddings are multiplied by `imageScale` (= 1 / measured per-dim std
+// of the corpus's image embeddings, stored in the config) before diffusion; samplers see
+// unit-variance data, and callers unscale and re-normalise at the end (index.ts).
+//
+// Classifier-free guidance: per example, `drop` = 1 swaps the text conditioning (the T token
+// positions and the text-embedding position) for learned null tokens. Training drops ~10%.
+//
+// Parameters are plain tensors in a flat Record named like "blocks.0.attn.qkv.w" (tf.Variables
+// while training), so a checkpoint is that record. Written for wasm as CLIP's model is: every
+// dense layer is a 2-D matMul, heads are folded into the batch with one rank-4 transpose per
+// block. (CLIP's `block`/`dense`/`layerNorm` are not exported from ml/clip/model.ts; this file
+// keeps its own ~40-line copy of the block until they are.)
+import * as tf from '@tensorflow/tfjs-core';
+
+export interface PriorConfig {
+  /** D: width of the CLIP embedding space (text and image). */
+  embedDim: number;
+  /** Wt: width of the CLIP text encoder's token states. */
+  textWidth: number;
+  /** T: number of caption token positions (CLIP's context length). */
+  contextLength: number;
+  width: number;
+  depth: number;
+  heads: number;
+  mlpRatio: number;
+  /** Multiplies L2-normalised image embeddings so each dimension has std ~1 (1 / measured std). */
+  imageScale: number;
+  /** Same for the text embedding fed as a token. */
+  textScale: number;
+  /** Share of training examples whose text conditioning is replaced by the null tokens. */
+  condDropProb: number;
+  /** What the network predicts: x0, as in the paper. */
+  prediction: 'x0';
+  /** Hash of the CLIP checkpoint the prior was trained against (the embedding space it models). */
+  clipHash: string;
+}
+
+export type Params = Record<string, tf.Tensor>;
+
+/** Sequence length: T caption tokens + text embedding + timestep + x_t + final token. */
+export function sequenceLength(cfg: PriorConfig): number {
+  return cfg.contextLength + 4;
+}
+
+/** Positions of the single tokens after the caption tokens. */
+export function positions(cfg: PriorConfig): { textEmb: number; time: number; noised: number; final: number } {
+  const T = cfg.contextLength;
+  return { textEmb: T, time: T + 1, noised: T + 2, final: T + 3 };
+}
+
+export function defaultPriorConfig(clip: { embedDim: number; textWidth: number; contextLength: number }, over: Partial<PriorConfig> = {}): PriorConfig {
+  return {
+    embedDim: clip.embedDim,
+    textWidth: clip.textWidth,
+    contextLength: clip.contextLength,
+    width: 256,
+    depth: 4,
+    heads: 4,
+    mlpRatio: 2,
+    imageScale: Math.sqrt(clip.embedDim),
+    textScale: Math.sqrt(clip.embedDim),
+    condDropProb: 0.1,
+    prediction: 'x0',
+    clipHash: '',
+    ...over,
+  };
+}
+
+// ---- initialisation ----------------------------------------------------------------------------
+
+/** Fresh parameters (caller owns). Deterministic for a seed. */
+export function initPriorParams(cfg: PriorConfig, seed = 1): Params {
+  let s = seed * 1000 + 7;
+  const normal = (shape: number[], std: number) => tf.randomNormal(shape, 0, std, 'float32', s++);
+  const W = cfg.width;
+  const hidden = W * cfg.mlpRatio;
+  const residStd = 0.02 / Math.sqrt(2 * cfg.depth);
+  const p: Params = {};
+  const lin = (name: string, i: number, o: number, std = 1 / Math.sqrt(i)) => {
+    p[`${name}.w`] = normal([i, o], std);
+    p[`${name}.b`] = tf.zeros([o]);
+  };
+  lin('in.tokens', cfg.textWidth, W);
+  lin('in.textEmb', cfg.embedDim, W);
+  lin('in.noised', cfg.embedDim, W);
+  lin('time.fc1', W, W);
+  lin('time.fc2', W, W);
+  p['null.tokens'] = normal([cfg.contextLength, W], 0.02);
+  p['null.textEmb'] = normal([W], 0.02);
+  p['final.token'] = normal([W], 0.02);
+  p['pos'] = normal([sequenceLength(cfg), W], 0.02);
+  for (let i = 0; i < cfg.depth; i++) {
+    const b = `blocks.${i}`;
+    p[`${b}.ln1.g`] = tf.ones([W]);
+    p[`${b}.ln1.b`] = tf.zeros([W]);
+    lin(`${b}.attn.qkv`, W, 3 * W, 0.02);
+    lin(`${b}.attn.out`, W, W, residStd);
+    p[`${b}.ln2.g`] = tf.ones([W]);
+    p[`${b}.ln2.b`] = tf.zeros([W]);
+    lin(`${b}.mlp.fc`, W, hidden, 0.02);
+    lin(`${b}.mlp.out`, hidden, W, residStd);
+  }
+  p['ln.g'] = tf.ones([W]);
+  p['ln.b'] = tf.zeros([W]);
+  lin('out', W, cfg.embedDim, 0.02);
+  return p;
+}
+
+export function countParams(p: Params): number {
+  return Object.values(p).reduce((n, t) => n + t.size, 0);
+}
+
+// ---- building blocks ---------------------------------------------------------------------------
+
+function get(p: Params, name: string): tf.Tensor {
+  const t = p[name];
+  if (!t) throw new Error(`prior parameter ${name} missing`);
+  return t;
+}
+
+/** x [R, in] · w + b. Plain 2-D matMul: the backward's transposed products hit ml/wasm-matmul.ts. */
+function dense(p: Params, prefix: string, x: tf.Tensor2D): tf.Tensor2D {
+  return tf.add(tf.matMul(x, get(p, `${prefix}.w`) as tf.Tensor2D), get(p, `${prefix}.b`));
+}
+
+function layerNorm(x: tf.Tensor, g: tf.Tensor, b: tf.Tensor, eps = 1e-5): tf.Tensor {
+  const axis = x.rank - 1;
+  const mean = tf.mean(x, axis, true);
+  const xc = tf.sub(x, mean);
+  const variance = tf.mean(tf.square(xc), axis, true);
+  return tf.add(tf.mul(tf.mul(xc, tf.rsqrt(tf.add(variance, eps))), g), b);
+}
+
+/** Quick GELU x·σ(1.702x), as CLIP. */
+function gelu(x: tf.Tensor): tf.Tensor {
+  return tf.mul(x, tf.sigmoid(tf.mul(x, 1.702)));
+}
+
+/** [L, L] additive causal mask: position i attends to j <= i. */
+export function causalMask(L: number): tf.Tensor2D {
+  const m = new Float32Array(L * L);
+  for (let i = 0; i < L; i++) for (let j = i + 1; j < L; j++) m[i * L + j] = -1e9;
+  return tf.tensor2d(m, [L, L]);
+}
+
+/** Pre-norm causal transformer block on x [B, L, W]; heads folded into the batch once. */
+function block(p: Params, prefix: string, x: tf.Tensor3D, heads: number, mask: tf.Tensor2D): tf.Tensor3D {
+  const [B, L, W] = x.shape;
+  const dh = W / heads;
+  const h = tf.reshape(layerNorm(x, get(p, `${prefix}.ln1.g`), get(p, `${prefix}.ln1.b`)), [B * L, W]) as tf.Tensor2D;
+  const qkv = dense(p, `${prefix}.attn.qkv`, h); // [B*L, 3W]
+  // [B, L, 3H, dh] -> [B, 3H, L, dh] (one rank-4 transpose), then q/k/v are contiguous thirds.
+  const qkvT = tf.transpose(tf.reshape(qkv, [B, L, 3 * heads, dh]), [0, 2, 1, 3]); // [B, 3H, L, dh]
+  const [q, k, v] = tf.split(qkvT, 3, 1).map((t) => tf.reshape(t, [B * heads, L, dh])) as [tf.Tensor3D, tf.Tensor3D, tf.Tensor3D]; // [B*H, L, dh]
+  const logits = tf.add(tf.mul(tf.matMul(q, k, false, true), 1 / Math.sqrt(dh)), mask); // [B*H, L, L]
+  const o = tf.matMul(tf.softmax(logits), v); // [B*H, L, dh]
+  const merged = tf.reshape(tf.transpose(tf.reshape(o, [B, heads, L, dh]), [0, 2, 1, 3]), [B * L, W]) as tf.Tensor2D; // [B*L, W]
+  const x1 = tf.add(x, tf.reshape(dense(p, `${prefix}.attn.out`, merged), [B, L, W])) as tf.Tensor3D;
+  const h2 = tf.reshape(layerNorm(x1, get(p, `${prefix}.ln2.g`), get(p, `${prefix}.ln2.b`)), [B * L, W]) as tf.Tensor2D;
+  const m = dense(p, `${prefix}.mlp.out`, gelu(dense(p, `${prefix}.mlp.fc`, h2)) as tf.Tensor2D); // [B*L, W]
+  return tf.add(x1, tf.reshape(m, [B, L, W])) as tf.Tensor3D;
+}
+
+/** Sinusoidal features of integer timesteps t [B] -> [B, W] (W even), as in the transformer. */
+export function timestepFeatures(t: tf.Tensor1D, W: number): tf.Tensor2D {
+  const half = W / 2;
+  const freqs = new Float32Array(half);
+  for (let i = 0; i < half; i++) freqs[i] = Math.exp((-Math.log(10000) * i) / half);
+  const args = tf.mul(tf.reshape(tf.cast(t, 'float32'), [-1, 1]), tf.tensor2d(freqs, [1, half])); // [B, half]
+  return tf.concat([tf.sin(args), tf.cos(args)], 1) as tf.Tensor2D; // [B, W]
+}
+
+// ---- the network -------------------------------------------------------------------------------
+
+/**
+ * What conditions the prior. `tokenStates` [B, T, Wt] are CLIP's per-token text states, and
+ * `textEmbeddings` [B, D] its L2-normalised text embeddings (this file scales them). `drop` [B]
+ * (float, 1 = use the null tokens instead of this row's text) is optional; absent = keep all.
+ */
+export interface PriorCond {
+  tokenStates: tf.Tensor3D;
+  textEmbeddings: tf.Tensor2D;
+  drop?: tf.Tensor1D;
+}
+
+/**
+ * The transformer's final hidden states at every position, [B, L, W] (after the last layer norm).
+ * `xt` [B, D] is the noised image embedding in the SCALED space; `t` [B] int32; `cond` null = the
+ * null condition for every row. Call inside tf.tidy.
+ */
+export function priorStates(p: Params, cfg: PriorConfig, xt: tf.Tensor2D, t: tf.Tensor1D, cond: PriorCond | null): tf.Tensor3D {
+  const B = xt.shape[0];
+  const T = cfg.contextLength;
+  const W = cfg.width;
+  const D = cfg.embedDim;
+  if (xt.shape[1] !== D) throw new Error(`prior: x_t is [${xt.shape}], want [B, ${D}]`);
+  const nullTok = tf.broadcastTo(tf.reshape(get(p, 'null.tokens'), [1, T, W]), [B, T, W]); // [B, T, W]
+  const nullEmb = tf.broadcastTo(tf.reshape(get(p, 'null.textEmb'), [1, 1, W]), [B, 1, W]); // [B, 1, W]
+  let toks: tf.Tensor3D;
+  let temb: tf.Tensor3D;
+  if (cond === null) {
+    toks = nullTok as tf.Tensor3D;
+    temb = nullEmb as tf.Tensor3D;
+  } else {
+    const { tokenStates, textEmbeddings } = cond;
+    if (tokenStates.shape[0] !== B || tokenStates.shape[1] !== T || tokenStates.shape[2] !== cfg.textWidth) {
+      throw new Error(`prior: tokenStates [${tokenStates.shape}], want [${B}, ${T}, ${cfg.textWidth}]`);
+    }
+    if (textEmbeddings.shape[0] !== B || textEmbeddings.shape[1] !== D) throw new Error(`prior: textEmbeddings [${textEmbeddings.shape}], want [${B}, ${D}]`);
+    const tp = tf.reshape(dense(p, 'in.tokens', tf.reshape(tokenStates, [B * T, cfg.textWidth]) as tf.Tensor2D), [B, T, W]); // [B, T, W]
+    const ep = tf.reshape(dense(p, 'in.textEmb', tf.mul(textEmbeddings, cfg.textScale) as tf.Tensor2D), [B, 1, W]); // [B, 1, W]
+    if (cond.drop) {
+      const d = tf.reshape(cond.drop, [B, 1, 1]); // 1 = null
+      const keep = tf.sub(1, d);
+      toks = tf.add(tf.mul(tp, keep), tf.mul(nullTok, d)) as tf.Tensor3D;
+      temb = tf.add(tf.mul(ep, keep), tf.mul(nullEmb, d)) as tf.Tensor3D;
+    } else {
+      toks = tp as tf.Tensor3D;
+      temb = ep as tf.Tensor3D;
+    }
+  }
+  const time = dense(p, 'time.fc2', gelu(dense(p, 'time.fc1', timestepFeatures(t, W))) as tf.Tensor2D); // [B, W]
+  const noised = dense(p, 'in.noised', xt); // [B, W]
+  const fin = tf.broadcastTo(tf.reshape(get(p, 'final.token'), [1, 1, W]), [B, 1, W]); // [B, 1, W]
+  const seq = tf.concat([toks, temb, tf.reshape(time, [B, 1, W]), tf.reshape(noised, [B, 1, W]), fin], 1); // [B, L, W]
+  const L = sequenceLength(cfg);
+  let h = tf.add(seq, get(p, 'pos')) as tf.Tensor3D; // [B, L, W]
+  const mask = causalMask(L);
+  for (let i = 0; i < cfg.depth; i++) h = block(p, `blocks.${i}`, h, cfg.heads, mask);
+  return layerNorm(h, get(p, 'ln.g'), get(p, 'ln.b')) as tf.Tensor3D;
+}
+
+/**
+ * The prior as a denoiser: predicted x0 [B, D] in the scaled space, read from the final token.
+ * Call inside tf.tidy.
+ */
+export function priorForward(p: Params, cfg: PriorConfig, xt: tf.Tensor2D, t: tf.Tensor1D, cond: PriorCond | null): tf.Tensor2D {
+  const states = priorStates(p, cfg, xt, t, cond); // [B, L, W]
+  const B = xt.shape[0];
+  const last = tf.reshape(tf.slice(states, [0, positions(cfg).final, 0], [B, 1, cfg.width]), [B, cfg.width]) as tf.Tensor2D; // [B, W]
+  return dense(p, 'out', last); // [B, D]
+}
+
+/**
+ * Training loss: mean squared error between the predicted and the true x0 (scaled space), the
+ * paper's objective for the prior. `x0` and `noise` [B, D]; `xt` is computed by the caller with
+ * qSample (so the one diffusion module owns the forward process). Call inside tf.tidy.
+ */
+export function priorLoss(p: Params, cfg: PriorConfig, xt: tf.Tensor2D, x0: tf.Tensor2D, t: tf.Tensor1D, cond: PriorCond): tf.Scalar {
+  const pred = priorForward(p, cfg, xt, t, cond);
+  return tf.mean(tf.square(tf.sub(pred, x0))) as tf.Scalar;
+}

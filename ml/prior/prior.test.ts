@@ -1,0 +1,217 @@
+// Prior tests on a tiny randomly initialised model (no trained prior weights needed): the token
+// layout and causal mask, shapes, the null-conditioning path, checkpoint round trip, seeded
+// determinism, cancellation, leaks, and that training overfits a tiny fixed batch. The last test
+// feeds the prior real CLIP text encodings when weights/clip exists (skipped otherwise).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as tf from '@tensorflow/tfjs-core';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { initBackend } from '../backend.js';
+import { hasCheckpoint, saveCheckpoint } from '../checkpoint.js';
+import { cosineSchedule, qSample } from '../diffusion/index.js';
+import { Prior, loadPrior } from './index.js';
+import { type PriorConfig, defaultPriorConfig, initPriorParams, positions, priorForward, priorLoss, priorStates, sequenceLength } from './model.js';
+
+await initBackend({ log: () => {} });
+
+const cfg: PriorConfig = defaultPriorConfig({ embedDim: 16, textWidth: 12, contextLength: 6 }, { width: 32, depth: 2, heads: 2, mlpRatio: 2 });
+const D = cfg.embedDim;
+const T = cfg.contextLength;
+
+function randomCond(B: number, seed: number) {
+  return tf.tidy(() => {
+    const te = tf.randomNormal([B, D], 0, 1, 'float32', seed);
+    return {
+      tokenStates: tf.randomNormal([B, T, cfg.textWidth], 0, 1, 'float32', seed + 1) as tf.Tensor3D,
+      textEmbeddings: tf.div(te, tf.norm(te, 2, 1, true)) as tf.Tensor2D,
+    };
+  });
+}
+
+function maxDiff(a: tf.Tensor, b: tf.Tensor): number {
+  return tf.tidy(() => tf.max(tf.abs(tf.sub(a, b))).dataSync()[0]!);
+}
+
+test('token layout: causal mask means a later token never changes an earlier position', () => {
+  const p = initPriorParams(cfg, 2);
+  const B = 2;
+  const cond = randomCond(B, 10);
+  const pos = positions(cfg);
+  assert.deepEqual(pos, { textEmb: T, time: T + 1, noised: T + 2, final: T + 3 });
+  tf.tidy(() => {
+    const xt = tf.randomNormal([B, D], 0, 1, 'float32', 3) as tf.Tensor2D;
+    const t = tf.tensor1d([10, 900], 'int32');
+    const base = priorStates(p, cfg, xt, t, cond); // [B, L, W]
+    assert.deepEqual(base.shape, [B, sequenceLength(cfg), cfg.width]);
+    const upTo = (s: tf.Tensor3D, n: number) => tf.slice(s, [0, 0, 0], [B, n, cfg.width]);
+    const at = (s: tf.Tensor3D, i: number) => tf.slice(s, [0, i, 0], [B, 1, cfg.width]);
+    // change x_t: positions before the noised token are identical, the final token differs
+    const s1 = priorStates(p, cfg, tf.add(xt, 1) as tf.Tensor2D, t, cond);
+    assert.equal(maxDiff(upTo(base, pos.noised), upTo(s1, pos.noised)), 0);
+    assert.ok(maxDiff(at(base, pos.final), at(s1, pos.final)) > 1e-4, 'x_t must reach the final token');
+    // change t: everything before the timestep token is identical
+    const s2 = priorStates(p, cfg, xt, tf.tensor1d([500, 20], 'int32'), cond);
+    assert.equal(maxDiff(upTo(base, pos.time), upTo(s2, pos.time)), 0);
+    assert.ok(maxDiff(at(base, pos.final), at(s2, pos.final)) > 1e-4, 't must reach the final token');
+    // change the text embedding: the caption token positions are identical
+    const s3 = priorStates(p, cfg, xt, t, { tokenStates: cond.tokenStates, textEmbeddings: tf.neg(cond.textEmbeddings) as tf.Tensor2D });
+    assert.equal(maxDiff(upTo(base, pos.textEmb), upTo(s3, pos.textEmb)), 0);
+    assert.ok(maxDiff(at(base, pos.final), at(s3, pos.final)) > 1e-4, 'the text embedding must reach the final token');
+    // change the last caption token: earlier caption tokens identical
+    const ts4 = tf.concat([tf.slice(cond.tokenStates, [0, 0, 0], [B, T - 1, cfg.textWidth]), tf.ones([B, 1, cfg.textWidth])], 1) as tf.Tensor3D;
+    const s4 = priorStates(p, cfg, xt, t, { tokenStates: ts4, textEmbeddings: cond.textEmbeddings });
+    assert.equal(maxDiff(upTo(base, T - 1), upTo(s4, T - 1)), 0);
+    // the denoiser output has the embedding's shape
+    assert.deepEqual(priorForward(p, cfg, xt, t, cond).shape, [B, D]);
+  });
+  tf.dispose([cond.tokenStates, cond.textEmbeddings, ...Object.values(p)]);
+});
+
+test('null conditioning: drop = 1 ignores the text and equals cond = null; drop = 0 equals no drop', () => {
+  const p = initPriorParams(cfg, 3);
+  const B = 3;
+  const a = randomCond(B, 20);
+  const b = randomCond(B, 30);
+  tf.tidy(() => {
+    const xt = tf.randomNormal([B, D], 0, 1, 'float32', 4) as tf.Tensor2D;
+    const t = tf.tensor1d([5, 400, 999], 'int32');
+    const ones = tf.ones([B]) as tf.Tensor1D;
+    const none = priorForward(p, cfg, xt, t, null);
+    const dropA = priorForward(p, cfg, xt, t, { ...a, drop: ones });
+    const dropB = priorForward(p, cfg, xt, t, { ...b, drop: ones });
+    assert.ok(maxDiff(none, dropA) < 1e-5, 'drop = 1 must equal the null condition');
+    assert.ok(maxDiff(dropA, dropB) < 1e-5, 'a dropped row must not depend on its text');
+    const keepA = priorForward(p, cfg, xt, t, { ...a, drop: tf.zeros([B]) as tf.Tensor1D });
+    assert.ok(maxDiff(keepA, priorForward(p, cfg, xt, t, a)) < 1e-5);
+    assert.ok(maxDiff(keepA, none) > 1e-4, 'the text must matter when kept');
+    // mixed: row 1 dropped, rows 0 and 2 kept
+    const mixed = priorForward(p, cfg, xt, t, { ...a, drop: tf.tensor1d([0, 1, 0]) });
+    assert.ok(maxDiff(tf.slice(mixed, [1, 0], [1, D]), tf.slice(none, [1, 0], [1, D])) < 1e-5);
+    assert.ok(maxDiff(tf.slice(mixed, [0, 0], [1, D]), tf.slice(keepA, [0, 0], [1, D])) < 1e-5);
+  });
+  tf.dispose([a.tokenStates, a.textEmbeddings, b.tokenStates, b.textEmbeddings, ...Object.values(p)]);
+});
+
+test('checkpoint round trip reproduces outputs bit for bit; samplePrior is seeded, unit-norm, [N, D]', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'prior-test-'));
+  const p = initPriorParams(cfg, 4);
+  const cond = randomCond(2, 40);
+  try {
+    saveCheckpoint(dir, { config: cfg, tensors: p, metadata: { model: 'prior' } });
+    assert.ok(hasCheckpoint(dir));
+    const mem = new Prior(cfg, p);
+    const disk = await loadPrior(dir);
+    assert.match(disk.weightsHash, /^[0-9a-f]{16}$/);
+    const xt = tf.randomNormal([2, D], 0, 1, 'float32', 5) as tf.Tensor2D;
+    const t = tf.tensor1d([100, 700], 'int32');
+    const o1 = mem.predict(xt, t, cond);
+    const o2 = disk.predict(xt, t, cond);
+    assert.deepEqual(Array.from(o1.dataSync()), Array.from(o2.dataSync()), 'loaded prior differs from the saved one');
+    tf.dispose([xt, t, o1, o2]);
+
+    const run = (seed: number) => disk.samplePrior({ ...cond, steps: 4, sampler: 'ddim', guidance: 3, seed, bestOf: 2 });
+    const s1 = await run(7);
+    const s2 = await run(7);
+    const s3 = await run(8);
+    assert.deepEqual(s1.shape, [2, D]);
+    assert.deepEqual(Array.from(s1.dataSync()), Array.from(s2.dataSync()), 'same seed must give identical samples');
+    assert.ok(maxDiff(s1, s3) > 1e-4, 'a different seed must give a different sample');
+    for (const n of tf.tidy(() => tf.norm(s1, 2, 1).dataSync())) assert.ok(Math.abs(n - 1) < 1e-4);
+    tf.dispose([s1, s2, s3]);
+    disk.dispose();
+    mem.dispose(); // disposes p
+  } finally {
+    tf.dispose([cond.tokenStates, cond.textEmbeddings]);
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('samplePrior: no leaks (guidance, bestOf, onStep with embeddings), abort frees every tensor', async () => {
+  const prior = new Prior(cfg, initPriorParams(cfg, 5));
+  const cond = randomCond(3, 50);
+  const warm = await prior.samplePrior({ ...cond, steps: 2, seed: 1 });
+  warm.dispose();
+  const before = tf.memory().numTensors;
+  const seen: { step: number; shape: number[]; norm: number }[] = [];
+  for (const sampler of ['ddim', 'ddpm', 'dpmpp2m'] as const) {
+    for (const [guidance, bestOf] of [[1, 1], [3, 2]] as const) {
+      seen.length = 0;
+      const out = await prior.samplePrior({
+        ...cond,
+        steps: 3,
+        sampler,
+        guidance,
+        bestOf,
+        seed: 2,
+        onStep: (s) => {
+          seen.push({ step: s.step, shape: s.xt.shape, norm: tf.tidy(() => tf.norm(s.x0pred, 2, 1).dataSync()[0]!) });
+        },
+      });
+      assert.deepEqual(out.shape, [3, D]);
+      out.dispose();
+      assert.deepEqual(seen.map((s) => s.step), [1, 2, 3]);
+      assert.deepEqual(seen[0]!.shape, [3 * bestOf, D]);
+      assert.ok(Math.abs(seen[0]!.norm - 1) < 1e-4, 'x0pred is given as a unit embedding');
+      assert.equal(tf.memory().numTensors, before, `samplePrior leaks (${sampler}, guidance ${guidance}, bestOf ${bestOf})`);
+    }
+  }
+  const ac = new AbortController();
+  await assert.rejects(
+    prior.samplePrior({ ...cond, steps: 10, guidance: 3, seed: 3, signal: ac.signal, onStep: (s) => void (s.step === 2 && ac.abort()) }),
+    (e: Error) => e.name === 'AbortError',
+  );
+  assert.equal(tf.memory().numTensors, before, 'an aborted samplePrior leaks');
+  tf.dispose([cond.tokenStates, cond.textEmbeddings]);
+  prior.dispose();
+});
+
+test('training: ~20 Adam steps on a tiny fixed batch lower the loss, and a step leaks nothing', () => {
+  const p0 = initPriorParams(cfg, 6);
+  const names = Object.keys(p0).sort();
+  const vars: Record<string, tf.Variable> = {};
+  for (const n of names) vars[n] = tf.variable(p0[n]!, true, `prior-test/${n}`);
+  tf.dispose(Object.values(p0));
+  const B = 8;
+  const cond = randomCond(B, 60);
+  const schedule = cosineSchedule();
+  const x0 = tf.tidy(() => tf.mul(cond.textEmbeddings, cfg.imageScale) as tf.Tensor2D); // a fixed target per row
+  const t = tf.tensor1d([0, 50, 100, 200, 300, 500, 700, 900], 'int32');
+  const noise = tf.randomNormal([B, D], 0, 1, 'float32', 61);
+  const xt = qSample(schedule, x0, t, noise) as tf.Tensor2D;
+  const drop = tf.tensor1d([0, 0, 0, 0, 0, 0, 0, 1]);
+  const opt = tf.train.adam(3e-3);
+  const step = () =>
+    tf.tidy(() => {
+      const { value, grads } = tf.variableGrads(() => priorLoss(vars, cfg, xt, x0, t, { ...cond, drop }), names.map((n) => vars[n]!));
+      opt.applyGradients(names.map((n) => ({ name: `prior-test/${n}`, tensor: grads[`prior-test/${n}`]! })));
+      return value.dataSync()[0]!;
+    });
+  const first = step();
+  const before = tf.memory().numTensors;
+  let last = first;
+  for (let i = 0; i < 20; i++) last = step();
+  assert.equal(tf.memory().numTensors, before, 'training step leaks');
+  assert.ok(Number.isFinite(last));
+  assert.ok(last < 0.5 * first, `loss should fall on a fixed batch: ${first} -> ${last}`);
+  tf.dispose([x0, t, noise, xt, drop, cond.tokenStates, cond.textEmbeddings, ...Object.values(vars)]);
+  opt.dispose();
+});
+
+const CLIP_DIR = join(import.meta.dirname, '..', '..', 'weights', 'clip');
+test('with the shipped CLIP: real text encodings go through a random prior of matching widths', { skip: hasCheckpoint(CLIP_DIR) ? false : 'weights/clip absent: no CLIP to encode captions with' }, async () => {
+  const { loadClip } = await import('../clip/index.js');
+  const clip = await loadClip(CLIP_DIR);
+  const c = defaultPriorConfig({ embedDim: clip.dim, textWidth: clip.textWidth, contextLength: clip.contextLength }, { width: 32, depth: 1, heads: 2 });
+  const prior = new Prior(c, initPriorParams(c, 7));
+  const enc = clip.encodeText(['red apple', 'rocket']);
+  const before = tf.memory().numTensors;
+  const out = await prior.samplePrior({ tokenStates: enc.tokenStates, textEmbeddings: enc.embeddings, steps: 3, guidance: 2, seed: 1 });
+  assert.deepEqual(out.shape, [2, clip.dim]);
+  out.dispose();
+  assert.equal(tf.memory().numTensors, before);
+  tf.dispose([enc.embeddings, enc.tokenStates, enc.ids]);
+  prior.dispose();
+  clip.dispose();
+});
