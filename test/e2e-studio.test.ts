@@ -16,7 +16,8 @@ import { hasBuiltUI, ROOT, startServer, type RunningServer } from './helpers/ser
 
 const missing = chromiumMissingReason() ?? (hasBuiltUI() ? null : 'the studio is not built (run `npm run build` first; `npm test` does)');
 const ART = join(ROOT, 'test/artifacts');
-const clipPresent = existsSync(join(ROOT, 'weights/clip'));
+// the server inherits this environment, so UNCLIP_WEIGHTS_DIR=/empty exercises the no-CLIP path
+const clipPresent = existsSync(join(process.env.UNCLIP_WEIGHTS_DIR || join(ROOT, 'weights'), 'clip'));
 
 // Chromium reports every 4xx fetch as a console error; a graph with no run yet answers 404 on
 // runs/latest by design, so that one line is expected and everything else is a failure.
