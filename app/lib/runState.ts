@@ -25,6 +25,8 @@ export interface NodeRun {
   /** Every t seen (the schedule plot), even for steps whose frame was skipped. */
   ts: { step: number; t: number }[];
   points?: [number, number][];
+  /** Every step that carried map points, in order: an embedding's path (the prior's trajectory). */
+  track: { step: number; points: [number, number][] }[];
   outputs?: Record<string, WireValue>;
   error?: { code: ErrorCode | string; message: string; port?: string };
   ms?: number;
@@ -46,7 +48,7 @@ export interface RunView {
 export const IDLE_RUN: RunView = { runId: null, phase: 'idle', nodes: {}, problems: [] };
 
 export function emptyNode(status: NodeStatus = 'idle'): NodeRun {
-  return { status, cached: false, frames: [], ts: [] };
+  return { status, cached: false, frames: [], ts: [], track: [] };
 }
 
 /** A run has been accepted: every node that runs something is queued. */
@@ -79,6 +81,7 @@ export function applyEvent(state: RunView, ev: RunEvent): RunView {
         frames: typeof p.frame === 'string' ? [...n.frames, { step: p.step, total: p.total, t: p.t, url: p.frame }] : n.frames,
         ts: p.t !== undefined ? [...n.ts, { step: p.step, t: p.t }] : n.ts,
         points: p.points ?? n.points,
+        track: p.points ? [...n.track, { step: p.step, points: p.points }] : n.track,
       }));
     }
     case 'node:output':

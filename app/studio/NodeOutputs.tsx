@@ -9,6 +9,7 @@ import { downloadPng } from './download';
 import { EmbeddingMap } from './EmbeddingMap';
 import { Filmstrip } from './Filmstrip';
 import { Heatmap } from './Heatmap';
+import { Trajectory } from './Trajectory';
 
 function EmbeddingSummary({ v }: { v: Extract<WireValue, { kind: 'embedding' }> }) {
   const first = v.vectors[0] ?? [];
@@ -86,9 +87,10 @@ function Value({ nodeId, port, v, wide }: { nodeId: string; port: string; v: Wir
 export function NodeOutputs({ nodeId, run, skipText, wide }: { nodeId: string; run: NodeRun; skipText?: boolean; wide?: boolean }) {
   // a text node already shows its prompt; its text output would say it twice
   const outputs = Object.entries(run.outputs ?? {}).filter(([, v]) => !(skipText && v.kind === 'text'));
-  if (!outputs.length && !run.frames.length) return null;
+  if (!outputs.length && !run.frames.length && run.track.length < 2) return null;
   return (
     <div className="outputs nodrag nowheel">
+      {run.track.length > 1 ? <Trajectory nodeId={nodeId} track={run.track} live={run.status === 'running'} /> : null}
       {run.frames.length ? <Filmstrip nodeId={nodeId} frames={run.frames} ts={run.ts} live={run.status === 'running'} /> : null}
       {outputs.map(([port, v]) => (
         <div key={port} className="output" data-port={port}>

@@ -53,6 +53,7 @@ test('node outputs: frames with scrubber and schedule, tokens, embeddings, image
     cached: false,
     frames,
     ts: frames.map((f) => ({ step: f.step, t: f.t })),
+    track: frames.map((f) => ({ step: f.step, points: [[f.step, -f.step], [0, f.step]] as [number, number][] })),
     outputs: {
       tokens: { kind: 'tokens' as const, tokens: [['red', 'zzq']], unknownWords: [['zzq']], truncatedWords: [[]] },
       embedding: { kind: 'embedding' as const, space: 'clip-text' as const, width: 3, vectors: [[0.6, -0.8, 0]], labels: ['red zzq'] },
@@ -64,6 +65,8 @@ test('node outputs: frames with scrubber and schedule, tokens, embeddings, image
   assert.match(r.html, /data-testid="scrubber-n"/);
   assert.match(r.html, /step 3\/3/);
   assert.match(r.html, /data-testid="schedule-plot"/);
+  assert.match(r.html, /data-testid="trajectory-n" data-steps="3"/);
+  assert.equal((r.html.match(/<polyline/g) ?? []).length, 2, 'a path per embedding');
   assert.match(r.html, /unknown: <u>zzq <\/u>/);
   assert.match(r.html, /1 × 3 <span class="muted">clip-text<\/span>/);
   assert.equal((r.html.match(/>PNG<\/button>/g) ?? []).length, 3, 'one per image, one for the frame');
