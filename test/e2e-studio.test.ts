@@ -178,7 +178,8 @@ describe('studio end to end', { skip: missing ?? false }, () => {
     await page.getByRole('button', { name: 'Run' }).click();
     const film = page.getByTestId('filmstrip-debug-steps-1');
     await film.and(page.locator('[data-live="true"]')).waitFor({ timeout: 30_000 });
-    await page.getByTestId('status-debug-steps-1').filter({ hasText: /step \d+\/16/ }).waitFor();
+    // a few steps in, so the screenshot shows a run under way
+    await page.getByTestId('status-debug-steps-1').filter({ hasText: /step ([6-9]|1[0-4])\/16/ }).waitFor();
     await page.screenshot({ path: join(ART, 'studio-mid-run.png') });
     await page.getByTestId('status-debug-steps-1').and(page.locator('[data-status="done"]')).waitFor({ timeout: 60_000 });
     assert.equal(await film.getAttribute('data-frames'), '16');
