@@ -79,3 +79,10 @@ test('tidy puts nodes in columns by depth without overlaps', async () => {
   const out = tidy([t, t2, e], edges2);
   assert.deepEqual(out.map((n) => n.position), [{ x: 0, y: 0 }, { x: 0, y: 328 }, { x: 300, y: 0 }]);
 });
+
+test('a clicked-in node prefers a free place inside the view', async () => {
+  const { freeSpot } = await import('./graphModel');
+  const a = { ...makeNode(d('text'), { x: 0, y: 0 }, []), measured: { width: 240, height: 100 } };
+  const spot = freeSpot({ x: 0, y: 0 }, [a], 300, 110, { x0: -50, y0: -50, x1: 400, y1: 600 });
+  assert.ok(spot.x >= -50 && spot.x + 300 <= 400, `inside the view: ${JSON.stringify(spot)}`);
+});

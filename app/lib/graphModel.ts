@@ -176,7 +176,7 @@ export function runOrder(nodes: StudioNode[], edges: Edge[]): string[] {
  * The free place nearest `p` for a new node (about w×h), so a clicked-in node never hides another.
  * Side by side is preferred to below: cards grow downwards once a run fills them with outputs.
  */
-export function freeSpot(p: { x: number; y: number }, nodes: StudioNode[], w = 240, h = 110): { x: number; y: number } {
+export function freeSpot(p: { x: number; y: number }, nodes: StudioNode[], w = 240, h = 110, view?: { x0: number; y0: number; x1: number; y1: number }): { x: number; y: number } {
   const boxes = nodes.map((n) => ({ x: n.position.x, y: n.position.y, w: n.measured?.width ?? 240, h: n.measured?.height ?? 120 }));
   const free = (q: { x: number; y: number }) => boxes.every((b) => q.x + w + 16 <= b.x || b.x + b.w + 16 <= q.x || q.y + h + 16 <= b.y || b.y + b.h + 16 <= q.y);
   const candidates: { x: number; y: number }[] = [];
@@ -184,7 +184,9 @@ export function freeSpot(p: { x: number; y: number }, nodes: StudioNode[], w = 2
   // right before left at the same distance: graphs read left to right
   const cost = (q: { x: number; y: number }) => Math.hypot(q.x - p.x, (q.y - p.y) * 4) + (q.x < p.x ? 1 : 0);
   candidates.sort((a, b) => cost(a) - cost(b));
-  return candidates.find(free) ?? { x: p.x + 30, y: p.y + 30 };
+  // somewhere the user can see first, anywhere free after that
+  const visible = (q: { x: number; y: number }) => !view || (q.x >= view.x0 && q.x + w <= view.x1 && q.y >= view.y0 && q.y + h <= view.y1);
+  return candidates.find((q) => free(q) && visible(q)) ?? candidates.find(free) ?? { x: p.x + 30, y: p.y + 30 };
 }
 
 /**

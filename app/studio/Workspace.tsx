@@ -156,9 +156,11 @@ export function Workspace({ socket, catalogue, catalogueError, viewId, examples,
   const addAt = useCallback(
     (type: string, pos?: { x: number; y: number }) => {
       if (pos) return void ed.addNode(type, pos);
-      const rect = document.querySelector('.canvas')?.getBoundingClientRect();
-      const mid = rf.screenToFlowPosition({ x: (rect?.left ?? 0) + (rect?.width ?? 400) / 2 - 120, y: (rect?.top ?? 0) + (rect?.height ?? 300) / 3 });
-      ed.addNode(type, freeSpot(mid, ed.current().nodes, declOf(catalogue, type)?.passive ? 300 : 240));
+      const rect = document.querySelector('.canvas')?.getBoundingClientRect() ?? { left: 0, top: 0, width: 400, height: 300 };
+      const mid = rf.screenToFlowPosition({ x: rect.left + rect.width / 2 - 120, y: rect.top + rect.height / 3 });
+      const a = rf.screenToFlowPosition({ x: rect.left, y: rect.top });
+      const b = rf.screenToFlowPosition({ x: rect.left + rect.width, y: rect.top + rect.height });
+      ed.addNode(type, freeSpot(mid, ed.current().nodes, declOf(catalogue, type)?.passive ? 300 : 240, 110, { x0: a.x, y0: a.y, x1: b.x, y1: b.y }));
     },
     [ed, rf, catalogue],
   );
