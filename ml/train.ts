@@ -13,6 +13,7 @@ async function main(argv: string[]): Promise<void> {
       await trainClip(parseTrainArgs(rest));
       return;
     }
+    case 'prior': { const m = await import('./prior/train.js'); await m.runPriorCli(rest); return; }
     case 'clip-export': {
       // re-export weights/clip (weights, loss.png, retrieval.png) from a run folder
       const { exportWeights } = await import('./clip/train.js');

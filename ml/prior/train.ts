@@ -1,0 +1,449 @@
+// Training of the diffusion prior: `npm run train -- prior [--steps N] [--batch B] [--resume]`.
+//
+// Pairs (caption, CLIP image embedding) from the training styles: each row picks a concept
+// uniformly (so skin-tone families do not dominate), one training icon of it, and a caption from
+// sampleCaption. The image side comes from ml/clip-embeddings.ts (cached per CLIP checkpoint);
+// the text side is encoded by the current CLIP every step: encodeText on a batch costs a few
+// percent of the prior's step (see README), and per-step encoding keeps sampleCaption's random
+// tag subsets, where a cache of every caption form would not.
+//
+// x0 = image embedding · imageScale (unit per-dimension variance, measured on the corpus at the
+// start of a fresh run and stored in the config), t uniform in [0, 999], x_t = qSample, the
+// network predicts x0, loss = MSE. Text conditioning is replaced by the null tokens for
+// condDropProb (10%) of the rows so classifier-free guidance works.
+//
+// The prior models ONE CLIP's embedding space: the config stores that CLIP's weights hash and
+// --resume refuses a run made against another CLIP. Resumable exactly (weights, Adam moments,
+// RNG, step) from runs/prior, saved every few minutes and on SIGINT/SIGTERM. At the end: a
+// held-out evaluation (ml/prior/eval.ts), then weights (no optimizer state), config, loss.png,
+// retrieval.png, eval.json and training.json go to weights/prior.
+import * as tf from '@tensorflow/tfjs-core';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { adamState, hasCheckpoint, loadCheckpoint, restoreAdamState, saveCheckpoint } from '../checkpoint.js';
+import { type ImageEmbeddings, clipWeightsHash, loadImageEmbeddings } from '../clip-embeddings.js';
+import { type Clip, DEFAULT_CLIP_DIR, loadClip } from '../clip/index.js';
+import { gatherImages, heldoutGallery } from '../clip/eval.js';
+import { GRID_QUERIES } from '../clip/train.js';
+import { type Corpus, loadCorpus, splitByStyle } from '../data/corpus.js';
+import { sampleCaption } from '../data/captions.js';
+import { cosineSchedule, qSample } from '../diffusion/index.js';
+import { imageGridPng, lineChartPng } from '../png.js';
+import { terminalBar } from '../progress.js';
+import { type PriorEval, evaluatePrior } from './eval.js';
+import { Prior, loadPrior } from './index.js';
+import { type Params, type PriorConfig, countParams, defaultPriorConfig, initPriorParams, priorLoss } from './model.js';
+
+const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+export interface PriorTrainOptions {
+  steps: number;
+  batch: number;
+  lr: number;
+  warmup: number;
+  seed: number;
+  resume: boolean;
+  runDir: string;
+  weightsDir: string;
+  clipDir: string;
+  saveEveryMin: number;
+  /** Held-out concepts in the final evaluation. */
+  evalConcepts: number;
+  /** Guidance scales the final evaluation samples with. */
+  evalGuidance: number[];
+  /** Overrides of the model config (fresh runs only). */
+  config?: Partial<PriorConfig>;
+  /** Skip the final evaluation and writing weights/ (smoke runs). */
+  noExport?: boolean;
+  /** Do not train: evaluate runs/prior and export it to weights/prior. */
+  exportOnly?: boolean;
+}
+
+interface TrainState {
+  step: number;
+  totalSteps: number;
+  rng: number;
+  samplesSeen: number;
+  trainSeconds: number;
+  /** [step, mean loss over the last logEvery steps] */
+  lossLog: [number, number][];
+  batch: number;
+  lr: number;
+  warmup: number;
+  seed: number;
+}
+
+/** mulberry32 with its state exposed, so a resumed run draws the same numbers. */
+class Rng {
+  constructor(public state: number) {}
+  next = (): number => {
+    this.state = (this.state + 0x6d2b79f5) >>> 0;
+    let t = this.state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const USAGE = 'prior: --steps N --batch B --lr X --warmup N --seed N --resume --run-dir D --weights-dir D --clip-dir D --save-every-min M --eval-concepts N --eval-guidance 1,3 --config JSON --no-export --export-only';
+
+export function parsePriorArgs(argv: string[]): PriorTrainOptions {
+  const o: PriorTrainOptions = {
+    steps: 30000,
+    batch: 64,
+    lr: 3e-4,
+    warmup: 500,
+    seed: 1,
+    resume: false,
+    runDir: join(REPO_ROOT, 'runs', 'prior'),
+    weightsDir: join(REPO_ROOT, 'weights', 'prior'),
+    clipDir: DEFAULT_CLIP_DIR,
+    saveEveryMin: 5,
+    evalConcepts: 200,
+    evalGuidance: [1, 3],
+  };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    const v = () => {
+      const x = argv[++i];
+      if (x === undefined) throw new Error(`${a} needs a value`);
+      return x;
+    };
+    if (a === '--steps') o.steps = Number(v());
+    else if (a === '--batch') o.batch = Number(v());
+    else if (a === '--lr') o.lr = Number(v());
+    else if (a === '--warmup') o.warmup = Number(v());
+    else if (a === '--seed') o.seed = Number(v());
+    else if (a === '--resume') o.resume = true;
+    else if (a === '--run-dir') o.runDir = resolve(v());
+    else if (a === '--weights-dir') o.weightsDir = resolve(v());
+    else if (a === '--clip-dir') o.clipDir = resolve(v());
+    else if (a === '--save-every-min') o.saveEveryMin = Number(v());
+    else if (a === '--eval-concepts') o.evalConcepts = Number(v());
+    else if (a === '--eval-guidance') o.evalGuidance = v().split(',').map(Number);
+    else if (a === '--config') o.config = JSON.parse(v()) as Partial<PriorConfig>;
+    else if (a === '--no-export') o.noExport = true;
+    else if (a === '--export-only') o.exportOnly = true;
+    else throw new Error(`unknown option ${a} (${USAGE})`);
+  }
+  for (const [k, x] of Object.entries({ steps: o.steps, batch: o.batch, lr: o.lr })) if (!(x > 0)) throw new Error(`--${k} must be positive, got ${x}`);
+  return o;
+}
+
+/** `npm run train -- prior ...` (ml/train.ts routes here). */
+export async function runPriorCli(argv: string[]): Promise<void> {
+  const o = parsePriorArgs(argv);
+  if (o.exportOnly) await exportPrior(o);
+  else await trainPrior(o);
+}
+
+/** Pooled per-dimension standard deviation of n rows of width D: sqrt(mean_d var_d). */
+export function perDimStd(x: Float32Array, n: number, D: number): number {
+  let v = 0;
+  for (let d = 0; d < D; d++) {
+    let m = 0;
+    for (let i = 0; i < n; i++) m += x[i * D + d]!;
+    m /= n;
+    let s = 0;
+    for (let i = 0; i < n; i++) s += (x[i * D + d]! - m) ** 2;
+    v += s / n;
+  }
+  return Math.sqrt(v / D);
+}
+
+/**
+ * The corpus, its CLIP image embeddings and the CLIP they came from, checked to be the same
+ * checkpoint (CLIP may be replaced by its own training at any moment: then load again).
+ */
+async function loadData(clipDir: string, log: (s: string) => void): Promise<{ corpus: Corpus; emb: ImageEmbeddings; clip: Clip }> {
+  const corpus = await loadCorpus({ size: 32, onProgress: terminalBar('corpus') });
+  for (let attempt = 1; ; attempt++) {
+    const emb = await loadImageEmbeddings({ corpus, clipDir, onProgress: terminalBar('clip image embeddings') });
+    const clip = await loadClip(clipDir);
+    if (clipWeightsHash(clipDir) === emb.weightsHash) return { corpus, emb, clip };
+    clip.dispose();
+    if (attempt >= 3) throw new Error(`${clipDir} keeps changing while loading; try again when CLIP's export is done`);
+    log(`[prior] ${clipDir} changed while loading; loading again`);
+  }
+}
+
+export interface TrainingData {
+  /** Training corpus rows grouped by concept. */
+  concepts: number[][];
+  corpus: Corpus;
+  emb: ImageEmbeddings;
+}
+
+export function trainingData(corpus: Corpus, emb: ImageEmbeddings): TrainingData {
+  const { train } = splitByStyle(corpus.entries);
+  const by = new Map<string, number[]>();
+  for (const r of train) (by.get(corpus.entries[r]!.concept) ?? by.set(corpus.entries[r]!.concept, []).get(corpus.entries[r]!.concept)!).push(r);
+  return { concepts: [...by.keys()].sort().map((c) => by.get(c)!), corpus, emb };
+}
+
+/** One batch: B captions and their image embeddings scaled to unit variance ([B*D], row-major). */
+export function nextBatch(data: TrainingData, B: number, imageScale: number, rng: () => number): { captions: string[]; x0: Float32Array } {
+  const D = data.emb.dim;
+  const captions: string[] = [];
+  const x0 = new Float32Array(B * D);
+  for (let b = 0; b < B; b++) {
+    const rows = data.concepts[Math.floor(rng() * data.concepts.length)]!;
+    const r = rows[Math.floor(rng() * rows.length)]!;
+    captions.push(sampleCaption(data.corpus.entries[r]!, rng));
+    for (let d = 0; d < D; d++) x0[b * D + d] = data.emb.embeddings[r * D + d]! * imageScale;
+  }
+  return { captions, x0 };
+}
+
+/**
+ * The loss of one batch given its encoded captions (tokenStates [B, T, Wt], embeddings [B, D]):
+ * timesteps and the drop mask come from `rng`, the noise from `noiseSeed`, so a resumed run
+ * repeats them. Call inside tf.tidy (under variableGrads).
+ */
+export function batchLoss(p: Params, cfg: PriorConfig, text: { tokenStates: tf.Tensor3D; embeddings: tf.Tensor2D }, x0Data: Float32Array, rng: () => number, noiseSeed: number): tf.Scalar {
+  const B = text.embeddings.shape[0];
+  const D = cfg.embedDim;
+  const tArr = new Int32Array(B);
+  const drop = new Float32Array(B);
+  for (let b = 0; b < B; b++) {
+    tArr[b] = Math.floor(rng() * 1000);
+    drop[b] = rng() < cfg.condDropProb ? 1 : 0;
+  }
+  const t = tf.tensor1d(tArr, 'int32');
+  const x0 = tf.tensor2d(x0Data, [B, D]);
+  const noise = tf.randomNormal([B, D], 0, 1, 'float32', noiseSeed);
+  const xt = qSample(cosineSchedule(), x0, t, noise) as tf.Tensor2D;
+  return priorLoss(p, cfg, xt, x0, t, { tokenStates: text.tokenStates, textEmbeddings: text.embeddings, drop: tf.tensor1d(drop) });
+}
+
+export async function trainPrior(o: PriorTrainOptions): Promise<void> {
+  const log = (s: string) => process.stderr.write(s + '\n');
+  const { corpus, emb, clip } = await loadData(o.clipDir, log);
+  const data = trainingData(corpus, emb);
+  const D = emb.dim;
+  log(`[prior] ${data.concepts.reduce((n, c) => n + c.length, 0)} training images of ${data.concepts.length} concepts; CLIP ${emb.weightsHash.slice(0, 16)} (D = ${D})`);
+
+  // ---- config and parameters: fresh or resumed -----------------------------------------------
+  let cfg: PriorConfig;
+  let init: Params;
+  let st: TrainState;
+  let saved: Record<string, tf.Tensor> | undefined;
+  if (o.resume && hasCheckpoint(o.runDir)) {
+    const ck = loadCheckpoint(o.runDir);
+    cfg = ck.config as PriorConfig;
+    if (cfg.clipHash !== emb.weightsHash) {
+      tf.dispose(Object.values(ck.tensors));
+      if (ck.state) tf.dispose(Object.values(ck.state.tensors));
+      throw new Error(
+        `${o.runDir} was trained against CLIP ${cfg.clipHash.slice(0, 16)}, but ${o.clipDir} now holds ${emb.weightsHash.slice(0, 16)}: ` +
+          `a prior models one CLIP's embedding space. Start a fresh run (no --resume, or another --run-dir), or point --clip-dir at that CLIP.`,
+      );
+    }
+    init = ck.tensors;
+    st = ck.state!.json as TrainState;
+    st.totalSteps = o.steps;
+    saved = ck.state!.tensors;
+    log(`[prior] resumed ${o.runDir} at step ${st.step} (${st.samplesSeen} samples seen), training to step ${o.steps}`);
+  } else {
+    if (o.resume) log(`[prior] --resume: no checkpoint in ${o.runDir}, starting fresh`);
+    // Measure the scales that make diffusion see unit-variance embeddings.
+    const trainRows = data.concepts.flat();
+    const imgSample = new Float32Array(trainRows.length * D);
+    trainRows.forEach((r, i) => imgSample.set(emb.embeddings.subarray(r * D, (r + 1) * D), i * D));
+    const imageStd = perDimStd(imgSample, trainRows.length, D);
+    const rng0 = new Rng(o.seed ^ 0x51ed);
+    const caps = nextBatch(data, 1024, 1, rng0.next).captions;
+    const enc = clip.encodeText(caps);
+    const textStd = perDimStd(enc.embeddings.dataSync() as Float32Array, caps.length, D);
+    tf.dispose([enc.embeddings, enc.tokenStates, enc.ids]);
+    cfg = defaultPriorConfig({ embedDim: D, textWidth: clip.textWidth, contextLength: clip.contextLength }, { ...(o.config ?? {}), imageScale: 1 / imageStd, textScale: 1 / textStd, clipHash: emb.weightsHash });
+    log(`[prior] per-dimension std: image embeddings ${imageStd.toFixed(4)} (1/sqrt(D) = ${(1 / Math.sqrt(D)).toFixed(4)}), text embeddings ${textStd.toFixed(4)}; scales ${cfg.imageScale.toFixed(2)}, ${cfg.textScale.toFixed(2)}`);
+    init = initPriorParams(cfg, o.seed);
+    st = { step: 0, totalSteps: o.steps, rng: (o.seed * 2654435761) >>> 0, samplesSeen: 0, trainSeconds: 0, lossLog: [], batch: o.batch, lr: o.lr, warmup: o.warmup, seed: o.seed };
+  }
+  const names = Object.keys(init).sort();
+  const prefix = `prior-train-${Date.now().toString(36)}/`;
+  const vars: Record<string, tf.Variable> = {};
+  for (const n of names) vars[n] = tf.variable(init[n]!, true, prefix + n);
+  tf.dispose(Object.values(init));
+  const varList = names.map((n) => vars[n]!);
+  const opt = tf.train.adam(st.lr, 0.9, 0.99, 1e-8);
+  if (saved) {
+    const remapped: Record<string, tf.Tensor> = {};
+    if (saved['adam/iterations']) remapped['adam/iterations'] = saved['adam/iterations'];
+    for (const n of names) {
+      if (saved[`adam/m/${n}`] && saved[`adam/v/${n}`]) {
+        remapped[`adam/m/${prefix}${n}`] = saved[`adam/m/${n}`]!;
+        remapped[`adam/v/${prefix}${n}`] = saved[`adam/v/${n}`]!;
+      }
+    }
+    await restoreAdamState(opt, names.map((n) => prefix + n), remapped);
+    tf.dispose(Object.values(saved));
+  }
+  log(`[prior] ${countParams(vars)} parameters; config ${JSON.stringify(cfg)}`);
+  mkdirSync(o.runDir, { recursive: true });
+
+  const rng = new Rng(st.rng);
+  const B = st.batch;
+  const lrAt = (step: number) => {
+    if (step < st.warmup) return (st.lr * (step + 1)) / st.warmup;
+    const p = Math.min(1, (step - st.warmup) / Math.max(1, st.totalSteps - st.warmup));
+    return st.lr * (0.1 + 0.9 * 0.5 * (1 + Math.cos(Math.PI * p)));
+  };
+
+  const save = async () => {
+    st.rng = rng.state;
+    const ad = await adamState(opt, names.map((n) => prefix + n));
+    const adByParam: Record<string, tf.Tensor> = {};
+    for (const [k, t] of Object.entries(ad)) adByParam[k.replace(prefix, '')] = t;
+    saveCheckpoint(o.runDir, { config: cfg, tensors: vars, state: { json: st, tensors: adByParam }, metadata: { model: 'prior', step: String(st.step) } });
+    ad['adam/iterations']?.dispose(); // the moments are the optimizer's live variables: keep them
+  };
+
+  let stopping = false;
+  const onSignal = () => {
+    if (stopping) process.exit(130);
+    stopping = true;
+    log('\n[prior] signal: finishing this step, saving');
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+
+  const bar = terminalBar('prior');
+  let lastSave = Date.now();
+  let acc = 0;
+  let accN = 0;
+  const logEvery = 10;
+  let windowStart = Date.now();
+  let windowSamples = 0;
+  let sps = 0;
+  while (st.step < st.totalSteps && !stopping) {
+    await new Promise((r) => setImmediate(r)); // let signal handlers run
+    const t0 = Date.now();
+    const batch = nextBatch(data, B, cfg.imageScale, rng.next);
+    (opt as unknown as { learningRate: number }).learningRate = lrAt(st.step);
+    const noiseSeed = ((st.seed * 1000003) ^ (st.step * 2654435761)) >>> 1;
+    const enc = clip.encodeText(batch.captions); // frozen CLIP: plain tensors, no gradient
+    enc.ids.dispose();
+    let loss: number;
+    try {
+      loss = tf.tidy(() => {
+        const { value, grads } = tf.variableGrads(() => batchLoss(vars, cfg, enc, batch.x0, rng.next, noiseSeed), varList);
+        opt.applyGradients(names.map((n) => ({ name: prefix + n, tensor: grads[prefix + n]! })));
+        return value.dataSync()[0]!;
+      });
+    } finally {
+      tf.dispose([enc.tokenStates, enc.embeddings]);
+    }
+    if (!Number.isFinite(loss)) throw new Error(`loss is ${loss} at step ${st.step}; last checkpoint in ${o.runDir}`);
+    st.step++;
+    st.samplesSeen += B;
+    st.trainSeconds += (Date.now() - t0) / 1000;
+    acc += loss;
+    accN++;
+    windowSamples += B;
+    if (accN === logEvery) {
+      st.lossLog.push([st.step, Math.round((acc / accN) * 1e4) / 1e4]);
+      const now = Date.now();
+      sps = (windowSamples * 1000) / (now - windowStart);
+      windowStart = now;
+      windowSamples = 0;
+      acc = 0;
+      accN = 0;
+    }
+    const last = st.lossLog[st.lossLog.length - 1];
+    bar(st.step, st.totalSteps, { loss: last?.[1] ?? loss, 'samples/s': Math.round(sps * 10) / 10 });
+    if (Date.now() - lastSave > o.saveEveryMin * 60_000) {
+      await save();
+      lastSave = Date.now();
+    }
+  }
+  await save();
+  log(`[prior] saved ${o.runDir} at step ${st.step}; ${st.samplesSeen} samples seen in ${(st.trainSeconds / 60).toFixed(1)} min of steps`);
+  tf.dispose(varList);
+  opt.dispose();
+  process.off('SIGINT', onSignal);
+  process.off('SIGTERM', onSignal);
+  try {
+    if (!o.noExport && !stopping) await exportPrior(o, { corpus, emb, clip });
+  } finally {
+    clip.dispose();
+  }
+}
+
+/**
+ * Evaluate the run's weights on held-out concepts and copy them (no optimizer state) to
+ * weightsDir with loss.png, retrieval.png, eval.json and training.json.
+ */
+export async function exportPrior(o: Pick<PriorTrainOptions, 'runDir' | 'weightsDir' | 'clipDir' | 'evalConcepts' | 'evalGuidance'>, loaded?: { corpus: Corpus; emb: ImageEmbeddings; clip: Clip }): Promise<PriorEval> {
+  const log = (s: string) => process.stderr.write(s + '\n');
+  const { corpus, emb, clip } = loaded ?? (await loadData(o.clipDir, log));
+  try {
+    const ck = loadCheckpoint(o.runDir);
+    const st = ck.state?.json as TrainState | undefined;
+    const cfg = ck.config as PriorConfig;
+    if (ck.state) tf.dispose(Object.values(ck.state.tensors));
+    if (cfg.clipHash !== emb.weightsHash) {
+      tf.dispose(Object.values(ck.tensors));
+      throw new Error(`${o.runDir} was trained against CLIP ${cfg.clipHash.slice(0, 16)}; ${o.clipDir} holds ${emb.weightsHash.slice(0, 16)}`);
+    }
+    mkdirSync(o.weightsDir, { recursive: true });
+    saveCheckpoint(o.weightsDir, { config: cfg, tensors: ck.tensors, metadata: { model: 'prior', step: String(st?.step ?? '') } });
+    tf.dispose(Object.values(ck.tensors));
+    const prior = await loadPrior(o.weightsDir);
+    try {
+      const ev = await evaluatePrior(prior, clip, corpus, emb, { concepts: o.evalConcepts, guidances: o.evalGuidance, onProgress: terminalBar('prior eval') });
+      const line = JSON.stringify({ prior_eval: ev });
+      process.stdout.write(line + '\n');
+      writeFileSync(join(o.weightsDir, 'eval.json'), JSON.stringify(ev, null, 1) + '\n');
+      writeFileSync(join(o.runDir, 'eval.json'), JSON.stringify(ev, null, 1) + '\n');
+      if (st) {
+        writeFileSync(join(o.weightsDir, 'training.json'), JSON.stringify({ step: st.step, samplesSeen: st.samplesSeen, trainSeconds: Math.round(st.trainSeconds), batch: st.batch, lr: st.lr, warmup: st.warmup, seed: st.seed, clipHash: cfg.clipHash, lossLog: st.lossLog }, null, 1) + '\n');
+        await lineChartPng(join(o.weightsDir, 'loss.png'), [{ name: 'x0 MSE, scaled space (mean of 10 steps)', points: st.lossLog.map(([s, l]) => [s, l]) }], { title: 'Prior training loss', xLabel: 'step', yLabel: 'loss' });
+      }
+      await retrievalGrid(prior, clip, corpus, emb, join(o.weightsDir, 'retrieval.png'));
+      log(`[prior] exported ${o.weightsDir} (weights, eval.json, training.json, loss.png, retrieval.png)`);
+      return ev;
+    } finally {
+      prior.dispose();
+    }
+  } finally {
+    if (!loaded) clip.dispose();
+  }
+}
+
+/**
+ * retrieval.png: per query, the 5 held-out images nearest to the text embedding (top row) and to
+ * the prior's sample (bottom row); green = the query's own concept.
+ */
+export async function retrievalGrid(prior: Prior, clip: Clip, corpus: Corpus, emb: ImageEmbeddings, path: string, guidance = 3): Promise<void> {
+  const g = heldoutGallery(corpus);
+  const D = emb.dim;
+  const gal = new Float32Array(g.rows.length * D);
+  g.rows.forEach((r, i) => gal.set(emb.embeddings.subarray(r * D, (r + 1) * D), i * D));
+  const queries = GRID_QUERIES.filter((q) => clip.tokenizer.tokenize(q).unknownWords.length === 0);
+  const enc = clip.encodeText(queries);
+  const galT = tf.tensor2d(gal, [g.rows.length, D]);
+  try {
+    const sampled = await prior.samplePrior({ tokenStates: enc.tokenStates, textEmbeddings: enc.embeddings, steps: 25, sampler: 'ddim', guidance, seed: 0 });
+    const top = (q: tf.Tensor2D) =>
+      tf.tidy(() => {
+        const { indices } = tf.topk(tf.matMul(q, galT, false, true), 5);
+        return indices.arraySync() as number[][];
+      });
+    const byText = top(enc.embeddings);
+    const byPrior = top(sampled);
+    sampled.dispose();
+    const px = 32 * 32 * 3;
+    const row = (label: string, q: string, idx: number[]) => ({
+      label,
+      images: idx.map((j) => gatherImages(corpus, [g.rows[j]!]).slice(0, px)),
+      outline: idx.map((j) => (g.labels[j] === q ? '#2ca02c' : undefined)),
+    });
+    const rows = queries.flatMap((q, i) => [row(`${q} (text)`, q, byText[i]!), row(`${q} (prior)`, q, byPrior[i]!)]);
+    await imageGridPng(path, rows, 32, { scale: 2, labelWidth: 280, title: `nearest held-out images to the text embedding vs the prior sample (guidance ${guidance}); green = the concept` });
+  } finally {
+    tf.dispose([enc.embeddings, enc.tokenStates, enc.ids, galT]);
+  }
+}
