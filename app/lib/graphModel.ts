@@ -177,7 +177,8 @@ export function runOrder(nodes: StudioNode[], edges: Edge[]): string[] {
  * Side by side is preferred to below: cards grow downwards once a run fills them with outputs.
  */
 export function freeSpot(p: { x: number; y: number }, nodes: StudioNode[], w = 240, h = 110, view?: { x0: number; y0: number; x1: number; y1: number }): { x: number; y: number } {
-  const boxes = nodes.map((n) => ({ x: n.position.x, y: n.position.y, w: n.measured?.width ?? 240, h: n.measured?.height ?? 120 }));
+  // a card with outputs grows when it runs (frames, plots): keep room below it for that
+  const boxes = nodes.map((n) => ({ x: n.position.x, y: n.position.y, w: n.measured?.width ?? 240, h: Math.max(n.measured?.height ?? 120, n.data.type === 'note' ? 0 : 320) }));
   const free = (q: { x: number; y: number }) => boxes.every((b) => q.x + w + 16 <= b.x || b.x + b.w + 16 <= q.x || q.y + h + 16 <= b.y || b.y + b.h + 16 <= q.y);
   const candidates: { x: number; y: number }[] = [];
   for (let i = -3; i <= 3; i++) for (let j = -6; j <= 12; j++) candidates.push({ x: p.x + i * (w + 30), y: p.y + j * 50 });
