@@ -16,7 +16,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { WEIGHTS_FILE, loadCheckpoint } from '../checkpoint.js';
 import { type SamplerName, sample } from '../diffusion/index.js';
-import { type Params, type PriorCond, type PriorConfig, priorForward } from './model.js';
+import { type Params, type PrefixCache, type PriorCond, type PriorConfig, disposePrefixCache, prefixCache, priorForward, priorForwardCached } from './model.js';
 
 export type { PriorConfig, PriorCond } from './model.js';
 
@@ -110,36 +110,40 @@ export class Prior {
     const B = K * N;
     const scale = cfg.imageScale;
 
-    // Condition for the K·N rows (candidate-major: the N prompts repeated K times).
+    // Condition for the K·N rows (candidate-major: the N prompts repeated K times). The text
+    // prefix's keys/values are computed once here (model.ts: prefixCache), not at every step.
+    const caches: PrefixCache[] = [];
     const own: tf.Tensor[] = [];
-    const keep = <T extends tf.Tensor>(t: T): T => (own.push(t), t);
     try {
-      const ts = keep(K === 1 ? tf.clone(tokenStates) : (tf.concat(Array<tf.Tensor3D>(K).fill(tokenStates), 0) as tf.Tensor3D)); // [B, T, Wt]
-      const te = keep(K === 1 ? tf.clone(textEmbeddings) : (tf.concat(Array<tf.Tensor2D>(K).fill(textEmbeddings), 0) as tf.Tensor2D)); // [B, D]
-      const cond: PriorCond = { tokenStates: ts, textEmbeddings: te };
-      // Guidance: cond rows then null rows in one model call of 2B rows.
-      let pairCond: PriorCond | undefined;
-      if (guidance !== 1) {
+      const te = tf.tidy(() => (K === 1 ? tf.clone(textEmbeddings) : (tf.concat(Array<tf.Tensor2D>(K).fill(textEmbeddings), 0) as tf.Tensor2D))); // [B, D]
+      own.push(te);
+      const ts = K === 1 ? tf.clone(tokenStates) : (tf.concat(Array<tf.Tensor3D>(K).fill(tokenStates), 0) as tf.Tensor3D); // [B, T, Wt]
+      own.push(ts);
+      let cache: PrefixCache;
+      if (guidance === 1) cache = prefixCache(this.params, cfg, B, { tokenStates: ts, textEmbeddings: te });
+      else {
+        // Guidance: cond rows then null rows, one model call of 2B rows per step.
         const drop = new Float32Array(2 * B);
         drop.fill(1, B);
-        pairCond = {
-          tokenStates: keep(tf.concat([ts, ts], 0) as tf.Tensor3D), // [2B, T, Wt]
-          textEmbeddings: keep(tf.concat([te, te], 0) as tf.Tensor2D), // [2B, D]
-          drop: keep(tf.tensor1d(drop)),
-        };
+        const pair = { tokenStates: tf.concat([ts, ts], 0) as tf.Tensor3D, textEmbeddings: tf.concat([te, te], 0) as tf.Tensor2D, drop: tf.tensor1d(drop) }; // 2B rows
+        own.push(pair.tokenStates, pair.textEmbeddings, pair.drop);
+        cache = prefixCache(this.params, cfg, 2 * B, pair);
       }
+      caches.push(cache);
       const toEmbedding = (x: tf.Tensor) => tf.tidy(() => l2normalize(tf.div(x, scale) as tf.Tensor2D));
-      const out = await sample<PriorCond>({
-        model: (xt, t, c) => priorForward(this.params, cfg, xt as tf.Tensor2D, t, c),
+      const out = await sample<PrefixCache>({
+        model: (xt, t, c) => {
+          if (c === null) throw new Error('prior: sampled without a prefix cache');
+          return priorForwardCached(this.params, cfg, c, xt as tf.Tensor2D, t);
+        },
         prediction: cfg.prediction,
         shape: [B, cfg.embedDim],
         steps,
         sampler,
         seed,
         guidance,
-        cond,
-        uncond: null,
-        pairCond,
+        cond: guidance === 1 ? cache : null,
+        pairCond: guidance === 1 ? undefined : cache,
         threshold: 'none',
         signal: opts.signal,
         onStep: opts.onStep
@@ -174,6 +178,7 @@ export class Prior {
       }
     } finally {
       tf.dispose(own);
+      caches.forEach(disposePrefixCache);
     }
   }
 

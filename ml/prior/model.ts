@@ -154,22 +154,41 @@ export function causalMask(L: number): tf.Tensor2D {
   return tf.tensor2d(m, [L, L]);
 }
 
-/** Pre-norm causal transformer block on x [B, L, W]; heads folded into the batch once. */
-function block(p: Params, prefix: string, x: tf.Tensor3D, heads: number, mask: tf.Tensor2D): tf.Tensor3D {
-  const [B, L, W] = x.shape;
+/** Keys and values of earlier positions at one block, heads folded into the batch: [B*H, P, dh] each. */
+export interface PastKV {
+  k: tf.Tensor3D;
+  v: tf.Tensor3D;
+}
+
+/**
+ * Pre-norm transformer block on x [B, S, W] (heads folded into the batch once). `past` holds the
+ * keys and values of P earlier positions (or null); `mask` [S, P+S] is added to the logits.
+ * Returns the output and the keys/values of all P+S positions (for a cache).
+ */
+function block(p: Params, prefix: string, x: tf.Tensor3D, heads: number, mask: tf.Tensor2D, past: PastKV | null): { y: tf.Tensor3D; kv: PastKV } {
+  const [B, S, W] = x.shape;
   const dh = W / heads;
-  const h = tf.reshape(layerNorm(x, get(p, `${prefix}.ln1.g`), get(p, `${prefix}.ln1.b`)), [B * L, W]) as tf.Tensor2D;
-  const qkv = dense(p, `${prefix}.attn.qkv`, h); // [B*L, 3W]
-  // [B, L, 3H, dh] -> [B, 3H, L, dh] (one rank-4 transpose), then q/k/v are contiguous thirds.
-  const qkvT = tf.transpose(tf.reshape(qkv, [B, L, 3 * heads, dh]), [0, 2, 1, 3]); // [B, 3H, L, dh]
-  const [q, k, v] = tf.split(qkvT, 3, 1).map((t) => tf.reshape(t, [B * heads, L, dh])) as [tf.Tensor3D, tf.Tensor3D, tf.Tensor3D]; // [B*H, L, dh]
-  const logits = tf.add(tf.mul(tf.matMul(q, k, false, true), 1 / Math.sqrt(dh)), mask); // [B*H, L, L]
-  const o = tf.matMul(tf.softmax(logits), v); // [B*H, L, dh]
-  const merged = tf.reshape(tf.transpose(tf.reshape(o, [B, heads, L, dh]), [0, 2, 1, 3]), [B * L, W]) as tf.Tensor2D; // [B*L, W]
-  const x1 = tf.add(x, tf.reshape(dense(p, `${prefix}.attn.out`, merged), [B, L, W])) as tf.Tensor3D;
-  const h2 = tf.reshape(layerNorm(x1, get(p, `${prefix}.ln2.g`), get(p, `${prefix}.ln2.b`)), [B * L, W]) as tf.Tensor2D;
-  const m = dense(p, `${prefix}.mlp.out`, gelu(dense(p, `${prefix}.mlp.fc`, h2)) as tf.Tensor2D); // [B*L, W]
-  return tf.add(x1, tf.reshape(m, [B, L, W])) as tf.Tensor3D;
+  const h = tf.reshape(layerNorm(x, get(p, `${prefix}.ln1.g`), get(p, `${prefix}.ln1.b`)), [B * S, W]) as tf.Tensor2D;
+  const qkv = dense(p, `${prefix}.attn.qkv`, h); // [B*S, 3W]
+  // [B, S, 3H, dh] -> [B, 3H, S, dh] (one rank-4 transpose), then q/k/v are contiguous thirds.
+  const qkvT = tf.transpose(tf.reshape(qkv, [B, S, 3 * heads, dh]), [0, 2, 1, 3]); // [B, 3H, S, dh]
+  const [q, kNew, vNew] = tf.split(qkvT, 3, 1).map((t) => tf.reshape(t, [B * heads, S, dh])) as [tf.Tensor3D, tf.Tensor3D, tf.Tensor3D]; // [B*H, S, dh]
+  const k = past ? (tf.concat([past.k, kNew], 1) as tf.Tensor3D) : kNew; // [B*H, P+S, dh]
+  const v = past ? (tf.concat([past.v, vNew], 1) as tf.Tensor3D) : vNew;
+  const logits = tf.add(tf.mul(tf.matMul(q, k, false, true), 1 / Math.sqrt(dh)), mask); // [B*H, S, P+S]
+  const o = tf.matMul(tf.softmax(logits), v); // [B*H, S, dh]
+  const merged = tf.reshape(tf.transpose(tf.reshape(o, [B, heads, S, dh]), [0, 2, 1, 3]), [B * S, W]) as tf.Tensor2D; // [B*S, W]
+  const x1 = tf.add(x, tf.reshape(dense(p, `${prefix}.attn.out`, merged), [B, S, W])) as tf.Tensor3D;
+  const h2 = tf.reshape(layerNorm(x1, get(p, `${prefix}.ln2.g`), get(p, `${prefix}.ln2.b`)), [B * S, W]) as tf.Tensor2D;
+  const m = dense(p, `${prefix}.mlp.out`, gelu(dense(p, `${prefix}.mlp.fc`, h2)) as tf.Tensor2D); // [B*S, W]
+  return { y: tf.add(x1, tf.reshape(m, [B, S, W])) as tf.Tensor3D, kv: { k, v } };
+}
+
+/** [S, P+S] additive mask: the S new positions see all P earlier ones and, causally, each other. */
+function suffixMask(P: number, S: number): tf.Tensor2D {
+  const m = new Float32Array(S * (P + S));
+  for (let i = 0; i < S; i++) for (let j = P + i + 1; j < P + S; j++) m[i * (P + S) + j] = -1e9;
+  return tf.tensor2d(m, [S, P + S]);
 }
 
 /** Sinusoidal features of integer timesteps t [B] -> [B, W] (W even), as in the transformer. */
@@ -194,6 +213,43 @@ export interface PriorCond {
   drop?: tf.Tensor1D;
 }
 
+/** The text prefix (caption tokens, then the text embedding), before position embeddings: [B, T+1, W]. */
+function prefixTokens(p: Params, cfg: PriorConfig, B: number, cond: PriorCond | null): tf.Tensor3D {
+  const T = cfg.contextLength;
+  const W = cfg.width;
+  const D = cfg.embedDim;
+  const nullTok = tf.broadcastTo(tf.reshape(get(p, 'null.tokens'), [1, T, W]), [B, T, W]); // [B, T, W]
+  const nullEmb = tf.broadcastTo(tf.reshape(get(p, 'null.textEmb'), [1, 1, W]), [B, 1, W]); // [B, 1, W]
+  if (cond === null) return tf.concat([nullTok, nullEmb], 1) as tf.Tensor3D;
+  const { tokenStates, textEmbeddings } = cond;
+  if (tokenStates.shape[0] !== B || tokenStates.shape[1] !== T || tokenStates.shape[2] !== cfg.textWidth) {
+    throw new Error(`prior: tokenStates [${tokenStates.shape}], want [${B}, ${T}, ${cfg.textWidth}]`);
+  }
+  if (textEmbeddings.shape[0] !== B || textEmbeddings.shape[1] !== D) throw new Error(`prior: textEmbeddings [${textEmbeddings.shape}], want [${B}, ${D}]`);
+  const tp = tf.reshape(dense(p, 'in.tokens', tf.reshape(tokenStates, [B * T, cfg.textWidth]) as tf.Tensor2D), [B, T, W]); // [B, T, W]
+  const ep = tf.reshape(dense(p, 'in.textEmb', tf.mul(textEmbeddings, cfg.textScale) as tf.Tensor2D), [B, 1, W]); // [B, 1, W]
+  if (!cond.drop) return tf.concat([tp, ep], 1) as tf.Tensor3D;
+  const d = tf.reshape(cond.drop, [B, 1, 1]); // 1 = null
+  const keep = tf.sub(1, d);
+  return tf.concat([tf.add(tf.mul(tp, keep), tf.mul(nullTok, d)), tf.add(tf.mul(ep, keep), tf.mul(nullEmb, d))], 1) as tf.Tensor3D;
+}
+
+/** The diffusion suffix (timestep, x_t, final token), before position embeddings: [B, 3, W]. */
+function suffixTokens(p: Params, cfg: PriorConfig, xt: tf.Tensor2D, t: tf.Tensor1D): tf.Tensor3D {
+  const B = xt.shape[0];
+  const W = cfg.width;
+  if (xt.shape[1] !== cfg.embedDim) throw new Error(`prior: x_t is [${xt.shape}], want [B, ${cfg.embedDim}]`);
+  const time = dense(p, 'time.fc2', gelu(dense(p, 'time.fc1', timestepFeatures(t, W))) as tf.Tensor2D); // [B, W]
+  const noised = dense(p, 'in.noised', xt); // [B, W]
+  const fin = tf.broadcastTo(tf.reshape(get(p, 'final.token'), [1, 1, W]), [B, 1, W]); // [B, 1, W]
+  return tf.concat([tf.reshape(time, [B, 1, W]), tf.reshape(noised, [B, 1, W]), fin], 1) as tf.Tensor3D; // [B, 3, W]
+}
+
+/** Position embeddings rows [from, from + n): [n, W]. */
+function pos(p: Params, cfg: PriorConfig, from: number, n: number): tf.Tensor2D {
+  return tf.slice(get(p, 'pos'), [from, 0], [n, cfg.width]) as tf.Tensor2D;
+}
+
 /**
  * The transformer's final hidden states at every position, [B, L, W] (after the last layer norm).
  * `xt` [B, D] is the noised image embedding in the SCALED space; `t` [B] int32; `cond` null = the
@@ -201,44 +257,59 @@ export interface PriorCond {
  */
 export function priorStates(p: Params, cfg: PriorConfig, xt: tf.Tensor2D, t: tf.Tensor1D, cond: PriorCond | null): tf.Tensor3D {
   const B = xt.shape[0];
-  const T = cfg.contextLength;
-  const W = cfg.width;
-  const D = cfg.embedDim;
-  if (xt.shape[1] !== D) throw new Error(`prior: x_t is [${xt.shape}], want [B, ${D}]`);
-  const nullTok = tf.broadcastTo(tf.reshape(get(p, 'null.tokens'), [1, T, W]), [B, T, W]); // [B, T, W]
-  const nullEmb = tf.broadcastTo(tf.reshape(get(p, 'null.textEmb'), [1, 1, W]), [B, 1, W]); // [B, 1, W]
-  let toks: tf.Tensor3D;
-  let temb: tf.Tensor3D;
-  if (cond === null) {
-    toks = nullTok as tf.Tensor3D;
-    temb = nullEmb as tf.Tensor3D;
-  } else {
-    const { tokenStates, textEmbeddings } = cond;
-    if (tokenStates.shape[0] !== B || tokenStates.shape[1] !== T || tokenStates.shape[2] !== cfg.textWidth) {
-      throw new Error(`prior: tokenStates [${tokenStates.shape}], want [${B}, ${T}, ${cfg.textWidth}]`);
-    }
-    if (textEmbeddings.shape[0] !== B || textEmbeddings.shape[1] !== D) throw new Error(`prior: textEmbeddings [${textEmbeddings.shape}], want [${B}, ${D}]`);
-    const tp = tf.reshape(dense(p, 'in.tokens', tf.reshape(tokenStates, [B * T, cfg.textWidth]) as tf.Tensor2D), [B, T, W]); // [B, T, W]
-    const ep = tf.reshape(dense(p, 'in.textEmb', tf.mul(textEmbeddings, cfg.textScale) as tf.Tensor2D), [B, 1, W]); // [B, 1, W]
-    if (cond.drop) {
-      const d = tf.reshape(cond.drop, [B, 1, 1]); // 1 = null
-      const keep = tf.sub(1, d);
-      toks = tf.add(tf.mul(tp, keep), tf.mul(nullTok, d)) as tf.Tensor3D;
-      temb = tf.add(tf.mul(ep, keep), tf.mul(nullEmb, d)) as tf.Tensor3D;
-    } else {
-      toks = tp as tf.Tensor3D;
-      temb = ep as tf.Tensor3D;
-    }
-  }
-  const time = dense(p, 'time.fc2', gelu(dense(p, 'time.fc1', timestepFeatures(t, W))) as tf.Tensor2D); // [B, W]
-  const noised = dense(p, 'in.noised', xt); // [B, W]
-  const fin = tf.broadcastTo(tf.reshape(get(p, 'final.token'), [1, 1, W]), [B, 1, W]); // [B, 1, W]
-  const seq = tf.concat([toks, temb, tf.reshape(time, [B, 1, W]), tf.reshape(noised, [B, 1, W]), fin], 1); // [B, L, W]
+  const seq = tf.concat([prefixTokens(p, cfg, B, cond), suffixTokens(p, cfg, xt, t)], 1); // [B, L, W]
   const L = sequenceLength(cfg);
   let h = tf.add(seq, get(p, 'pos')) as tf.Tensor3D; // [B, L, W]
   const mask = causalMask(L);
-  for (let i = 0; i < cfg.depth; i++) h = block(p, `blocks.${i}`, h, cfg.heads, mask);
+  for (let i = 0; i < cfg.depth; i++) h = block(p, `blocks.${i}`, h, cfg.heads, mask, null).y;
   return layerNorm(h, get(p, 'ln.g'), get(p, 'ln.b')) as tf.Tensor3D;
+}
+
+/**
+ * The causal layout's dividend for sampling: the text prefix (caption tokens and text embedding)
+ * comes before everything diffusion changes, so its keys and values at every layer are the same
+ * at every step. Compute them once per sampling run; each step then runs only the 3 suffix
+ * positions (timestep, x_t, final) against them, about 1/7 of the full sequence's work.
+ */
+export interface PrefixCache {
+  rows: number;
+  /** Per block. */
+  kv: PastKV[];
+}
+
+/** The prefix cache for a condition (rows = B). The caller owns it: disposePrefixCache. */
+export function prefixCache(p: Params, cfg: PriorConfig, B: number, cond: PriorCond | null): PrefixCache {
+  const kv = tf.tidy(() => {
+    const P = cfg.contextLength + 1;
+    let h = tf.add(prefixTokens(p, cfg, B, cond), pos(p, cfg, 0, P)) as tf.Tensor3D; // [B, P, W]
+    const mask = causalMask(P);
+    const out: tf.Tensor[] = [];
+    for (let i = 0; i < cfg.depth; i++) {
+      const r = block(p, `blocks.${i}`, h, cfg.heads, mask, null);
+      h = r.y;
+      out.push(r.kv.k, r.kv.v);
+    }
+    return out;
+  });
+  const layers: PastKV[] = [];
+  for (let i = 0; i < cfg.depth; i++) layers.push({ k: kv[2 * i] as tf.Tensor3D, v: kv[2 * i + 1] as tf.Tensor3D });
+  return { rows: B, kv: layers };
+}
+
+export function disposePrefixCache(c: PrefixCache): void {
+  for (const l of c.kv) tf.dispose([l.k, l.v]);
+}
+
+/** priorForward with the text prefix from a cache: predicted x0 [B, D] (scaled space). Call inside tf.tidy. */
+export function priorForwardCached(p: Params, cfg: PriorConfig, cache: PrefixCache, xt: tf.Tensor2D, t: tf.Tensor1D): tf.Tensor2D {
+  const B = xt.shape[0];
+  if (cache.rows !== B) throw new Error(`prior: prefix cache has ${cache.rows} rows, x_t ${B}`);
+  const P = cfg.contextLength + 1;
+  let h = tf.add(suffixTokens(p, cfg, xt, t), pos(p, cfg, P, 3)) as tf.Tensor3D; // [B, 3, W]
+  const mask = suffixMask(P, 3);
+  for (let i = 0; i < cfg.depth; i++) h = block(p, `blocks.${i}`, h, cfg.heads, mask, cache.kv[i]!).y;
+  const last = tf.reshape(tf.slice(layerNorm(h, get(p, 'ln.g'), get(p, 'ln.b')), [0, 2, 0], [B, 1, cfg.width]), [B, cfg.width]) as tf.Tensor2D; // [B, W]
+  return dense(p, 'out', last); // [B, D]
 }
 
 /**

@@ -12,7 +12,7 @@ import { initBackend } from '../backend.js';
 import { hasCheckpoint, saveCheckpoint } from '../checkpoint.js';
 import { cosineSchedule, qSample } from '../diffusion/index.js';
 import { Prior, loadPrior } from './index.js';
-import { type PriorConfig, defaultPriorConfig, initPriorParams, positions, priorForward, priorLoss, priorStates, sequenceLength } from './model.js';
+import { type PriorCond, type PriorConfig, defaultPriorConfig, disposePrefixCache, initPriorParams, positions, prefixCache, priorForward, priorForwardCached, priorLoss, priorStates, sequenceLength } from './model.js';
 
 await initBackend({ log: () => {} });
 
@@ -92,6 +92,28 @@ test('null conditioning: drop = 1 ignores the text and equals cond = null; drop 
     assert.ok(maxDiff(tf.slice(mixed, [0, 0], [1, D]), tf.slice(keepA, [0, 0], [1, D])) < 1e-5);
   });
   tf.dispose([a.tokenStates, a.textEmbeddings, b.tokenStates, b.textEmbeddings, ...Object.values(p)]);
+});
+
+test('sampling path: the cached text prefix gives the same x0 as the full sequence (cond, dropped rows, null)', () => {
+  const p = initPriorParams(cfg, 8);
+  const B = 3;
+  const a = randomCond(B, 70);
+  const xt = tf.randomNormal([B, D], 0, 1, 'float32', 71) as tf.Tensor2D;
+  const t = tf.tensor1d([3, 333, 998], 'int32');
+  const before = tf.memory().numTensors;
+  const conds: (PriorCond | null)[] = [a, { ...a, drop: tf.tensor1d([0, 1, 0]) }, null];
+  for (const cond of conds) {
+    const cache = prefixCache(p, cfg, B, cond);
+    tf.tidy(() => {
+      const full = priorForward(p, cfg, xt, t, cond);
+      const cached = priorForwardCached(p, cfg, cache, xt, t);
+      assert.ok(maxDiff(full, cached) < 1e-4, `cached prefix differs by ${maxDiff(full, cached)}`);
+    });
+    disposePrefixCache(cache);
+    if (cond?.drop) cond.drop.dispose();
+  }
+  assert.equal(tf.memory().numTensors, before, 'prefix cache leaks');
+  tf.dispose([xt, t, a.tokenStates, a.textEmbeddings, ...Object.values(p)]);
 });
 
 test('checkpoint round trip reproduces outputs bit for bit; samplePrior is seeded, unit-norm, [N, D]', async () => {
