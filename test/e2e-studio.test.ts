@@ -251,7 +251,7 @@ describe('studio end to end', { skip: missing ?? false }, () => {
     await page.close();
   });
 
-  it('drops an exported PNG on an empty canvas and gets the graph back', async () => {
+  it('drops an exported PNG on an empty canvas and gets the graph back; exports and imports JSON', async () => {
     const page = await open();
     assert.equal(await page.locator('.react-flow__node').count(), 0);
     const b64 = readFileSync(pngPath).toString('base64');
@@ -267,7 +267,21 @@ describe('studio end to end', { skip: missing ?? false }, () => {
     await page.getByTestId('notice').filter({ hasText: 'Opened the graph' }).waitFor();
     await page.getByTestId('node-debug-steps-1').click();
     assert.equal(await page.getByLabel('Steps', { exact: true }).inputValue(), '16');
+
+    // export as JSON, then import it on a fresh page with the Import button's file input
+    const download = page.waitForEvent('download');
+    await page.getByTestId('export').click();
+    const jsonPath = join(ART, 'exported-graph.json');
+    await (await download).saveAs(jsonPath);
+    const exported = JSON.parse(readFileSync(jsonPath, 'utf8')) as { version: number; nodes: { id: string; params: Record<string, unknown> }[] };
+    assert.equal(exported.version, 1);
+    assert.equal(exported.nodes.find((n) => n.id === 'debug-steps-1')?.params.steps, 16);
     await page.close();
+    const again = await open();
+    await again.getByTestId('import-file').setInputFiles(jsonPath);
+    await again.getByTestId('node-debug-steps-1').waitFor({ timeout: 10_000 });
+    assert.equal(await again.locator('.react-flow__node').count(), exported.nodes.length);
+    await again.close();
   });
 
   it('runs the CLIP-scores example: heatmap and the embedding map with neighbours', { skip: clipPresent ? false : 'no CLIP weights in weights/clip' }, async () => {
