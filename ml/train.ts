@@ -20,6 +20,12 @@ async function main(argv: string[]): Promise<void> {
       await exportWeights(rest[0] ?? 'runs/clip', rest[1] ?? 'weights/clip');
       return;
     }
+    case 'decoder':
+    case 'upsampler': {
+      const { parseTrainArgs: parseImageArgs, trainImageModel } = await import('./decoder/train.js');
+      await trainImageModel(parseImageArgs(model, rest));
+      return;
+    }
     default:
       process.stderr.write(`${model ? `unknown model ${model}\n` : ''}${USAGE}\n`);
       process.exitCode = 2;

@@ -1,0 +1,256 @@
+// The decoder and upsampler API the graph nodes and `npm run generate` use:
+//
+//   const dec = await loadDecoder();                       // weights/decoder by default
+//   const img = await dec.decode({ embeddings, steps: 25, sampler: 'dpmpp2m', guidance: 3, seed: 7 });
+//   // img: [N, 32, 32, 3] in [0, 1]; embeddings [N, D] CLIP image embeddings (any length: normalised inside)
+//   const up = await loadUpsampler();                      // weights/upsampler
+//   const big = await up.upsample({ images: img, steps: 10, seed: 7 });   // [N, 64, 64, 3] in [0, 1]
+//   dec.dispose(); up.dispose();
+//
+// Both run ml/diffusion's sample() (one diffusion module): same arguments and backend → the same
+// output. onStep receives {step, total, t, tNext, xt, x0pred} with xt and x0pred as IMAGES in
+// [0, 1] (x_t and the predicted clean image mapped from [-1, 1] and clipped); those tensors are
+// valid only during the callback (clone what you keep). An aborted `signal` stops between steps,
+// frees every tensor and rejects with an AbortError. The caller owns returned tensors. Call
+// initBackend() first.
+import * as tf from '@tensorflow/tfjs-core';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { loadCheckpoint, saveCheckpoint } from '../checkpoint.js';
+import { derivedSeed, sample, type SamplerName, type StepInfo, type X0Threshold } from '../diffusion/index.js';
+import { type DecoderConfig, type DecoderCond, createDecoderNet, decoderDenoiser, guidancePair } from './model.js';
+import type { UNet } from './unet.js';
+import { type UpsamplerConfig, createUpsamplerNet, prepareLowres, upsamplerDenoiser } from './upsampler.js';
+
+export type { DecoderConfig } from './model.js';
+export type { UpsamplerConfig } from './upsampler.js';
+export type { StepInfo, SamplerName } from '../diffusion/index.js';
+
+const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+export const DEFAULT_DECODER_DIR = join(REPO_ROOT, 'weights', 'decoder');
+export const DEFAULT_UPSAMPLER_DIR = join(REPO_ROOT, 'weights', 'upsampler');
+
+/** Sampling defaults (what the generate CLI and the graph nodes use unless told otherwise). */
+export const DECODE_DEFAULTS = { steps: 25, sampler: 'dpmpp2m' as SamplerName, guidance: 3, seed: 0, threshold: 'clip' as X0Threshold };
+export const UPSAMPLE_DEFAULTS = { steps: 10, sampler: 'dpmpp2m' as SamplerName, seed: 0, threshold: 'clip' as X0Threshold };
+
+export interface ImageStepInfo extends StepInfo {
+  /** x_t as an image [N, S, S, 3] in [0, 1]. */
+  xt: tf.Tensor;
+  /** The predicted clean image [N, S, S, 3] in [0, 1]. */
+  x0pred: tf.Tensor;
+}
+
+interface CommonOptions {
+  steps?: number;
+  sampler?: SamplerName;
+  seed?: number;
+  /** DDIM η (0: deterministic DDIM). */
+  eta?: number;
+  /** Bound on the predicted x₀ at every step (default 'clip' to [-1, 1]; Imagen's {dynamic: q} helps at high guidance). */
+  threshold?: X0Threshold;
+  signal?: AbortSignal;
+  onStep?: (info: ImageStepInfo) => void | Promise<void>;
+}
+
+export interface DecodeOptions extends CommonOptions {
+  /** [N, D] CLIP image embeddings (or the prior's output, or text embeddings for the no-prior ablation). */
+  embeddings: tf.Tensor2D;
+  /** Classifier-free guidance scale (1: none, one network call per step; > 1: cond and null rows in one batch). */
+  guidance?: number;
+}
+
+export interface UpsampleOptions extends CommonOptions {
+  /** [N, lowSize, lowSize, 3] images in [0, 1] (the decoder's output). */
+  images: tf.Tensor4D;
+  /** Noise-augmentation level applied to the low-res image (default: the config's augLevel). */
+  augLevel?: number;
+}
+
+/** [-1, 1] → [0, 1], clipped. */
+function toImage(x: tf.Tensor): tf.Tensor {
+  return tf.tidy(() => tf.clipByValue(tf.add(tf.mul(x, 0.5), 0.5), 0, 1));
+}
+
+/** Wraps a caller's onStep so it sees images; frees them once the callback settles. */
+function imageSteps(onStep: CommonOptions['onStep']): ((info: StepInfo) => Promise<void>) | undefined {
+  if (!onStep) return undefined;
+  return async (info) => {
+    const xt = toImage(info.xt);
+    const x0pred = toImage(info.x0pred);
+    try {
+      await onStep({ ...info, xt, x0pred });
+    } finally {
+      xt.dispose();
+      x0pred.dispose();
+    }
+  };
+}
+
+abstract class ImageModel<C extends DecoderConfig | UpsamplerConfig> {
+  readonly config: C;
+  readonly net: UNet;
+  readonly dir: string | null;
+  private disposed = false;
+
+  constructor(config: C, net: UNet, dir: string | null) {
+    this.config = config;
+    this.net = net;
+    this.dir = dir;
+  }
+
+  /** Number of scalar parameters. */
+  get paramCount(): number {
+    return this.net.size;
+  }
+  /** Side of the images it makes. */
+  get imageSize(): number {
+    return this.config.unet.imageSize;
+  }
+
+  /** Write this model as a checkpoint folder (weights + config, no training state). */
+  save(dir: string, metadata: Record<string, string> = {}): void {
+    this.check();
+    saveCheckpoint(dir, { config: this.config, tensors: this.net.tensors(), metadata: { model: this.config.kind, ...metadata } });
+  }
+
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    this.net.dispose();
+  }
+
+  protected check(): void {
+    if (this.disposed) throw new Error(`this ${this.config.kind} was disposed`);
+  }
+}
+
+export class Decoder extends ImageModel<DecoderConfig> {
+  /** Width of the embeddings it takes. */
+  get dim(): number {
+    return this.config.unet.embDim;
+  }
+
+  /** Images [N, 32, 32, 3] in [0, 1] for CLIP embeddings [N, D]. */
+  async decode(o: DecodeOptions): Promise<tf.Tensor4D> {
+    this.check();
+    const [n, d] = o.embeddings.shape;
+    if (d !== this.dim) throw new Error(`decoder takes [N, ${this.dim}] embeddings, got [${o.embeddings.shape}]`);
+    if (n < 1) throw new RangeError('decode needs at least one embedding');
+    const guidance = o.guidance ?? DECODE_DEFAULTS.guidance;
+    const S = this.imageSize;
+    const pair = guidance !== 1 ? guidancePair(o.embeddings) : null;
+    try {
+      const x = await sample<DecoderCond>({
+        model: decoderDenoiser(this.net),
+        prediction: this.config.prediction,
+        shape: [n, S, S, 3],
+        steps: o.steps ?? DECODE_DEFAULTS.steps,
+        sampler: o.sampler ?? DECODE_DEFAULTS.sampler,
+        seed: o.seed ?? DECODE_DEFAULTS.seed,
+        eta: o.eta,
+        guidance,
+        cond: { emb: o.embeddings },
+        pairCond: pair ?? undefined,
+        threshold: o.threshold ?? DECODE_DEFAULTS.threshold,
+        signal: o.signal,
+        onStep: imageSteps(o.onStep),
+      });
+      try {
+        return toImage(x) as tf.Tensor4D;
+      } finally {
+        x.dispose();
+      }
+    } finally {
+      if (pair) tf.dispose([pair.emb, pair.keep]);
+    }
+  }
+}
+
+export class Upsampler extends ImageModel<UpsamplerConfig> {
+  /** Side of the images it takes. */
+  get lowSize(): number {
+    return this.config.lowSize;
+  }
+
+  /** Images [N, 64, 64, 3] in [0, 1] from images [N, 32, 32, 3] in [0, 1]. */
+  async upsample(o: UpsampleOptions): Promise<tf.Tensor4D> {
+    this.check();
+    const [n, h, w, c] = o.images.shape;
+    const s = this.lowSize;
+    if (h !== s || w !== s || c !== 3) throw new Error(`upsampler takes [N, ${s}, ${s}, 3] images in [0, 1], got [${o.images.shape}]`);
+    if (n < 1) throw new RangeError('upsample needs at least one image');
+    const seed = o.seed ?? UPSAMPLE_DEFAULTS.seed;
+    const level = o.augLevel ?? this.config.augLevel;
+    if (!Number.isInteger(level) || level < 0 || level > 999) throw new RangeError(`augLevel must be an integer in [0, 999], got ${level}`);
+    const S = this.imageSize;
+    const cond = tf.tidy(() => {
+      const augT = tf.fill([n], level, 'int32') as tf.Tensor1D;
+      const low = tf.sub(tf.mul(o.images, 2), 1) as tf.Tensor4D; // [0, 1] → [-1, 1]
+      // The augmentation noise has its own stream of the run's seed (stream 0 is x_T, 1.. the steps).
+      const noise = tf.randomNormal([n, s, s, 3], 0, 1, 'float32', derivedSeed(seed, 1_000_003)) as tf.Tensor4D;
+      return { lowres: prepareLowres(this.config, low, augT, noise), augT };
+    });
+    try {
+      const x = await sample({
+        model: upsamplerDenoiser(this.net),
+        prediction: this.config.prediction,
+        shape: [n, S, S, 3],
+        steps: o.steps ?? UPSAMPLE_DEFAULTS.steps,
+        sampler: o.sampler ?? UPSAMPLE_DEFAULTS.sampler,
+        seed,
+        eta: o.eta,
+        cond,
+        threshold: o.threshold ?? UPSAMPLE_DEFAULTS.threshold,
+        signal: o.signal,
+        onStep: imageSteps(o.onStep),
+      });
+      try {
+        return toImage(x) as tf.Tensor4D;
+      } finally {
+        x.dispose();
+      }
+    } finally {
+      tf.dispose([cond.lowres, cond.augT]);
+    }
+  }
+}
+
+/** A decoder from its config and parameter values (the caller still owns `tensors`); fresh seeded weights without them. */
+export function makeDecoder(config: DecoderConfig, tensors?: Record<string, tf.Tensor>, opts: { seed?: number; dir?: string } = {}): Decoder {
+  return new Decoder(config, createDecoderNet(config, { tensors, seed: opts.seed, trainable: false }), opts.dir ?? null);
+}
+
+export function makeUpsampler(config: UpsamplerConfig, tensors?: Record<string, tf.Tensor>, opts: { seed?: number; dir?: string } = {}): Upsampler {
+  return new Upsampler(config, createUpsamplerNet(config, { tensors, seed: opts.seed, trainable: false }), opts.dir ?? null);
+}
+
+function loadFolder<C>(dir: string, kind: string): { config: C; tensors: Record<string, tf.Tensor> } {
+  const ck = loadCheckpoint(dir, { withState: false });
+  const config = ck.config as { kind?: string };
+  if (config?.kind !== kind) {
+    tf.dispose(Object.values(ck.tensors));
+    throw new Error(`${dir} holds a ${String(config?.kind)} checkpoint, not a ${kind}`);
+  }
+  return { config: ck.config as C, tensors: ck.tensors };
+}
+
+/** Load the decoder from a checkpoint folder (default weights/decoder). */
+export async function loadDecoder(dir: string = DEFAULT_DECODER_DIR): Promise<Decoder> {
+  const { config, tensors } = loadFolder<DecoderConfig>(dir, 'decoder');
+  try {
+    return makeDecoder(config, tensors, { dir });
+  } finally {
+    tf.dispose(Object.values(tensors));
+  }
+}
+
+/** Load the upsampler from a checkpoint folder (default weights/upsampler). */
+export async function loadUpsampler(dir: string = DEFAULT_UPSAMPLER_DIR): Promise<Upsampler> {
+  const { config, tensors } = loadFolder<UpsamplerConfig>(dir, 'upsampler');
+  try {
+    return makeUpsampler(config, tensors, { dir });
+  } finally {
+    tf.dispose(Object.values(tensors));
+  }
+}

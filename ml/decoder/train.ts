@@ -1,0 +1,449 @@
+// Training of the decoder (32x32 images from CLIP image embeddings) and the upsampler (32→64):
+//
+//   npm run train -- decoder   [--steps N] [--batch B] [--resume] [--lr X] ...
+//   npm run train -- upsampler [--steps N] [--batch B] [--resume] [--lr X] ...
+//
+// Data: every style but the held-out one (splitByStyle). No augmentation: a horizontal flip is
+// wrong for emoji with text and arrows, and a shift would no longer match the CLIP embedding of
+// the unshifted image. The decoder reads the CLIP image embeddings from loadImageEmbeddings
+// (computed once per CLIP checkpoint, cached); the upsampler reads the 64x64 renders and the
+// 32x32 renders of the same icons.
+//
+// Each step: a batch of B images from a shuffled pass over the training rows (epoch by epoch),
+// uniform timesteps, v-prediction MSE, Adam with linear warm-up then a constant rate, gradient
+// norm clipped to 1, an EMA of the weights (what is shipped). Decoder rows have their embedding
+// replaced by the learned null embedding with probability condDrop (0.1) for guidance.
+//
+// Resumable: runs/<model> holds weights, Adam moments, the EMA, step, RNG state, epoch position
+// and the loss log, saved every few minutes and on SIGINT/SIGTERM; `--resume` continues exactly.
+// `--steps` is the step to train TO, so a resumed run can be extended. At the end the EMA weights
+// go to weights/<model> with training.json, loss.png and samples.png (held-out images: originals
+// beside samples from their CLIP embeddings; upsampler: 32x32 input, output, real 64x64).
+import * as tf from '@tensorflow/tfjs-core';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { hasCheckpoint, loadCheckpoint, saveCheckpoint } from '../checkpoint.js';
+import { clipWeightsHash, loadImageEmbeddings, type ImageEmbeddings } from '../clip-embeddings.js';
+import { DEFAULT_CLIP_DIR } from '../clip/index.js';
+import { type Corpus, loadCorpus, splitByStyle } from '../data/corpus.js';
+import { imageGridPng, lineChartPng, type GridRow } from '../png.js';
+import { terminalBar } from '../progress.js';
+import { makeDecoder, makeUpsampler } from './index.js';
+import { type DecoderConfig, type DiffusionBatch, createDecoderNet, decoderBatch, decoderConfig, diffusionLoss, disposeBatch } from './model.js';
+import { Trainer } from './trainer.js';
+import type { UNet, UNetConfig } from './unet.js';
+import { type UpsamplerConfig, createUpsamplerNet, upsamplerBatch, upsamplerConfig } from './upsampler.js';
+
+const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+export type ImageModelKind = 'decoder' | 'upsampler';
+
+export interface TrainOptions {
+  model: ImageModelKind;
+  /** Train until this step (a resumed run continues to it). */
+  steps: number;
+  batch: number;
+  lr: number;
+  warmup: number;
+  emaDecay: number;
+  seed: number;
+  resume: boolean;
+  runDir: string;
+  weightsDir: string;
+  clipDir: string;
+  saveEveryMin: number;
+  /** Sampling steps for the sample grid at the end. */
+  sampleSteps: number;
+  /** Overrides of the U-Net config (fresh runs only), e.g. {"channels": [32, 64, 128]}. */
+  config?: Partial<UNetConfig>;
+  /** Skip weights/ and the figures at the end (smoke runs). */
+  noExport?: boolean;
+  /** Resume even though CLIP's weights changed since the run started (continue on the new embeddings). */
+  allowClipChange?: boolean;
+}
+
+interface TrainState {
+  step: number;
+  totalSteps: number;
+  rng: number;
+  epoch: number;
+  epochPos: number;
+  imagesSeen: number;
+  trainSeconds: number;
+  /** [step, mean loss over the last logEvery steps] */
+  lossLog: [number, number][];
+  batch: number;
+  lr: number;
+  warmup: number;
+  emaDecay: number;
+  seed: number;
+  /** Decoder: the CLIP checkpoint (sha-256) of the embeddings trained on. */
+  clipHash?: string;
+}
+
+type ModelConfig = DecoderConfig | UpsamplerConfig;
+
+/** mulberry32 with its state exposed, so a resumed run draws the same numbers. */
+class Rng {
+  constructor(public state: number) {}
+  next = (): number => {
+    this.state = (this.state + 0x6d2b79f5) >>> 0;
+    let t = this.state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function shuffle<T>(xs: T[], rng: Rng): T[] {
+  const a = xs.slice();
+  for (let i = a.length - 1; i > 0; i--) {
+    const j = Math.floor(rng.next() * (i + 1));
+    [a[i], a[j]] = [a[j]!, a[i]!];
+  }
+  return a;
+}
+
+export function parseTrainArgs(model: ImageModelKind, argv: string[]): TrainOptions {
+  const o: TrainOptions = {
+    model,
+    steps: 40000,
+    batch: model === 'decoder' ? 32 : 24,
+    lr: 2e-4,
+    warmup: 500,
+    emaDecay: 0.999,
+    seed: 1,
+    resume: false,
+    runDir: join(REPO_ROOT, 'runs', model),
+    weightsDir: join(REPO_ROOT, 'weights', model),
+    clipDir: DEFAULT_CLIP_DIR,
+    saveEveryMin: 5,
+    sampleSteps: 25,
+  };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    const v = () => {
+      const x = argv[++i];
+      if (x === undefined) throw new Error(`${a} needs a value`);
+      return x;
+    };
+    const num = () => {
+      const x = Number(v());
+      if (!Number.isFinite(x)) throw new Error(`${a} needs a number`);
+      return x;
+    };
+    if (a === '--steps') o.steps = num();
+    else if (a === '--batch') o.batch = num();
+    else if (a === '--lr') o.lr = num();
+    else if (a === '--warmup') o.warmup = num();
+    else if (a === '--ema') o.emaDecay = num();
+    else if (a === '--seed') o.seed = num();
+    else if (a === '--resume') o.resume = true;
+    else if (a === '--run-dir') o.runDir = resolve(v());
+    else if (a === '--weights-dir') o.weightsDir = resolve(v());
+    else if (a === '--clip-dir') o.clipDir = resolve(v());
+    else if (a === '--save-every-min') o.saveEveryMin = num();
+    else if (a === '--sample-steps') o.sampleSteps = num();
+    else if (a === '--config') o.config = JSON.parse(v()) as Partial<UNetConfig>;
+    else if (a === '--no-export') o.noExport = true;
+    else if (a === '--allow-clip-change') o.allowClipChange = true;
+    else throw new Error(`unknown option ${a} (${model}: --steps N --batch B --lr X --warmup N --ema D --seed N --resume --run-dir D --weights-dir D --clip-dir D --save-every-min M --sample-steps N --config JSON --no-export --allow-clip-change)`);
+  }
+  if (!Number.isInteger(o.batch) || o.batch < 1) throw new Error(`--batch must be a positive integer, got ${o.batch}`);
+  return o;
+}
+
+/** The data a model trains on: training rows and a batch builder. */
+interface DataSource {
+  rows: number[];
+  batch: (rows: number[], rand: () => number, noiseSeed: number) => DiffusionBatch;
+}
+
+async function dataFor(cfg: ModelConfig, o: TrainOptions, log: (s: string) => void): Promise<{ data: DataSource; corpus32: Corpus; corpus64?: Corpus; emb?: ImageEmbeddings }> {
+  const corpus32 = await loadCorpus({ size: 32, onProgress: terminalBar('corpus 32') });
+  const { train } = splitByStyle(corpus32.entries);
+  const gather = (c: Corpus, rows: number[]) => {
+    const p = c.size * c.size * 3;
+    const out = new Uint8Array(rows.length * p);
+    rows.forEach((r, i) => out.set(c.images.subarray(r * p, (r + 1) * p), i * p));
+    return out;
+  };
+  if (cfg.kind === 'decoder') {
+    const emb = await loadImageEmbeddings({ clipDir: o.clipDir, corpus: corpus32, onProgress: terminalBar('clip embeddings') });
+    if (emb.dim !== cfg.unet.embDim) throw new Error(`CLIP embeddings are ${emb.dim} wide, the decoder takes ${cfg.unet.embDim}`);
+    log(`[decoder] CLIP ${emb.weightsHash.slice(0, 16)}: ${emb.entries.length} image embeddings of width ${emb.dim}`);
+    const D = emb.dim;
+    return {
+      corpus32,
+      emb,
+      data: {
+        rows: train,
+        batch: (rows, rand, seed) => {
+          const e = new Float32Array(rows.length * D);
+          rows.forEach((r, i) => e.set(emb.embeddings.subarray(r * D, (r + 1) * D), i * D));
+          return decoderBatch(cfg, gather(corpus32, rows), e, rows.length, rand, seed);
+        },
+      },
+    };
+  }
+  const corpus64 = await loadCorpus({ size: 64, onProgress: terminalBar('corpus 64') });
+  if (corpus64.entries.length !== corpus32.entries.length || corpus64.entries.some((e, i) => e.key !== corpus32.entries[i]!.key)) {
+    throw new Error('the 32x32 and 64x64 corpora list different icons: rebuild the caches (npm run data)');
+  }
+  return { corpus32, corpus64, data: { rows: train, batch: (rows, rand, seed) => upsamplerBatch(cfg, gather(corpus64, rows), gather(corpus32, rows), rows.length, rand, seed) } };
+}
+
+export async function trainImageModel(o: TrainOptions): Promise<void> {
+  const tag = `[${o.model}]`;
+  const log = (s: string) => process.stderr.write(s + '\n');
+
+  // ---- model and state: fresh or resumed -------------------------------------------------------
+  let cfg: ModelConfig;
+  let init: Record<string, tf.Tensor> | undefined;
+  let saved: Record<string, tf.Tensor> | undefined;
+  let st: TrainState;
+  if (o.resume && hasCheckpoint(o.runDir)) {
+    const ck = loadCheckpoint(o.runDir);
+    cfg = ck.config as ModelConfig;
+    if (cfg.kind !== o.model) throw new Error(`${o.runDir} holds a ${cfg.kind} run, not ${o.model}`);
+    init = ck.tensors;
+    st = ck.state!.json as TrainState;
+    saved = ck.state!.tensors;
+    st.totalSteps = o.steps;
+    log(`${tag} resumed ${o.runDir} at step ${st.step} (${st.imagesSeen} images seen), training to step ${o.steps}`);
+  } else {
+    if (o.resume) log(`${tag} --resume: no checkpoint in ${o.runDir}, starting fresh`);
+    cfg = o.model === 'decoder' ? decoderConfig(128, o.config) : upsamplerConfig(o.config);
+    st = { step: 0, totalSteps: o.steps, rng: (o.seed * 2654435761) >>> 0, epoch: 0, epochPos: 0, imagesSeen: 0, trainSeconds: 0, lossLog: [], batch: o.batch, lr: o.lr, warmup: o.warmup, emaDecay: o.emaDecay, seed: o.seed };
+  }
+  if (cfg.kind === 'decoder') {
+    const now = clipWeightsHash(o.clipDir);
+    if (st.clipHash && st.clipHash !== now) {
+      if (!o.allowClipChange) {
+        tf.dispose([...Object.values(init ?? {}), ...Object.values(saved ?? {})]);
+        throw new Error(`${tag} this run was trained on the embeddings of CLIP ${st.clipHash.slice(0, 16)}, but ${o.clipDir} now holds ${now.slice(0, 16)}. ` +
+          'Start a fresh run (without --resume, or another --run-dir), or pass --allow-clip-change to continue on the new embeddings.');
+      }
+      log(`${tag} CLIP changed (${st.clipHash.slice(0, 16)} → ${now.slice(0, 16)}): continuing on the new embeddings (--allow-clip-change)`);
+    }
+    st.clipHash = now;
+    cfg.clipHash = now;
+  }
+  const { data, corpus32, corpus64, emb } = await dataFor(cfg, o, log);
+  const net: UNet = cfg.kind === 'decoder' ? createDecoderNet(cfg, { tensors: init, seed: st.seed }) : createUpsamplerNet(cfg, { tensors: init, seed: st.seed });
+  if (init) tf.dispose(Object.values(init));
+  const trainer = new Trainer(net, { lr: st.lr, emaDecay: st.emaDecay });
+  if (saved) {
+    await trainer.restore(saved, st.step);
+    tf.dispose(Object.values(saved));
+  }
+  log(`${tag} ${net.size} parameters; ${data.rows.length} training images; batch ${st.batch}; config ${JSON.stringify(cfg)}`);
+  mkdirSync(o.runDir, { recursive: true });
+
+  const rng = new Rng(st.rng);
+  const orderFor = (epoch: number) => shuffle(data.rows, new Rng((st.seed * 7919 + epoch) >>> 0));
+  let order = orderFor(st.epoch);
+  const nextRows = () => {
+    const rows: number[] = [];
+    while (rows.length < st.batch) {
+      if (st.epochPos >= order.length) {
+        st.epoch++;
+        st.epochPos = 0;
+        order = orderFor(st.epoch);
+      }
+      rows.push(order[st.epochPos++]!);
+    }
+    return rows;
+  };
+  const lrAt = (step: number) => (step < st.warmup ? (st.lr * (step + 1)) / st.warmup : st.lr);
+
+  const save = async () => {
+    st.rng = rng.state;
+    const state = await trainer.state();
+    saveCheckpoint(o.runDir, { config: cfg, tensors: net.tensors(), state: { json: st, tensors: state }, metadata: { model: cfg.kind, step: String(st.step) } });
+    state['adam/iterations']?.dispose();
+  };
+
+  let stopping = false;
+  const onSignal = () => {
+    if (stopping) process.exit(130);
+    stopping = true;
+    log(`\n${tag} signal: finishing this step, saving${o.noExport ? '' : ', exporting'}`);
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+
+  const bar = terminalBar(o.model);
+  let lastSave = Date.now();
+  let acc = 0;
+  let accN = 0;
+  const logEvery = 10;
+  let windowStart = Date.now();
+  let windowImages = 0;
+  let ips = 0;
+  let gnorm = 0;
+  try {
+    while (st.step < st.totalSteps && !stopping) {
+      await new Promise((r) => setImmediate(r)); // let SIGINT/SIGTERM handlers run
+      const t0 = Date.now();
+      const rows = nextRows();
+      const batch = data.batch(rows, rng.next, (Math.imul(st.seed, 1000003) + st.step) >>> 0);
+      trainer.learningRate = lrAt(st.step);
+      let r: { loss: number; gradNorm: number };
+      try {
+        r = trainer.step(() => diffusionLoss(net, cfg.prediction, batch));
+      } finally {
+        disposeBatch(batch);
+      }
+      if (!Number.isFinite(r.loss)) throw new Error(`loss is ${r.loss} at step ${st.step}; last checkpoint in ${o.runDir}`);
+      st.step++;
+      st.imagesSeen += rows.length;
+      st.trainSeconds += (Date.now() - t0) / 1000;
+      acc += r.loss;
+      accN++;
+      gnorm = r.gradNorm;
+      windowImages += rows.length;
+      if (accN === logEvery) {
+        st.lossLog.push([st.step, Math.round((acc / accN) * 1e5) / 1e5]);
+        acc = 0;
+        accN = 0;
+      }
+      const now = Date.now();
+      if (now - windowStart > 5000 || ips === 0) {
+        ips = (windowImages * 1000) / Math.max(1, now - windowStart);
+        windowStart = now;
+        windowImages = 0;
+      }
+      const last = st.lossLog[st.lossLog.length - 1];
+      bar(st.step, st.totalSteps, { loss: last?.[1] ?? r.loss, 'img/s': Math.round(ips * 10) / 10, gnorm: gnorm, epoch: st.epoch });
+      if (now - lastSave > o.saveEveryMin * 60_000) {
+        await save();
+        lastSave = Date.now();
+      }
+    }
+    await save();
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+  log(`${tag} saved ${o.runDir} at step ${st.step}; ${st.imagesSeen} images seen in ${(st.trainSeconds / 60).toFixed(1)} min of steps`);
+  trainer.dispose();
+  net.dispose();
+  if (!o.noExport) await exportWeights(o.model, o.runDir, o.weightsDir, { corpus32, corpus64, emb, sampleSteps: o.sampleSteps });
+}
+
+/**
+ * Copy a run's EMA weights (no optimizer state) into `weightsDir`, with training.json, the loss
+ * curve and the sample grid.
+ */
+export async function exportWeights(
+  model: ImageModelKind,
+  runDir: string,
+  weightsDir: string,
+  opts: { corpus32?: Corpus; corpus64?: Corpus; emb?: ImageEmbeddings; sampleSteps?: number; clipDir?: string } = {},
+): Promise<void> {
+  const ck = loadCheckpoint(runDir);
+  const cfg = ck.config as ModelConfig;
+  if (cfg.kind !== model) throw new Error(`${runDir} holds a ${cfg.kind} run, not ${model}`);
+  const st = ck.state?.json as TrainState | undefined;
+  const state = ck.state?.tensors ?? {};
+  // The EMA is what ships; the raw weights only when the run kept no EMA.
+  const weights: Record<string, tf.Tensor> = {};
+  for (const [n, t] of Object.entries(ck.tensors)) weights[n] = state[`ema/${n}`] ?? t;
+  mkdirSync(weightsDir, { recursive: true });
+  saveCheckpoint(weightsDir, { config: cfg, tensors: weights, metadata: { model, step: String(st?.step ?? ''), weights: state[`ema/${Object.keys(ck.tensors)[0]}`] ? 'ema' : 'raw' } });
+  const m = model === 'decoder' ? makeDecoder(cfg as DecoderConfig, weights) : makeUpsampler(cfg as UpsamplerConfig, weights);
+  tf.dispose([...Object.values(ck.tensors), ...Object.values(state)]);
+  try {
+    if (st) {
+      writeFileSync(join(weightsDir, 'training.json'), JSON.stringify({ step: st.step, imagesSeen: st.imagesSeen, trainSeconds: Math.round(st.trainSeconds), batch: st.batch, lr: st.lr, warmup: st.warmup, emaDecay: st.emaDecay, seed: st.seed, clipHash: st.clipHash, params: m.paramCount, lossLog: st.lossLog }, null, 1) + '\n');
+      await lineChartPng(join(weightsDir, 'loss.png'), [{ name: 'v-prediction MSE (mean of 10 steps)', points: st.lossLog.map(([s, l]) => [s, l]) }], { title: `${model} training loss`, xLabel: 'step', yLabel: 'loss' });
+    }
+    const corpus32 = opts.corpus32 ?? (await loadCorpus({ size: 32 }));
+    const rows = gridRows(corpus32);
+    const steps = opts.sampleSteps ?? 25;
+    const px32 = 32 * 32 * 3;
+    const pick32 = (r: number) => corpus32.images.slice(r * px32, (r + 1) * px32);
+    const toBytes = async (x: tf.Tensor4D) => {
+      const v = await x.data();
+      return Uint8Array.from(v, (f) => Math.round(f * 255));
+    };
+    if (m.config.kind === 'decoder') {
+      const dec = m as ReturnType<typeof makeDecoder>;
+      const emb = opts.emb ?? (await loadImageEmbeddings({ clipDir: opts.clipDir, corpus: corpus32, rows }));
+      const D = emb.dim;
+      const idx = opts.emb ? rows : rows.map((_, i) => i);
+      const e = new Float32Array(rows.length * D);
+      idx.forEach((r, i) => e.set(emb.embeddings.subarray(r * D, (r + 1) * D), i * D));
+      const et = tf.tensor2d(e, [rows.length, D]);
+      const cols: Uint8Array[][] = rows.map((r) => [pick32(r)]);
+      try {
+        for (const [seed, guidance] of [[1, 3], [2, 3], [3, 3], [1, 1]] as const) {
+          const img = await dec.decode({ embeddings: et, steps, sampler: 'dpmpp2m', guidance, seed });
+          const bytes = await toBytes(img);
+          img.dispose();
+          rows.forEach((_, i) => cols[i]!.push(bytes.slice(i * px32, (i + 1) * px32)));
+        }
+      } finally {
+        et.dispose();
+      }
+      const grid: GridRow[] = rows.map((r, i) => ({ label: corpus32.entries[r]!.label, images: cols[i]! }));
+      await imageGridPng(join(weightsDir, 'samples.png'), grid, 32, { scale: 3, title: `held-out original | decoded: seeds 1-3 guidance 3, seed 1 unguided (${steps} steps)` });
+    } else {
+      const up = m as ReturnType<typeof makeUpsampler>;
+      const corpus64 = opts.corpus64 ?? (await loadCorpus({ size: 64 }));
+      const px64 = 64 * 64 * 3;
+      const low = new Float32Array(rows.length * px32);
+      rows.forEach((r, i) => low.set(Float32Array.from(pick32(r), (b) => b / 255), i * px32));
+      const lt = tf.tensor4d(low, [rows.length, 32, 32, 3]);
+      let outBytes: Uint8Array;
+      try {
+        const out = await up.upsample({ images: lt, steps: Math.min(steps, 25), seed: 1 });
+        outBytes = await toBytes(out);
+        out.dispose();
+      } finally {
+        lt.dispose();
+      }
+      const grid: GridRow[] = rows.map((r, i) => ({
+        label: corpus32.entries[r]!.label,
+        images: [nearest2x(pick32(r), 32), outBytes.slice(i * px64, (i + 1) * px64), corpus64.images.slice(r * px64, (r + 1) * px64)],
+      }));
+      await imageGridPng(join(weightsDir, 'samples.png'), grid, 64, { scale: 2, title: 'held-out: 32x32 input (nearest x2) | upsampled 64x64 | real 64x64 render' });
+    }
+  } finally {
+    m.dispose();
+  }
+  process.stderr.write(`[${model}] exported weights, training.json, loss.png and samples.png to ${weightsDir}\n`);
+}
+
+const GRID_LABELS = ['red apple', 'rocket', 'dog face', 'pizza', 'red heart', 'snowman', 'sun', 'automobile', 'guitar', 'birthday cake', 'smiling face with sunglasses', 'flag: japan'];
+
+/** Held-out rows for the sample grid: the listed concepts where the held-out style has them, else the first ones. */
+export function gridRows(corpus: Corpus, n = 8): number[] {
+  const { heldout } = splitByStyle(corpus.entries);
+  const out: number[] = [];
+  for (const label of GRID_LABELS) {
+    const r = heldout.find((i) => corpus.entries[i]!.label === label && corpus.entries[i]!.tone.length === 0);
+    if (r !== undefined && out.length < n) out.push(r);
+  }
+  for (const r of heldout) {
+    if (out.length >= n) break;
+    if (!out.includes(r)) out.push(r);
+  }
+  return out;
+}
+
+function nearest2x(img: Uint8Array, s: number): Uint8Array {
+  const out = new Uint8Array(4 * s * s * 3);
+  for (let y = 0; y < 2 * s; y++) {
+    for (let x = 0; x < 2 * s; x++) {
+      const src = ((y >> 1) * s + (x >> 1)) * 3;
+      const dst = (y * 2 * s + x) * 3;
+      out[dst] = img[src]!;
+      out[dst + 1] = img[src + 1]!;
+      out[dst + 2] = img[src + 2]!;
+    }
+  }
+  return out;
+}

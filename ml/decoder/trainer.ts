@@ -1,0 +1,135 @@
+// Optimisation of a U-Net (decoder or upsampler): Adam on the parameters, global-norm gradient
+// clipping, and an exponential moving average of the weights (what diffusion models ship: the
+// EMA samples far better than the raw weights of a small-batch run). Its whole state (Adam
+// moments and iteration, EMA) goes into and comes back from a checkpoint's state tensors under
+// PARAMETER names, so a resumed run continues exactly.
+import * as tf from '@tensorflow/tfjs-core';
+import { adamState, restoreAdamState } from '../checkpoint.js';
+import type { UNet } from './unet.js';
+
+export interface TrainerOptions {
+  lr: number;
+  beta1?: number;
+  beta2?: number;
+  /** Clip the global gradient norm to this (0: no clipping). */
+  clipNorm?: number;
+  /** EMA decay (0: no EMA). The effective decay warms up as min(decay, (1 + n)/(10 + n)). */
+  emaDecay?: number;
+}
+
+export class Trainer {
+  readonly net: UNet;
+  readonly opt: tf.AdamOptimizer;
+  /** EMA of every parameter, by parameter name (null without EMA). */
+  readonly ema: Map<string, tf.Variable> | null;
+  /** Optimizer steps taken (restored on resume). */
+  steps = 0;
+  private readonly names: string[];
+  private readonly clipNorm: number;
+  private readonly emaDecay: number;
+
+  constructor(net: UNet, o: TrainerOptions) {
+    this.net = net;
+    this.names = net.names;
+    this.opt = tf.train.adam(o.lr, o.beta1 ?? 0.9, o.beta2 ?? 0.999, 1e-8);
+    this.clipNorm = o.clipNorm ?? 1;
+    this.emaDecay = o.emaDecay ?? 0;
+    // Inside a tidy: the clones go, the variables (never tracked by tidy) stay.
+    let ema: Map<string, tf.Variable> | null = null;
+    if (this.emaDecay > 0) {
+      const m = new Map<string, tf.Variable>();
+      tf.tidy(() => {
+        for (const n of this.names) m.set(n, tf.variable(tf.clone(net.params.get(n)!), false));
+      });
+      ema = m;
+    }
+    this.ema = ema;
+  }
+
+  set learningRate(lr: number) {
+    (this.opt as unknown as { learningRate: number }).learningRate = lr;
+  }
+
+  /** One step on the loss `f` builds (synchronous, inside a tidy here). Returns the loss and the gradient norm before clipping. */
+  step(f: () => tf.Scalar): { loss: number; gradNorm: number } {
+    const out = tf.tidy(() => {
+      const vars = this.names.map((n) => this.net.params.get(n)!);
+      const { value, grads } = tf.variableGrads(f, vars);
+      // A parameter the loss does not reach (the null embedding when no row was dropped) gets a
+      // zero gradient rather than none, so Adam's state always covers every parameter in order.
+      const list = this.names.map((n, i) => grads[this.net.variableName(n)] ?? tf.zerosLike(vars[i]!));
+      const norm = tf.sqrt(tf.addN(list.map((g) => tf.sum(tf.square(g)))));
+      let scale: tf.Tensor | null = null;
+      if (this.clipNorm > 0) scale = tf.minimum(1, tf.div(this.clipNorm, tf.add(norm, 1e-6)));
+      this.opt.applyGradients(this.names.map((n, i) => ({ name: this.net.variableName(n), tensor: scale ? tf.mul(list[i]!, scale) : list[i]! })));
+      return [value.dataSync()[0]!, norm.dataSync()[0]!] as const;
+    });
+    this.steps++;
+    this.updateEma();
+    return { loss: out[0], gradNorm: out[1] };
+  }
+
+  private updateEma(): void {
+    if (!this.ema) return;
+    const d = Math.min(this.emaDecay, (1 + this.steps) / (10 + this.steps));
+    tf.tidy(() => {
+      for (const [n, e] of this.ema!) e.assign(tf.add(tf.mul(e, d), tf.mul(this.net.params.get(n)!, 1 - d)));
+    });
+  }
+
+  /**
+   * Training state as tensors keyed by parameter name: adam/iterations, adam/m/<p>, adam/v/<p>,
+   * ema/<p>. The tensors are live (the optimizer's and the EMA's): save them, do not dispose them,
+   * except `adam/iterations`, which is a fresh scalar (the caller disposes it).
+   */
+  async state(): Promise<Record<string, tf.Tensor>> {
+    const ad = await adamState(this.opt, this.names.map((n) => this.net.variableName(n)));
+    const out: Record<string, tf.Tensor> = {};
+    for (const [k, t] of Object.entries(ad)) {
+      const m = /^adam\/([mv])\/(.*)$/.exec(k);
+      out[m ? `adam/${m[1]}/${this.paramOf(m[2]!)}` : k] = t;
+    }
+    if (this.ema) for (const [n, e] of this.ema) out[`ema/${n}`] = e;
+    return out;
+  }
+
+  /** Restore what state() saved (the caller still owns `saved`). */
+  async restore(saved: Record<string, tf.Tensor>, steps: number): Promise<void> {
+    const remapped: Record<string, tf.Tensor> = {};
+    if (saved['adam/iterations']) remapped['adam/iterations'] = saved['adam/iterations'];
+    for (const n of this.names) {
+      const m = saved[`adam/m/${n}`];
+      const v = saved[`adam/v/${n}`];
+      if (m && v) {
+        remapped[`adam/m/${this.net.variableName(n)}`] = m;
+        remapped[`adam/v/${this.net.variableName(n)}`] = v;
+      }
+    }
+    await restoreAdamState(this.opt, this.names.map((n) => this.net.variableName(n)), remapped);
+    if (this.ema) {
+      for (const [n, e] of this.ema) {
+        const s = saved[`ema/${n}`];
+        if (s) e.assign(s);
+      }
+    }
+    this.steps = steps;
+  }
+
+  /** The EMA weights (or the raw ones without EMA) as name → tensor (live: do not dispose). */
+  shippedWeights(): Record<string, tf.Tensor> {
+    const out: Record<string, tf.Tensor> = {};
+    for (const n of this.names) out[n] = this.ema?.get(n) ?? this.net.params.get(n)!;
+    return out;
+  }
+
+  dispose(): void {
+    this.opt.dispose();
+    if (this.ema) for (const e of this.ema.values()) e.dispose();
+  }
+
+  private paramOf(variableName: string): string {
+    const n = this.names.find((p) => this.net.variableName(p) === variableName);
+    if (n === undefined) throw new Error(`no parameter for variable ${variableName}`);
+    return n;
+  }
+}

@@ -1,0 +1,364 @@
+// The U-Net both image models are built from (one code path, configured): the 32x32 decoder and
+// the 32→64 upsampler. ADM/GLIDE-style, sized by the measurements of ml/unet-probe ("unet-lite"):
+//
+//   stem        3x3 conv (decoder), or a 2x2 stride-2 "space-to-depth" conv (upsampler: 64x64 in,
+//               the U-Net runs from 32x32, and a 2x2 stride-2 transposed conv returns to 64x64)
+//   down        per level: `blocks` res-blocks (+ self-attention at the resolutions in attnRes),
+//               then a stride-2 3x3 conv
+//   middle      res-block, attention, res-block
+//   up          per level: concat the skip, res-blocks (+ attention), nearest-neighbour x2 (+ 3x3 conv)
+//   out         GroupNorm, SiLU, 3x3 conv (zero-initialised, so a fresh net predicts 0)
+//
+// A res-block is GroupNorm → SiLU → conv → + dense(embedding) → GroupNorm → SiLU → conv (zero
+// init), plus the input (1x1 conv when widths differ). The embedding every res-block reads is
+// MLP(sinusoid(t)), plus (decoder) a projection of the CLIP image embedding, plus (upsampler) an
+// MLP of the noise-augmentation level of its low-res input.
+//
+// CLIP conditioning, both ways the DALL-E 2 paper (and the seed) name:
+//   1. projected and ADDED to the timestep embedding (`clip.emb`), so every res-block sees it;
+//   2. projected into `contextTokens` (4) extra tokens (`clip.ctx`) that every attention layer
+//      attends to alongside the image tokens (GLIDE's encoder_kv: each layer has its own key and
+//      value projections for them, `<layer>.ck`, `<layer>.cv`).
+// The embedding is L2-normalised and scaled by √D first (unit-variance components, whatever the
+// caller passes: CLIP image embedding, the prior's output, or a text embedding). A learned null
+// embedding (`clip.null`, [D]) stands in for "no embedding": per row where `keep` is 0 during
+// training (classifier-free guidance dropout), and for every row when the condition is null.
+//
+// Parameters are tf.Variables in a map keyed by stable names ("d1.0.c1.w", "mid.a.q.w", ...): the
+// names in the checkpoint. The variables' own names carry a per-instance prefix so several models
+// can live in one process.
+import * as tf from '@tensorflow/tfjs-core';
+
+export interface UNetConfig {
+  /** Side of the images it takes and returns. */
+  imageSize: number;
+  /** Channels of the image being denoised (3). */
+  outChannels: number;
+  /** Extra input channels concatenated to x_t (upsampler: the low-res image, upsampled: 3). */
+  condChannels: number;
+  /** 'conv': 3x3 conv at full resolution; 's2d': 2x2 stride-2 patch stem, U-Net at half resolution. */
+  stem: 'conv' | 's2d';
+  /** Channels per level, from the top; each level after the first halves the resolution. */
+  channels: number[];
+  /** Res-blocks per level (down and up). */
+  blocks: number;
+  /** A 3x3 conv after each nearest-neighbour upsample (false: the next res-block's convs do that work, ~25% fewer FLOPs). */
+  upConv: boolean;
+  /** Resolutions (inside the stem) that get self-attention; the middle always does when any does. */
+  attnRes: number[];
+  heads: number;
+  /** Width of the timestep embedding every res-block reads. */
+  tdim: number;
+  /** Width of the CLIP embedding it is conditioned on; 0 = not conditioned (upsampler). */
+  embDim: number;
+  /** Context tokens the CLIP embedding is projected into (DALL-E 2: 4). */
+  contextTokens: number;
+  /** Conditioned on a noise-augmentation level of its low-res input (upsampler). */
+  augCond: boolean;
+}
+
+/** What conditions one forward pass. */
+export interface UNetCond {
+  /** [B, embDim] CLIP embeddings (any scale: normalised inside), or null: the null embedding for every row. */
+  emb?: tf.Tensor2D | null;
+  /** [B] 1 = use the row's embedding, 0 = the null embedding (guidance dropout, or cond and uncond in one batch). */
+  keep?: tf.Tensor1D | null;
+  /** [B, S, S, condChannels] extra input channels (upsampler: low-res image upsampled to S, in [-1, 1]). */
+  lowres?: tf.Tensor4D;
+  /** [B] noise-augmentation timestep of `lowres` (upsampler). */
+  augT?: tf.Tensor1D;
+}
+
+type Init = { kind: 'normal'; std: number } | { kind: 'zeros' } | { kind: 'ones' };
+
+let instances = 0;
+
+/** FNV-1a of a string: per-parameter seeds that do not depend on creation order. */
+function hashName(s: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < s.length; i++) {
+    h ^= s.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  return h >>> 0;
+}
+
+export class UNet {
+  readonly config: UNetConfig;
+  /** Parameters by stable name (the checkpoint's names). */
+  readonly params = new Map<string, tf.Variable>();
+  private readonly prefix: string;
+  private readonly seed: number;
+  private readonly trainable: boolean;
+  private init: Record<string, tf.Tensor> | null;
+  private frozen = false;
+  private disposed = false;
+
+  /**
+   * A fresh network (seeded init) or, with `tensors`, one holding those values (copied into
+   * variables; the caller still owns `tensors`). Throws if `tensors` lacks a parameter or has
+   * one the config does not use.
+   */
+  constructor(config: UNetConfig, opts: { seed?: number; tensors?: Record<string, tf.Tensor>; trainable?: boolean; name?: string } = {}) {
+    validate(config);
+    this.config = config;
+    this.seed = opts.seed ?? 1;
+    this.trainable = opts.trainable ?? true;
+    this.init = opts.tensors ?? null;
+    this.prefix = `${opts.name ?? 'unet'}#${++instances}/`;
+    // One forward pass at batch 1 creates every parameter (the architecture is written once, in
+    // forward()); after it, asking for an unknown parameter is an error.
+    try {
+      tf.tidy(() => {
+        const S = config.imageSize;
+        this.apply(
+          tf.zeros([1, S, S, config.outChannels]) as tf.Tensor4D,
+          tf.zeros([1], 'int32') as tf.Tensor1D,
+          {
+            emb: config.embDim ? (tf.ones([1, config.embDim]) as tf.Tensor2D) : null,
+            lowres: config.condChannels ? (tf.zeros([1, S, S, config.condChannels]) as tf.Tensor4D) : undefined,
+            augT: config.augCond ? (tf.zeros([1], 'int32') as tf.Tensor1D) : undefined,
+          },
+        );
+      });
+      if (this.init) {
+        const extra = Object.keys(this.init).filter((k) => !this.params.has(k));
+        if (extra.length) throw new Error(`checkpoint has parameters this config does not use: ${extra.slice(0, 5).join(', ')}${extra.length > 5 ? '…' : ''}`);
+      }
+    } catch (e) {
+      this.dispose();
+      throw e;
+    } finally {
+      this.init = null;
+      this.frozen = true;
+    }
+  }
+
+  /** Parameter names, sorted (checkpoint and optimizer order). */
+  get names(): string[] {
+    return [...this.params.keys()].sort();
+  }
+
+  /** Number of scalar parameters. */
+  get size(): number {
+    let n = 0;
+    for (const v of this.params.values()) n += v.size;
+    return n;
+  }
+
+  /** The variable's engine name for a parameter name (what optimizers key their state by). */
+  variableName(param: string): string {
+    return this.prefix + param;
+  }
+
+  /** Parameters as a name → tensor record (the variables themselves: do not dispose). */
+  tensors(): Record<string, tf.Tensor> {
+    const out: Record<string, tf.Tensor> = {};
+    for (const n of this.names) out[n] = this.params.get(n)!;
+    return out;
+  }
+
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    for (const v of this.params.values()) v.dispose();
+    this.params.clear();
+  }
+
+  private p(name: string, shape: number[], init: Init): tf.Variable {
+    const have = this.params.get(name);
+    if (have) return have;
+    if (this.disposed) throw new Error('this U-Net was disposed');
+    if (this.frozen) throw new Error(`U-Net has no parameter ${name}`);
+    let value: tf.Tensor;
+    if (this.init) {
+      const t = this.init[name];
+      if (!t) throw new Error(`checkpoint lacks parameter ${name} [${shape}]`);
+      if (!tf.util.arraysEqual(t.shape, shape)) throw new Error(`parameter ${name}: checkpoint shape [${t.shape}], config wants [${shape}]`);
+      value = t;
+    } else if (init.kind === 'normal') {
+      value = tf.randomNormal(shape, 0, init.std, 'float32', (hashName(name) ^ Math.imul(this.seed, 0x9e3779b1)) >>> 0);
+    } else {
+      value = init.kind === 'zeros' ? tf.zeros(shape) : tf.ones(shape);
+    }
+    // A variable takes a reference to the value's data: the caller may dispose its init tensors.
+    const v = tf.variable(value, this.trainable, this.prefix + name);
+    this.params.set(name, v);
+    return v;
+  }
+
+  // ---- layers ------------------------------------------------------------------------------
+
+  private dense(name: string, x: tf.Tensor, din: number, dout: number, zero = false): tf.Tensor {
+    const lead = x.shape.slice(0, -1);
+    const w = this.p(`${name}.w`, [din, dout], zero ? { kind: 'zeros' } : { kind: 'normal', std: 1 / Math.sqrt(din) });
+    const y = tf.add(tf.matMul(tf.reshape(x, [-1, din]), w), this.p(`${name}.b`, [dout], { kind: 'zeros' })); // [rows, dout]
+    return tf.reshape(y, [...lead, dout]);
+  }
+
+  private conv(name: string, x: tf.Tensor4D, cin: number, cout: number, k = 3, stride = 1, zero = false): tf.Tensor4D {
+    const w = this.p(`${name}.w`, [k, k, cin, cout], zero ? { kind: 'zeros' } : { kind: 'normal', std: Math.sqrt(2 / (k * k * cin)) });
+    return tf.add(tf.conv2d(x, w as tf.Tensor4D, stride, 'same'), this.p(`${name}.b`, [cout], { kind: 'zeros' }));
+  }
+
+  private groupNorm(name: string, x: tf.Tensor4D): tf.Tensor4D {
+    const [b, h, w, c] = x.shape;
+    const groups = Math.min(8, c / 4);
+    const g = tf.reshape(x, [b, h * w, groups, c / groups]); // [B, HW, G, C/G]
+    const { mean, variance } = tf.moments(g, [1, 3], true);
+    const y = tf.reshape(tf.mul(tf.sub(g, mean), tf.rsqrt(tf.add(variance, 1e-5))), [b, h, w, c]); // [B, H, W, C]
+    return tf.add(tf.mul(y, this.p(`${name}.g`, [c], { kind: 'ones' })), this.p(`${name}.b`, [c], { kind: 'zeros' }));
+  }
+
+  private layerNorm(name: string, x: tf.Tensor, d: number): tf.Tensor {
+    const { mean, variance } = tf.moments(x, -1, true);
+    const y = tf.mul(tf.sub(x, mean), tf.rsqrt(tf.add(variance, 1e-5)));
+    return tf.add(tf.mul(y, this.p(`${name}.g`, [d], { kind: 'ones' })), this.p(`${name}.b`, [d], { kind: 'zeros' }));
+  }
+
+  private resBlock(name: string, x: tf.Tensor4D, cin: number, cout: number, embS: tf.Tensor2D): tf.Tensor4D {
+    const { tdim } = this.config;
+    let h = this.conv(`${name}.c1`, silu(this.groupNorm(`${name}.n1`, x)), cin, cout);
+    h = tf.add(h, tf.reshape(this.dense(`${name}.e`, embS, tdim, cout), [-1, 1, 1, cout])); // [B, 1, 1, C] over H, W
+    h = this.conv(`${name}.c2`, silu(this.groupNorm(`${name}.n2`, h)), cout, cout, 3, 1, true);
+    const skip = cin === cout ? x : this.conv(`${name}.skip`, x, cin, cout, 1);
+    return tf.add(skip, h);
+  }
+
+  /** Self-attention over the H·W image tokens, whose keys and values also include the context tokens. */
+  private attnBlock(name: string, x: tf.Tensor4D, ctx: tf.Tensor3D | null): tf.Tensor4D {
+    const [b, hh, ww, c] = x.shape;
+    const { heads, tdim } = this.config;
+    const l = hh * ww;
+    const dh = c / heads;
+    const tokens = tf.reshape(this.groupNorm(`${name}.n`, x), [b, l, c]); // [B, L, C]
+    let k = this.dense(`${name}.k`, tokens, c, c);
+    let v = this.dense(`${name}.v`, tokens, c, c);
+    const q = this.dense(`${name}.q`, tokens, c, c);
+    if (ctx) {
+      k = tf.concat([k, this.dense(`${name}.ck`, ctx, tdim, c)], 1); // [B, L + 4, C]
+      v = tf.concat([v, this.dense(`${name}.cv`, ctx, tdim, c)], 1);
+    }
+    const lk = k.shape[1]!;
+    // Heads folded into the batch once: [B, len, H, dh] → [B, H, len, dh] → [B·H, len, dh].
+    const split = (y: tf.Tensor, len: number) => tf.reshape(tf.transpose(tf.reshape(y, [b, len, heads, dh]), [0, 2, 1, 3]), [b * heads, len, dh]);
+    const att = tf.softmax(tf.mul(tf.matMul(split(q, l), split(k, lk), false, true), 1 / Math.sqrt(dh))); // [B·H, L, Lk]
+    const o = tf.reshape(tf.transpose(tf.reshape(tf.matMul(att, split(v, lk)), [b, heads, l, dh]), [0, 2, 1, 3]), [b, l, c]); // [B, L, C]
+    return tf.add(x, tf.reshape(this.dense(`${name}.o`, o, c, c, true), [b, hh, ww, c]));
+  }
+
+  // ---- the network -------------------------------------------------------------------------
+
+  /**
+   * The network's output [B, S, S, outChannels] for x_t [B, S, S, outChannels] at timesteps t
+   * ([B] int32 in [0, T-1]). Synchronous; call inside tf.tidy.
+   */
+  apply(x: tf.Tensor4D, t: tf.Tensor1D, cond: UNetCond = {}): tf.Tensor4D {
+    const cfg = this.config;
+    const [B, S] = x.shape;
+    if (S !== cfg.imageSize || x.shape[2] !== cfg.imageSize || x.shape[3] !== cfg.outChannels) {
+      throw new Error(`U-Net wants [B, ${cfg.imageSize}, ${cfg.imageSize}, ${cfg.outChannels}], got [${x.shape}]`);
+    }
+    const c0 = cfg.channels[0]!;
+    // Timestep embedding: sinusoid → dense → SiLU → dense.
+    let emb = this.dense('temb.2', silu(this.dense('temb.1', sinusoid(t, c0), c0, cfg.tdim)), cfg.tdim, cfg.tdim) as tf.Tensor2D; // [B, tdim]
+
+    let ctx: tf.Tensor3D | null = null;
+    if (cfg.embDim) {
+      const D = cfg.embDim;
+      const nul = tf.reshape(this.p('clip.null', [D], { kind: 'normal', std: 1 }), [1, D]); // [1, D]
+      let e: tf.Tensor2D;
+      if (!cond.emb) {
+        e = tf.tile(nul, [B, 1]) as tf.Tensor2D;
+      } else {
+        if (cond.emb.shape[0] !== B || cond.emb.shape[1] !== D) throw new Error(`embeddings [${cond.emb.shape}], want [${B}, ${D}]`);
+        const unit = tf.mul(cond.emb, tf.rsqrt(tf.add(tf.sum(tf.square(cond.emb), 1, true), 1e-12)));
+        e = tf.mul(unit, Math.sqrt(D)) as tf.Tensor2D; // [B, D], unit-variance components
+        if (cond.keep) {
+          const keep = tf.reshape(tf.cast(cond.keep, 'float32'), [B, 1]); // [B, 1]
+          e = tf.add(tf.mul(keep, e), tf.mul(tf.sub(1, keep), nul)) as tf.Tensor2D;
+        }
+      }
+      emb = tf.add(emb, this.dense('clip.emb', e, D, cfg.tdim)) as tf.Tensor2D; // way 1: added to the timestep embedding
+      const tokens = tf.reshape(this.dense('clip.ctx', e, D, cfg.contextTokens * cfg.tdim), [B, cfg.contextTokens, cfg.tdim]); // way 2: [B, 4, tdim]
+      ctx = this.layerNorm('clip.ctx.ln', tokens, cfg.tdim) as tf.Tensor3D;
+    } else if (cond.emb) {
+      throw new Error('this U-Net is not conditioned on an embedding');
+    }
+    if (cfg.augCond) {
+      if (!cond.augT) throw new Error('this U-Net needs the noise-augmentation level augT');
+      emb = tf.add(emb, this.dense('aug.2', silu(this.dense('aug.1', sinusoid(cond.augT, c0), c0, cfg.tdim)), cfg.tdim, cfg.tdim)) as tf.Tensor2D;
+    }
+    const embS = silu(emb) as tf.Tensor2D;
+
+    let input: tf.Tensor4D = x;
+    if (cfg.condChannels) {
+      if (!cond.lowres) throw new Error('this U-Net needs the conditioning image lowres');
+      input = tf.concat([x, cond.lowres], 3); // [B, S, S, out + cond]
+    }
+    const cin = cfg.outChannels + cfg.condChannels;
+    let h = cfg.stem === 's2d' ? this.conv('in', input, cin, c0, 2, 2) : this.conv('in', input, cin, c0);
+    const last = cfg.channels.length - 1;
+    const skips: tf.Tensor4D[] = [];
+    let c = c0;
+    for (let lvl = 0; lvl <= last; lvl++) {
+      const co = cfg.channels[lvl]!;
+      const attn = cfg.attnRes.includes(h.shape[1]);
+      for (let i = 0; i < cfg.blocks; i++) {
+        h = this.resBlock(`d${lvl}.${i}`, h, c, co, embS);
+        c = co;
+        if (attn) h = this.attnBlock(`d${lvl}.${i}.a`, h, ctx);
+      }
+      skips.push(h);
+      if (lvl < last) h = this.conv(`d${lvl}.down`, h, c, c, 3, 2);
+    }
+    h = this.resBlock('mid.1', h, c, c, embS);
+    if (cfg.attnRes.length) h = this.attnBlock('mid.a', h, ctx);
+    h = this.resBlock('mid.2', h, c, c, embS);
+    for (let lvl = last; lvl >= 0; lvl--) {
+      const co = cfg.channels[lvl]!;
+      const s = skips[lvl]!;
+      const attn = cfg.attnRes.includes(h.shape[1]);
+      h = tf.concat([h, s], 3); // [B, h, w, c + skip]
+      c += s.shape[3];
+      for (let i = 0; i < cfg.blocks; i++) {
+        h = this.resBlock(`u${lvl}.${i}`, h, c, co, embS);
+        c = co;
+        if (attn) h = this.attnBlock(`u${lvl}.${i}.a`, h, ctx);
+      }
+      if (lvl > 0) {
+        const [, hh, ww] = h.shape;
+        h = tf.image.resizeNearestNeighbor(h, [hh * 2, ww * 2]); // [B, 2h, 2w, c]
+        if (cfg.upConv) h = this.conv(`u${lvl}.up`, h, c, c);
+      }
+    }
+    const final = silu(this.groupNorm('out.n', h));
+    if (cfg.stem === 'conv') return this.conv('out', final, c, cfg.outChannels, 3, 1, true);
+    const w = this.p('out.w', [2, 2, cfg.outChannels, c], { kind: 'zeros' }) as tf.Tensor4D; // transposed conv: [k, k, out, in]
+    const y = tf.conv2dTranspose(final, w, [B, S, S, cfg.outChannels], 2, 'valid');
+    return tf.add(y, this.p('out.b', [cfg.outChannels], { kind: 'zeros' }));
+  }
+}
+
+function silu<T extends tf.Tensor>(x: T): T {
+  return tf.mul(x, tf.sigmoid(x));
+}
+
+/** Sinusoidal embedding [B, dim] of integer timesteps [B] (ADM: cos | sin, max period 10000). */
+export function sinusoid(t: tf.Tensor1D, dim: number): tf.Tensor2D {
+  const half = dim / 2;
+  const freqs = tf.exp(tf.mul(-Math.log(10000) / half, tf.range(0, half))); // [half]
+  const args = tf.mul(tf.reshape(tf.cast(t, 'float32'), [-1, 1]), tf.reshape(freqs, [1, half])); // [B, half]
+  return tf.concat([tf.cos(args), tf.sin(args)], 1) as tf.Tensor2D;
+}
+
+function validate(c: UNetConfig): void {
+  const down = 2 ** (c.channels.length - 1) * (c.stem === 's2d' ? 2 : 1);
+  if (!c.channels.length || c.imageSize % down !== 0) throw new Error(`imageSize ${c.imageSize} must divide by ${down} for ${c.channels.length} levels`);
+  for (const ch of c.channels) {
+    if (ch % 4 !== 0 || (ch / Math.min(8, ch / 4)) % 1 !== 0) throw new Error(`channel count ${ch} must be a multiple of 4 (GroupNorm)`);
+    if (c.attnRes.length && ch % c.heads !== 0) throw new Error(`channel count ${ch} must divide by ${c.heads} heads`);
+  }
+  if (c.channels[0]! % 2 !== 0) throw new Error('the first channel count must be even (sinusoid)');
+  if (c.embDim && (!c.contextTokens || c.contextTokens < 1)) throw new Error('an embedding-conditioned U-Net needs context tokens');
+}
