@@ -90,7 +90,7 @@ const USAGE = 'prior: --steps N --batch B --lr X --warmup N --seed N --resume --
 
 export function parsePriorArgs(argv: string[]): PriorTrainOptions {
   const o: PriorTrainOptions = {
-    steps: 30000,
+    steps: 10000,
     batch: 64,
     lr: 3e-4,
     warmup: 500,
