@@ -1,0 +1,178 @@
+// The decoder/upsampler API (loadDecoder/decode, loadUpsampler/upsample) on randomly initialised
+// models saved to a temporary folder: no trained weights needed. What is checked: output shapes
+// and range, the per-step callback's images, seeded determinism, a checkpoint round-trip that
+// reproduces outputs bit for bit, cancellation that frees every tensor, and no tensor leaks.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
+import { initBackend } from '../backend.js';
+import { loadDecoder, loadUpsampler, makeDecoder, makeUpsampler, type ImageStepInfo } from './index.js';
+import { decoderConfig, tinyDecoderConfig } from './model.js';
+import { perturb } from './test-util.js';
+import { tinyUpsamplerConfig } from './upsampler.js';
+
+await initBackend({ log: () => {} });
+
+const root = mkdtempSync(join(tmpdir(), 'decoder-api-test-'));
+const decDir = join(root, 'decoder');
+const upDir = join(root, 'upsampler');
+{
+  // Random weights, nudged so the zero-initialised output layers do not make every output 0.
+  const d = makeDecoder(tinyDecoderConfig(16), undefined, { seed: 2 });
+  perturb(d.net, 0.05, 1);
+  d.save(decDir);
+  d.dispose();
+  const u = makeUpsampler(tinyUpsamplerConfig(), undefined, { seed: 3 });
+  perturb(u.net, 0.05, 2);
+  u.save(upDir);
+  u.dispose();
+}
+test.after(() => rmSync(root, { recursive: true, force: true }));
+
+const emb = () => tf.randomNormal([2, 16], 0, 1, 'float32', 42) as tf.Tensor2D;
+const same = (a: tf.Tensor, b: tf.Tensor) => tf.tidy(() => tf.max(tf.abs(tf.sub(a, b))).dataSync()[0]!) === 0;
+
+test('decode: [N, 32, 32, 3] in [0, 1], same seed → identical, other seed → different, no leaks', async () => {
+  const dec = await loadDecoder(decDir);
+  const e = emb();
+  const before = tf.memory().numTensors;
+  try {
+    const a = await dec.decode({ embeddings: e, steps: 4, sampler: 'dpmpp2m', guidance: 3, seed: 7 });
+    const b = await dec.decode({ embeddings: e, steps: 4, sampler: 'dpmpp2m', guidance: 3, seed: 7 });
+    const c = await dec.decode({ embeddings: e, steps: 4, sampler: 'dpmpp2m', guidance: 3, seed: 8 });
+    assert.deepEqual(a.shape, [2, 32, 32, 3]);
+    const v = await a.data();
+    assert.ok(v.every((x) => x >= 0 && x <= 1), 'values in [0, 1]');
+    assert.ok(same(a, b), 'same seed, same images');
+    assert.ok(!same(a, c), 'another seed, other images');
+    // Guidance changes the result; guidance 1 runs the unguided path.
+    const g1 = await dec.decode({ embeddings: e, steps: 4, sampler: 'ddim', guidance: 1, seed: 7 });
+    const g3 = await dec.decode({ embeddings: e, steps: 4, sampler: 'ddim', guidance: 3, seed: 7 });
+    assert.ok(!same(g1, g3));
+    const p = await dec.decode({ embeddings: e, steps: 3, sampler: 'ddpm', seed: 1 });
+    tf.dispose([a, b, c, g1, g3, p]);
+    assert.equal(tf.memory().numTensors, before, 'decode leaves only its outputs (now disposed)');
+  } finally {
+    e.dispose();
+    dec.dispose();
+  }
+});
+
+test('a checkpoint round-trip reproduces decode bit for bit', async () => {
+  const dec = await loadDecoder(decDir);
+  const dir2 = join(root, 'decoder-copy');
+  dec.save(dir2);
+  const dec2 = await loadDecoder(dir2);
+  const e = emb();
+  try {
+    const a = await dec.decode({ embeddings: e, steps: 3, seed: 5 });
+    const b = await dec2.decode({ embeddings: e, steps: 3, seed: 5 });
+    assert.ok(same(a, b));
+    tf.dispose([a, b]);
+  } finally {
+    e.dispose();
+    dec.dispose();
+    dec2.dispose();
+  }
+});
+
+test('onStep sees every step with x_t and the predicted x0 as images in [0, 1]', async () => {
+  const dec = await loadDecoder(decDir);
+  const e = emb();
+  const seen: Array<{ step: number; total: number; t: number; xt: number[]; x0: number[]; lo: number; hi: number }> = [];
+  try {
+    const out = await dec.decode({
+      embeddings: e,
+      steps: 5,
+      seed: 1,
+      onStep: (s: ImageStepInfo) => {
+        const v = [...(s.xt.dataSync() as Float32Array), ...(s.x0pred.dataSync() as Float32Array)];
+        seen.push({ step: s.step, total: s.total, t: s.t, xt: s.xt.shape, x0: s.x0pred.shape, lo: Math.min(...v), hi: Math.max(...v) });
+      },
+    });
+    assert.deepEqual(seen.map((s) => s.step), [1, 2, 3, 4, 5]);
+    assert.ok(seen.every((s) => s.total === 5 && s.lo >= 0 && s.hi <= 1));
+    assert.deepEqual(seen[0]!.xt, [2, 32, 32, 3]);
+    assert.deepEqual(seen[0]!.x0, [2, 32, 32, 3]);
+    assert.equal(seen[0]!.t, 999);
+    // After the last step x_t is the output.
+    out.dispose();
+  } finally {
+    e.dispose();
+    dec.dispose();
+  }
+});
+
+test('aborting decode and upsample mid-way rejects with AbortError and frees every tensor', async () => {
+  const dec = await loadDecoder(decDir);
+  const up = await loadUpsampler(upDir);
+  const e = emb();
+  const imgs = tf.randomUniform([1, 32, 32, 3], 0, 1, 'float32', 1) as tf.Tensor4D;
+  const before = tf.memory().numTensors;
+  try {
+    const ac = new AbortController();
+    await assert.rejects(dec.decode({ embeddings: e, steps: 6, guidance: 2, signal: ac.signal, onStep: (s) => void (s.step === 2 && ac.abort()) }), { name: 'AbortError' });
+    assert.equal(tf.memory().numTensors, before);
+    const ac2 = new AbortController();
+    await assert.rejects(up.upsample({ images: imgs, steps: 4, signal: ac2.signal, onStep: (s) => void (s.step === 1 && ac2.abort()) }), { name: 'AbortError' });
+    assert.equal(tf.memory().numTensors, before);
+    const ac3 = new AbortController();
+    ac3.abort();
+    await assert.rejects(dec.decode({ embeddings: e, steps: 3, signal: ac3.signal }), { name: 'AbortError' });
+    assert.equal(tf.memory().numTensors, before);
+  } finally {
+    tf.dispose([e, imgs]);
+    dec.dispose();
+    up.dispose();
+  }
+});
+
+test('upsample: [N, 64, 64, 3] in [0, 1], deterministic per seed, no leaks; wrong inputs are refused', async () => {
+  const up = await loadUpsampler(upDir);
+  const imgs = tf.randomUniform([2, 32, 32, 3], 0, 1, 'float32', 3) as tf.Tensor4D;
+  const before = tf.memory().numTensors;
+  try {
+    const a = await up.upsample({ images: imgs, steps: 3, seed: 4 });
+    const b = await up.upsample({ images: imgs, steps: 3, seed: 4 });
+    const c = await up.upsample({ images: imgs, steps: 3, seed: 4, augLevel: 0 });
+    assert.deepEqual(a.shape, [2, 64, 64, 3]);
+    assert.ok((await a.data()).every((x) => x >= 0 && x <= 1));
+    assert.ok(same(a, b));
+    assert.ok(!same(a, c), 'the augmentation level matters');
+    tf.dispose([a, b, c]);
+    assert.equal(tf.memory().numTensors, before);
+    const small = tf.zeros([1, 16, 16, 3]) as tf.Tensor4D;
+    await assert.rejects(up.upsample({ images: small, steps: 2 }), /takes \[N, 32, 32, 3\]/);
+    small.dispose();
+  } finally {
+    imgs.dispose();
+    up.dispose();
+  }
+  await assert.rejects(loadUpsampler(decDir), /not a upsampler/);
+  await assert.rejects(loadDecoder(upDir), /not a decoder/);
+});
+
+test('the shipped decoder config decodes through the API (batch 1, guidance, 2 steps)', async () => {
+  const d = makeDecoder(decoderConfig(128), undefined, { seed: 9 });
+  const dir = join(root, 'full');
+  d.save(dir);
+  d.dispose();
+  const dec = await loadDecoder(dir);
+  const e = tf.randomNormal([1, 128]) as tf.Tensor2D;
+  try {
+    const before = tf.memory().numTensors;
+    const out = await dec.decode({ embeddings: e, steps: 2, guidance: 3, seed: 1 });
+    assert.deepEqual(out.shape, [1, 32, 32, 3]);
+    out.dispose();
+    assert.equal(tf.memory().numTensors, before);
+    const narrow = tf.zeros([1, 64]) as tf.Tensor2D;
+    await assert.rejects(dec.decode({ embeddings: narrow }), /takes \[N, 128\]/);
+    narrow.dispose();
+  } finally {
+    e.dispose();
+    dec.dispose();
+  }
+});
