@@ -207,6 +207,10 @@ export function parsePayload<S extends z.ZodTypeAny>(
 ): { ok: true; value: z.infer<S> } | ProtocolError {
   const r = schema.safeParse(payload);
   if (r.success) return { ok: true, value: r.data };
-  const msg = r.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
-  return protocolError('BAD_REQUEST', msg);
+  return protocolError('BAD_REQUEST', formatZodIssues(r.error));
+}
+
+/** One line listing every schema problem, each with its path: what BAD_REQUEST messages say. */
+export function formatZodIssues(error: z.ZodError): string {
+  return error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
 }

@@ -1,2 +1,3 @@
 export * from './events.js';
 export * from './graph.js';
+export * from './rest.js';

@@ -17,12 +17,12 @@
 import type http from 'node:http';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { z } from 'zod';
-import { GraphSchema, validateGraph, type Catalogue, type ErrorCode, type RunEvent } from '../protocol/index.js';
+import { formatZodIssues, GraphSchema, validateGraph, type Catalogue, type ErrorCode, type StoredRun, type StoredRunWithOutputs } from '../protocol/index.js';
 import { readMapFile } from '../nodes/lib/embedding-map.js';
 import type { EngineConfig } from './config.js';
 import type { WorkerPool } from './pool.js';
 import type { Runner } from './runner.js';
-import type { Store, StoredRun } from './store.js';
+import type { Store } from './store.js';
 
 const SaveSchema = z.object({ graph: z.unknown(), title: z.string().max(200).optional() }).strict();
 const ForkSchema = z.object({ title: z.string().max(200).optional() }).strict();
@@ -124,7 +124,7 @@ export function createApi(deps: ApiDeps): (req: http.IncomingMessage, res: http.
     // Saving is allowed for unfinished graphs (missing links, unknown params): only the format
     // and size are enforced here. Running checks everything.
     const r = GraphSchema.safeParse(g);
-    if (!r.success) throw new HttpError(400, 'GRAPH_SCHEMA', r.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; '));
+    if (!r.success) throw new HttpError(400, 'GRAPH_SCHEMA', formatZodIssues(r.error));
     const v = validateGraph(r.data, { catalogue });
     if (!v.ok) {
       const big = v.errors.find((e) => e.code === 'GRAPH_TOO_LARGE');
@@ -146,15 +146,15 @@ export function createApi(deps: ApiDeps): (req: http.IncomingMessage, res: http.
 }
 
 /** The stored run plus each node's last outputs, so a share page needs no event folding. */
-function withOutputs(run: StoredRun): unknown {
-  const outputs: Record<string, unknown> = {};
-  for (const e of run.events as RunEvent[]) if (e.event === 'node:output') outputs[e.payload.nodeId] = e.payload.outputs;
+function withOutputs(run: StoredRun): StoredRunWithOutputs {
+  const outputs: StoredRunWithOutputs['outputs'] = {};
+  for (const e of run.events) if (e.event === 'node:output') outputs[e.payload.nodeId] = e.payload.outputs;
   return { ...run, outputs };
 }
 
 function parse<S extends z.ZodTypeAny>(schema: S, v: unknown): z.infer<S> {
   const r = schema.safeParse(v);
-  if (!r.success) throw new HttpError(400, 'BAD_REQUEST', r.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; '));
+  if (!r.success) throw new HttpError(400, 'BAD_REQUEST', formatZodIssues(r.error));
   return r.data;
 }
 

@@ -11,6 +11,7 @@
 //   newest frame, never a growing backlog; control events flush the slot first so order holds.
 // - Preview cadence and size are per client (`options` of run:start / run:watch).
 import { randomBytes } from 'node:crypto';
+import { relative } from 'node:path';
 import type { Socket } from 'socket.io';
 import {
   RunStartSchema,
@@ -163,7 +164,7 @@ export class Runner {
     for (const node of plan.graph.nodes) {
       const def = this.defs.get(node.type)!;
       for (const m of def.decl.models) {
-        if (!modelHash(this.config.weightsDir, m)) errors.push({ nodeId: node.id, code: 'MODEL_MISSING', message: `${node.type} needs the ${m} weights (${modelDir(this.config.weightsDir, m)}), which are not installed` });
+        if (!modelHash(this.config.weightsDir, m)) errors.push({ nodeId: node.id, code: 'MODEL_MISSING', message: `${node.type} needs the ${m} weights (${relative(process.cwd(), modelDir(this.config.weightsDir, m)) || modelDir(this.config.weightsDir, m)}), which are not installed` });
       }
       if (def.check) for (const e of await def.check(plan.params.get(node.id)!, this.config.limits)) errors.push({ nodeId: node.id, ...e });
     }

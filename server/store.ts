@@ -11,28 +11,10 @@ import Database from 'better-sqlite3';
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Graph, RunEvent } from '../protocol/index.js';
+import type { Graph, RunEvent, SavedGraph, StoredRun } from '../protocol/index.js';
 
-export interface GraphRecord {
-  id: string;
-  title: string;
-  graph: Graph;
-  createdAt: string;
-  updatedAt: string;
-  forkOf: string | null;
-}
+export type { StoredRun };
 
-export interface StoredRun {
-  id: string;
-  graphId: string | null;
-  status: string;
-  startedAt: string;
-  finishedAt: string | null;
-  ms: number | null;
-  graph: Graph;
-  /** Every event in order, binary as data: URLs. */
-  events: RunEvent[];
-}
 
 export type TokenCheck = 'ok' | 'forbidden' | 'not-found';
 
@@ -92,7 +74,7 @@ export class Store {
     return { id, editToken };
   }
 
-  getGraph(id: string): GraphRecord | null {
+  getGraph(id: string): SavedGraph | null {
     const r = this.db.prepare(`SELECT id, title, graph, created_at, updated_at, fork_of FROM graphs WHERE id = ?`).get(id) as
       | { id: string; title: string; graph: string; created_at: string; updated_at: string; fork_of: string | null }
       | undefined;

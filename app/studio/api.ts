@@ -1,6 +1,6 @@
 // The studio's REST calls (server/api.ts serves them). Errors come back as
 // {ok: false, error: {code, message}}; they are thrown as ApiError with that message.
-import type { Catalogue, Graph, RunEvent, WireValue } from '../../protocol';
+import type { Catalogue, CreatedGraph, EmbeddingMapFile, Graph, SavedGraph, StoredRunWithOutputs, UpdatedGraph } from '../../protocol';
 
 export class ApiError extends Error {
   constructor(readonly status: number, readonly code: string, message: string) {
@@ -15,40 +15,17 @@ async function call<T>(path: string, init?: RequestInit): Promise<T> {
   return body as T;
 }
 
-export interface SavedGraph {
-  id: string;
-  title: string;
-  graph: Graph;
-  createdAt: string;
-  updatedAt: string;
-  forkOf: string | null;
-}
-
-export interface StoredRun {
-  id: string;
-  status: string;
-  events: RunEvent[];
-  outputs: Record<string, Record<string, WireValue>>;
-}
-
-/** The fixed PCA map's corpus points (nodes/lib/embedding-map.ts writes the file). */
-export interface CorpusMap {
-  mapId: string;
-  keys: string[];
-  labels: string[];
-  points: [number, number][];
-  explained?: [number, number];
-}
+export type { SavedGraph, StoredRunWithOutputs as StoredRun, EmbeddingMapFile as CorpusMap } from '../../protocol';
 
 export const api = {
   catalogue: () => call<Catalogue>('/api/nodes'),
-  save: (graph: Graph, title?: string) => call<{ id: string; editToken: string }>('/api/graphs', { method: 'POST', body: JSON.stringify({ graph, title }) }),
+  save: (graph: Graph, title?: string) => call<CreatedGraph>('/api/graphs', { method: 'POST', body: JSON.stringify({ graph, title }) }),
   update: (id: string, token: string, graph: Graph, title?: string) =>
-    call<{ id: string; updatedAt: string }>(`/api/graphs/${encodeURIComponent(id)}`, { method: 'PUT', body: JSON.stringify({ graph, title }), headers: { authorization: `Bearer ${token}` } }),
+    call<UpdatedGraph>(`/api/graphs/${encodeURIComponent(id)}`, { method: 'PUT', body: JSON.stringify({ graph, title }), headers: { authorization: `Bearer ${token}` } }),
   get: (id: string) => call<SavedGraph>(`/api/graphs/${encodeURIComponent(id)}`),
-  fork: (id: string) => call<{ id: string; editToken: string }>(`/api/graphs/${encodeURIComponent(id)}/fork`, { method: 'POST', body: '{}' }),
-  latestRun: (id: string) => call<StoredRun>(`/api/graphs/${encodeURIComponent(id)}/runs/latest`),
-  embeddingMap: (mapId: string) => call<CorpusMap>(`/api/embedding-map/${encodeURIComponent(mapId)}`),
+  fork: (id: string) => call<CreatedGraph>(`/api/graphs/${encodeURIComponent(id)}/fork`, { method: 'POST', body: '{}' }),
+  latestRun: (id: string) => call<StoredRunWithOutputs>(`/api/graphs/${encodeURIComponent(id)}/runs/latest`),
+  embeddingMap: (mapId: string) => call<EmbeddingMapFile>(`/api/embedding-map/${encodeURIComponent(mapId)}`),
 };
 
 // Edit tokens stay in this browser only (localStorage): whoever holds one may change the graph.

@@ -14,24 +14,10 @@ import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from '
 import { join } from 'node:path';
 import type { Clip } from '../../ml/clip/index.js';
 import { loadCorpus, STYLES, type StyleName } from '../../ml/data/corpus.js';
-import type { MapNeighbour } from '../../protocol/index.js';
+import type { EmbeddingMapFile, MapNeighbour } from '../../protocol/index.js';
 
-export interface EmbeddingMapFile {
-  format: 'unclip-embedding-map';
-  mapId: string;
-  weightsHash: string;
-  styles: string[];
-  width: number;
-  count: number;
-  mean: number[];
-  /** [2][width] unit principal axes */
-  components: [number[], number[]];
-  /** fraction of variance each axis explains */
-  explained: [number, number];
-  keys: string[];
-  labels: string[];
-  points: [number, number][];
-}
+export type { EmbeddingMapFile };
+
 
 export interface EmbeddingMap extends EmbeddingMapFile {
   vectors: Float32Array; // [count, width]
