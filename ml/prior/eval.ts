@@ -6,6 +6,9 @@
 // ml/clip/eval.ts), query text = the concept's label. For each concept:
 //   cos      cosine of the query's embedding with the MEAN of the concept's held-out image
 //            embeddings, i.e. the average cosine with its held-out images (all unit vectors)
+//   cos_centered  the same after subtracting the mean gallery image embedding from both: whether
+//            the guess points at THIS concept rather than at images in general (predicting the
+//            mean image embedding alone already lifts `cos`, not this)
 //   top1/5   the concept's gallery image ranks 1st / in the first 5 among all held-out gallery
 //            images by dot product with the query's embedding
 // for the text embedding (the no-prior baseline) and for prior samples at each guidance scale.
@@ -21,6 +24,7 @@ import type { Prior } from './index.js';
 export interface PriorEvalRow {
   guidance: number;
   cos: number;
+  cos_centered: number;
   top1: number;
   top5: number;
 }
@@ -34,7 +38,7 @@ export interface PriorEval {
   bestOf: number;
   seed: number;
   /** The text embedding itself as the guess (no prior). */
-  text: { cos: number; top1: number; top5: number };
+  text: { cos: number; cos_centered: number; top1: number; top5: number };
   /** Prior samples, one row per guidance scale. */
   prior: PriorEvalRow[];
   seconds: number;
@@ -79,10 +83,26 @@ export async function evaluatePrior(prior: Prior, clip: Clip, corpus: Corpus, em
   });
   const gallery = new Float32Array(G * D);
   g.rows.forEach((r, i) => gallery.set(emb.embeddings.subarray(r * D, (r + 1) * D), i * D));
+  const mu = new Float32Array(D);
+  for (let j = 0; j < G; j++) for (let d = 0; d < D; d++) mu[d]! += gallery[j * D + d]! / G;
+  const centeredCos = (a: Float32Array, b: Float32Array) => {
+    let ab = 0;
+    let aa = 0;
+    let bb = 0;
+    for (let d = 0; d < D; d++) {
+      const x = a[d]! - mu[d]!;
+      const y = b[d]! - mu[d]!;
+      ab += x * y;
+      aa += x * x;
+      bb += y * y;
+    }
+    return ab / Math.sqrt(aa * bb + 1e-20);
+  };
 
   /** Figures for query embeddings q [n, D] (unit rows). */
   const score = (q: Float32Array) => {
     let cos = 0;
+    let cosC = 0;
     let top1 = 0;
     let top5 = 0;
     for (let i = 0; i < n; i++) {
@@ -90,6 +110,7 @@ export async function evaluatePrior(prior: Prior, clip: Clip, corpus: Corpus, em
       let c = 0;
       for (let d = 0; d < D; d++) c += qi[d]! * centroid[i * D + d]!;
       cos += c;
+      cosC += centeredCos(qi, centroid.subarray(i * D, (i + 1) * D));
       const sims = new Float32Array(G);
       for (let j = 0; j < G; j++) {
         let s = 0;
@@ -103,7 +124,7 @@ export async function evaluatePrior(prior: Prior, clip: Clip, corpus: Corpus, em
       if (above < 5) top5++;
     }
     const r4 = (x: number) => Math.round(x * 1e4) / 1e4;
-    return { cos: r4(cos / n), top1: r4(top1 / n), top5: r4(top5 / n) };
+    return { cos: r4(cos / n), cos_centered: r4(cosC / n), top1: r4(top1 / n), top5: r4(top5 / n) };
   };
 
   const labels = pick.map((gi) => g.labels[gi]!);

@@ -442,7 +442,7 @@ export async function retrievalGrid(prior: Prior, clip: Clip, corpus: Corpus, em
       outline: idx.map((j) => (g.labels[j] === q ? '#2ca02c' : undefined)),
     });
     const rows = queries.flatMap((q, i) => [row(`${q} (text)`, q, byText[i]!), row(`${q} (prior)`, q, byPrior[i]!)]);
-    await imageGridPng(path, rows, 32, { scale: 2, labelWidth: 280, title: `nearest held-out images to the text embedding vs the prior sample (guidance ${guidance}); green = the concept` });
+    await imageGridPng(path, rows, 32, { scale: 2, labelWidth: 280, title: `nearest held-out images: text embedding vs prior (g ${guidance}); green = right` });
   } finally {
     tf.dispose([enc.embeddings, enc.tokenStates, enc.ids, galT]);
   }
