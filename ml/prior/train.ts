@@ -9,7 +9,8 @@
 //
 // x0 = image embedding · imageScale (unit per-dimension variance, measured on the corpus at the
 // start of a fresh run and stored in the config), t uniform in [0, 999], x_t = qSample, the
-// network predicts x0, loss = MSE. Text conditioning is replaced by the null tokens for
+// network predicts x0, loss = MSE; Adam with global-norm gradient clipping (1) and an EMA of the
+// weights (0.999) that is what gets exported. Text conditioning is replaced by the null tokens for
 // condDropProb (10%) of the rows so classifier-free guidance works.
 //
 // The prior models ONE CLIP's embedding space: the config stores that CLIP's weights hash and
@@ -48,6 +49,10 @@ export interface PriorTrainOptions {
   weightsDir: string;
   clipDir: string;
   saveEveryMin: number;
+  /** Decay of the exponential moving average of the weights that is shipped (0: ship the raw weights). */
+  emaDecay: number;
+  /** Clip the global gradient norm to this (0: no clipping). */
+  clipNorm: number;
   /** Held-out concepts in the final evaluation. */
   evalConcepts: number;
   /** Guidance scales the final evaluation samples with. */
@@ -72,6 +77,8 @@ interface TrainState {
   lr: number;
   warmup: number;
   seed: number;
+  emaDecay?: number;
+  clipNorm?: number;
 }
 
 /** mulberry32 with its state exposed, so a resumed run draws the same numbers. */
@@ -86,7 +93,7 @@ class Rng {
   };
 }
 
-const USAGE = 'prior: --steps N --batch B --lr X --warmup N --seed N --resume --run-dir D --weights-dir D --clip-dir D --save-every-min M --eval-concepts N --eval-guidance 1,3 --config JSON --no-export --export-only';
+const USAGE = 'prior: --steps N --batch B --lr X --warmup N --seed N --resume --run-dir D --weights-dir D --clip-dir D --save-every-min M --ema 0.999 --clip-norm 1 --eval-concepts N --eval-guidance 1,3 --config JSON --no-export --export-only';
 
 export function parsePriorArgs(argv: string[]): PriorTrainOptions {
   const o: PriorTrainOptions = {
@@ -100,6 +107,8 @@ export function parsePriorArgs(argv: string[]): PriorTrainOptions {
     weightsDir: join(REPO_ROOT, 'weights', 'prior'),
     clipDir: DEFAULT_CLIP_DIR,
     saveEveryMin: 5,
+    emaDecay: 0.999,
+    clipNorm: 1,
     evalConcepts: 200,
     evalGuidance: [1, 3],
   };
@@ -120,6 +129,8 @@ export function parsePriorArgs(argv: string[]): PriorTrainOptions {
     else if (a === '--weights-dir') o.weightsDir = resolve(v());
     else if (a === '--clip-dir') o.clipDir = resolve(v());
     else if (a === '--save-every-min') o.saveEveryMin = Number(v());
+    else if (a === '--ema') o.emaDecay = Number(v());
+    else if (a === '--clip-norm') o.clipNorm = Number(v());
     else if (a === '--eval-concepts') o.evalConcepts = Number(v());
     else if (a === '--eval-guidance') o.evalGuidance = v().split(',').map(Number);
     else if (a === '--config') o.config = JSON.parse(v()) as Partial<PriorConfig>;
@@ -260,7 +271,7 @@ export async function trainPrior(o: PriorTrainOptions): Promise<void> {
     cfg = defaultPriorConfig({ embedDim: D, textWidth: clip.textWidth, contextLength: clip.contextLength }, { ...(o.config ?? {}), imageScale: 1 / imageStd, textScale: 1 / textStd, clipHash: emb.weightsHash });
     log(`[prior] per-dimension std: image embeddings ${imageStd.toFixed(4)} (1/sqrt(D) = ${(1 / Math.sqrt(D)).toFixed(4)}), text embeddings ${textStd.toFixed(4)}; scales ${cfg.imageScale.toFixed(2)}, ${cfg.textScale.toFixed(2)}`);
     init = initPriorParams(cfg, o.seed);
-    st = { step: 0, totalSteps: o.steps, rng: (o.seed * 2654435761) >>> 0, samplesSeen: 0, trainSeconds: 0, lossLog: [], batch: o.batch, lr: o.lr, warmup: o.warmup, seed: o.seed };
+    st = { step: 0, totalSteps: o.steps, rng: (o.seed * 2654435761) >>> 0, samplesSeen: 0, trainSeconds: 0, lossLog: [], batch: o.batch, lr: o.lr, warmup: o.warmup, seed: o.seed, emaDecay: o.emaDecay, clipNorm: o.clipNorm };
   }
   const names = Object.keys(init).sort();
   const prefix = `prior-train-${Date.now().toString(36)}/`;
@@ -269,6 +280,16 @@ export async function trainPrior(o: PriorTrainOptions): Promise<void> {
   tf.dispose(Object.values(init));
   const varList = names.map((n) => vars[n]!);
   const opt = tf.train.adam(st.lr, 0.9, 0.99, 1e-8);
+  // EMA of the weights: what gets shipped (diffusion models sample far better from it than from
+  // the raw weights of a small-batch run). Saved in the state as ema/<param>, restored on resume.
+  const emaDecay = st.emaDecay ?? o.emaDecay;
+  const clipNorm = st.clipNorm ?? o.clipNorm;
+  const ema = new Map<string, tf.Variable>();
+  if (emaDecay > 0) {
+    tf.tidy(() => {
+      for (const n of names) ema.set(n, tf.variable(tf.clone(saved?.[`ema/${n}`] ?? vars[n]!), false));
+    });
+  }
   if (saved) {
     const remapped: Record<string, tf.Tensor> = {};
     if (saved['adam/iterations']) remapped['adam/iterations'] = saved['adam/iterations'];
@@ -297,6 +318,7 @@ export async function trainPrior(o: PriorTrainOptions): Promise<void> {
     const ad = await adamState(opt, names.map((n) => prefix + n));
     const adByParam: Record<string, tf.Tensor> = {};
     for (const [k, t] of Object.entries(ad)) adByParam[k.replace(prefix, '')] = t;
+    for (const [n, e] of ema) adByParam[`ema/${n}`] = e;
     saveCheckpoint(o.runDir, { config: cfg, tensors: vars, state: { json: st, tensors: adByParam }, metadata: { model: 'prior', step: String(st.step) } });
     ad['adam/iterations']?.dispose(); // the moments are the optimizer's live variables: keep them
   };
@@ -330,7 +352,16 @@ export async function trainPrior(o: PriorTrainOptions): Promise<void> {
     try {
       loss = tf.tidy(() => {
         const { value, grads } = tf.variableGrads(() => batchLoss(vars, cfg, enc, batch.x0, rng.next, noiseSeed), varList);
-        opt.applyGradients(names.map((n) => ({ name: prefix + n, tensor: grads[prefix + n]! })));
+        const list = names.map((n) => grads[prefix + n]!);
+        let scale: tf.Tensor | null = null;
+        if (clipNorm > 0) {
+          const norm = tf.sqrt(tf.addN(list.map((g) => tf.sum(tf.square(g)))));
+          scale = tf.minimum(1, tf.div(clipNorm, tf.add(norm, 1e-6)));
+        }
+        opt.applyGradients(names.map((n, i) => ({ name: prefix + n, tensor: scale ? tf.mul(list[i]!, scale) : list[i]! })));
+        // EMA decay warms up as min(decay, (1 + n)/(10 + n)) so early weights do not linger.
+        const d = Math.min(emaDecay, (1 + st.step) / (10 + st.step));
+        for (const [n, e] of ema) e.assign(tf.add(tf.mul(e, d), tf.mul(vars[n]!, 1 - d)));
         return value.dataSync()[0]!;
       });
     } finally {
@@ -362,6 +393,7 @@ export async function trainPrior(o: PriorTrainOptions): Promise<void> {
   await save();
   log(`[prior] saved ${o.runDir} at step ${st.step}; ${st.samplesSeen} samples seen in ${(st.trainSeconds / 60).toFixed(1)} min of steps`);
   tf.dispose(varList);
+  for (const e of ema.values()) e.dispose();
   opt.dispose();
   process.off('SIGINT', onSignal);
   process.off('SIGTERM', onSignal);
@@ -383,14 +415,20 @@ export async function exportPrior(o: Pick<PriorTrainOptions, 'runDir' | 'weights
     const ck = loadCheckpoint(o.runDir);
     const st = ck.state?.json as TrainState | undefined;
     const cfg = ck.config as PriorConfig;
-    if (ck.state) tf.dispose(Object.values(ck.state.tensors));
+    // Ship the EMA weights when the run kept them.
+    const stT = ck.state?.tensors ?? {};
+    const names = Object.keys(ck.tensors);
+    const useEma = names.every((n) => stT[`ema/${n}`]);
+    const shipped: Record<string, tf.Tensor> = {};
+    for (const n of names) shipped[n] = useEma ? stT[`ema/${n}`]! : ck.tensors[n]!;
     if (cfg.clipHash !== emb.weightsHash) {
-      tf.dispose(Object.values(ck.tensors));
+      tf.dispose([...Object.values(ck.tensors), ...Object.values(stT)]);
       throw new Error(`${o.runDir} was trained against CLIP ${cfg.clipHash.slice(0, 16)}; ${o.clipDir} holds ${emb.weightsHash.slice(0, 16)}`);
     }
     mkdirSync(o.weightsDir, { recursive: true });
-    saveCheckpoint(o.weightsDir, { config: cfg, tensors: ck.tensors, metadata: { model: 'prior', step: String(st?.step ?? '') } });
-    tf.dispose(Object.values(ck.tensors));
+    saveCheckpoint(o.weightsDir, { config: cfg, tensors: shipped, metadata: { model: 'prior', step: String(st?.step ?? ''), weights: useEma ? 'ema' : 'raw' } });
+    tf.dispose([...Object.values(ck.tensors), ...Object.values(stT)]);
+    log(`[prior] exporting the ${useEma ? 'EMA' : 'raw'} weights of step ${st?.step ?? '?'}`);
     const prior = await loadPrior(o.weightsDir);
     try {
       const ev = await evaluatePrior(prior, clip, corpus, emb, { concepts: o.evalConcepts, guidances: o.evalGuidance, onProgress: terminalBar('prior eval') });
@@ -399,7 +437,7 @@ export async function exportPrior(o: Pick<PriorTrainOptions, 'runDir' | 'weights
       writeFileSync(join(o.weightsDir, 'eval.json'), JSON.stringify(ev, null, 1) + '\n');
       writeFileSync(join(o.runDir, 'eval.json'), JSON.stringify(ev, null, 1) + '\n');
       if (st) {
-        writeFileSync(join(o.weightsDir, 'training.json'), JSON.stringify({ step: st.step, samplesSeen: st.samplesSeen, trainSeconds: Math.round(st.trainSeconds), batch: st.batch, lr: st.lr, warmup: st.warmup, seed: st.seed, clipHash: cfg.clipHash, lossLog: st.lossLog }, null, 1) + '\n');
+        writeFileSync(join(o.weightsDir, 'training.json'), JSON.stringify({ step: st.step, samplesSeen: st.samplesSeen, trainSeconds: Math.round(st.trainSeconds), batch: st.batch, lr: st.lr, warmup: st.warmup, seed: st.seed, emaDecay: st.emaDecay ?? 0, clipNorm: st.clipNorm ?? 0, weights: useEma ? 'ema' : 'raw', clipHash: cfg.clipHash, lossLog: st.lossLog }, null, 1) + '\n');
         await lineChartPng(join(o.weightsDir, 'loss.png'), [{ name: 'x0 MSE, scaled space (mean of 10 steps)', points: st.lossLog.map(([s, l]) => [s, l]) }], { title: 'Prior training loss', xLabel: 'step', yLabel: 'loss' });
       }
       await retrievalGrid(prior, clip, corpus, emb, join(o.weightsDir, 'retrieval.png'));
