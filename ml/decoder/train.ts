@@ -29,7 +29,7 @@ import { DEFAULT_CLIP_DIR } from '../clip/index.js';
 import { type Corpus, loadCorpus, splitByStyle } from '../data/corpus.js';
 import { imageGridPng, lineChartPng, type GridRow } from '../png.js';
 import { terminalBar } from '../progress.js';
-import { makeDecoder, makeUpsampler } from './index.js';
+import { type Decoder, type Upsampler, makeDecoder, makeUpsampler } from './index.js';
 import { type DecoderConfig, type DiffusionBatch, createDecoderNet, decoderBatch, decoderConfig, diffusionLoss, disposeBatch } from './model.js';
 import { Trainer } from './trainer.js';
 import type { UNet, UNetConfig } from './unet.js';
@@ -53,6 +53,10 @@ export interface TrainOptions {
   weightsDir: string;
   clipDir: string;
   saveEveryMin: number;
+  /** Write a sample grid of the EMA weights to runDir every this many minutes (0: only at the end). */
+  gridEveryMin: number;
+  /** Only export runDir to weightsDir (no training). */
+  exportOnly?: boolean;
   /** Sampling steps for the sample grid at the end. */
   sampleSteps: number;
   /** Overrides of the U-Net config (fresh runs only), e.g. {"channels": [32, 64, 128]}. */
@@ -108,7 +112,7 @@ function shuffle<T>(xs: T[], rng: Rng): T[] {
 export function parseTrainArgs(model: ImageModelKind, argv: string[]): TrainOptions {
   const o: TrainOptions = {
     model,
-    steps: 40000,
+    steps: 20000,
     batch: model === 'decoder' ? 32 : 24,
     lr: 2e-4,
     warmup: 500,
@@ -119,6 +123,7 @@ export function parseTrainArgs(model: ImageModelKind, argv: string[]): TrainOpti
     weightsDir: join(REPO_ROOT, 'weights', model),
     clipDir: DEFAULT_CLIP_DIR,
     saveEveryMin: 5,
+    gridEveryMin: 60,
     sampleSteps: 25,
   };
   for (let i = 0; i < argv.length; i++) {
@@ -145,10 +150,12 @@ export function parseTrainArgs(model: ImageModelKind, argv: string[]): TrainOpti
     else if (a === '--clip-dir') o.clipDir = resolve(v());
     else if (a === '--save-every-min') o.saveEveryMin = num();
     else if (a === '--sample-steps') o.sampleSteps = num();
+    else if (a === '--grid-every-min') o.gridEveryMin = num();
+    else if (a === '--export-only') o.exportOnly = true;
     else if (a === '--config') o.config = JSON.parse(v()) as Partial<UNetConfig>;
     else if (a === '--no-export') o.noExport = true;
     else if (a === '--allow-clip-change') o.allowClipChange = true;
-    else throw new Error(`unknown option ${a} (${model}: --steps N --batch B --lr X --warmup N --ema D --seed N --resume --run-dir D --weights-dir D --clip-dir D --save-every-min M --sample-steps N --config JSON --no-export --allow-clip-change)`);
+    else throw new Error(`unknown option ${a} (${model}: --steps N --batch B --lr X --warmup N --ema D --seed N --resume --run-dir D --weights-dir D --clip-dir D --save-every-min M --grid-every-min M --sample-steps N --export-only --config JSON --no-export --allow-clip-change)`);
   }
   if (!Number.isInteger(o.batch) || o.batch < 1) throw new Error(`--batch must be a positive integer, got ${o.batch}`);
   return o;
@@ -197,6 +204,10 @@ async function dataFor(cfg: ModelConfig, o: TrainOptions, log: (s: string) => vo
 export async function trainImageModel(o: TrainOptions): Promise<void> {
   const tag = `[${o.model}]`;
   const log = (s: string) => process.stderr.write(s + '\n');
+  if (o.exportOnly) {
+    await exportWeights(o.model, o.runDir, o.weightsDir, { sampleSteps: o.sampleSteps, clipDir: o.clipDir });
+    return;
+  }
 
   // ---- model and state: fresh or resumed -------------------------------------------------------
   let cfg: ModelConfig;
@@ -274,8 +285,21 @@ export async function trainImageModel(o: TrainOptions): Promise<void> {
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
 
+  const grid = async () => {
+    const w = trainer.shippedWeights();
+    const m = cfg.kind === 'decoder' ? makeDecoder(cfg, w) : makeUpsampler(cfg, w);
+    const path = join(o.runDir, `samples-step-${String(st.step).padStart(6, '0')}.png`);
+    try {
+      await writeSampleGrid(m, path, { corpus32, corpus64, emb, sampleSteps: o.sampleSteps });
+    } finally {
+      m.dispose();
+    }
+    log(`\n${tag} step ${st.step}: wrote ${path}`);
+  };
+
   const bar = terminalBar(o.model);
   let lastSave = Date.now();
+  let lastGrid = Date.now();
   let acc = 0;
   let accN = 0;
   const logEvery = 10;
@@ -321,6 +345,10 @@ export async function trainImageModel(o: TrainOptions): Promise<void> {
         await save();
         lastSave = Date.now();
       }
+      if (o.gridEveryMin > 0 && now - lastGrid > o.gridEveryMin * 60_000) {
+        await grid();
+        lastGrid = Date.now();
+      }
     }
     await save();
   } finally {
@@ -360,61 +388,73 @@ export async function exportWeights(
       writeFileSync(join(weightsDir, 'training.json'), JSON.stringify({ step: st.step, imagesSeen: st.imagesSeen, trainSeconds: Math.round(st.trainSeconds), batch: st.batch, lr: st.lr, warmup: st.warmup, emaDecay: st.emaDecay, seed: st.seed, clipHash: st.clipHash, params: m.paramCount, lossLog: st.lossLog }, null, 1) + '\n');
       await lineChartPng(join(weightsDir, 'loss.png'), [{ name: 'v-prediction MSE (mean of 10 steps)', points: st.lossLog.map(([s, l]) => [s, l]) }], { title: `${model} training loss`, xLabel: 'step', yLabel: 'loss' });
     }
-    const corpus32 = opts.corpus32 ?? (await loadCorpus({ size: 32 }));
-    const rows = gridRows(corpus32);
-    const steps = opts.sampleSteps ?? 25;
-    const px32 = 32 * 32 * 3;
-    const pick32 = (r: number) => corpus32.images.slice(r * px32, (r + 1) * px32);
-    const toBytes = async (x: tf.Tensor4D) => {
-      const v = await x.data();
-      return Uint8Array.from(v, (f) => Math.round(f * 255));
-    };
-    if (m.config.kind === 'decoder') {
-      const dec = m as ReturnType<typeof makeDecoder>;
-      const emb = opts.emb ?? (await loadImageEmbeddings({ clipDir: opts.clipDir, corpus: corpus32, rows }));
-      const D = emb.dim;
-      const idx = opts.emb ? rows : rows.map((_, i) => i);
-      const e = new Float32Array(rows.length * D);
-      idx.forEach((r, i) => e.set(emb.embeddings.subarray(r * D, (r + 1) * D), i * D));
-      const et = tf.tensor2d(e, [rows.length, D]);
-      const cols: Uint8Array[][] = rows.map((r) => [pick32(r)]);
-      try {
-        for (const [seed, guidance] of [[1, 3], [2, 3], [3, 3], [1, 1]] as const) {
-          const img = await dec.decode({ embeddings: et, steps, sampler: 'dpmpp2m', guidance, seed });
-          const bytes = await toBytes(img);
-          img.dispose();
-          rows.forEach((_, i) => cols[i]!.push(bytes.slice(i * px32, (i + 1) * px32)));
-        }
-      } finally {
-        et.dispose();
-      }
-      const grid: GridRow[] = rows.map((r, i) => ({ label: corpus32.entries[r]!.label, images: cols[i]! }));
-      await imageGridPng(join(weightsDir, 'samples.png'), grid, 32, { scale: 3, title: `held-out original | decoded: seeds 1-3 guidance 3, seed 1 unguided (${steps} steps)` });
-    } else {
-      const up = m as ReturnType<typeof makeUpsampler>;
-      const corpus64 = opts.corpus64 ?? (await loadCorpus({ size: 64 }));
-      const px64 = 64 * 64 * 3;
-      const low = new Float32Array(rows.length * px32);
-      rows.forEach((r, i) => low.set(Float32Array.from(pick32(r), (b) => b / 255), i * px32));
-      const lt = tf.tensor4d(low, [rows.length, 32, 32, 3]);
-      let outBytes: Uint8Array;
-      try {
-        const out = await up.upsample({ images: lt, steps: Math.min(steps, 25), seed: 1 });
-        outBytes = await toBytes(out);
-        out.dispose();
-      } finally {
-        lt.dispose();
-      }
-      const grid: GridRow[] = rows.map((r, i) => ({
-        label: corpus32.entries[r]!.label,
-        images: [nearest2x(pick32(r), 32), outBytes.slice(i * px64, (i + 1) * px64), corpus64.images.slice(r * px64, (r + 1) * px64)],
-      }));
-      await imageGridPng(join(weightsDir, 'samples.png'), grid, 64, { scale: 2, title: 'held-out: 32x32 input (nearest x2) | upsampled 64x64 | real 64x64 render' });
-    }
+    await writeSampleGrid(m, join(weightsDir, 'samples.png'), opts);
   } finally {
     m.dispose();
   }
   process.stderr.write(`[${model}] exported weights, training.json, loss.png and samples.png to ${weightsDir}\n`);
+}
+
+/**
+ * The sample grid of held-out images: decoder — original, then decoded from its CLIP embedding
+ * with seeds 1-3 at guidance 3 and seed 1 unguided; upsampler — 32x32 input, output, real 64x64.
+ */
+export async function writeSampleGrid(
+  m: Decoder | Upsampler,
+  path: string,
+  opts: { corpus32?: Corpus; corpus64?: Corpus; emb?: ImageEmbeddings; sampleSteps?: number; clipDir?: string; title?: string } = {},
+): Promise<void> {
+  const corpus32 = opts.corpus32 ?? (await loadCorpus({ size: 32 }));
+  const rows = gridRows(corpus32);
+  const steps = opts.sampleSteps ?? 25;
+  const px32 = 32 * 32 * 3;
+  const pick32 = (r: number) => corpus32.images.slice(r * px32, (r + 1) * px32);
+  const toBytes = async (x: tf.Tensor4D) => {
+    const v = await x.data();
+    return Uint8Array.from(v, (f) => Math.round(f * 255));
+  };
+  if (m.config.kind === 'decoder') {
+    const dec = m as Decoder;
+    const emb = opts.emb ?? (await loadImageEmbeddings({ clipDir: opts.clipDir, corpus: corpus32, rows }));
+    const D = emb.dim;
+    const idx = opts.emb ? rows : rows.map((_, i) => i);
+    const e = new Float32Array(rows.length * D);
+    idx.forEach((r, i) => e.set(emb.embeddings.subarray(r * D, (r + 1) * D), i * D));
+    const et = tf.tensor2d(e, [rows.length, D]);
+    const cols: Uint8Array[][] = rows.map((r) => [pick32(r)]);
+    try {
+      for (const [seed, guidance] of [[1, 3], [2, 3], [3, 3], [1, 1]] as const) {
+        const img = await dec.decode({ embeddings: et, steps, sampler: 'dpmpp2m', guidance, seed });
+        const bytes = await toBytes(img);
+        img.dispose();
+        rows.forEach((_, i) => cols[i]!.push(bytes.slice(i * px32, (i + 1) * px32)));
+      }
+    } finally {
+      et.dispose();
+    }
+    const grid: GridRow[] = rows.map((r, i) => ({ label: corpus32.entries[r]!.label, images: cols[i]! }));
+    await imageGridPng(path, grid, 32, { scale: 3, title: opts.title ?? `held-out original | decoded: seeds 1-3 guidance 3, seed 1 unguided (${steps} steps)` });
+  } else {
+    const up = m as Upsampler;
+    const corpus64 = opts.corpus64 ?? (await loadCorpus({ size: 64 }));
+    const px64 = 64 * 64 * 3;
+    const low = new Float32Array(rows.length * px32);
+    rows.forEach((r, i) => low.set(Float32Array.from(pick32(r), (b) => b / 255), i * px32));
+    const lt = tf.tensor4d(low, [rows.length, 32, 32, 3]);
+    let outBytes: Uint8Array;
+    try {
+      const out = await up.upsample({ images: lt, steps: Math.min(steps, 25), seed: 1 });
+      outBytes = await toBytes(out);
+      out.dispose();
+    } finally {
+      lt.dispose();
+    }
+    const grid: GridRow[] = rows.map((r, i) => ({
+      label: corpus32.entries[r]!.label,
+      images: [nearest2x(pick32(r), 32), outBytes.slice(i * px64, (i + 1) * px64), corpus64.images.slice(r * px64, (r + 1) * px64)],
+    }));
+    await imageGridPng(path, grid, 64, { scale: 2, title: opts.title ?? 'held-out: 32x32 input (nearest x2) | upsampled 64x64 | real 64x64 render' });
+  }
 }
 
 const GRID_LABELS = ['red apple', 'rocket', 'dog face', 'pizza', 'red heart', 'snowman', 'sun', 'automobile', 'guitar', 'birthday cake', 'smiling face with sunglasses', 'flag: japan'];
