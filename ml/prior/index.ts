@@ -77,6 +77,16 @@ export class Prior {
     this.weightsHash = weightsHash;
   }
 
+  /**
+   * null when this prior was trained against the CLIP checkpoint of hash `clipHash` (sha-256 as
+   * ml/clip-embeddings.ts clipWeightsHash and the studio compute it), else a sentence saying why
+   * its samples are not meaningful for that CLIP.
+   */
+  clipMismatch(clipHash: string): string | null {
+    if (!this.config.clipHash || this.config.clipHash === clipHash) return null;
+    return `the prior was trained against CLIP ${this.config.clipHash.slice(0, 16)}, not ${clipHash.slice(0, 16)}: retrain it (npm run train -- prior)`;
+  }
+
   /** Width of the CLIP embedding space the prior works in. */
   get dim(): number {
     return this.config.embedDim;

@@ -12,6 +12,7 @@ import { initBackend } from '../backend.js';
 import { hasCheckpoint, saveCheckpoint } from '../checkpoint.js';
 import { cosineSchedule, qSample } from '../diffusion/index.js';
 import { Prior, loadPrior } from './index.js';
+import { perDimStd } from './train.js';
 import { type PriorCond, type PriorConfig, defaultPriorConfig, disposePrefixCache, initPriorParams, positions, prefixCache, priorForward, priorForwardCached, priorLoss, priorStates, sequenceLength } from './model.js';
 
 await initBackend({ log: () => {} });
@@ -219,6 +220,21 @@ test('training: ~20 Adam steps on a tiny fixed batch lower the loss, and a step 
   assert.ok(last < 0.5 * first, `loss should fall on a fixed batch: ${first} -> ${last}`);
   tf.dispose([x0, t, noise, xt, drop, cond.tokenStates, cond.textEmbeddings, ...Object.values(vars)]);
   opt.dispose();
+});
+
+test('scale measurement: random unit vectors have per-dimension std 1/sqrt(D); the CLIP check', () => {
+  const n = 4000;
+  const dim = 64;
+  const x = tf.tidy(() => {
+    const r = tf.randomNormal([n, dim], 0, 1, 'float32', 80);
+    return tf.div(r, tf.norm(r, 2, 1, true)).dataSync() as Float32Array;
+  });
+  const s = perDimStd(x, n, dim);
+  assert.ok(Math.abs(s * Math.sqrt(dim) - 1) < 0.03, `std ${s} vs ${1 / Math.sqrt(dim)}`);
+  const prior = new Prior({ ...cfg, clipHash: 'ab'.repeat(32) }, initPriorParams(cfg, 9));
+  assert.equal(prior.clipMismatch('ab'.repeat(32)), null);
+  assert.match(prior.clipMismatch('cd'.repeat(32)) ?? '', /trained against CLIP abab/);
+  prior.dispose();
 });
 
 const CLIP_DIR = join(import.meta.dirname, '..', '..', 'weights', 'clip');
