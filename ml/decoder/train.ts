@@ -251,6 +251,8 @@ export async function trainImageModel(o: TrainOptions): Promise<void> {
   }
   log(`${tag} ${net.size} parameters; ${data.rows.length} training images; batch ${st.batch}; config ${JSON.stringify(cfg)}`);
   mkdirSync(o.runDir, { recursive: true });
+  // `kill -TERM $(cat runs/<model>/train.pid)` stops it cleanly (saves, exports), whatever wrapper (npm, tsx) started it.
+  writeFileSync(join(o.runDir, 'train.pid'), `${process.pid}\n`);
 
   const rng = new Rng(st.rng);
   const orderFor = (epoch: number) => shuffle(data.rows, new Rng((st.seed * 7919 + epoch) >>> 0));
