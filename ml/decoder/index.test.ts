@@ -171,6 +171,11 @@ test('the shipped decoder config decodes through the API (batch 1, guidance, 2 s
     const narrow = tf.zeros([1, 64]) as tf.Tensor2D;
     await assert.rejects(dec.decode({ embeddings: narrow }), /takes \[N, 128\]/);
     narrow.dispose();
+    assert.equal(dec.clipMismatch('abc'), null, 'a decoder without a recorded CLIP hash never complains');
+    const trained = makeDecoder({ ...tinyDecoderConfig(16), clipHash: 'a'.repeat(64) });
+    assert.equal(trained.clipMismatch('a'.repeat(64)), null);
+    assert.match(trained.clipMismatch('b'.repeat(64)) ?? '', /trained on embeddings of CLIP aaaa/);
+    trained.dispose();
   } finally {
     e.dispose();
     dec.dispose();

@@ -131,6 +131,16 @@ export class Decoder extends ImageModel<DecoderConfig> {
     return this.config.unet.embDim;
   }
 
+  /**
+   * null when this decoder learned to invert the embeddings of the CLIP checkpoint of hash
+   * `clipHash` (sha-256 as ml/clip-embeddings.ts clipWeightsHash and the studio compute it; or
+   * when it does not know), else a sentence saying why its images will not match that CLIP.
+   */
+  clipMismatch(clipHash: string): string | null {
+    if (!this.config.clipHash || this.config.clipHash === clipHash) return null;
+    return `the decoder was trained on embeddings of CLIP ${this.config.clipHash.slice(0, 16)}, not ${clipHash.slice(0, 16)}: retrain it (npm run train -- decoder)`;
+  }
+
   /** Images [N, 32, 32, 3] in [0, 1] for CLIP embeddings [N, D]. */
   async decode(o: DecodeOptions): Promise<tf.Tensor4D> {
     this.check();
