@@ -78,8 +78,8 @@ export class Trainer {
   }
 
   /**
-   * Training state as tensors keyed by parameter name: adam/iterations, adam/m/<p>, adam/v/<p>,
-   * ema/<p>. The tensors are live (the optimizer's and the EMA's): save them, do not dispose them,
+   * Training state as tensors keyed by parameter name: adam/iterations, adam/accBeta1,
+   * adam/accBeta2, adam/m/<p>, adam/v/<p>, ema/<p>. The tensors are live (the optimizer's and the EMA's): save them, do not dispose them,
    * except `adam/iterations`, which is a fresh scalar (the caller disposes it).
    */
   async state(): Promise<Record<string, tf.Tensor>> {
@@ -88,6 +88,13 @@ export class Trainer {
     for (const [k, t] of Object.entries(ad)) {
       const m = /^adam\/([mv])\/(.*)$/.exec(k);
       out[m ? `adam/${m[1]}/${this.paramOf(m[2]!)}` : k] = t;
+    }
+    // Adam's bias-correction powers β₁ᵗ, β₂ᵗ: tfjs recomputes them with pow() on restore, which
+    // differs from its running product in the last bits; saving them makes resume bit-exact.
+    const acc = this.accBetas();
+    if (acc && out['adam/iterations']) {
+      out['adam/accBeta1'] = acc.accBeta1;
+      out['adam/accBeta2'] = acc.accBeta2;
     }
     if (this.ema) for (const [n, e] of this.ema) out[`ema/${n}`] = e;
     return out;
@@ -106,6 +113,13 @@ export class Trainer {
       }
     }
     await restoreAdamState(this.opt, this.names.map((n) => this.net.variableName(n)), remapped);
+    const acc = this.accBetas();
+    const b1 = saved['adam/accBeta1'];
+    const b2 = saved['adam/accBeta2'];
+    if (acc && b1 && b2) {
+      acc.accBeta1.assign(b1);
+      acc.accBeta2.assign(b2);
+    }
     if (this.ema) {
       for (const [n, e] of this.ema) {
         const s = saved[`ema/${n}`];
@@ -125,6 +139,12 @@ export class Trainer {
   dispose(): void {
     this.opt.dispose();
     if (this.ema) for (const e of this.ema.values()) e.dispose();
+  }
+
+  /** tfjs's AdamOptimizer keeps β₁ᵗ and β₂ᵗ in private variables; null if a tfjs version renames them. */
+  private accBetas(): { accBeta1: tf.Variable; accBeta2: tf.Variable } | null {
+    const o = this.opt as unknown as { accBeta1?: unknown; accBeta2?: unknown };
+    return o.accBeta1 instanceof tf.Variable && o.accBeta2 instanceof tf.Variable ? { accBeta1: o.accBeta1, accBeta2: o.accBeta2 } : null;
   }
 
   private paramOf(variableName: string): string {
