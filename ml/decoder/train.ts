@@ -418,6 +418,8 @@ export async function writeSampleGrid(
   if (m.config.kind === 'decoder') {
     const dec = m as Decoder;
     const emb = opts.emb ?? (await loadImageEmbeddings({ clipDir: opts.clipDir, corpus: corpus32, rows }));
+    const mismatch = dec.clipMismatch(emb.weightsHash);
+    if (mismatch) process.stderr.write(`[decoder] warning: ${mismatch}; the sample grid uses the current CLIP's embeddings\n`);
     const D = emb.dim;
     const idx = opts.emb ? rows : rows.map((_, i) => i);
     const e = new Float32Array(rows.length * D);
