@@ -193,7 +193,7 @@ export class UNet {
     const lead = x.shape.slice(0, -1);
     const w = this.p(`${name}.w`, [din, dout], zero ? { kind: 'zeros' } : { kind: 'normal', std: 1 / Math.sqrt(din) });
     const y = tf.add(tf.matMul(tf.reshape(x, [-1, din]), w), this.p(`${name}.b`, [dout], { kind: 'zeros' })); // [rows, dout]
-    return tf.reshape(y, [...lead, dout]);
+    return tf.reshape(y, [...lead, dout]); // [..., dout]
   }
 
   private conv(name: string, x: tf.Tensor4D, cin: number, cout: number, k = 3, stride = 1, zero = false): tf.Tensor4D {
@@ -244,7 +244,7 @@ export class UNet {
     const split = (y: tf.Tensor, len: number) => tf.reshape(tf.transpose(tf.reshape(y, [b, len, heads, dh]), [0, 2, 1, 3]), [b * heads, len, dh]);
     const att = tf.softmax(tf.mul(tf.matMul(split(q, l), split(k, lk), false, true), 1 / Math.sqrt(dh))); // [B·H, L, Lk]
     const o = tf.reshape(tf.transpose(tf.reshape(tf.matMul(att, split(v, lk)), [b, heads, l, dh]), [0, 2, 1, 3]), [b, l, c]); // [B, L, C]
-    return tf.add(x, tf.reshape(this.dense(`${name}.o`, o, c, c, true), [b, hh, ww, c]));
+    return tf.add(x, tf.reshape(this.dense(`${name}.o`, o, c, c, true), [b, hh, ww, c])); // tokens back to [B, H, W, C]
   }
 
   // ---- the network -------------------------------------------------------------------------
