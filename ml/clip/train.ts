@@ -285,6 +285,8 @@ export async function trainClip(o: TrainOptions): Promise<void> {
   let windowImages = 0;
   let ips = 0;
   while (st.step < st.totalSteps && !stopping) {
+    // Yield to the event loop once a step, or a SIGINT/SIGTERM handler would never run.
+    await new Promise((r) => setImmediate(r));
     const t0 = Date.now();
     const { img, ids, eos } = nextBatch();
     (opt as unknown as { learningRate: number }).learningRate = lrAt(st.step);
@@ -322,7 +324,7 @@ export async function trainClip(o: TrainOptions): Promise<void> {
       lastSave = Date.now();
     }
   }
-  runEval();
+  if (st.evalLog[st.evalLog.length - 1]?.step !== st.step) runEval();
   await save();
   log(`[clip] saved ${o.runDir} at step ${st.step}; ${st.imagesSeen} images seen in ${(st.trainSeconds / 60).toFixed(1)} min of steps`);
   if (!o.noExport) await exportWeights(o.runDir, o.weightsDir, corpus);
@@ -373,7 +375,7 @@ export async function exportWeights(runDir: string, weightsDir: string, corpus?:
   process.stderr.write(`[clip] exported weights, loss.png and retrieval.png to ${weightsDir}\n`);
 }
 
-export const GRID_QUERIES = ['red apple', 'rocket', 'dog face', 'pizza', 'red heart', 'smiling face with sunglasses', 'flag japan', 'snowman', 'sun', 'car', 'guitar', 'birthday cake'];
+export const GRID_QUERIES = ['red apple', 'rocket', 'dog face', 'pizza', 'red heart', 'smiling face with sunglasses', 'flag japan', 'snowman', 'sun', 'automobile', 'guitar', 'birthday cake'];
 
 /** retrieval.png: for held-out text queries, the top-5 held-out images (green = the right concept). */
 export async function retrievalGrid(weightsDir: string, corpus?: Corpus): Promise<void> {
