@@ -13,6 +13,9 @@
 // Parameters are plain tensors in a flat Record (tf.Variables while training), named like
 // "img.blocks.0.attn.qkv.w", so a checkpoint is just that record.
 import * as tf from '@tensorflow/tfjs-core';
+import { causalMask, dense as denseLayer, gelu, l2normalize, layerNorm, param, type GradFn, type Params } from '../layers.js';
+
+export { countParams, transpose2d, type Params } from '../layers.js';
 
 export interface ClipConfig {
   imageSize: number; // 32
@@ -35,7 +38,6 @@ export interface ClipConfig {
 
 export const MAX_LOGIT_SCALE = Math.log(100);
 
-export type Params = Record<string, tf.Tensor>;
 
 export function defaultConfig(vocabSize: number, contextLength = 16): ClipConfig {
   return {
@@ -101,64 +103,10 @@ export function initParams(cfg: ClipConfig, seed = 1): Params {
   return p;
 }
 
-export function countParams(p: Params): number {
-  return Object.values(p).reduce((n, t) => n + t.size, 0);
-}
+// ---- building blocks (shared ones are in ml/layers.ts) -------------------------------------------
 
-// ---- building blocks ---------------------------------------------------------------------------
-
-function get(p: Params, name: string): tf.Tensor {
-  const t = p[name];
-  if (!t) throw new Error(`CLIP parameter ${name} missing`);
-  return t;
-}
-
-/**
- * Transpose a matrix [R, C] -> [C, R]. The wasm Transpose kernel is cache-unfriendly on large
- * rank-2 inputs; two rank-3 transposes over blocks of `blk` rows are 2-3x faster here.
- */
-export function transpose2d(x: tf.Tensor2D, blk = 16): tf.Tensor2D {
-  const [R, C] = x.shape;
-  if (R % blk !== 0 || R * C < 65536) return tf.transpose(x);
-  // [R/blk, blk, C] -> [R/blk, C, blk] -> [C, R/blk, blk] -> [C, R]
-  return tf.reshape(tf.transpose(tf.transpose(tf.reshape(x, [R / blk, blk, C]), [0, 2, 1]), [1, 0, 2]), [C, R]);
-}
-
-/**
- * y = x [R, in] · w [in, out] + b, with a hand-written gradient so each backward product is a
- * plain (untransposed) matMul on operands transposed by transpose2d.
- */
-type GradFn = Parameters<typeof tf.customGrad>[0];
-
-const denseOp = tf.customGrad(((x: tf.Tensor, w: tf.Tensor, b: tf.Tensor, save: tf.GradSaveFunc) => {
-  save([x, w]);
-  const value = tf.fused.matMul({ a: x as tf.Tensor2D, b: w as tf.Tensor2D, bias: b });
-  const gradFunc = (dy: tf.Tensor, saved: tf.Tensor[]) => {
-    const [xs, ws] = saved as [tf.Tensor2D, tf.Tensor2D];
-    const dx = tf.matMul(dy as tf.Tensor2D, transpose2d(ws)); // [R, in]
-    const dw = tf.matMul(transpose2d(xs), dy as tf.Tensor2D); // [in, out]
-    const db = tf.sum(dy, 0); // [out]
-    return [dx, dw, db];
-  };
-  return { value, gradFunc };
-}) as unknown as GradFn);
-
-function dense(p: Params, prefix: string, x: tf.Tensor2D): tf.Tensor2D {
-  return denseOp(x, get(p, `${prefix}.w`), get(p, `${prefix}.b`)) as tf.Tensor2D;
-}
-
-function layerNorm(x: tf.Tensor, g: tf.Tensor, b: tf.Tensor, eps = 1e-5): tf.Tensor {
-  const axis = x.rank - 1;
-  const mean = tf.mean(x, axis, true);
-  const xc = tf.sub(x, mean);
-  const variance = tf.mean(tf.square(xc), axis, true);
-  return tf.add(tf.mul(tf.mul(xc, tf.rsqrt(tf.add(variance, eps))), g), b);
-}
-
-/** "Quick GELU" x·σ(1.702x), the activation of OpenAI's CLIP; fewer ops than the tanh form. */
-function gelu(x: tf.Tensor): tf.Tensor {
-  return tf.mul(x, tf.sigmoid(tf.mul(x, 1.702)));
-}
+const get = (p: Params, name: string): tf.Tensor => param(p, name, 'CLIP');
+const dense = (p: Params, prefix: string, x: tf.Tensor2D): tf.Tensor2D => denseLayer(get(p, `${prefix}.w`), get(p, `${prefix}.b`), x);
 
 /**
  * One pre-norm transformer block on x [B, T, W]. `mask` (optional) is [T, T] added to the
@@ -183,10 +131,6 @@ function block(p: Params, prefix: string, x: tf.Tensor3D, heads: number, mask?: 
   const h2 = tf.reshape(layerNorm(x1, get(p, `${prefix}.ln2.g`), get(p, `${prefix}.ln2.b`)), [B * T, W]) as tf.Tensor2D;
   const m = dense(p, `${prefix}.mlp.out`, gelu(dense(p, `${prefix}.mlp.fc`, h2)) as tf.Tensor2D); // [B*T, W]
   return tf.add(x1, tf.reshape(m, [B, T, W])) as tf.Tensor3D;
-}
-
-function l2normalize(x: tf.Tensor2D): tf.Tensor2D {
-  return tf.mul(x, tf.rsqrt(tf.add(tf.sum(tf.square(x), 1, true), 1e-12))) as tf.Tensor2D;
 }
 
 /**
@@ -236,13 +180,6 @@ export function imageFeatures(p: Params, cfg: ClipConfig, images: tf.Tensor4D): 
   const pooled = tf.mean(h, 1) as tf.Tensor2D; // [B, W]: mean over patches (no class token: cheaper)
   const normed = layerNorm(pooled, get(p, 'img.ln.g'), get(p, 'img.ln.b')) as tf.Tensor2D;
   return tf.matMul(normed, get(p, 'img.proj') as tf.Tensor2D); // [B, D]
-}
-
-/** [T, T] additive causal mask (0 on and below the diagonal, -1e9 above); made per call, tiny. */
-function causalMask(T: number): tf.Tensor2D {
-  const m = new Float32Array(T * T);
-  for (let i = 0; i < T; i++) for (let j = i + 1; j < T; j++) m[i * T + j] = -1e9;
-  return tf.tensor2d(m, [T, T]);
 }
 
 /**

@@ -15,6 +15,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { WEIGHTS_FILE, loadCheckpoint } from '../checkpoint.js';
+import { l2normalize } from '../layers.js';
 import { type SamplerName, sample } from '../diffusion/index.js';
 import { type Params, type PrefixCache, type PriorCond, type PriorConfig, disposePrefixCache, prefixCache, priorForward, priorForwardCached } from './model.js';
 
@@ -59,10 +60,6 @@ export interface SamplePriorOptions {
 }
 
 export const DEFAULT_PRIOR_SAMPLING = { steps: 25, sampler: 'ddim' as SamplerName, guidance: 2, seed: 0, bestOf: 2 };
-
-function l2normalize(x: tf.Tensor2D): tf.Tensor2D {
-  return tf.tidy(() => tf.mul(x, tf.rsqrt(tf.add(tf.sum(tf.square(x), 1, true), 1e-12))) as tf.Tensor2D);
-}
 
 export class Prior {
   readonly config: PriorConfig;

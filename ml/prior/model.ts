@@ -19,9 +19,12 @@
 // Parameters are plain tensors in a flat Record named like "blocks.0.attn.qkv.w" (tf.Variables
 // while training), so a checkpoint is that record. Written for wasm as CLIP's model is: every
 // dense layer is a 2-D matMul, heads are folded into the batch with one rank-4 transpose per
-// block. (CLIP's `block`/`dense`/`layerNorm` are not exported from ml/clip/model.ts; this file
-// keeps its own ~40-line copy of the block until they are.)
+// block. Dense, layer norm, GELU and the causal mask are ml/layers.ts's, shared with CLIP; the
+// block is its own because it caches the text prefix's keys and values across sampling steps.
 import * as tf from '@tensorflow/tfjs-core';
+import { causalMask, dense as denseLayer, gelu, layerNorm, param, type Params } from '../layers.js';
+
+export { causalMask, countParams, type Params } from '../layers.js';
 
 export interface PriorConfig {
   /** D: width of the CLIP embedding space (text and image). */
@@ -46,7 +49,6 @@ export interface PriorConfig {
   clipHash: string;
 }
 
-export type Params = Record<string, tf.Tensor>;
 
 /** Sequence length: T caption tokens + text embedding + timestep + x_t + final token. */
 export function sequenceLength(cfg: PriorConfig): number {
@@ -117,42 +119,10 @@ export function initPriorParams(cfg: PriorConfig, seed = 1): Params {
   return p;
 }
 
-export function countParams(p: Params): number {
-  return Object.values(p).reduce((n, t) => n + t.size, 0);
-}
+// ---- building blocks (shared ones are in ml/layers.ts) -------------------------------------------
 
-// ---- building blocks ---------------------------------------------------------------------------
-
-function get(p: Params, name: string): tf.Tensor {
-  const t = p[name];
-  if (!t) throw new Error(`prior parameter ${name} missing`);
-  return t;
-}
-
-/** x [R, in] · w + b. Plain 2-D matMul: the backward's transposed products hit ml/wasm-matmul.ts. */
-function dense(p: Params, prefix: string, x: tf.Tensor2D): tf.Tensor2D {
-  return tf.add(tf.matMul(x, get(p, `${prefix}.w`) as tf.Tensor2D), get(p, `${prefix}.b`));
-}
-
-function layerNorm(x: tf.Tensor, g: tf.Tensor, b: tf.Tensor, eps = 1e-5): tf.Tensor {
-  const axis = x.rank - 1;
-  const mean = tf.mean(x, axis, true);
-  const xc = tf.sub(x, mean);
-  const variance = tf.mean(tf.square(xc), axis, true);
-  return tf.add(tf.mul(tf.mul(xc, tf.rsqrt(tf.add(variance, eps))), g), b);
-}
-
-/** Quick GELU x·σ(1.702x), as CLIP. */
-function gelu(x: tf.Tensor): tf.Tensor {
-  return tf.mul(x, tf.sigmoid(tf.mul(x, 1.702)));
-}
-
-/** [L, L] additive causal mask: position i attends to j <= i. */
-export function causalMask(L: number): tf.Tensor2D {
-  const m = new Float32Array(L * L);
-  for (let i = 0; i < L; i++) for (let j = i + 1; j < L; j++) m[i * L + j] = -1e9;
-  return tf.tensor2d(m, [L, L]);
-}
+const get = (p: Params, name: string): tf.Tensor => param(p, name, 'prior');
+const dense = (p: Params, prefix: string, x: tf.Tensor2D): tf.Tensor2D => denseLayer(get(p, `${prefix}.w`), get(p, `${prefix}.b`), x);
 
 /** Keys and values of earlier positions at one block, heads folded into the batch: [B*H, P, dh] each. */
 export interface PastKV {
