@@ -22,6 +22,7 @@ import { Clip, VOCAB_FILE } from './index.js';
 import { type ClipConfig, type Params, contrastiveLoss, countParams, defaultConfig, initParams, logitScale } from './model.js';
 import { Tokenizer } from './tokenizer.js';
 import { type ClipEval, evaluateClip, gatherImages, heldoutGallery, retrieve } from './eval.js';
+import { Rng, shuffle } from '../rng.js';
 
 const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
@@ -57,27 +58,6 @@ interface TrainState {
   lr: number;
   warmup: number;
   seed: number;
-}
-
-/** mulberry32 with its state exposed, so a resumed run draws the same numbers. */
-class Rng {
-  constructor(public state: number) {}
-  next = (): number => {
-    this.state = (this.state + 0x6d2b79f5) >>> 0;
-    let t = this.state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-function shuffle<T>(xs: T[], rng: Rng): T[] {
-  const a = xs.slice();
-  for (let i = a.length - 1; i > 0; i--) {
-    const j = Math.floor(rng.next() * (i + 1));
-    [a[i], a[j]] = [a[j]!, a[i]!];
-  }
-  return a;
 }
 
 export function parseTrainArgs(argv: string[]): TrainOptions {

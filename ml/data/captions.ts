@@ -4,17 +4,7 @@
 import type { CorpusEntry } from './corpus.js';
 import { STYLE_WORDS, toneWords } from './match.js';
 
-/** mulberry32: a small, fast, seeded 32-bit PRNG returning floats in [0, 1). Shared by the project. */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { mulberry32 } from '../rng.js';
 
 /** "flag: japan" -> "flag japan"; "keycap: #" -> "keycap #"; trims and lower-cases. */
 export function cleanLabel(label: string): string {

@@ -35,6 +35,7 @@ import { terminalBar } from '../progress.js';
 import { type PriorEval, evaluatePrior } from './eval.js';
 import { Prior, loadPrior } from './index.js';
 import { type Params, type PriorConfig, countParams, defaultPriorConfig, initPriorParams, priorLoss } from './model.js';
+import { Rng } from '../rng.js';
 
 const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
@@ -79,18 +80,6 @@ interface TrainState {
   seed: number;
   emaDecay?: number;
   clipNorm?: number;
-}
-
-/** mulberry32 with its state exposed, so a resumed run draws the same numbers. */
-class Rng {
-  constructor(public state: number) {}
-  next = (): number => {
-    this.state = (this.state + 0x6d2b79f5) >>> 0;
-    let t = this.state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 const USAGE = 'prior: --steps N --batch B --lr X --warmup N --seed N --resume --run-dir D --weights-dir D --clip-dir D --save-every-min M --ema 0.999 --clip-norm 1 --eval-concepts N --eval-guidance 1,3 --config JSON --no-export --export-only';
