@@ -35,6 +35,7 @@ import { type DecoderConfig, type DiffusionBatch, createDecoderNet, decoderBatch
 import { Trainer } from './trainer.js';
 import type { UNet, UNetConfig } from './unet.js';
 import { type UpsamplerConfig, createUpsamplerNet, upsamplerBatch, upsamplerConfig } from './upsampler.js';
+import { Rng, shuffle } from '../rng.js';
 
 const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
@@ -88,27 +89,6 @@ interface TrainState {
 }
 
 type ModelConfig = DecoderConfig | UpsamplerConfig;
-
-/** mulberry32 with its state exposed, so a resumed run draws the same numbers. */
-class Rng {
-  constructor(public state: number) {}
-  next = (): number => {
-    this.state = (this.state + 0x6d2b79f5) >>> 0;
-    let t = this.state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-function shuffle<T>(xs: T[], rng: Rng): T[] {
-  const a = xs.slice();
-  for (let i = a.length - 1; i > 0; i--) {
-    const j = Math.floor(rng.next() * (i + 1));
-    [a[i], a[j]] = [a[j]!, a[i]!];
-  }
-  return a;
-}
 
 export function parseTrainArgs(model: ImageModelKind, argv: string[]): TrainOptions {
   const o: TrainOptions = {
