@@ -4,6 +4,7 @@
 import { initBackend } from '../ml/backend.js';
 import { benchMatMul } from './matmul.js';
 import { benchConvGrad } from './conv-grad.js';
+import { benchServer } from './server.js';
 
 const args = process.argv.slice(2);
 const json = args.includes('--json');
@@ -19,6 +20,7 @@ const result: Record<string, unknown> = { backend: backend.name };
 const sections: Array<[string, () => Promise<unknown>]> = [
   ['matmul', () => benchMatMul()],
   ['conv_grad', () => benchConvGrad()],
+  ['server', () => benchServer()],
 ];
 
 for (const [name, run] of sections) {
