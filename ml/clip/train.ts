@@ -23,6 +23,7 @@ import { type ClipConfig, type Params, contrastiveLoss, countParams, defaultConf
 import { Tokenizer } from './tokenizer.js';
 import { type ClipEval, evaluateClip, gatherImages, heldoutGallery, retrieve } from './eval.js';
 import { Rng, shuffle } from '../rng.js';
+import { StopOnSignal } from '../stop-signal.js';
 
 const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
@@ -246,14 +247,9 @@ export async function trainClip(o: TrainOptions): Promise<void> {
     });
   };
 
-  let stopping = false;
-  const onSignal = () => {
-    if (stopping) process.exit(130);
-    stopping = true;
-    log('\n[clip] signal: finishing this step, saving, exporting');
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  const stop = new StopOnSignal(() =>
+    log('\n[clip] signal: finishing this step, saving, exporting'),
+  );
 
   const bar = terminalBar('clip');
   let lastSave = Date.now();
@@ -264,7 +260,7 @@ export async function trainClip(o: TrainOptions): Promise<void> {
   let windowStart = Date.now();
   let windowImages = 0;
   let ips = 0;
-  while (st.step < st.totalSteps && !stopping) {
+  while (st.step < st.totalSteps && !stop.stopping) {
     // Yield to the event loop once a step, or a SIGINT/SIGTERM handler would never run.
     await new Promise((r) => setImmediate(r));
     const t0 = Date.now();

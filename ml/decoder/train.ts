@@ -36,6 +36,7 @@ import { Trainer } from './trainer.js';
 import type { UNet, UNetConfig } from './unet.js';
 import { type UpsamplerConfig, createUpsamplerNet, upsamplerBatch, upsamplerConfig } from './upsampler.js';
 import { Rng, shuffle } from '../rng.js';
+import { StopOnSignal } from '../stop-signal.js';
 
 const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
@@ -259,14 +260,9 @@ export async function trainImageModel(o: TrainOptions): Promise<void> {
     state['adam/iterations']?.dispose();
   };
 
-  let stopping = false;
-  const onSignal = () => {
-    if (stopping) process.exit(130);
-    stopping = true;
-    log(`\n${tag} signal: finishing this step, saving${o.noExport ? '' : ', exporting'}`);
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  const stop = new StopOnSignal(() =>
+    log(`\n${tag} signal: finishing this step, saving${o.noExport ? '' : ', exporting'}`),
+  );
 
   const grid = async () => {
     const w = trainer.shippedWeights();
@@ -291,7 +287,7 @@ export async function trainImageModel(o: TrainOptions): Promise<void> {
   let ips = 0;
   let gnorm = 0;
   try {
-    while (st.step < st.totalSteps && !stopping) {
+    while (st.step < st.totalSteps && !stop.stopping) {
       await new Promise((r) => setImmediate(r)); // let SIGINT/SIGTERM handlers run
       const t0 = Date.now();
       const rows = nextRows();
@@ -335,8 +331,7 @@ export async function trainImageModel(o: TrainOptions): Promise<void> {
     }
     await save();
   } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    stop.dispose();
   }
   log(`${tag} saved ${o.runDir} at step ${st.step}; ${st.imagesSeen} images seen in ${(st.trainSeconds / 60).toFixed(1)} min of steps`);
   trainer.dispose();

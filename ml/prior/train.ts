@@ -36,6 +36,7 @@ import { type PriorEval, evaluatePrior } from './eval.js';
 import { Prior, loadPrior } from './index.js';
 import { type Params, type PriorConfig, countParams, defaultPriorConfig, initPriorParams, priorLoss } from './model.js';
 import { Rng } from '../rng.js';
+import { StopOnSignal } from '../stop-signal.js';
 
 const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
@@ -312,14 +313,9 @@ export async function trainPrior(o: PriorTrainOptions): Promise<void> {
     ad['adam/iterations']?.dispose(); // the moments are the optimizer's live variables: keep them
   };
 
-  let stopping = false;
-  const onSignal = () => {
-    if (stopping) process.exit(130);
-    stopping = true;
-    log('\n[prior] signal: finishing this step, saving');
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  const stop = new StopOnSignal(() =>
+    log('\n[prior] signal: finishing this step, saving'),
+  );
 
   const bar = terminalBar('prior');
   let lastSave = Date.now();
@@ -329,7 +325,7 @@ export async function trainPrior(o: PriorTrainOptions): Promise<void> {
   let windowStart = Date.now();
   let windowSamples = 0;
   let sps = 0;
-  while (st.step < st.totalSteps && !stopping) {
+  while (st.step < st.totalSteps && !stop.stopping) {
     await new Promise((r) => setImmediate(r)); // let signal handlers run
     const t0 = Date.now();
     const batch = nextBatch(data, B, cfg.imageScale, rng.next);
@@ -384,10 +380,9 @@ export async function trainPrior(o: PriorTrainOptions): Promise<void> {
   tf.dispose(varList);
   for (const e of ema.values()) e.dispose();
   opt.dispose();
-  process.off('SIGINT', onSignal);
-  process.off('SIGTERM', onSignal);
+  stop.dispose();
   try {
-    if (!o.noExport && !stopping) await exportPrior(o, { corpus, emb, clip });
+    if (!o.noExport && !stop.stopping) await exportPrior(o, { corpus, emb, clip });
   } finally {
     clip.dispose();
   }
