@@ -22,6 +22,11 @@ export interface EngineConfig {
   cacheMb: number;
   /** Finished runs kept in memory for watch and replay (UNCLIP_KEEP_RUNS). */
   keepRuns: number;
+  /**
+   * REDIS_URL: scale out. Runs go through BullMQ to `npm run worker` processes and socket events
+   * through the socket.io Redis adapter (server/redis.ts). Unset: everything in this process.
+   */
+  redisUrl?: string;
 }
 
 function int(env: NodeJS.ProcessEnv, name: string, fallback: number, min = 0): number {
@@ -52,5 +57,6 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): EngineConfi
     debug: env.UNCLIP_DEBUG === '1',
     cacheMb: int(env, 'UNCLIP_CACHE_MB', 256, 0),
     keepRuns: int(env, 'UNCLIP_KEEP_RUNS', 100, 1),
+    ...(env.REDIS_URL ? { redisUrl: env.REDIS_URL } : {}),
   };
 }

@@ -1,11 +1,13 @@
 // The studio's one process: picks the tensor backend, prepares Next.js, serves HTTP + socket.io
-// on PORT (default 3000), and shuts down cleanly on SIGINT/SIGTERM (exit 0).
+// on PORT (default 3000), and shuts down cleanly on SIGINT/SIGTERM (exit 0). With REDIS_URL it
+// runs no ML itself: runs go to `npm run worker` processes (server/redis.ts).
 import next from 'next';
 import { fileURLToPath } from 'node:url';
 import { initBackend } from '../ml/backend.js';
 import { PACKAGE_VERSION } from './app-info.js';
 import { createEngine } from './engine.js';
 import { startStudioServer } from './http-server.js';
+import { redisWhere } from './redis.js';
 
 const port = Number(process.env.PORT ?? 3000);
 const host = process.env.HOST || undefined;
@@ -35,7 +37,7 @@ const server = await startStudioServer({
   api: engine.api,
   setupIO: (io) => engine.attach(io),
 });
-console.log(`[server] unCLIP Studio ${PACKAGE_VERSION} on http://${host ?? 'localhost'}:${server.port} (${dev ? 'dev' : 'production'}, backend ${backend.name}${withUI ? '' : ', no UI'}, ${engine.pool.size} node worker${engine.pool.size === 1 ? '' : 's'}, data ${engine.config.dataDir})`);
+console.log(`[server] unCLIP Studio ${PACKAGE_VERSION} on http://${host ?? 'localhost'}:${server.port} (${dev ? 'dev' : 'production'}, backend ${backend.name}${withUI ? '' : ', no UI'}, ${engine.config.redisUrl ? `runs on \`npm run worker\` processes via ${redisWhere(engine.config.redisUrl)}` : `${engine.pool.size} node worker${engine.pool.size === 1 ? '' : 's'}`}, data ${engine.config.dataDir})`);
 
 let stopping = false;
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {

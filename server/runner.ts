@@ -1,6 +1,7 @@
-// The runner: takes `run:start`, checks the graph, queues it, executes it node by node in
-// topological order on a pool worker, serves cache hits, and streams what happens to everyone in
-// the run's room (`run:<id>`: the client that started it and any watchers).
+// The runner: takes `run:start`, checks the graph, queues it, hands it to a dispatcher that
+// executes it node by node (server/executor.ts: on this process's worker pool by default, on
+// `npm run worker` processes through Redis when REDIS_URL is set), and streams what happens to
+// everyone in the run's room (`run:<id>`: the client that started it and any watchers).
 //
 // Streaming rules:
 // - Every event of a run is appended to its log (frames included), so a late watcher gets the
@@ -10,6 +11,11 @@
 //   waits in a one-event slot, sent when the socket drains. A slow client therefore gets the
 //   newest frame, never a growing backlog; control events flush the slot first so order holds.
 // - Preview cadence and size are per client (`options` of run:start / run:watch).
+// - Scaled out (REDIS_URL, several socket servers on one Redis): the server that took a run owns
+//   it. A watcher on another server asks the owners (a socket.io server-side emit); the owner
+//   replays the log to that socket and joins it to the room through the Redis adapter, and from
+//   then on also broadcasts the run's events to the room's members elsewhere, in full (preview
+//   options and the slow-client slot apply to the owner's own sockets only).
 import { randomBytes } from 'node:crypto';
 import { relative } from 'node:path';
 import type { Socket } from 'socket.io';
@@ -33,23 +39,18 @@ import {
   type SocketData,
   type ValidGraph,
 } from '../protocol/index.js';
-import type { NodeDef, Outputs, StepInfo } from '../nodes/index.js';
-import { cacheKey, OutputCache, sizeOf, type CacheEntry } from './cache.js';
+import type { NodeDef, StepInfo } from '../nodes/index.js';
+import type { OutputCache } from './cache.js';
 import type { EngineConfig } from './config.js';
-import { bytesToDataUrls, encodePng, toWire } from './frames.js';
-import type { WorkerPool } from './pool.js';
+import type { Dispatcher, ExecResult, ExecSink, NodeRecord } from './executor.js';
+import { bytesToDataUrls, encodePng } from './frames.js';
 import type { Store } from './store.js';
 import { modelDir, modelHash } from './weights.js';
 import type { StudioIO } from './http-server.js';
 
 type StudioSocket = Socket<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>;
 
-export interface NodeRecord {
-  status: 'pending' | 'running' | 'cached' | 'done' | 'error' | 'cancelled';
-  ms?: number;
-  /** Tensors the node left alive in its worker (should always be 0). */
-  leaked?: number;
-}
+export type { NodeRecord } from './executor.js';
 
 export interface Run {
   id: string;
@@ -69,7 +70,20 @@ export interface Run {
   nodes: Map<string, NodeRecord>;
   /** serialises event handling (frame encoding is async) so events keep their order */
   chain: Promise<void>;
+  /** scaled out: sockets on other socket servers watch this run (events also go through the adapter) */
+  remoteWatchers?: boolean;
 }
+
+/** Between socket servers sharing a Redis adapter: "who owns this run? join my socket to it". */
+interface RemoteWatch {
+  runId: string;
+  socketId: string;
+}
+type InterServerIO = {
+  on(event: 'run:watch', listener: (req: RemoteWatch, ack: (status: RunStatus | null) => void) => void): void;
+  /** the ack gets every other server's answer (or what came within the adapter's request timeout, 5 s) */
+  serverSideEmit(event: 'run:watch', req: RemoteWatch, ack: (err: Error | null, statuses: (RunStatus | null)[]) => void): void;
+};
 
 const room = (runId: string) => `run:${runId}`;
 /**
@@ -81,7 +95,6 @@ const room = (runId: string) => `run:${runId}`;
 const SLOW_BACKLOG = 16;
 
 export class Runner {
-  readonly cache: OutputCache;
   private runs = new Map<string, Run>();
   private waiting: Run[] = [];
   private finished: string[] = [];
@@ -95,15 +108,18 @@ export class Runner {
 
   constructor(
     private io: StudioIO,
-    private pool: WorkerPool,
+    private dispatcher: Dispatcher,
+    /** the output cache of in-process runs (scaled out, each worker process has its own) */
+    readonly cache: OutputCache,
     private config: EngineConfig,
     private catalogue: Catalogue,
     private migrations: Migrations,
     defs: NodeDef[],
     private store?: Store,
+    private opts: { scaledOut?: boolean } = {},
   ) {
     this.defs = new Map(defs.map((d) => [d.decl.type, d]));
-    this.cache = new OutputCache(config.cacheMb * 2 ** 20);
+    if (opts.scaledOut) (io as unknown as InterServerIO).on('run:watch', (req, ack) => this.watchFromElsewhere(req, ack));
   }
 
   attach(socket: StudioSocket): void {
@@ -127,7 +143,9 @@ export class Runner {
       const p = parsePayload(RunWatchSchema, req);
       if (!p.ok) return ack(p);
       const run = this.runs.get(p.value.runId);
-      if (!run) return ack(fail('UNKNOWN_RUN', `no run ${p.value.runId} (finished runs are kept for a while; saved graphs keep their latest run)`));
+      const unknown = fail('UNKNOWN_RUN', `no run ${p.value.runId} (finished runs are kept for a while; saved graphs keep their latest run)`);
+      if (!run && this.opts.scaledOut) return this.watchElsewhere(socket, p.value.runId, (status) => ack(status ? { ok: true, status } : unknown));
+      if (!run) return ack(unknown);
       this.setPreview(socket, run.id, p.value.options);
       ack({ ok: true, status: run.status });
       // Replay and join in the same tick: nothing can be emitted in between, so the watcher
@@ -218,7 +236,7 @@ export class Runner {
 
   private pump(): void {
     let moved = false;
-    while (this.waiting.length > 0 && this.pool.freeCount() > 0) {
+    while (this.waiting.length > 0 && this.dispatcher.free() > 0) {
       const run = this.waiting.shift()!;
       moved = true;
       void this.execute(run);
@@ -230,106 +248,37 @@ export class Runner {
   // execute
 
   private async execute(run: Run): Promise<void> {
-    const worker = await this.pool.acquire();
-    run.status = 'running';
-    run.startedAt = new Date();
-    const t0 = performance.now();
-    const flag = new Int32Array(run.cancel);
-    const values = new Map<string, { key: string; outputs: Outputs }>();
-    const timings: Record<string, number> = {};
-    const cachedIds: string[] = [];
-    let outcome: { kind: 'done' } | { kind: 'cancelled' } | { kind: 'error'; code: ErrorCode; message: string; nodeId?: string } = { kind: 'done' };
+    const sink: ExecSink = {
+      started: () => {
+        run.status = 'running';
+        run.startedAt = new Date();
+      },
+      event: (ev) => {
+        this.emit(run, ev);
+        if (ev.event === 'node:output') this.persist(run);
+      },
+      step: (nodeId, info) => {
+        run.chain = run.chain.then(() => this.handleStep(run, nodeId, info)).catch(() => {});
+      },
+      flushed: () => run.chain,
+    };
+    let result: ExecResult;
     try {
-      await worker.ready;
-      for (const id of run.plan.order) {
-        if (Atomics.load(flag, 0)) {
-          outcome = { kind: 'cancelled' };
-          break;
-        }
-        const node = run.plan.graph.nodes.find((n) => n.id === id)!;
-        const def = this.defs.get(node.type)!;
-        const rec = run.nodes.get(id)!;
-        if (def.decl.passive) {
-          rec.status = 'done';
-          continue;
-        }
-        const params = run.plan.params.get(id)!;
-        const inputs: Record<string, { key: string; port: string }> = {};
-        const inputValues: Outputs = {};
-        for (const [port, [src, srcPort]] of run.plan.inputs.get(id) ?? []) {
-          const up = values.get(src);
-          const v = up?.outputs[srcPort];
-          if (!up || !v) throw new Error(`${id}.${port}: ${src} gave no "${srcPort}"`);
-          inputs[port] = { key: up.key, port: srcPort };
-          inputValues[port] = v;
-        }
-        const models: Record<string, { dir: string; hash: string }> = {};
-        const weights: Record<string, string> = {};
-        for (const m of def.decl.models) {
-          const hash = modelHash(this.config.weightsDir, m);
-          if (!hash) {
-            outcome = { kind: 'error', code: 'MODEL_MISSING', message: `the ${m} weights were removed`, nodeId: id };
-            break;
-          }
-          models[m] = { dir: modelDir(this.config.weightsDir, m), hash };
-          weights[m] = hash;
-        }
-        if (outcome.kind !== 'done') break;
-        const key = cacheKey({ type: def.decl.type, version: def.decl.version, params, inputs, weights });
-
-        const hit = this.cache.get(key);
-        if (hit) {
-          rec.status = 'cached';
-          cachedIds.push(id);
-          values.set(id, { key, outputs: hit.outputs });
-          this.emit(run, { event: 'node:cached', payload: { runId: run.id, nodeId: id } });
-          this.emit(run, { event: 'node:output', payload: { runId: run.id, nodeId: id, outputs: hit.wire } });
-          continue;
-        }
-
-        rec.status = 'running';
-        this.emit(run, { event: 'node:start', payload: { runId: run.id, nodeId: id } });
-        const onStep = (info: StepInfo) => {
-          run.chain = run.chain.then(() => this.handleStep(run, id, info)).catch(() => {});
-        };
-        const res = await worker.run({ nodeType: def.decl.type, nodeId: id, params, inputs: inputValues, models, limits: this.config.limits, cancel: run.cancel }, onStep);
-        await run.chain; // every step of this node is out before its output or error
-        rec.leaked = res.leaked;
-        if (res.ok) {
-          const wire = await toWire(res.outputs);
-          const entry: CacheEntry = { outputs: res.outputs, wire, bytes: sizeOf(res.outputs, wire) };
-          this.cache.set(key, entry);
-          values.set(id, { key, outputs: res.outputs });
-          rec.status = 'done';
-          rec.ms = res.ms;
-          timings[id] = Math.round(res.ms * 10) / 10;
-          this.emit(run, { event: 'node:output', payload: { runId: run.id, nodeId: id, outputs: wire } });
-        } else if (res.cancelled) {
-          rec.status = 'cancelled';
-          outcome = { kind: 'cancelled' };
-          break;
-        } else {
-          rec.status = 'error';
-          const payload = res.port === undefined
-            ? { runId: run.id, nodeId: id, code: res.code, message: res.message }
-            : { runId: run.id, nodeId: id, code: res.code, message: res.message, port: res.port };
-          this.emit(run, { event: 'node:error', payload });
-          outcome = { kind: 'error', code: res.code, message: `${id}: ${res.message}`, nodeId: id };
-          break;
-        }
-        this.persist(run);
-      }
+      result = await this.dispatcher.run({ runId: run.id, plan: run.plan, cancel: run.cancel, nodes: run.nodes }, sink);
     } catch (e) {
-      outcome = { kind: 'error', code: 'INTERNAL', message: (e as Error).message };
-    } finally {
-      this.pool.release(worker);
+      result = { outcome: { kind: 'error', code: 'INTERNAL', message: (e as Error).message }, ms: 0, timings: {}, cached: [] };
     }
     await run.chain;
-    run.ms = Math.round((performance.now() - t0) * 10) / 10;
+    this.finish(run, result);
+    this.pump();
+  }
+
+  private finish(run: Run, { outcome, ms, timings, cached }: ExecResult): void {
+    run.ms = ms;
     run.finishedAt = new Date();
     if (outcome.kind === 'done') {
       run.status = 'done';
-      this.emit(run, { event: 'run:done', payload: { runId: run.id, ms: run.ms, timings, cached: cachedIds } });
+      this.emit(run, { event: 'run:done', payload: { runId: run.id, ms: run.ms, timings, cached } });
     } else if (outcome.kind === 'cancelled') {
       run.status = 'cancelled';
       this.emit(run, { event: 'run:cancelled', payload: { runId: run.id } });
@@ -342,7 +291,6 @@ export class Runner {
     }
     this.persist(run, true);
     this.retire(run);
-    this.pump();
   }
 
   private async handleStep(run: Run, nodeId: string, info: StepInfo): Promise<void> {
@@ -369,11 +317,33 @@ export class Runner {
     // steps so far; node ends and the run's end flush too
     if (run.graphId && (run.log.length - run.saved >= 16 || Date.now() - run.savedAt > 500)) this.persist(run);
     const members = this.io.sockets.adapter.rooms.get(room(run.id));
+    // members on other socket servers get it through the Redis adapter
+    if (run.remoteWatchers) (this.io.to(room(run.id)).except([...(members ?? [])]).emit as (e: string, p: unknown) => boolean)(ev.event, ev.payload);
     if (!members) return;
     for (const sid of members) {
       const socket = this.io.sockets.sockets.get(sid);
       if (socket) this.deliver(socket, run, ev, variants);
     }
+  }
+
+  /** Scaled out: run:watch of a run this server does not know; asks the other socket servers. */
+  private watchElsewhere(socket: StudioSocket, runId: string, reply: (status: RunStatus | null) => void): void {
+    (this.io as unknown as InterServerIO).serverSideEmit('run:watch', { runId, socketId: socket.id }, (_err, statuses) => {
+      reply(statuses?.find((s) => s !== null) ?? null);
+    });
+  }
+
+  /** Scaled out: another socket server's client watches a run of ours. */
+  private watchFromElsewhere(req: RemoteWatch, ack: (status: RunStatus | null) => void): void {
+    const run = this.runs.get(req.runId);
+    if (!run) return ack(null);
+    // replay and join in one tick, all through the adapter's one publishing connection: the
+    // watcher's server receives them in this order, before any later event of the run
+    const to = this.io.to(req.socketId);
+    for (const ev of run.log) (to.emit as (e: string, p: unknown) => boolean)(ev.event, ev.payload);
+    this.io.in(req.socketId).socketsJoin(room(run.id));
+    run.remoteWatchers = true;
+    ack(run.status);
   }
 
   private deliver(socket: StudioSocket, run: Run, ev: RunEvent, variants?: Map<number, Buffer>): void {
@@ -442,7 +412,7 @@ export class Runner {
   // cancel, disconnect, bookkeeping
 
   cancel(run: Run): void {
-    if (run.status === 'queued') {
+    if (this.waiting.includes(run)) {
       this.waiting = this.waiting.filter((r) => r !== run);
       run.status = 'cancelled';
       run.finishedAt = new Date();
@@ -452,9 +422,11 @@ export class Runner {
       this.persist(run, true);
       this.retire(run);
       this.waiting.forEach((r, i) => this.emit(r, { event: 'run:queued', payload: { runId: r.id, position: i } }));
-    } else if (run.status === 'running') {
-      // the worker sees the flag at its next step; the runner checks it between nodes
+    } else if (run.status === 'queued' || run.status === 'running') {
+      // dispatched: the worker sees the flag at its next step, the executor between nodes (a
+      // worker process hears it through the dispatcher)
       Atomics.store(new Int32Array(run.cancel), 0, 1);
+      this.dispatcher.cancel(run.id);
     }
   }
 
@@ -466,7 +438,7 @@ export class Runner {
       // socket.io has already taken the socket out of its rooms: whoever is left is watching
       const watchers = this.io.sockets.adapter.rooms.get(room(run.id))?.size ?? 0;
       const ownerGone = !this.io.sockets.sockets.has(run.ownerId);
-      if (ownerGone && watchers === 0) this.cancel(run);
+      if (ownerGone && watchers === 0 && !run.remoteWatchers) this.cancel(run);
     }
   }
 

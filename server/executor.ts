@@ -1,0 +1,200 @@
+// Executing one run's graph: node by node in topological order on one pool worker, serving cache
+// hits, handing each event to a sink. The one copy of this loop, used by both ways a run can go:
+// - in process (the default): the runner's PoolDispatcher runs it on the server's worker pool and
+//   the sink is the runner itself (record, persist, stream to the run's room);
+// - scaled out (REDIS_URL): a `npm run worker` process (server/remote-worker.ts) runs it with the
+//   same PoolDispatcher on its own pool and cache, and its sink publishes each event back through
+//   Redis to the socket server that took the run (server/redis.ts), which handles it as above.
+// The run's end (run:done / cancelled / error) is the runner's: this returns the outcome.
+import type { ErrorCode, RunEvent, ValidGraph } from '../protocol/index.js';
+import type { NodeDef, Outputs, StepInfo } from '../nodes/index.js';
+import { cacheKey, sizeOf, type CacheEntry, type OutputCache } from './cache.js';
+import { toWire } from './frames.js';
+import type { JobRequest, JobResult, WorkerPool } from './pool.js';
+import { modelDir, modelHash } from './weights.js';
+import type { Limits } from '../protocol/index.js';
+
+export interface NodeRecord {
+  status: 'pending' | 'running' | 'cached' | 'done' | 'error' | 'cancelled';
+  ms?: number;
+  /** Tensors the node left alive in its worker (should always be 0). */
+  leaked?: number;
+}
+
+/** The node-level events a run's execution produces (the run-level ones are the runner's). */
+export type NodeEvent = Extract<RunEvent, { event: 'node:start' | 'node:cached' | 'node:output' | 'node:error' }>;
+
+export type Outcome = { kind: 'done' } | { kind: 'cancelled' } | { kind: 'error'; code: ErrorCode; message: string; nodeId?: string };
+
+export interface ExecResult {
+  outcome: Outcome;
+  /** wall time of the execution (not counting time queued) */
+  ms: number;
+  /** per node that ran, ms */
+  timings: Record<string, number>;
+  /** nodes served from the cache */
+  cached: string[];
+}
+
+/** Where a run's execution reports to. */
+export interface ExecSink {
+  /** A worker has taken the run. */
+  started(): void;
+  event(ev: NodeEvent): void;
+  /** A node's step (a raw frame; the runner encodes it per client). */
+  step(nodeId: string, info: StepInfo): void;
+  /** Resolves once every step handed to step() so far is out (a node's steps precede its output). */
+  flushed(): Promise<void>;
+}
+
+/** What a run hands to a dispatcher. `cancel` is an Int32Array's buffer: [0] != 0 means cancelled. */
+export interface RunTicket {
+  runId: string;
+  plan: ValidGraph;
+  cancel: SharedArrayBuffer;
+  /** per node, updated as the run goes (in process) or at its end (scaled out) */
+  nodes: Map<string, NodeRecord>;
+}
+
+/** Runs tickets somewhere: on this process's worker pool, or through Redis on worker processes. */
+export interface Dispatcher {
+  /** How many more runs could start right now (the runner keeps the rest waiting). */
+  free(): number;
+  /** Executes the run's graph, reporting to sink; resolves when it has ended, however it ended. */
+  run(ticket: RunTicket, sink: ExecSink): Promise<ExecResult>;
+  /** Stops a dispatched run: the ticket's flag is already set; this tells other processes. */
+  cancel(runId: string): void;
+  close(): Promise<void>;
+}
+
+export interface ExecDeps {
+  defs: Map<string, NodeDef>;
+  weightsDir: string;
+  limits: Limits;
+  cache: OutputCache;
+}
+
+/** The in-process way: a run holds one pool worker from its first node to its last. */
+export class PoolDispatcher implements Dispatcher {
+  constructor(
+    private pool: WorkerPool,
+    private deps: ExecDeps,
+  ) {}
+
+  free(): number {
+    return this.pool.freeCount();
+  }
+
+  async run(ticket: RunTicket, sink: ExecSink): Promise<ExecResult> {
+    const worker = await this.pool.acquire();
+    try {
+      sink.started();
+      await worker.ready;
+      return await executeGraph(this.deps, ticket, (job, onStep) => worker.run(job, onStep), sink);
+    } finally {
+      this.pool.release(worker);
+    }
+  }
+
+  cancel(): void {
+    // the shared flag reaches the pool worker directly
+  }
+
+  async close(): Promise<void> {}
+}
+
+/** Runs the plan node by node with `runNode`; never throws (a failure is an INTERNAL outcome). */
+export async function executeGraph(
+  deps: ExecDeps,
+  ticket: RunTicket,
+  runNode: (job: JobRequest, onStep: (info: StepInfo) => void) => Promise<JobResult>,
+  sink: ExecSink,
+): Promise<ExecResult> {
+  const { plan, runId } = ticket;
+  const t0 = performance.now();
+  const flag = new Int32Array(ticket.cancel);
+  const values = new Map<string, { key: string; outputs: Outputs }>();
+  const timings: Record<string, number> = {};
+  const cached: string[] = [];
+  let outcome: Outcome = { kind: 'done' };
+  try {
+    for (const id of plan.order) {
+      if (Atomics.load(flag, 0)) {
+        outcome = { kind: 'cancelled' };
+        break;
+      }
+      const node = plan.graph.nodes.find((n) => n.id === id)!;
+      const def = deps.defs.get(node.type)!;
+      const rec = ticket.nodes.get(id)!;
+      if (def.decl.passive) {
+        rec.status = 'done';
+        continue;
+      }
+      const params = plan.params.get(id)!;
+      const inputs: Record<string, { key: string; port: string }> = {};
+      const inputValues: Outputs = {};
+      for (const [port, [src, srcPort]] of plan.inputs.get(id) ?? []) {
+        const up = values.get(src);
+        const v = up?.outputs[srcPort];
+        if (!up || !v) throw new Error(`${id}.${port}: ${src} gave no "${srcPort}"`);
+        inputs[port] = { key: up.key, port: srcPort };
+        inputValues[port] = v;
+      }
+      const models: Record<string, { dir: string; hash: string }> = {};
+      const weights: Record<string, string> = {};
+      for (const m of def.decl.models) {
+        const hash = modelHash(deps.weightsDir, m);
+        if (!hash) {
+          outcome = { kind: 'error', code: 'MODEL_MISSING', message: `the ${m} weights were removed`, nodeId: id };
+          break;
+        }
+        models[m] = { dir: modelDir(deps.weightsDir, m), hash };
+        weights[m] = hash;
+      }
+      if (outcome.kind !== 'done') break;
+      const key = cacheKey({ type: def.decl.type, version: def.decl.version, params, inputs, weights });
+
+      const hit = deps.cache.get(key);
+      if (hit) {
+        rec.status = 'cached';
+        cached.push(id);
+        values.set(id, { key, outputs: hit.outputs });
+        sink.event({ event: 'node:cached', payload: { runId, nodeId: id } });
+        sink.event({ event: 'node:output', payload: { runId, nodeId: id, outputs: hit.wire } });
+        continue;
+      }
+
+      rec.status = 'running';
+      sink.event({ event: 'node:start', payload: { runId, nodeId: id } });
+      const res = await runNode({ nodeType: def.decl.type, nodeId: id, params, inputs: inputValues, models, limits: deps.limits, cancel: ticket.cancel }, (info) => sink.step(id, info));
+      await sink.flushed(); // every step of this node is out before its output or error
+      rec.leaked = res.leaked;
+      if (res.ok) {
+        const wire = await toWire(res.outputs);
+        const entry: CacheEntry = { outputs: res.outputs, wire, bytes: sizeOf(res.outputs, wire) };
+        deps.cache.set(key, entry);
+        values.set(id, { key, outputs: res.outputs });
+        rec.status = 'done';
+        rec.ms = res.ms;
+        timings[id] = Math.round(res.ms * 10) / 10;
+        sink.event({ event: 'node:output', payload: { runId, nodeId: id, outputs: wire } });
+      } else if (res.cancelled) {
+        rec.status = 'cancelled';
+        outcome = { kind: 'cancelled' };
+        break;
+      } else {
+        rec.status = 'error';
+        const payload = res.port === undefined
+          ? { runId, nodeId: id, code: res.code, message: res.message }
+          : { runId, nodeId: id, code: res.code, message: res.message, port: res.port };
+        sink.event({ event: 'node:error', payload });
+        outcome = { kind: 'error', code: res.code, message: `${id}: ${res.message}`, nodeId: id };
+        break;
+      }
+    }
+  } catch (e) {
+    outcome = { kind: 'error', code: 'INTERNAL', message: (e as Error).message };
+  }
+  await sink.flushed();
+  return { outcome, ms: Math.round((performance.now() - t0) * 10) / 10, timings, cached };
+}
