@@ -28,9 +28,11 @@ export const clipTextEncodeNode: NodeDef = {
     const enc = clip.encodeText(texts);
     try {
       const data = Float32Array.from((await enc.embeddings.data()) as Float32Array); // [N, D]
+      const tokenStates = Float32Array.from((await enc.tokenStates.data()) as Float32Array); // [N, T, W], for the prior
+      const [, T, W] = enc.tokenStates.shape;
       mapPoints(ctx, data, texts.length, clip.dim);
       return {
-        embedding: { kind: 'embedding', space: 'clip-text', width: clip.dim, count: texts.length, data, labels: [...texts] },
+        embedding: { kind: 'embedding', space: 'clip-text', width: clip.dim, count: texts.length, data, labels: [...texts], tokenStates, tokenShape: [T, W] },
         tokens: { kind: 'tokens', tokens: enc.tokens, unknownWords: enc.unknownWords, truncatedWords: enc.truncatedWords },
       };
     } finally {

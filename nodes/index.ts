@@ -1,23 +1,23 @@
 // Every node type the server offers, in palette order. Adding a node type is adding its file
 // and one line here; the catalogue (GET /api/nodes), validation and the worker all read this list.
 //
-// `prior`, `decoder` and `upsample` are planned: their models do not exist yet. They are NOT
-// declared here (a fake declaration would let graphs validate that cannot run); graphs naming
-// them are refused with NODE_UNAVAILABLE rather than UNKNOWN_NODE_TYPE. Each arrives as
-// nodes/<type>.ts exporting a NodeDef (prior and decoder with at least steps, seed, guidance and
-// sampler params, steps declared with `limit: 'steps'`), listed in NODE_DEFS, and removed from
-// PLANNED_NODE_TYPES.
+// PLANNED_NODE_TYPES names types whose models do not exist yet: graphs naming them are refused
+// with NODE_UNAVAILABLE rather than UNKNOWN_NODE_TYPE. Empty now that the prior, decoder and
+// upsampler have arrived; kept for the next model.
 import { DEFAULT_LIMITS, type Catalogue, type Limits, type Migrations } from '../protocol/index.js';
 import { clipImageEncodeNode } from './clip-image-encode.js';
 import { clipTextEncodeNode } from './clip-text-encode.js';
 import { debugStepsNode } from './debug-steps.js';
+import { decoderNode } from './decoder.js';
 import { embeddingPlotNode } from './embedding-plot.js';
 import { imageInputNode } from './image-input.js';
 import { interpolateNode } from './interpolate.js';
 import { noteNode } from './note.js';
+import { priorNode } from './prior.js';
 import { similarityNode } from './similarity.js';
 import { textDiffNode } from './text-diff.js';
 import { textNode } from './text.js';
+import { upsampleNode } from './upsample.js';
 import type { NodeDef } from './types.js';
 
 export * from './types.js';
@@ -27,6 +27,9 @@ export const NODE_DEFS: readonly NodeDef[] = [
   imageInputNode,
   clipTextEncodeNode,
   clipImageEncodeNode,
+  priorNode,
+  decoderNode,
+  upsampleNode,
   interpolateNode,
   textDiffNode,
   similarityNode,
@@ -37,7 +40,7 @@ export const NODE_DEFS: readonly NodeDef[] = [
 /** Test instruments, offered only when UNCLIP_DEBUG=1. */
 export const DEBUG_NODE_DEFS: readonly NodeDef[] = [debugStepsNode];
 
-export const PLANNED_NODE_TYPES: readonly string[] = ['prior', 'decoder', 'upsample'];
+export const PLANNED_NODE_TYPES: readonly string[] = [];
 
 export function nodeDefs(opts: { debug?: boolean } = {}): NodeDef[] {
   return opts.debug ? [...NODE_DEFS, ...DEBUG_NODE_DEFS] : [...NODE_DEFS];

@@ -10,6 +10,8 @@ import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
 import { initBackend } from '../ml/backend.js';
 import { loadClip, type Clip } from '../ml/clip/index.js';
+import { loadDecoder, loadUpsampler, type Decoder, type Upsampler } from '../ml/decoder/index.js';
+import { loadPrior, type Prior } from '../ml/prior/index.js';
 import { DEFAULT_LIMITS } from '../protocol/index.js';
 import { Cancelled, NODE_DEFS, findNodeDef, type ExecContext, type StepInfo, type Value } from './index.js';
 import { mapIdFor, mapStyles, pca2, readMapFile } from './lib/embedding-map.js';
@@ -21,13 +23,26 @@ const WEIGHTS = resolve(process.env.UNCLIP_WEIGHTS_DIR || join(ROOT, 'weights'))
 const CLIP_DIR = join(WEIGHTS, 'clip');
 const HAVE_CLIP = existsSync(join(CLIP_DIR, 'model.safetensors'));
 const NO_CLIP = HAVE_CLIP ? false : `no CLIP weights at ${CLIP_DIR} (they arrive with the CLIP training; UNCLIP_WEIGHTS_DIR points elsewhere)`;
+const HAVE = (m: string) => existsSync(join(WEIGHTS, m, 'model.safetensors'));
+const NO_DIFFUSION = HAVE_CLIP && HAVE('prior') && HAVE('decoder') && HAVE('upsampler') ? false : `the prior, decoder and upsampler need weights under ${WEIGHTS}`;
 const CACHE_DIR = resolve(process.env.UNCLIP_CACHE_DIR || join(ROOT, 'data', 'cache'));
 
 let clip: Clip | undefined;
+const models: { prior?: Prior; decoder?: Decoder; upsampler?: Upsampler } = {};
 before(async () => {
   await initBackend({ log: () => {} });
   if (HAVE_CLIP) clip = await loadClip(CLIP_DIR);
+  if (!NO_DIFFUSION) {
+    models.prior = await loadPrior(join(WEIGHTS, 'prior'));
+    models.decoder = await loadDecoder(join(WEIGHTS, 'decoder'));
+    models.upsampler = await loadUpsampler(join(WEIGHTS, 'upsampler'));
+  }
 });
+const loaded = <K extends keyof typeof models>(k: K) => async () => {
+  const m = models[k];
+  if (!m) throw new Error(`no ${k}`);
+  return m as NonNullable<(typeof models)[K]>;
+};
 
 function ctx(type: string, params: Record<string, unknown>, inputs: Record<string, Value> = {}, opts: { cancelAfter?: number } = {}): { ctx: ExecContext; steps: StepInfo[] } {
   const def = findNodeDef(type, { debug: true })!;
@@ -48,8 +63,11 @@ function ctx(type: string, params: Record<string, unknown>, inputs: Record<strin
           if (!clip) throw new Error('no clip');
           return clip;
         },
+        prior: loaded('prior'),
+        decoder: loaded('decoder'),
+        upsampler: loaded('upsampler'),
         // the server's own hash, so the map fitted here is the one the server uses
-        weightsHash: () => modelHash(WEIGHTS, 'clip') ?? 'none',
+        weightsHash: (m: string) => modelHash(WEIGHTS, m) ?? 'none',
       },
       step(info) {
         if (cancelled()) throw new Cancelled();
@@ -63,9 +81,9 @@ function ctx(type: string, params: Record<string, unknown>, inputs: Record<strin
 }
 
 /** Run a node and check it left no tensor behind. */
-async function run(type: string, params: Record<string, unknown>, inputs: Record<string, Value> = {}) {
+async function run(type: string, params: Record<string, unknown>, inputs: Record<string, Value> = {}, opts: { cancelAfter?: number } = {}) {
   const def = findNodeDef(type, { debug: true })!;
-  const c = ctx(type, params, inputs);
+  const c = ctx(type, params, inputs, opts);
   const before = tf.memory().numTensors;
   const out = await def.execute(c.ctx);
   assert.equal(tf.memory().numTensors, before, `${type} leaked tensors`);
@@ -220,4 +238,55 @@ test('embedding-plot: points on the corpus map and nearest icons with labels; th
   // the point sits where the map put that icon
   const i = file.keys.indexOf('noto:red-apple');
   assert.ok(Math.abs(file.points[i]![0] - s.points[0]![0]) < 1e-3);
+});
+
+// ---- the diffusion nodes (shipped weights; a few steps each to keep the suite quick) ---------
+
+test('prior: text embedding with token states → unit clip-image embeddings; points per step; no leaks', { skip: NO_DIFFUSION }, async () => {
+  const text = (await run('text', { text: 'red apple\nrocket', perLine: true })).out.text!;
+  const t = (await run('clip-text-encode', {}, { text })).out.embedding!;
+  assert.ok(t.kind === 'embedding' && t.tokenStates && t.tokenShape);
+  const { out, steps } = await run('prior', { steps: 4, guidance: 2, bestOf: 2, seed: 3 }, { embedding: t });
+  const e = out.embedding!;
+  assert.ok(e.kind === 'embedding' && e.space === 'clip-image' && e.count === 2 && e.width === t.width);
+  for (let i = 0; i < 2; i++) assert.ok(Math.abs(norm(rowOf(e, i)) - 1) < 1e-4);
+  assert.deepEqual(steps.map((s) => s.step), [1, 2, 3, 4]);
+  // same seed → same embedding
+  const again = (await run('prior', { steps: 4, guidance: 2, bestOf: 2, seed: 3 }, { embedding: t })).out.embedding!;
+  assert.ok(again.kind === 'embedding');
+  assert.deepEqual([...again.data], [...e.data]);
+  // an embedding without the caption's tokens is refused with a reason
+  const bare = { ...t, tokenStates: undefined, tokenShape: undefined };
+  await assert.rejects(run('prior', { steps: 2 }, { embedding: bare }), (err: Error & { code?: string }) => err.code === 'INPUT_MISMATCH' && /CLIP text encode/.test(err.message));
+});
+
+test('decoder: one 32x32 image per embedding × count, an x_t|x0 frame per step; cancel frees everything', { skip: NO_DIFFUSION }, async () => {
+  const img = (await run('image-input', { key: 'noto:red-apple' })).out.image!;
+  const e = (await run('clip-image-encode', {}, { image: img })).out.embedding!;
+  const { out, steps } = await run('decoder', { steps: 3, count: 2, seed: 1 }, { embedding: e });
+  const im = out.image!;
+  assert.ok(im.kind === 'image' && im.count === 2 && im.size === 32 && im.data.length === 2 * 32 * 32 * 3);
+  assert.equal(steps.length, 3);
+  const f = steps[2]!.frame!;
+  assert.equal(f.width, 64, 'x_t and x0 side by side');
+  assert.equal(f.size, 64, 'one row per image');
+  assert.equal(f.data.length, 64 * 64 * 3);
+  // the last step's right half is the output (x0 of the last step = the sample)
+  assert.deepEqual([...f.data.subarray(32 * 3, 64 * 3)], [...im.data.subarray(0, 32 * 3)]);
+  assert.notDeepEqual([...im.data.subarray(0, 3072)], [...im.data.subarray(3072)], 'two draws differ');
+  const before = tf.memory().numTensors;
+  await assert.rejects(run('decoder', { steps: 10 }, { embedding: e }, { cancelAfter: 2 }), (err: Error) => err instanceof Cancelled);
+  assert.equal(tf.memory().numTensors, before, 'a cancelled decode leaves no tensor');
+});
+
+test('upsample: 32x32 → 64x64, frames per step, wrong sizes refused, no leaks', { skip: NO_DIFFUSION }, async () => {
+  const img = (await run('image-input', { key: 'noto:red-apple' })).out.image!;
+  const { out, steps } = await run('upsample', { steps: 2 }, { image: img });
+  const up = out.image!;
+  assert.ok(up.kind === 'image' && up.count === 1 && up.size === 64);
+  assert.equal(steps.length, 2);
+  assert.equal(steps[1]!.frame!.width, 128);
+  const big = (await run('image-input', { key: 'noto:red-apple' })).out.image!;
+  assert.ok(big.kind === 'image');
+  await assert.rejects(run('upsample', {}, { image: { ...big, size: 16, data: big.data.subarray(0, 16 * 16 * 3) } }), (err: Error & { code?: string }) => err.code === 'INPUT_MISMATCH');
 });

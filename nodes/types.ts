@@ -5,22 +5,32 @@
 // output cache, and a node that makes tensors frees every one before it returns (leak-tested).
 import type { ErrorCode, EmbeddingSpace, Limits, NodeDecl, PlotData } from '../protocol/index.js';
 import type { Clip } from '../ml/clip/index.js';
+import type { Decoder, Upsampler } from '../ml/decoder/index.js';
+import type { Prior } from '../ml/prior/index.js';
 
 /** An output (or input) value on one port, as it lives in the worker and the cache. */
 export type Value =
   | { kind: 'text'; texts: string[] }
   | { kind: 'tokens'; tokens: string[][]; unknownWords: string[][]; truncatedWords: string[][] }
-  /** data: [count, width] row-major, float32 */
-  | { kind: 'embedding'; space: EmbeddingSpace; width: number; count: number; data: Float32Array; labels: string[] }
+  /**
+   * data: [count, width] row-major, float32. Text embeddings from CLIP also carry the caption's
+   * token states ([count, T, W] flat, `tokenShape` = [T, W]): the prior reads them (its causal
+   * transformer attends to the caption's tokens). Nodes that make new vectors drop them.
+   */
+  | { kind: 'embedding'; space: EmbeddingSpace; width: number; count: number; data: Float32Array; labels: string[]; tokenStates?: Float32Array; tokenShape?: [number, number] }
   /** data: [count, size, size, 3] RGB uint8 */
   | { kind: 'image'; count: number; size: number; data: Uint8Array; labels: string[] }
   | { kind: 'plot'; plot: PlotData };
 
 export type Outputs = Record<string, Value>;
 
-/** One RGB frame, [size, size, 3] uint8 (the server encodes it as PNG). */
+/**
+ * One RGB frame, [size, width ?? size, 3] uint8 (the server encodes it as PNG). `size` is the
+ * height; the diffusion nodes send x_t and the predicted x0 side by side, twice as wide as high.
+ */
 export interface RawFrame {
   size: number;
+  width?: number;
   data: Uint8Array;
 }
 
@@ -35,6 +45,10 @@ export interface StepInfo {
 export interface ModelProvider {
   /** CLIP, loaded once per worker (and again only when its weights change). */
   clip(): Promise<Clip>;
+  /** The diffusion models, loaded on first use and kept like CLIP. */
+  prior(): Promise<Prior>;
+  decoder(): Promise<Decoder>;
+  upsampler(): Promise<Upsampler>;
   /** Content hash of a model's weights (part of every cache key of a node that uses it). */
   weightsHash(model: string): string;
 }

@@ -177,6 +177,7 @@ export const ERROR_CODES = {
   TOO_MANY_STEPS: 'more sampling steps than this server allows',
   BATCH_TOO_LARGE: 'a batch or sweep larger than this server allows',
   MODEL_MISSING: 'the model weights the node needs are not installed',
+  MODEL_MISMATCH: 'the model was trained for other CLIP weights than the ones installed',
   // running
   TOO_MANY_QUEUED: 'this client already has as many runs queued as the server allows',
   UNKNOWN_RUN: 'no run with that id (or it has been forgotten)',

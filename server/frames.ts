@@ -5,9 +5,11 @@ import type { WireValue } from '../protocol/index.js';
 import type { Outputs, RawFrame } from '../nodes/index.js';
 
 export async function encodePng(frame: RawFrame, size?: number): Promise<Buffer> {
-  let img = sharp(Buffer.from(frame.data.buffer, frame.data.byteOffset, frame.data.byteLength), { raw: { width: frame.size, height: frame.size, channels: 3 } });
-  // nearest: a preview of a 32x32 image should show its pixels, not a blur
-  if (size !== undefined && size < frame.size) img = img.resize(size, size, { kernel: 'nearest' });
+  const width = frame.width ?? frame.size;
+  let img = sharp(Buffer.from(frame.data.buffer, frame.data.byteOffset, frame.data.byteLength), { raw: { width, height: frame.size, channels: 3 } });
+  // nearest: a preview of a 32x32 image should show its pixels, not a blur. `size` is the
+  // preview's height; a wide frame keeps its aspect.
+  if (size !== undefined && size < frame.size) img = img.resize(Math.max(1, Math.round((size * width) / frame.size)), size, { kernel: 'nearest' });
   return img.png({ compressionLevel: 3 }).toBuffer();
 }
 

@@ -5,7 +5,9 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { parentPort, workerData } from 'node:worker_threads';
 import { initBackend } from '../ml/backend.js';
-import { loadClip, type Clip } from '../ml/clip/index.js';
+import { loadClip } from '../ml/clip/index.js';
+import { loadDecoder, loadUpsampler } from '../ml/decoder/index.js';
+import { loadPrior } from '../ml/prior/index.js';
 import { Cancelled, findNodeDef, NodeFailure, type ExecContext, type ModelProvider, type Outputs, type Value } from '../nodes/index.js';
 import type { FromWorker, ToWorker, WorkerInit } from './worker-protocol.js';
 
@@ -17,21 +19,24 @@ const backend = await initBackend({ log: () => {} });
 
 /** Tensors held on purpose (loaded models); the rest must return to zero after each job. */
 let resident = 0;
-let clipCache: { hash: string; clip: Clip; tensors: number } | undefined;
 
-async function getClip(dir: string, hash: string): Promise<Clip> {
-  if (clipCache && clipCache.hash === hash) return clipCache.clip;
-  if (clipCache) {
-    clipCache.clip.dispose();
-    resident -= clipCache.tensors;
-    clipCache = undefined;
+/** Loaded models by name, each kept until its weights change (a new hash). */
+const loaded = new Map<string, { hash: string; model: { dispose(): void }; tensors: number }>();
+
+async function getModel<M extends { dispose(): void }>(name: string, dir: string, hash: string, load: (dir: string) => Promise<M>): Promise<M> {
+  const have = loaded.get(name);
+  if (have && have.hash === hash) return have.model as M;
+  if (have) {
+    have.model.dispose();
+    resident -= have.tensors;
+    loaded.delete(name);
   }
   const before = tf.memory().numTensors;
-  const clip = await loadClip(dir);
+  const model = await load(dir);
   const tensors = tf.memory().numTensors - before;
   resident += tensors;
-  clipCache = { hash, clip, tensors };
-  return clip;
+  loaded.set(name, { hash, model, tensors });
+  return model;
 }
 
 let queue: Promise<void> = Promise.resolve();
@@ -54,11 +59,10 @@ async function runJob(job: Extract<ToWorker, { type: 'job' }>): Promise<void> {
   try {
     if (!def) throw new NodeFailure('UNKNOWN_NODE_TYPE', `worker has no node type ${job.nodeType}`);
     const models: ModelProvider = {
-      async clip() {
-        const m = job.models.clip;
-        if (!m) throw new NodeFailure('MODEL_MISSING', 'CLIP weights are not installed');
-        return getClip(m.dir, m.hash);
-      },
+      clip: () => getModel('clip', dirOf(job, 'clip'), job.models.clip!.hash, loadClip),
+      prior: () => getModel('prior', dirOf(job, 'prior'), job.models.prior!.hash, loadPrior),
+      decoder: () => getModel('decoder', dirOf(job, 'decoder'), job.models.decoder!.hash, loadDecoder),
+      upsampler: () => getModel('upsampler', dirOf(job, 'upsampler'), job.models.upsampler!.hash, loadUpsampler),
       weightsHash(model) {
         const m = job.models[model];
         if (!m) throw new NodeFailure('MODEL_MISSING', `${model} weights are not installed`);
@@ -91,6 +95,13 @@ async function runJob(job: Extract<ToWorker, { type: 'job' }>): Promise<void> {
     const message = cancelled ? 'cancelled' : (e as Error)?.message ?? String(e);
     post(port === undefined ? { type: 'error', jobId: job.jobId, code, message, cancelled, leaked: leaked() } : { type: 'error', jobId: job.jobId, code, message, port, cancelled, leaked: leaked() });
   }
+}
+
+/** The folder of a model the job declared (the node's decl.models); a clear failure otherwise. */
+function dirOf(job: Extract<ToWorker, { type: 'job' }>, model: string): string {
+  const m = job.models[model];
+  if (!m) throw new NodeFailure('MODEL_MISSING', `${model} weights are not installed (or the node does not declare ${model} in decl.models)`);
+  return m.dir;
 }
 
 function transferables(outputs: Outputs): ArrayBuffer[] {

@@ -135,13 +135,13 @@ test('healthz stays fast during CLIP runs', { skip, timeout: 120_000 }, async (t
   assert.ok(lat[Math.floor(lat.length / 2)]! < 50);
 });
 
-test('every example in examples/ runs to completion without leaking', { skip, timeout: 300_000 }, async () => {
+test('every example in examples/ runs to completion without leaking', { skip, timeout: 1_200_000 }, async () => {
   const files = readdirSync(join(ROOT, 'examples')).filter((f) => f.endsWith('.json'));
-  assert.ok(files.length >= 3);
+  assert.ok(files.length >= 8);
   for (const f of files) {
     const g = JSON.parse(readFileSync(join(ROOT, 'examples', f), 'utf8'));
     const id = await startOk(s, g);
-    const end = await rec.end(id, 280_000);
+    const end = await rec.end(id, 600_000);
     assert.equal(end.event, 'run:done', `${f}: ${JSON.stringify(end.payload)}`);
     const summary = await getJson(`/api/runs/${id}`);
     for (const [nodeId, n] of Object.entries(summary.nodes as Record<string, { status: string; leaked?: number }>)) {

@@ -56,11 +56,14 @@ async function png(w: number, h: number, rgb: [number, number, number]): Promise
   return sharp({ create: { width: w, height: h, channels: 3, background: { r: rgb[0], g: rgb[1], b: rgb[2] } } }).png().toBuffer();
 }
 
-test('GET /api/nodes lists the catalogue with ports, params, limits and the planned model nodes', async () => {
+test('GET /api/nodes lists the catalogue with ports, params and limits, the diffusion nodes included', async () => {
   const cat = (await getJson('/api/nodes')) as Catalogue;
   const types = cat.nodes.map((n) => n.type);
-  for (const t of ['text', 'note', 'image-input', 'clip-text-encode', 'clip-image-encode', 'interpolate', 'text-diff', 'similarity', 'embedding-plot', 'debug-steps']) assert.ok(types.includes(t), t);
-  assert.deepEqual(cat.planned, ['prior', 'decoder', 'upsample']);
+  for (const t of ['text', 'note', 'image-input', 'clip-text-encode', 'clip-image-encode', 'prior', 'decoder', 'upsample', 'interpolate', 'text-diff', 'similarity', 'embedding-plot', 'debug-steps']) assert.ok(types.includes(t), t);
+  assert.deepEqual(cat.planned, []);
+  const dec = cat.nodes.find((n) => n.type === 'decoder')!;
+  for (const p of ['steps', 'seed', 'guidance', 'sampler']) assert.ok(dec.params.some((q) => q.name === p), `decoder.${p}`);
+  assert.deepEqual(cat.nodes.find((n) => n.type === 'prior')!.outputs[0]!.type, { kind: 'embedding', space: 'clip-image' });
   assert.equal(cat.limits.maxQueuedPerClient, 2);
   const interp = cat.nodes.find((n) => n.type === 'interpolate')!;
   assert.deepEqual(interp.params.find((p) => p.name === 'mode')!.options, ['slerp', 'lerp']);
@@ -73,7 +76,7 @@ test('bad graphs of every kind are refused with their codes, naming node and por
     { name: 'not a graph', graph: 'hello', want: [{ nodeId: null, code: 'GRAPH_SCHEMA' }] },
     { name: 'node without position', graph: { version: 1, nodes: [{ id: 'x', type: 'text', version: 1, params: {} }], edges: [] }, want: [{ nodeId: 'x', code: 'GRAPH_SCHEMA' }] },
     { name: 'unknown type', graph: graph([node('x', 'teleport')]), want: [{ nodeId: 'x', code: 'UNKNOWN_NODE_TYPE' }] },
-    { name: 'planned type', graph: graph([node('dec', 'decoder')]), want: [{ nodeId: 'dec', code: 'NODE_UNAVAILABLE' }] },
+    { name: 'image into the prior', graph: graph([node('i', 'image-input'), node('p', 'prior')], [edge('i', 'image', 'p', 'embedding')]), want: [{ nodeId: 'p', port: 'embedding', code: 'INCOMPATIBLE_LINK' }, { nodeId: 'p', port: 'embedding', code: 'MISSING_INPUT' }] },
     { name: 'newer node version', graph: graph([node('t', 'text', {}, 7)]), want: [{ nodeId: 't', code: 'NODE_VERSION' }] },
     { name: 'unknown port', graph: graph([node('t', 'text'), node('e', 'clip-text-encode')], [edge('t', 'words', 'e', 'text')]), want: [{ nodeId: 't', port: 'words', code: 'UNKNOWN_PORT' }, { nodeId: 'e', port: 'text', code: 'MISSING_INPUT' }] },
     { name: 'text into an image port', graph: graph([node('t', 'text'), node('c', 'clip-image-encode')], [edge('t', 'text', 'c', 'image')]), want: [{ nodeId: 'c', port: 'image', code: 'INCOMPATIBLE_LINK' }, { nodeId: 'c', port: 'image', code: 'MISSING_INPUT' }] },

@@ -1,0 +1,128 @@
+// `npm run generate -- "red apple" [--seed 7] [--steps 25] [--sampler ddim] [--guidance 3]
+//   [--no-prior] [--no-upsample] [--out apple.png] [--frames dir/] [--weights-dir D]`
+//
+// Writes the PNG (64x64 through the upsampler, else 32x32) and, with --frames, one PNG per
+// decoder step: x_t left, the predicted x0 right. Same arguments and backend → identical bytes
+// (seeded sampling; PNGs written without timestamps). Unknown words are printed as a warning.
+// The last stdout line is JSON: {out, size, seconds, ms per stage, peak_rss_mb}.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import sharp from 'sharp';
+import { initBackend } from './backend.js';
+import type { SamplerName } from './decoder/index.js';
+import { generate, loadPipeline, rgbBytes, sideBySide } from './pipeline.js';
+
+const USAGE = 'usage: npm run generate -- "<prompt>" [--seed N] [--steps N] [--sampler ddpm|ddim|dpmpp2m] [--guidance X] [--prior-steps N] [--upsample-steps N] [--no-prior] [--no-upsample] [--out file.png] [--frames dir/] [--weights-dir D]';
+const SAMPLERS = ['ddpm', 'ddim', 'dpmpp2m'];
+
+interface Args {
+  prompt: string;
+  seed?: number;
+  steps?: number;
+  sampler?: SamplerName;
+  guidance?: number;
+  priorSteps?: number;
+  upsampleSteps?: number;
+  noPrior: boolean;
+  noUpsample: boolean;
+  out: string;
+  frames?: string;
+  weightsDir?: string;
+}
+
+export function parseGenerateArgs(argv: string[]): Args {
+  const words: string[] = [];
+  const a: Partial<Args> = { noPrior: false, noUpsample: false };
+  for (let i = 0; i < argv.length; i++) {
+    const k = argv[i]!;
+    const v = () => {
+      const x = argv[++i];
+      if (x === undefined) throw new Error(`${k} needs a value\n${USAGE}`);
+      return x;
+    };
+    const int = (min: number) => {
+      const x = Number(v());
+      if (!Number.isInteger(x) || x < min) throw new Error(`${k} wants an integer ≥ ${min}`);
+      return x;
+    };
+    if (k === '--seed') a.seed = int(0);
+    else if (k === '--steps') a.steps = int(1);
+    else if (k === '--prior-steps') a.priorSteps = int(1);
+    else if (k === '--upsample-steps') a.upsampleSteps = int(1);
+    else if (k === '--guidance') {
+      a.guidance = Number(v());
+      if (!(a.guidance >= 1)) throw new Error('--guidance wants a number ≥ 1');
+    } else if (k === '--sampler') {
+      const s = v();
+      if (!SAMPLERS.includes(s)) throw new Error(`--sampler wants one of ${SAMPLERS.join(', ')}, got ${s}`);
+      a.sampler = s as SamplerName;
+    } else if (k === '--no-prior') a.noPrior = true;
+    else if (k === '--no-upsample') a.noUpsample = true;
+    else if (k === '--out') a.out = v();
+    else if (k === '--frames') a.frames = v();
+    else if (k === '--weights-dir') a.weightsDir = resolve(v());
+    else if (k.startsWith('--')) throw new Error(`unknown option ${k}\n${USAGE}`);
+    else words.push(k);
+  }
+  const prompt = words.join(' ').trim();
+  if (!prompt) throw new Error(`no prompt\n${USAGE}`);
+  a.prompt = prompt;
+  a.out ??= `${prompt.replace(/[^a-z0-9]+/gi, '-').replace(/^-|-$/g, '').toLowerCase() || 'image'}.png`;
+  return a as Args;
+}
+
+/** PNG bytes with no timestamp chunk, so identical pixels give identical files. */
+function png(data: Uint8Array, width: number, height: number): Promise<Buffer> {
+  return sharp(Buffer.from(data.buffer, data.byteOffset, data.byteLength), { raw: { width, height, channels: 3 } }).png({ compressionLevel: 9 }).toBuffer();
+}
+
+async function main(): Promise<void> {
+  const args = parseGenerateArgs(process.argv.slice(2));
+  const t0 = performance.now();
+  await initBackend({ log: (l) => process.stderr.write(l + '\n') });
+  const p = await loadPipeline({ weightsDir: args.weightsDir, upsampler: !args.noUpsample });
+  try {
+    if (args.frames) mkdirSync(args.frames, { recursive: true });
+    const frameWrites: Promise<unknown>[] = [];
+    const g = await generate(p, {
+      prompts: [args.prompt],
+      seed: args.seed,
+      steps: args.steps,
+      sampler: args.sampler,
+      guidance: args.guidance,
+      priorSteps: args.priorSteps,
+      upsampleSteps: args.upsampleSteps,
+      noPrior: args.noPrior,
+      onDecoderStep: args.frames
+        ? (s) => {
+            const f = sideBySide(s.xt, s.x0pred);
+            const file = join(args.frames!, `step-${String(s.step).padStart(3, '0')}.png`);
+            frameWrites.push(png(f.data, f.width, f.height).then((b) => writeFile(file, b)));
+          }
+        : undefined,
+    });
+    try {
+      for (const w of g.unknownWords[0] ?? []) process.stderr.write(`warning: "${w}" is not in CLIP's vocabulary; it was read as <unk>\n`);
+      const size = g.images.shape[1];
+      const bytes = await png(await rgbBytes(g.images), size, size);
+      writeFileSync(args.out, bytes);
+      await Promise.all(frameWrites);
+      const ms = Object.fromEntries(Object.entries(g.ms).map(([k, v]) => [k, Math.round(v)]));
+      process.stderr.write(`wrote ${args.out} (${size}x${size})${args.frames ? ` and ${frameWrites.length} frames in ${args.frames}` : ''}\n`);
+      console.log(JSON.stringify({ out: args.out, size, seconds: +((performance.now() - t0) / 1000).toFixed(2), ms, peak_rss_mb: Math.round(process.resourceUsage().maxRSS / 1024) }));
+    } finally {
+      g.images.dispose();
+      g.embeddings.dispose();
+    }
+  } finally {
+    p.dispose();
+  }
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  main().catch((e: Error) => {
+    process.stderr.write(`generate: ${e.message}\n`);
+    process.exit(1);
+  });
+}

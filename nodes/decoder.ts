@@ -1,0 +1,62 @@
+// The diffusion decoder (DALL-E 2's second stage): CLIP image embeddings → 32x32 images. Any
+// 128-d embedding is accepted: the prior's output, a CLIP image encode (variations), an edited
+// or interpolated one, or a text embedding fed straight in (the paper's no-prior ablation).
+// Every step streams x_t and the predicted clean image side by side.
+import * as tf from '@tensorflow/tfjs-core';
+import { rgbBytes } from '../ml/pipeline.js';
+import { DECODE_DEFAULTS } from '../ml/decoder/index.js';
+import { checkClip, samplingParams, stepFrame, type SamplerParam } from './lib/diffusion.js';
+import { checkBatch, need, NodeFailure, type ExecContext, type NodeDef, type Outputs } from './types.js';
+
+export const decoderNode: NodeDef = {
+  decl: {
+    type: 'decoder',
+    version: 1,
+    title: 'Diffusion decoder',
+    category: 'diffusion',
+    description: 'Paints a 32x32 image for each CLIP embedding; `count` draws several per embedding (variations).',
+    inputs: [{ name: 'embedding', title: 'embedding', type: { kind: 'embedding', space: 'any' } }],
+    outputs: [{ name: 'image', title: 'image 32x32', type: { kind: 'image' } }],
+    params: [
+      ...samplingParams({ steps: DECODE_DEFAULTS.steps, sampler: DECODE_DEFAULTS.sampler, guidance: DECODE_DEFAULTS.guidance }),
+      { name: 'count', title: 'Images per embedding', kind: 'integer', default: 1, min: 1, max: 64, limit: 'batch' },
+    ],
+    models: ['clip', 'decoder'],
+  },
+  async execute(ctx: ExecContext): Promise<Outputs> {
+    const emb = need(ctx, 'embedding', 'embedding');
+    const count = Number(ctx.params.count);
+    const n = emb.count * count;
+    checkBatch(ctx, n, 'images (embeddings × count)');
+    const decoder = await ctx.models.decoder();
+    checkClip('decoder', decoder, ctx);
+    if (emb.width !== decoder.dim) throw new NodeFailure('INPUT_MISMATCH', `the decoder takes ${decoder.dim}-d embeddings, got ${emb.width}`, 'embedding');
+    // rows: every embedding `count` times, embedding-major (variations of one sit together)
+    const rows = new Float32Array(n * emb.width);
+    const labels: string[] = [];
+    for (let i = 0; i < emb.count; i++) {
+      for (let k = 0; k < count; k++) {
+        rows.set(emb.data.subarray(i * emb.width, (i + 1) * emb.width), (i * count + k) * emb.width);
+        labels.push(count > 1 ? `${emb.labels[i] ?? `#${i}`} · ${k + 1}/${count}` : (emb.labels[i] ?? `#${i}`));
+      }
+    }
+    const embeddings = tf.tensor2d(rows, [n, emb.width]);
+    try {
+      const img = await decoder.decode({
+        embeddings,
+        steps: Number(ctx.params.steps),
+        sampler: ctx.params.sampler as SamplerParam,
+        guidance: Number(ctx.params.guidance),
+        seed: Number(ctx.params.seed),
+        onStep: (s) => ctx.step({ step: s.step, total: s.total, t: s.t / 1000, frame: stepFrame(s.xt, s.x0pred) }),
+      });
+      try {
+        return { image: { kind: 'image', count: n, size: decoder.imageSize, data: await rgbBytes(img), labels } };
+      } finally {
+        img.dispose();
+      }
+    } finally {
+      embeddings.dispose();
+    }
+  },
+};

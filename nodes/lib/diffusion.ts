@@ -1,0 +1,34 @@
+// What the three diffusion nodes (prior, decoder, upsample) share: their sampling params, the
+// CLIP-mismatch check, and the frame they stream at each step (x_t and the predicted x0 side by
+// side). Cancellation needs nothing here: ctx.step throws Cancelled from sample()'s onStep, and
+// sample() frees its tensors on the way out.
+import * as tf from '@tensorflow/tfjs-core';
+import { sideBySide } from '../../ml/pipeline.js';
+import type { ParamDecl } from '../../protocol/index.js';
+import { NodeFailure, type ExecContext, type RawFrame } from '../types.js';
+
+export const SAMPLERS = ['ddpm', 'ddim', 'dpmpp2m'] as const;
+export type SamplerParam = (typeof SAMPLERS)[number];
+
+export function samplingParams(d: { steps: number; sampler: SamplerParam; guidance?: number }): ParamDecl[] {
+  const out: ParamDecl[] = [
+    { name: 'steps', title: 'Steps', kind: 'integer', default: d.steps, min: 1, max: 1000, limit: 'steps' },
+    { name: 'sampler', title: 'Sampler', kind: 'enum', default: d.sampler, options: [...SAMPLERS], description: 'DPM-Solver++(2M) is sharpest at few steps; DDPM is the ancestral sampler' },
+    { name: 'seed', title: 'Seed', kind: 'integer', default: 0, min: 0, max: 2 ** 31 - 1 },
+  ];
+  if (d.guidance !== undefined) {
+    out.push({ name: 'guidance', title: 'Guidance', kind: 'number', default: d.guidance, min: 1, max: 20, description: 'classifier-free guidance scale (1: none)' });
+  }
+  return out;
+}
+
+export function checkClip(what: string, model: { clipMismatch(hash: string): string | null }, ctx: ExecContext): void {
+  const why = model.clipMismatch(ctx.models.weightsHash('clip'));
+  if (why) throw new NodeFailure('MODEL_MISMATCH', `${what}: ${why}`);
+}
+
+/** The x_t | x0 frame of a step, as the engine streams it. */
+export function stepFrame(xt: tf.Tensor, x0: tf.Tensor): RawFrame {
+  const f = sideBySide(xt, x0);
+  return { size: f.height, width: f.width, data: f.data };
+}
