@@ -9,6 +9,7 @@
 //   GET  /api/graphs/:id/runs/latest    → the stored run: {id, status, ..., events, outputs}
 //   GET  /api/runs/:runId               → a run the server still holds (memory, else the store)
 //   GET  /api/embedding-map/:mapId      → the corpus points of a fitted map
+//   GET  /api/corpus/icon/:key.png[?size=32|64] → one corpus icon as PNG (server/corpus-icon.ts)
 //   GET  /api/debug/memory[?reset]      → per worker {numTensors, resident, rssMb}, server RSS, the
 //                                          socket thread's event-loop delay since the last reset,
 //                                          cache and runner counters (UNCLIP_DEBUG=1 only)
@@ -19,6 +20,7 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { z } from 'zod';
 import { formatZodIssues, GraphSchema, validateGraph, type Catalogue, type ErrorCode, type StoredRun, type StoredRunWithOutputs } from '../protocol/index.js';
 import { readMapFile } from '../nodes/lib/embedding-map.js';
+import { corpusIcon, sendIcon } from './corpus-icon.js';
 import type { EngineConfig } from './config.js';
 import type { WorkerPool } from './pool.js';
 import type { Runner } from './runner.js';
@@ -103,6 +105,11 @@ export function createApi(deps: ApiDeps): (req: http.IncomingMessage, res: http.
       const file = readMapFile(config.cacheDir, m[1]!);
       if (!file) throw new HttpError(404, 'NOT_FOUND', `no embedding map ${m[1]} (an embedding-plot node fits it on first use)`);
       return json(res, 200, file);
+    }
+    if ((m = /^\/api\/corpus\/icon\/([^/]{1,200})\.png$/.exec(path)) && method === 'GET') {
+      const icon = await corpusIcon(m[1]!, new URL(req.url ?? '/', 'http://x').searchParams.get('size'));
+      if (!icon.ok) throw new HttpError(icon.status, icon.code, icon.message);
+      return sendIcon(req, res, icon);
     }
     if (path === '/api/debug/memory' && method === 'GET' && config.debug) {
       const workers = await Promise.all(pool.workers.map((w) => w.memory()));
