@@ -5,6 +5,7 @@ import { initBackend } from '../ml/backend.js';
 import { benchMatMul } from './matmul.js';
 import { benchConvGrad } from './conv-grad.js';
 import { benchServer } from './server.js';
+import { benchGeneration } from './generation.js';
 
 const args = process.argv.slice(2);
 const json = args.includes('--json');
@@ -20,6 +21,7 @@ const result: Record<string, unknown> = { backend: backend.name };
 const sections: Array<[string, () => Promise<unknown>]> = [
   ['matmul', () => benchMatMul()],
   ['conv_grad', () => benchConvGrad()],
+  ['generation', () => benchGeneration()],
   ['server', () => benchServer()],
 ];
 

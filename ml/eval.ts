@@ -1,15 +1,18 @@
-// Evaluation dispatcher: `npm run eval -- [--only clip] [--json] [--weights DIR]`.
+// Evaluation dispatcher: `npm run eval -- [--only clip] [--json] [--weights DIR]` (DIR holds clip/, prior/, decoder/).
 // Prints a readable table, or with --json one JSON object as the LAST line of stdout (logs and
-// progress go to stderr). Sections: clip (more, e.g. generation, join as they land).
+// progress go to stderr). Sections: clip, generation (--n concepts, --steps decoder steps).
+import { join } from 'node:path';
 import { initBackend } from './backend.js';
 
-const SECTIONS = ['clip'] as const;
+const SECTIONS = ['clip', 'generation'] as const;
 type Section = (typeof SECTIONS)[number];
 
 async function main(argv: string[]): Promise<void> {
   let only: Section[] = [...SECTIONS];
   let json = false;
   let weights: string | undefined;
+  let n: number | undefined;
+  let steps: number | undefined;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--json') json = true;
@@ -19,14 +22,21 @@ async function main(argv: string[]): Promise<void> {
       if (bad.length || !names.length) throw new Error(`--only takes one of: ${SECTIONS.join(', ')} (got ${bad.join(', ') || 'nothing'})`);
       only = names as Section[];
     } else if (a === '--weights') weights = argv[++i];
-    else throw new Error(`unknown option ${a}; usage: npm run eval -- [--only clip] [--json] [--weights DIR]`);
+    else if (a === '--n') n = Number(argv[++i]);
+    else if (a === '--steps') steps = Number(argv[++i]);
+    else throw new Error(`unknown option ${a}; usage: npm run eval -- [--only clip,generation] [--json] [--weights DIR] [--n concepts] [--steps N]`);
   }
   await initBackend({ log: (l) => process.stderr.write(l + '\n') });
   const out: Record<string, unknown> = {};
   for (const s of only) {
     if (s === 'clip') {
       const { runClipEval } = await import('./clip/eval-cli.js');
-      out.clip = await runClipEval(weights);
+      out.clip = await runClipEval(weights ? join(weights, 'clip') : undefined);
+    }
+    if (s === 'generation') {
+      const { evaluateGeneration } = await import('./eval-generation.js');
+      const { terminalBar } = await import('./progress.js');
+      out.generation = await evaluateGeneration({ weightsDir: weights, n, steps, onProgress: terminalBar('generation eval') });
     }
   }
   if (json) process.stdout.write(JSON.stringify(out) + '\n');
