@@ -5,19 +5,27 @@
 // decoder step: x_t left, the predicted x0 right. Same arguments and backend → identical bytes
 // (seeded sampling; PNGs written without timestamps). Unknown words are printed as a warning.
 // The last stdout line is JSON: {out, size, seconds, ms per stage, peak_rss_mb}.
+//
+// `npm run generate -- --grid docs/generation-grid.png ["prompt, prompt, ..."]`: a grid, one row
+// per prompt (16 defaults), columns: seeds 1-3 through the prior, then seed 1 without it.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import sharp from 'sharp';
 import { initBackend } from './backend.js';
 import type { SamplerName } from './decoder/index.js';
-import { generate, loadPipeline, rgbBytes, sideBySide } from './pipeline.js';
+import { imageGridPng } from './png.js';
+import { generate, loadPipeline, rgbBytes, sideBySide, type Pipeline } from './pipeline.js';
 
-const USAGE = 'usage: npm run generate -- "<prompt>" [--seed N] [--steps N] [--sampler ddpm|ddim|dpmpp2m] [--guidance X] [--prior-steps N] [--upsample-steps N] [--no-prior] [--no-upsample] [--out file.png] [--frames dir/] [--weights-dir D]';
+const USAGE = 'usage: npm run generate -- "<prompt>" [--grid file.png] [--seed N] [--steps N] [--sampler ddpm|ddim|dpmpp2m] [--guidance X] [--prior-steps N] [--upsample-steps N] [--no-prior] [--no-upsample] [--out file.png] [--frames dir/] [--weights-dir D]';
 const SAMPLERS = ['ddpm', 'ddim', 'dpmpp2m'];
+
+/** The README's grid: concepts across the corpus's groups. */
+export const GRID_PROMPTS = ['red apple', 'banana', 'rocket', 'snowman', 'sun', 'fire', 'red heart', 'cat face', 'dog face', 'pizza', 'tree', 'car', 'blue book', 'ghost', 'star', 'house'];
 
 interface Args {
   prompt: string;
+  grid?: string;
   seed?: number;
   steps?: number;
   sampler?: SamplerName;
@@ -61,12 +69,13 @@ export function parseGenerateArgs(argv: string[]): Args {
     else if (k === '--no-upsample') a.noUpsample = true;
     else if (k === '--out') a.out = v();
     else if (k === '--frames') a.frames = v();
+    else if (k === '--grid') a.grid = v();
     else if (k === '--weights-dir') a.weightsDir = resolve(v());
     else if (k.startsWith('--')) throw new Error(`unknown option ${k}\n${USAGE}`);
     else words.push(k);
   }
   const prompt = words.join(' ').trim();
-  if (!prompt) throw new Error(`no prompt\n${USAGE}`);
+  if (!prompt && !a.grid) throw new Error(`no prompt\n${USAGE}`);
   a.prompt = prompt;
   a.out ??= `${prompt.replace(/[^a-z0-9]+/gi, '-').replace(/^-|-$/g, '').toLowerCase() || 'image'}.png`;
   return a as Args;
@@ -77,12 +86,32 @@ function png(data: Uint8Array, width: number, height: number): Promise<Buffer> {
   return sharp(Buffer.from(data.buffer, data.byteOffset, data.byteLength), { raw: { width, height, channels: 3 } }).png({ compressionLevel: 9 }).toBuffer();
 }
 
+async function writeGrid(p: Pipeline, args: Args): Promise<void> {
+  const prompts = args.prompt ? args.prompt.split(',').map((x) => x.trim()).filter(Boolean) : GRID_PROMPTS;
+  const cols: { seed: number; noPrior: boolean }[] = [{ seed: 1, noPrior: false }, { seed: 2, noPrior: false }, { seed: 3, noPrior: false }, { seed: 1, noPrior: true }];
+  const cells: Uint8Array[][] = prompts.map(() => []);
+  let size = 0;
+  for (const c of cols) {
+    const g = await generate(p, { prompts, seed: c.seed, steps: args.steps, sampler: args.sampler, guidance: args.guidance, noPrior: c.noPrior });
+    size = g.images.shape[1];
+    const bytes = await rgbBytes(g.images);
+    const px = size * size * 3;
+    prompts.forEach((_, i) => cells[i]!.push(bytes.slice(i * px, (i + 1) * px)));
+    g.images.dispose();
+    g.embeddings.dispose();
+    process.stderr.write(`grid: column ${cells[0]!.length}/${cols.length}\n`);
+  }
+  await imageGridPng(args.grid!, prompts.map((q, i) => ({ label: q, images: cells[i]! })), size, { scale: 2, labelWidth: 160, title: `prior seeds 1-3 | no prior, seed 1 (${size}x${size})` });
+  process.stderr.write(`wrote ${args.grid}\n`);
+}
+
 async function main(): Promise<void> {
   const args = parseGenerateArgs(process.argv.slice(2));
   const t0 = performance.now();
   await initBackend({ log: (l) => process.stderr.write(l + '\n') });
   const p = await loadPipeline({ weightsDir: args.weightsDir, upsampler: !args.noUpsample });
   try {
+    if (args.grid) return await writeGrid(p, args);
     if (args.frames) mkdirSync(args.frames, { recursive: true });
     const frameWrites: Promise<unknown>[] = [];
     const g = await generate(p, {
