@@ -1,6 +1,6 @@
 // The start page: the editor, with the examples gallery read from examples/*.json at request
 // time (the server has no examples endpoint; reading the folder here keeps the gallery in step
-// with the files without one).
+// with the files without one: a new file in examples/ shows on the next page load).
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { GraphSchema } from '../protocol';
@@ -25,9 +25,12 @@ function loadExamples(): Example[] {
       const g = GraphSchema.safeParse('graph' in raw ? raw.graph : raw);
       if (!g.success) continue;
       const base = name.replace(/\.json$/, '');
+      // the title: the file's own, else the heading its first note opens with, else the file name
+      const note = g.data.nodes.find((n) => n.type === 'note');
+      const heading = typeof note?.params.markdown === 'string' ? /^#+\s+(.+)$/m.exec(note.params.markdown)?.[1]?.trim() : undefined;
       out.push({
         name: base,
-        title: typeof raw.title === 'string' ? raw.title : base.replace(/-/g, ' '),
+        title: typeof raw.title === 'string' ? raw.title : (heading ?? base.replace(/-/g, ' ')),
         ...(typeof raw.description === 'string' ? { description: raw.description } : {}),
         graph: g.data,
       });

@@ -3,7 +3,11 @@
 // sees a wrong link refused with its reason, runs (CLIP nodes: the MODEL_MISSING error shown on
 // the node while weights are absent, else the heatmap), runs debug-steps and scrubs its
 // filmstrip, saves and opens the share link read-only in a fresh browser, forks, and drops an
-// exported PNG back on the canvas to get the graph back. Screenshots go to test/artifacts/.
+// exported PNG back on the canvas to get the graph back. With the diffusion weights installed,
+// it also builds text → CLIP → prior → decoder → upsample (+ embedding plot) from the palette,
+// runs it (decoder and upsample frames live, the final image), scrubs and plays the decoder's
+// filmstrip, and finds the prior's trajectory on the map and a corpus thumbnail on hover.
+// Screenshots go to test/artifacts/.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -18,6 +22,8 @@ const missing = chromiumMissingReason() ?? (hasBuiltUI() ? null : 'the studio is
 const ART = join(ROOT, 'test/artifacts');
 // the server inherits this environment, so UNCLIP_WEIGHTS_DIR=/empty exercises the no-CLIP path
 const clipPresent = existsSync(join(process.env.UNCLIP_WEIGHTS_DIR || join(ROOT, 'weights'), 'clip'));
+const diffusionMissing = ['clip', 'prior', 'decoder', 'upsampler'].filter((m) => !existsSync(join(process.env.UNCLIP_WEIGHTS_DIR || join(ROOT, 'weights'), m)));
+const diffusionSkip = diffusionMissing.length ? `no weights for ${diffusionMissing.join(', ')}` : false;
 
 // Chromium reports every 4xx fetch as a console error; a graph with no run yet answers 404 on
 // runs/latest by design, so that one line is expected and everything else is a failure.
@@ -316,6 +322,144 @@ describe('studio end to end', { skip: missing ?? false }, () => {
     await mapCell.locator('.corpus-dot').last().hover({ force: true });
     await mapCell.screenshot({ path: join(ART, 'studio-embedding-map.png') });
     await page.screenshot({ path: join(ART, 'studio-notebook.png') });
+    await page.close();
+  });
+
+  it('builds text-to-image from the palette and runs it: decoder and upsample frames live, the final image, the filmstrip scrubs, the prior on the map', { skip: diffusionSkip }, async () => {
+    const page = await open();
+    // a wider window, so the six cards fit side by side at full size once they have run
+    await page.setViewportSize({ width: 1680, height: 1000 });
+    // the gallery lists every examples/*.json, the diffusion ones included
+    for (const name of ['text-to-image', 'variations', 'interpolation', 'text-diff', 'prior-vs-no-prior']) await page.getByTestId(`example-${name}`).waitFor();
+    assert.match((await page.getByTestId('example-text-to-image').textContent()) ?? '', /Text to image/, 'titled by its note');
+
+    // text → CLIP text encode → prior → decoder → upsample, and an embedding plot of the text and
+    // the prior's embedding, by drag and connect
+    const canvas = page.getByTestId('canvas');
+    const place: [string, number, number][] = [
+      ['text', 10, 10], ['clip-text-encode', 10, 150], ['embedding-plot', 10, 400],
+      ['prior', 330, 10], ['decoder', 640, 10], ['upsample', 940, 10],
+    ];
+    for (const [type, x, y] of place) {
+      await page.getByTestId(`palette-${type}`).dragTo(canvas, { targetPosition: { x, y } });
+      await page.getByTestId(`node-${type}-1`).waitFor();
+    }
+    await link(page, ['text-1', 'text'], ['clip-text-encode-1', 'text']);
+    await link(page, ['clip-text-encode-1', 'embedding'], ['prior-1', 'embedding']);
+    await link(page, ['prior-1', 'embedding'], ['decoder-1', 'embedding']);
+    await link(page, ['decoder-1', 'image'], ['upsample-1', 'image']);
+    await link(page, ['clip-text-encode-1', 'embedding'], ['embedding-plot-1', 'a']);
+    await link(page, ['prior-1', 'embedding'], ['embedding-plot-1', 'b']);
+    await page.screenshot({ path: join(ART, 'studio-text-to-image-built.png') });
+    assert.equal(await page.locator('.react-flow__edge').count(), 6);
+
+    // few steps, so the run is short on a busy CPU (set in the inspector)
+    const setParam = async (node: string, label: string, value: string) => {
+      await page.locator('.react-flow__pane').click({ position: { x: 5, y: 5 } });
+      await page.getByTestId(`node-${node}`).click({ position: { x: 60, y: 10 } });
+      await page.getByLabel(label, { exact: true }).fill(value);
+    };
+    await setParam('text-1', 'Prompt', 'red apple');
+    await setParam('prior-1', 'Steps', '10');
+    await setParam('decoder-1', 'Steps', '10');
+    await setParam('upsample-1', 'Steps', '3');
+    await page.locator('.react-flow__pane').click({ position: { x: 5, y: 5 } });
+
+    const phase = page.getByTestId('run-phase');
+    // A whole run takes seconds, faster than polling looks: the page records, at every DOM
+    // change, how many frames each filmstrip had while it was live.
+    const liveSeen = (id: string) => page.evaluate((id) => (window as unknown as { liveSeen: Record<string, number> }).liveSeen[id] ?? 0, id);
+    const runOnce = async (shot?: string) => {
+      await page.evaluate(() => {
+        const seen: Record<string, number> = {};
+        (window as unknown as { liveSeen: Record<string, number> }).liveSeen = seen;
+        new MutationObserver(() => {
+          for (const el of document.querySelectorAll<HTMLElement>('[data-live="true"]')) seen[el.dataset.testid!] = Math.max(seen[el.dataset.testid!] ?? 0, Number(el.dataset.frames));
+        }).observe(document.body, { subtree: true, childList: true, attributes: true });
+      });
+      await page.keyboard.press('Control+Enter');
+      // frames arrive while the decoder runs: the live frame (x_t beside the predicted x0), the
+      // step on its badge, the schedule so far; a screenshot half way through
+      await page.waitForFunction(() => ((window as unknown as { liveSeen: Record<string, number> }).liveSeen['filmstrip-decoder-1'] ?? 0) >= 5, undefined, { polling: 'raf', timeout: 300_000 });
+      if (shot) await page.screenshot({ path: join(ART, shot) });
+      await page.locator('[data-testid="run-phase"][data-phase="done"], [data-testid="run-phase"][data-phase="error"]').waitFor({ timeout: 300_000 });
+      assert.equal(await phase.getAttribute('data-phase'), 'done', (await phase.textContent()) ?? '');
+      assert.ok((await liveSeen('filmstrip-decoder-1')) >= 5, 'the decoder showed its frames live');
+      assert.ok((await liveSeen('filmstrip-upsample-1')) >= 1, 'then the upsampler');
+    };
+    await runOnce('studio-text-to-image-mid-run.png');
+
+    // every step's frame was kept; a frame is x_t | x0, twice as wide as tall, and drawn so
+    const film = page.getByTestId('filmstrip-decoder-1');
+    assert.equal(await film.getAttribute('data-frames'), '10');
+    assert.equal(await page.getByTestId('filmstrip-upsample-1').getAttribute('data-frames'), '3');
+    const frame = page.getByTestId('frame-decoder-1');
+    const natural = await frame.evaluate((im: HTMLImageElement) => [im.naturalWidth, im.naturalHeight]);
+    assert.deepEqual(natural, [64, 32], 'decoder frame: 32x32 x_t beside 32x32 x0');
+    const box = (await frame.boundingBox())!;
+    assert.ok(Math.abs(box.width / box.height - 2) < 0.05, `drawn 2:1, not squashed (${box.width}x${box.height})`);
+    assert.equal(await frame.evaluate((im) => getComputedStyle(im).imageRendering), 'pixelated');
+    const upNatural = await page.getByTestId('frame-upsample-1').evaluate((im: HTMLImageElement) => [im.naturalWidth, im.naturalHeight]);
+    assert.deepEqual(upNatural, [128, 64], 'upsample frame: 64x64 x_t beside 64x64 x0');
+    // the final image
+    const out = page.getByTestId('images-upsample-1').locator('img').first();
+    await page.waitForFunction(() => (document.querySelector('[data-testid="images-upsample-1"] img') as HTMLImageElement | null)?.naturalWidth === 64);
+    assert.equal(await out.getAttribute('alt'), 'prior(red apple)');
+
+    await page.getByRole('button', { name: 'fit view', exact: true }).click();
+    // scrub back to the first (noisiest) step, then play
+    await page.getByTestId('scrubber-decoder-1').fill('0');
+    assert.match((await page.getByTestId('film-step-decoder-1').textContent()) ?? '', /step 1\/10 · noise t 0\.\d{3}/);
+    assert.equal(await film.locator('[data-testid="schedule-plot"]').getAttribute('data-step'), '1');
+    await page.getByTestId('play-decoder-1').click();
+    await page.waitForFunction(() => Number(document.querySelector('[data-testid="filmstrip-decoder-1"]')?.getAttribute('data-index')) === 9);
+    await page.getByTestId('scrubber-decoder-1').fill('4');
+    assert.equal(await film.locator('[data-testid="schedule-plot"]').getAttribute('data-step'), '5');
+    await page.screenshot({ path: join(ART, 'studio-text-to-image-done.png') });
+
+    // the prior's path on the map: its points stream once the map is fitted (an embedding-plot
+    // run fits it); if this run fitted it, a new prior seed runs the prior again with points
+    if ((await page.getByTestId('map-track-prior-1').count()) === 0) {
+      await setParam('prior-1', 'Seed', '1');
+      await page.locator('.react-flow__pane').click({ position: { x: 5, y: 5 } });
+      await runOnce();
+    }
+    const track = page.getByTestId('map-track-prior-1');
+    await track.waitFor({ timeout: 10_000 });
+    assert.equal(await track.getAttribute('data-steps'), '10');
+    assert.match((await page.getByTestId('track-legend').textContent()) ?? '', /prior-1: its predicted embedding at each of 10 steps/);
+    assert.equal(await page.getByTestId('trajectory-prior-1').getAttribute('data-steps'), '10', 'and on the prior card');
+
+    // close-ups in the notebook view (every node at full size): the filmstrip, and the map with
+    // a corpus icon's thumbnail on hover
+    await page.getByTestId('notebook-toggle').click();
+    const notebook = page.getByTestId('notebook');
+    const decCell = notebook.locator('.cell', { has: page.getByTestId('filmstrip-decoder-1') });
+    await decCell.scrollIntoViewIfNeeded();
+    await decCell.getByTestId('scrubber-decoder-1').fill('4');
+    await decCell.screenshot({ path: join(ART, 'studio-decoder-filmstrip.png') });
+    const mapCell = notebook.locator('.cell', { has: page.getByTestId('embedding-map') });
+    await mapCell.scrollIntoViewIfNeeded();
+    await mapCell.locator('.corpus-dot').first().waitFor({ timeout: 20_000 });
+    // hover a corpus icon towards the lower right, where its tooltip leaves the paths in view
+    const target = await mapCell.evaluate((cell) => {
+      const box = cell.querySelector('.embmap svg')!.getBoundingClientRect();
+      const [tx, ty] = [box.x + box.width * 0.85, box.y + box.height * 0.85];
+      let best = 0;
+      let bestD = Infinity;
+      cell.querySelectorAll('.corpus-dot').forEach((d, i) => {
+        const r = d.getBoundingClientRect();
+        const dd = (r.x - tx) ** 2 + (r.y - ty) ** 2;
+        if (dd < bestD) [best, bestD] = [i, dd];
+      });
+      return best;
+    });
+    await mapCell.locator('.corpus-dot').nth(target).hover({ force: true });
+    const icon = page.getByTestId('map-tooltip-icon');
+    await icon.waitFor();
+    await page.waitForFunction(() => (document.querySelector('[data-testid="map-tooltip-icon"]') as HTMLImageElement | null)?.naturalWidth === 64);
+    assert.match((await icon.getAttribute('src')) ?? '', /^\/api\/corpus\/icon\/[a-z-]+%3A[a-z0-9_-]+\.png\?size=64$/);
+    await mapCell.screenshot({ path: join(ART, 'studio-prior-trajectory.png') });
     await page.close();
   });
 

@@ -1,8 +1,10 @@
 'use client';
 // Step frames of a node that streamed them: the newest frame while it runs; afterwards every
 // step with a scrubber, play/pause and a strip of thumbnails, and where the steps carried a noise
-// level `t`, the schedule plot with the shown step marked.
-import { useEffect, useState } from 'react';
+// level `t`, the schedule plot with the shown step marked. Frames keep their own shape: the
+// diffusion nodes send x_t and the predicted clean image x0 side by side (a frame twice as wide
+// as tall per image), drawn pixelated at a whole-number scale where it fits, never squashed.
+import { useEffect, useState, type CSSProperties } from 'react';
 import type { StepFrame } from '../lib/runState';
 import { useStudio } from './context';
 import { downloadPng } from './download';
@@ -10,10 +12,34 @@ import { SchedulePlot } from './SchedulePlot';
 
 const THUMBS = 8;
 
-export function Filmstrip({ nodeId, frames, ts, live }: { nodeId: string; frames: StepFrame[]; ts: { step: number; t: number }[]; live: boolean }) {
+/** The box a frame of natural size w×h is drawn in: as large as fits, by whole pixels when it can. */
+export function frameBox(w: number, h: number, maxW: number, maxH: number): { width: number; height: number } {
+  let s = Math.min(maxW / w, maxH / h);
+  if (s >= 2) s = Math.floor(s);
+  return { width: Math.round(w * s), height: Math.round(h * s) };
+}
+
+export function Filmstrip({
+  nodeId,
+  frames,
+  ts,
+  live,
+  halves,
+  wide,
+}: {
+  nodeId: string;
+  frames: StepFrame[];
+  ts: { step: number; t: number }[];
+  live: boolean;
+  /** Captions for the left and right half of each frame (x_t | predicted x0). */
+  halves?: [string, string];
+  /** More room (the notebook view). */
+  wide?: boolean;
+}) {
   // null: follow the newest frame (live, or nothing picked yet)
   const [index, setIndex] = useState<number | null>(null);
   const [playing, setPlaying] = useState(false);
+  const [dims, setDims] = useState<[number, number] | null>(null);
   const { currentGraph } = useStudio();
   const last = frames.length - 1;
   const shown = live || index === null ? last : Math.min(index, last);
@@ -40,12 +66,30 @@ export function Filmstrip({ nodeId, frames, ts, live }: { nodeId: string; frames
     if (!playing && shown >= last) setIndex(0); // at the end, play from the start
     setPlaying(!playing);
   };
+  const box = dims ? frameBox(dims[0], dims[1], wide ? 440 : 224, wide ? 260 : 168) : null;
+  const style: CSSProperties | undefined = box ? { width: box.width, height: box.height } : undefined;
   return (
     <div className="filmstrip" data-testid={`filmstrip-${nodeId}`} data-frames={frames.length} data-index={shown} data-live={live ? 'true' : 'false'}>
-      <img className="frame" src={f.url} alt={`${nodeId} step ${f.step} of ${f.total}`} width={128} height={128} />
+      <img
+        className="frame"
+        src={f.url}
+        alt={`${nodeId} step ${f.step} of ${f.total}${halves ? `: ${halves[0]} left, ${halves[1]} right` : ''}`}
+        style={style}
+        data-testid={`frame-${nodeId}`}
+        onLoad={(e) => {
+          const im = e.currentTarget;
+          if (!dims || dims[0] !== im.naturalWidth || dims[1] !== im.naturalHeight) setDims([im.naturalWidth, im.naturalHeight]);
+        }}
+      />
+      {halves ? (
+        <div className="frame-halves" style={box ? { width: box.width } : undefined} aria-hidden>
+          <span>{halves[0]}</span>
+          <span>{halves[1]}</span>
+        </div>
+      ) : null}
       <div className="film-meta" data-testid={`film-step-${nodeId}`}>
         step {f.step}/{f.total}
-        {f.t !== undefined ? ` · t ${f.t.toFixed(3)}` : ''}
+        {f.t !== undefined ? ` · noise t ${f.t.toFixed(3)}` : ''}
         {live ? ' · live' : ''}
       </div>
       {!live && frames.length > 1 ? (
@@ -73,7 +117,7 @@ export function Filmstrip({ nodeId, frames, ts, live }: { nodeId: string; frames
           <div className="thumbs" role="group" aria-label="steps">
             {thumbs.map((i) => (
               <button key={i} type="button" className={`thumb${i === shown ? ' on' : ''}`} onClick={() => { setPlaying(false); setIndex(i); }} aria-label={`show step ${frames[i]!.step}`}>
-                <img src={frames[i]!.url} alt="" width={24} height={24} />
+                <img src={frames[i]!.url} alt="" height={20} />
               </button>
             ))}
           </div>

@@ -78,7 +78,7 @@ export const NodeCard = memo(function NodeCard({ id, data, selected }: NodeProps
       ) : null}
       {data.type === 'note' ? <div className="markdown nowheel">{String(data.params.markdown ?? '').trim() ? renderMarkdown(String(data.params.markdown)) : <em className="muted">empty note: write markdown in the inspector</em>}</div> : null}
       {data.type === 'text' ? <PromptPreview text={String(data.params.text ?? '')} unknown={unknownWords[id] ?? []} /> : null}
-      {nr ? <NodeOutputs nodeId={id} run={nr} skipText={data.type === 'text'} /> : null}
+      {nr ? <NodeOutputs nodeId={id} nodeType={data.type} run={nr} skipText={data.type === 'text'} /> : null}
       {problems.length ? (
         <ul className="problems" data-testid={`problems-${id}`}>
           {problems.map((p, i) => (

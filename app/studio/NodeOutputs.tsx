@@ -1,8 +1,10 @@
 'use client';
 // What a node made in the current run, by output port: texts, tokens (unknown words marked),
 // embedding summaries, images (with a PNG download that carries the graph), plots; and for nodes
-// that streamed step frames, the live frame and then the filmstrip.
+// that streamed step frames, the live frame and then the filmstrip (x_t | predicted x0 captioned
+// for the diffusion nodes); for nodes that streamed map points (the prior), their trajectory.
 import type { WireValue } from '../../protocol';
+import { declOf } from '../lib/graphModel';
 import type { NodeRun } from '../lib/runState';
 import { useStudio } from './context';
 import { downloadPng } from './download';
@@ -80,18 +82,23 @@ function Value({ nodeId, port, v, wide }: { nodeId: string; port: string; v: Wir
         </div>
       );
     case 'plot':
-      return v.plot.type === 'heatmap' ? <Heatmap plot={v.plot} /> : <EmbeddingMap plot={v.plot} wide={wide} />;
+      return v.plot.type === 'heatmap' ? <Heatmap plot={v.plot} /> : <EmbeddingMap nodeId={nodeId} plot={v.plot} wide={wide} />;
   }
 }
 
-export function NodeOutputs({ nodeId, run, skipText, wide }: { nodeId: string; run: NodeRun; skipText?: boolean; wide?: boolean }) {
+// the diffusion nodes stream x_t and the predicted clean image side by side
+const DIFFUSION_HALVES: [string, string] = ['x_t (noisy)', 'predicted x0'];
+
+export function NodeOutputs({ nodeId, nodeType, run, skipText, wide }: { nodeId: string; nodeType?: string; run: NodeRun; skipText?: boolean; wide?: boolean }) {
+  const { catalogue } = useStudio();
+  const halves = nodeType && declOf(catalogue, nodeType)?.category === 'diffusion' ? DIFFUSION_HALVES : undefined;
   // a text node already shows its prompt; its text output would say it twice
   const outputs = Object.entries(run.outputs ?? {}).filter(([, v]) => !(skipText && v.kind === 'text'));
   if (!outputs.length && !run.frames.length && run.track.length < 2) return null;
   return (
     <div className="outputs nodrag nowheel">
       {run.track.length > 1 ? <Trajectory nodeId={nodeId} track={run.track} live={run.status === 'running'} /> : null}
-      {run.frames.length ? <Filmstrip nodeId={nodeId} frames={run.frames} ts={run.ts} live={run.status === 'running'} /> : null}
+      {run.frames.length ? <Filmstrip nodeId={nodeId} frames={run.frames} ts={run.ts} live={run.status === 'running'} halves={halves} wide={wide} /> : null}
       {outputs.map(([port, v]) => (
         <div key={port} className="output" data-port={port}>
           <Value nodeId={nodeId} port={port} v={v} wide={wide} />

@@ -28,7 +28,7 @@ export function NotebookView({ nodes, edges }: { nodes: StudioNode[]; edges: Edg
             </h2>
             {inputs.length ? <p className="small muted">{inputs.join(' · ')}</p> : null}
             {params.length ? <p className="small">{params.map(([k, v]) => `${k} = ${JSON.stringify(v)}`).join(' · ')}</p> : null}
-            {nr ? <NodeOutputs nodeId={id} run={nr} wide /> : null}
+            {nr ? <NodeOutputs nodeId={id} nodeType={n.data.type} run={nr} wide /> : null}
           </section>
         );
       })}

@@ -1,8 +1,8 @@
 'use client';
 // Map points a node streamed step by step (node:step `points`: the prior's embedding moving on
 // the corpus PCA map as it denoises): one path per embedding through every step, the step on
-// show marked, with a scrubber. Drawn on the bare map axes; the embedding-plot node shows the
-// corpus around them.
+// show marked, the first step ringed, with a scrubber. Drawn on the bare map axes; an
+// embedding-plot node fed by the same node draws these paths among the corpus icons.
 import { useState } from 'react';
 import { extent, scaleLinear } from 'd3';
 
@@ -28,6 +28,7 @@ export function Trajectory({ nodeId, track, live }: { nodeId: string; track: { s
         {Array.from({ length: count }, (_, k) => (
           <g key={k} style={{ color: COLORS[k % 3] }}>
             <polyline className="series-path" points={track.filter((t) => t.points[k]).map((t) => `${x(t.points[k]![0])},${y(t.points[k]![1])}`).join(' ')} />
+            {track[0]?.points[k] ? <circle className="track-start" cx={x(track[0].points[k]![0])} cy={y(track[0].points[k]![1])} r={3} /> : null}
             {cur?.points[k] ? <circle className="series-dot" cx={x(cur.points[k]![0])} cy={y(cur.points[k]![1])} r={4} /> : null}
           </g>
         ))}
@@ -36,7 +37,7 @@ export function Trajectory({ nodeId, track, live }: { nodeId: string; track: { s
         <input type="range" min={0} max={last} value={shown} onChange={(e) => setIndex(Number(e.target.value))} aria-label={`scrub the trajectory of ${nodeId}`} />
       ) : null}
       <div className="film-meta">
-        step {cur?.step} · {count} point{count === 1 ? '' : 's'}
+        step {cur?.step} · {count} path{count === 1 ? '' : 's'} on the corpus map’s axes (an embedding-plot shows them among the icons)
       </div>
     </div>
   );

@@ -71,3 +71,55 @@ test('node outputs: frames with scrubber and schedule, tokens, embeddings, image
   assert.match(r.html, /1 × 3 <span class="muted">clip-text<\/span>/);
   assert.equal((r.html.match(/>PNG<\/button>/g) ?? []).length, 3, 'one per image, one for the frame');
 });
+
+test('frames keep their shape: a wide x_t | x0 frame is drawn twice as wide as tall, by whole pixels when it fits', async () => {
+  const { frameBox } = await import('./Filmstrip');
+  assert.deepEqual(frameBox(64, 32, 224, 168), { width: 192, height: 96 }, 'decoder: 3x');
+  assert.deepEqual(frameBox(128, 64, 224, 168), { width: 224, height: 112 }, 'upsample: as wide as the card');
+  assert.deepEqual(frameBox(64, 256, 224, 168), { width: 42, height: 168 }, 'eight rows: as tall as allowed');
+  assert.deepEqual(frameBox(32, 32, 224, 168), { width: 160, height: 160 });
+});
+
+test('diffusion frames are captioned x_t | predicted x0', async () => {
+  const { NodeOutputs } = await import('./NodeOutputs');
+  const { StudioContext } = await import('./context');
+  const frames = [1, 2].map((s) => ({ step: s, total: 2, t: 1 - s / 2, url: `data:image/png;base64,${s}` }));
+  const run = { status: 'done' as const, cached: false, frames, ts: frames.map((f) => ({ step: f.step, t: f.t })), track: [] };
+  const catalogue = { nodes: [{ type: 'decoder', version: 1, title: 'Diffusion decoder', category: 'diffusion', description: '', inputs: [], outputs: [], params: [], models: [] }], planned: [], limits: {} };
+  const ctx = { catalogue, run: { runId: 'r', phase: 'done', nodes: {}, problems: [] }, readOnly: false, unknownWords: {}, setParam: () => {}, currentGraph: () => ({ version: 1, nodes: [], edges: [] }) };
+  const r = await render(async () => React.createElement(StudioContext.Provider, { value: ctx as never }, React.createElement(NodeOutputs, { nodeId: 'dec', nodeType: 'decoder', run })));
+  assert.deepEqual(r.warnings, []);
+  assert.match(r.html, /class="frame-halves"[^>]*><span>x_t \(noisy\)<\/span><span>predicted x0<\/span>/);
+  assert.match(r.html, /noise t 0\.000/);
+});
+
+test('embedding map: the prior feeding it has its step-by-step trajectory drawn, the kept candidate marked', async () => {
+  const { EmbeddingMap } = await import('./EmbeddingMap');
+  const { StudioContext } = await import('./context');
+  // two candidates over three steps; the second ends on the series point (the kept one)
+  const track = [1, 2, 3].map((s) => ({ step: s, points: [[s, 0], [0, s]] as [number, number][] }));
+  const prior = { status: 'done' as const, cached: false, frames: [], ts: [], track };
+  const ctx = {
+    catalogue: null,
+    run: { runId: 'r', phase: 'done', nodes: { prior }, problems: [] },
+    readOnly: false,
+    unknownWords: {},
+    setParam: () => {},
+    currentGraph: () => ({ version: 1, nodes: [], edges: [{ from: { node: 'prior', port: 'embedding' }, to: { node: 'map', port: 'b' } }] }),
+  };
+  const plot = {
+    type: 'embedding-map' as const,
+    mapId: '0123456789abcdef',
+    series: [
+      { port: 'a', space: 'clip-text' as const, labels: ['red apple'], points: [[2, 2]] as [number, number][], neighbours: [[]] },
+      { port: 'b', space: 'clip-image' as const, labels: ['prior(red apple)'], points: [[0, 3]] as [number, number][], neighbours: [[]] },
+    ],
+  };
+  const r = await render(async () => React.createElement(StudioContext.Provider, { value: ctx as never }, React.createElement(EmbeddingMap, { nodeId: 'map', plot })));
+  assert.deepEqual(r.warnings, []);
+  assert.match(r.html, /data-testid="map-track-prior" data-steps="3"/);
+  assert.equal((r.html.match(/class="track-path"/g) ?? []).length, 2, 'a path per candidate');
+  assert.match(r.html, /<g class="other"><polyline class="track-path" points="[^"]*"><\/polyline>(<circle [^>]*><\/circle>){3}<\/g><g class="kept">/, 'the second candidate is the kept one');
+  assert.match(r.html, /prior step 1 → 3/);
+  assert.match(r.html, /data-testid="track-legend"/);
+});
