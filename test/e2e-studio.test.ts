@@ -338,7 +338,7 @@ describe('studio end to end', { skip: missing ?? false }, () => {
     const canvas = page.getByTestId('canvas');
     const place: [string, number, number][] = [
       ['text', 10, 10], ['clip-text-encode', 10, 150], ['embedding-plot', 10, 400],
-      ['prior', 330, 10], ['decoder', 640, 10], ['upsample', 940, 10],
+      ['prior', 330, 10], ['decoder', 620, 10], ['upsample', 910, 10],
     ];
     for (const [type, x, y] of place) {
       await page.getByTestId(`palette-${type}`).dragTo(canvas, { targetPosition: { x, y } });
@@ -364,6 +364,16 @@ describe('studio end to end', { skip: missing ?? false }, () => {
     await setParam('decoder-1', 'Steps', '10');
     await setParam('upsample-1', 'Steps', '3');
     await page.locator('.react-flow__pane').click({ position: { x: 5, y: 5 } });
+    // fit, then pan the graph to the top: the cards grow downwards as their outputs arrive
+    await page.getByRole('button', { name: 'fit view', exact: true }).click();
+    await page.waitForTimeout(300);
+    const cbox = (await canvas.boundingBox())!;
+    const dy = (await page.getByTestId('node-text-1').boundingBox())!.y - cbox.y - 16;
+    const grab = { x: cbox.x + cbox.width * 0.6, y: cbox.y + cbox.height - 100 };
+    await page.mouse.move(grab.x, grab.y);
+    await page.mouse.down();
+    await page.mouse.move(grab.x, grab.y - dy, { steps: 8 });
+    await page.mouse.up();
 
     const phase = page.getByTestId('run-phase');
     // A whole run takes seconds, faster than polling looks: the page records, at every DOM
