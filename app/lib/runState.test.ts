@@ -43,3 +43,17 @@ test('a node the run never reached is marked skipped at run:done', () => {
   assert.equal(s.nodes.a!.status, 'done');
   assert.equal(s.nodes.b!.status, 'skipped');
 });
+
+test('a node that comes back cached keeps the previous run\'s frames and map track; a node that reruns starts empty', () => {
+  let first = startRun('r1', ['prior', 'dec']);
+  first = applyEvent(first, { event: 'node:start', payload: { runId: 'r1', nodeId: 'prior' } });
+  first = applyEvent(first, { event: 'node:step', payload: { runId: 'r1', nodeId: 'prior', step: 1, total: 2, t: 0.5, points: [[1, 2]] } });
+  first = applyEvent(first, { event: 'node:start', payload: { runId: 'r1', nodeId: 'dec' } });
+  first = applyEvent(first, { event: 'node:step', payload: { runId: 'r1', nodeId: 'dec', step: 1, total: 1, t: 0.1, frame: 'blob:x' } });
+  let s = startRun('r2', ['prior', 'dec'], first.nodes);
+  s = applyEvent(s, { event: 'node:cached', payload: { runId: 'r2', nodeId: 'prior' } });
+  s = applyEvent(s, { event: 'node:start', payload: { runId: 'r2', nodeId: 'dec' } });
+  assert.deepEqual(s.nodes.prior!.track, [{ step: 1, points: [[1, 2]] }]);
+  assert.equal(s.nodes.prior!.cached, true);
+  assert.deepEqual(s.nodes.dec!.frames, []);
+});

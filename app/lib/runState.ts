@@ -43,6 +43,12 @@ export interface RunView {
   nodes: Record<string, NodeRun>;
   /** Problems the server found before running (validation), by node and port. */
   problems: NodeError[];
+  /**
+   * The previous run's node views: a node that comes back `node:cached` gets its frames, schedule
+   * and map track from here, so a rerun with only a later seed changed still shows the prior's
+   * trajectory and the earlier nodes' filmstrips.
+   */
+  carried?: Record<string, NodeRun>;
 }
 
 export const IDLE_RUN: RunView = { runId: null, phase: 'idle', nodes: {}, problems: [] };
@@ -51,9 +57,9 @@ export function emptyNode(status: NodeStatus = 'idle'): NodeRun {
   return { status, cached: false, frames: [], ts: [], track: [] };
 }
 
-/** A run has been accepted: every node that runs something is queued. */
-export function startRun(runId: string, nodeIds: string[]): RunView {
-  return { runId, phase: 'queued', nodes: Object.fromEntries(nodeIds.map((id) => [id, emptyNode('queued')])), problems: [] };
+/** A run has been accepted: every node that runs something is queued. `carried`: the last run's nodes. */
+export function startRun(runId: string, nodeIds: string[], carried: Record<string, NodeRun> = {}): RunView {
+  return { runId, phase: 'queued', nodes: Object.fromEntries(nodeIds.map((id) => [id, emptyNode('queued')])), problems: [], carried };
 }
 
 export function refused(code: string, message: string, problems: NodeError[]): RunView {
@@ -68,8 +74,11 @@ export function applyEvent(state: RunView, ev: RunEvent): RunView {
       return { ...state, phase: 'queued', position: ev.payload.position };
     case 'node:start':
       return { ...node(ev.payload.nodeId, () => emptyNode('running')), phase: 'running' };
-    case 'node:cached':
-      return { ...node(ev.payload.nodeId, (n) => ({ ...n, status: 'done', cached: true })), phase: 'running' };
+    case 'node:cached': {
+      const was = state.carried?.[ev.payload.nodeId];
+      const keep = was ? { frames: was.frames, ts: was.ts, track: was.track, points: was.points, step: was.step, total: was.total, t: was.t } : {};
+      return { ...node(ev.payload.nodeId, (n) => ({ ...n, ...keep, status: 'done', cached: true })), phase: 'running' };
+    }
     case 'node:step': {
       const p = ev.payload;
       return node(p.nodeId, (n) => ({

@@ -1,8 +1,9 @@
 'use client';
 // Runs over socket.io: run:start with the graph (and the saved graph's id + edit token, so the
 // server keeps the run for the share link), run:cancel, and every server event folded into a
-// RunView. Binary frames and images arrive as ArrayBuffers; they become blob: URLs here (freed
-// when the next run starts), so the rest of the studio only ever sees URLs.
+// RunView. Binary frames and images arrive as ArrayBuffers; they become blob: URLs here, so the
+// rest of the studio only ever sees URLs. A run's URLs are freed when the run after the next one
+// starts: the next run may come back `node:cached` and keep showing them (runState's `carried`).
 import { useCallback, useEffect, useRef, useState } from 'react';
 import type { Graph, RunEvent, ServerToClientEvents, WireValue } from '../../protocol';
 import { applyEvent, IDLE_RUN, refused, startRun, type RunView } from '../lib/runState';
@@ -25,6 +26,8 @@ export function useRun(socket: StudioSocket | null) {
   const [view, setView] = useState<RunView>(IDLE_RUN);
   const runId = useRef<string | null>(null);
   const urls = useRef<string[]>([]);
+  const lastRunUrls = useRef<string[]>([]);
+  const lastNodes = useRef<RunView['nodes']>({});
   // the socket arrives after the first render; callbacks made earlier must still see it
   const sock = useRef(socket);
   sock.current = socket;
@@ -74,14 +77,18 @@ export function useRun(socket: StudioSocket | null) {
         setView(refused('DISCONNECTED', 'not connected to the server', []));
         return;
       }
-      for (const u of urls.current) URL.revokeObjectURL(u);
+      for (const u of lastRunUrls.current) URL.revokeObjectURL(u);
+      lastRunUrls.current = urls.current;
       urls.current = [];
       runId.current = null;
-      setView({ ...IDLE_RUN, phase: 'starting' });
+      setView((v) => {
+        if (v.phase !== 'starting') lastNodes.current = v.nodes;
+        return { ...IDLE_RUN, phase: 'starting' };
+      });
       socket.emit('run:start', { graph, options: { previewSize: 128 }, ...saved }, (reply) => {
         if (reply.ok) {
           runId.current = reply.runId;
-          setView(startRun(reply.runId, runnable));
+          setView(startRun(reply.runId, runnable, lastNodes.current));
         } else {
           setView(refused(reply.error.code, reply.error.message, reply.error.nodeErrors ?? []));
         }
