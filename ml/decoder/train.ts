@@ -21,7 +21,8 @@
 // beside samples from their CLIP embeddings; upsampler: 32x32 input, output, real 64x64) and a
 // generated model card (README.md; a hand-written "## Notes" section in it is kept).
 import * as tf from '@tensorflow/tfjs-core';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { writeCard } from '../model-card.js';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { hasCheckpoint, loadCheckpoint, saveCheckpoint } from '../checkpoint.js';
@@ -379,12 +380,6 @@ export async function exportWeights(
  * section already in the file (findings written by hand) is kept.
  */
 function writeModelCard(path: string, cfg: ModelConfig, params: number, st: TrainState | undefined): void {
-  let notes = '';
-  if (existsSync(path)) {
-    const old = readFileSync(path, 'utf8');
-    const i = old.indexOf('\n## Notes');
-    if (i >= 0) notes = old.slice(i + 1).trimEnd() + '\n';
-  }
   const u = cfg.unet;
   const last = st?.lossLog.slice(-10) ?? [];
   const loss = last.length ? last.reduce((a, [, l]) => a + l, 0) / last.length : NaN;
@@ -419,7 +414,7 @@ function writeModelCard(path: string, cfg: ModelConfig, params: number, st: Trai
     'The emoji corpus of ml/data: every style except the held-out twemoji (evaluation only). The sets are Noto Emoji (Apache-2.0, Google), OpenMoji (CC BY-SA 4.0, share-alike), Fluent Emoji Flat (MIT, Microsoft), Emoji One 2.3 (CC BY 4.0), Firefox OS Emoji (Apache-2.0, Mozilla), Streamline Emojis (CC BY 4.0); versions, authors and counts in [ml/data/LICENSES.md](../../ml/data/LICENSES.md).',
     '',
   ];
-  writeFileSync(path, lines.join('\n') + (notes ? '\n' + notes : ''));
+  writeCard(path, lines);
 }
 
 /**

@@ -19,7 +19,8 @@
 // held-out evaluation (ml/prior/eval.ts), then weights (no optimizer state), config, loss.png,
 // retrieval.png, eval.json and training.json go to weights/prior.
 import * as tf from '@tensorflow/tfjs-core';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { writeCard } from '../model-card.js';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { adamState, hasCheckpoint, loadCheckpoint, restoreAdamState, saveCheckpoint } from '../checkpoint.js';
@@ -445,12 +446,6 @@ function shippedParams(t: Record<string, tf.Tensor>): number {
  * `## Notes` section already in the file (findings written by hand) is kept.
  */
 function writePriorCard(path: string, cfg: PriorConfig, params: number, st: TrainState | undefined, ev: PriorEval, ema: boolean): void {
-  let notes = '';
-  if (existsSync(path)) {
-    const old = readFileSync(path, 'utf8');
-    const i = old.indexOf('\n## Notes');
-    if (i >= 0) notes = old.slice(i + 1).trimEnd() + '\n';
-  }
   const last = st?.lossLog.slice(-10) ?? [];
   const loss = last.length ? last.reduce((a, [, l]) => a + l, 0) / last.length : NaN;
   const f = (x: number) => x.toFixed(3);
@@ -490,7 +485,7 @@ function writePriorCard(path: string, cfg: PriorConfig, params: number, st: Trai
     'Captions and CLIP image embeddings of the emoji corpus of ml/data, every style except the held-out twemoji. Sets and licences: [ml/data/LICENSES.md](../../ml/data/LICENSES.md).',
     '',
   ];
-  writeFileSync(path, lines.join('\n') + (notes ? '\n' + notes : ''));
+  writeCard(path, lines);
 }
 
 /**
