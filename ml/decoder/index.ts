@@ -17,22 +17,22 @@ import * as tf from '@tensorflow/tfjs-core';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadCheckpoint, saveCheckpoint } from '../checkpoint.js';
-import { derivedSeed, sample, type SamplerName, type StepInfo, type X0Threshold } from '../diffusion/index.js';
+import { derivedSeed, sample, type SamplerName, type Spacing, type StepInfo, type X0Threshold } from '../diffusion/index.js';
 import { type DecoderConfig, type DecoderCond, createDecoderNet, decoderDenoiser, guidancePair } from './model.js';
 import type { UNet } from './unet.js';
-import { type UpsamplerConfig, createUpsamplerNet, prepareLowres, upsamplerDenoiser } from './upsampler.js';
+import { type UpsamplerConfig, createUpsamplerNet, prepareLowres, residualScale, upsamplerDenoiser } from './upsampler.js';
 
 export type { DecoderConfig } from './model.js';
 export type { UpsamplerConfig } from './upsampler.js';
-export type { StepInfo, SamplerName } from '../diffusion/index.js';
+export type { StepInfo, SamplerName, Spacing } from '../diffusion/index.js';
 
 const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const DEFAULT_DECODER_DIR = join(REPO_ROOT, 'weights', 'decoder');
 export const DEFAULT_UPSAMPLER_DIR = join(REPO_ROOT, 'weights', 'upsampler');
 
 /** Sampling defaults (what the generate CLI and the graph nodes use unless told otherwise). */
-export const DECODE_DEFAULTS = { steps: 25, sampler: 'dpmpp2m' as SamplerName, guidance: 3, seed: 0, threshold: 'clip' as X0Threshold };
-export const UPSAMPLE_DEFAULTS = { steps: 10, sampler: 'dpmpp2m' as SamplerName, seed: 0, threshold: 'clip' as X0Threshold };
+export const DECODE_DEFAULTS = { steps: 25, spacing: 'linear' as Spacing, sampler: 'dpmpp2m' as SamplerName, guidance: 3, seed: 0, threshold: 'clip' as X0Threshold };
+export const UPSAMPLE_DEFAULTS = { steps: 10, spacing: 'linear' as Spacing, sampler: 'dpmpp2m' as SamplerName, seed: 0, threshold: 'clip' as X0Threshold };
 
 export interface ImageStepInfo extends StepInfo {
   /** x_t as an image [N, S, S, 3] in [0, 1]. */
@@ -43,6 +43,8 @@ export interface ImageStepInfo extends StepInfo {
 
 interface CommonOptions {
   steps?: number;
+  /** How the steps spread over the schedule (see ml/diffusion's Spacing). */
+  spacing?: Spacing;
   sampler?: SamplerName;
   seed?: number;
   /** DDIM η (0: deterministic DDIM). */
@@ -72,12 +74,16 @@ function toImage(x: tf.Tensor): tf.Tensor {
   return tf.tidy(() => tf.clipByValue(tf.add(tf.mul(x, 0.5), 0.5), 0, 1));
 }
 
-/** Wraps a caller's onStep so it sees images; frees them once the callback settles. */
-function imageSteps(onStep: CommonOptions['onStep']): ((info: StepInfo) => Promise<void>) | undefined {
+/**
+ * Wraps a caller's onStep so it sees images (`pixels` first maps a sample to image space, for the
+ * residual upsampler); frees them once the callback settles.
+ */
+function imageSteps(onStep: CommonOptions['onStep'], pixels?: (x: tf.Tensor) => tf.Tensor): ((info: StepInfo) => Promise<void>) | undefined {
   if (!onStep) return undefined;
+  const show = (x: tf.Tensor) => (pixels ? tf.tidy(() => toImage(pixels(x))) : toImage(x));
   return async (info) => {
-    const xt = toImage(info.xt);
-    const x0pred = toImage(info.x0pred);
+    const xt = show(info.xt);
+    const x0pred = show(info.x0pred);
     try {
       await onStep({ ...info, xt, x0pred });
     } finally {
@@ -156,6 +162,7 @@ export class Decoder extends ImageModel<DecoderConfig> {
         prediction: this.config.prediction,
         shape: [n, S, S, 3],
         steps: o.steps ?? DECODE_DEFAULTS.steps,
+        spacing: o.spacing ?? DECODE_DEFAULTS.spacing,
         sampler: o.sampler ?? DECODE_DEFAULTS.sampler,
         seed: o.seed ?? DECODE_DEFAULTS.seed,
         eta: o.eta,
@@ -194,34 +201,40 @@ export class Upsampler extends ImageModel<UpsamplerConfig> {
     const level = o.augLevel ?? this.config.augLevel;
     if (!Number.isInteger(level) || level < 0 || level > 999) throw new RangeError(`augLevel must be an integer in [0, 999], got ${level}`);
     const S = this.imageSize;
-    const cond = tf.tidy(() => {
+    const k = residualScale(this.config);
+    const { cond, base } = tf.tidy(() => {
       const augT = tf.fill([n], level, 'int32') as tf.Tensor1D;
       const low = tf.sub(tf.mul(o.images, 2), 1) as tf.Tensor4D; // [0, 1] → [-1, 1]
       // The augmentation noise has its own stream of the run's seed (stream 0 is x_T, 1.. the steps).
       const noise = tf.randomNormal([n, s, s, 3], 0, 1, 'float32', derivedSeed(seed, 1_000_003)) as tf.Tensor4D;
-      return { lowres: prepareLowres(this.config, low, augT, noise), augT };
+      const p = prepareLowres(this.config, low, augT, noise);
+      return { cond: { lowres: p.lowres, augT }, base: p.base };
     });
+    // Residual mode samples r = (x₀ − base)·k: the frames and the output show base + r/k.
+    const pixels = k ? (r: tf.Tensor) => tf.add(base, tf.div(r, k)) : undefined;
     try {
       const x = await sample({
         model: upsamplerDenoiser(this.net),
         prediction: this.config.prediction,
         shape: [n, S, S, 3],
         steps: o.steps ?? UPSAMPLE_DEFAULTS.steps,
+        spacing: o.spacing ?? UPSAMPLE_DEFAULTS.spacing,
         sampler: o.sampler ?? UPSAMPLE_DEFAULTS.sampler,
         seed,
         eta: o.eta,
         cond,
-        threshold: o.threshold ?? UPSAMPLE_DEFAULTS.threshold,
+        // A residual is not bounded by [-1, 1]; the image it makes is clipped at the end.
+        threshold: k ? 'none' : (o.threshold ?? UPSAMPLE_DEFAULTS.threshold),
         signal: o.signal,
-        onStep: imageSteps(o.onStep),
+        onStep: imageSteps(o.onStep, pixels),
       });
       try {
-        return toImage(x) as tf.Tensor4D;
+        return tf.tidy(() => toImage(pixels ? pixels(x) : x)) as tf.Tensor4D;
       } finally {
         x.dispose();
       }
     } finally {
-      tf.dispose([cond.lowres, cond.augT]);
+      tf.dispose([cond.lowres, cond.augT, base]);
     }
   }
 }

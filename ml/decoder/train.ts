@@ -67,6 +67,8 @@ export interface TrainOptions {
   config?: Partial<UNetConfig>;
   /** Skip weights/ and the figures at the end (smoke runs). */
   noExport?: boolean;
+  /** Upsampler: residual scale (0: plain x₀ diffusion). Also switches a resumed plain run to residual (a fine-tune). */
+  residual?: number;
   /** Resume even though CLIP's weights changed since the run started (continue on the new embeddings). */
   allowClipChange?: boolean;
 }
@@ -88,6 +90,8 @@ interface TrainState {
   seed: number;
   /** Decoder: the CLIP checkpoint (sha-256) of the embeddings trained on. */
   clipHash?: string;
+  /** Upsampler: the step it switched from plain to residual diffusion (the EMA warms up again from there). */
+  residualFrom?: number;
 }
 
 type ModelConfig = DecoderConfig | UpsamplerConfig;
@@ -138,7 +142,8 @@ export function parseTrainArgs(model: ImageModelKind, argv: string[]): TrainOpti
     else if (a === '--config') o.config = JSON.parse(v()) as Partial<UNetConfig>;
     else if (a === '--no-export') o.noExport = true;
     else if (a === '--allow-clip-change') o.allowClipChange = true;
-    else throw new Error(`unknown option ${a} (${model}: --steps N --batch B --lr X --warmup N --ema D --seed N --resume --run-dir D --weights-dir D --clip-dir D --save-every-min M --grid-every-min M --sample-steps N --export-only --config JSON --no-export --allow-clip-change)`);
+    else if (a === '--residual' && model === 'upsampler') o.residual = num();
+    else throw new Error(`unknown option ${a} (${model}: --steps N --batch B --lr X --warmup N --ema D --seed N --resume --run-dir D --weights-dir D --clip-dir D --save-every-min M --grid-every-min M --sample-steps N --export-only --config JSON --no-export --allow-clip-change${model === 'upsampler' ? ' --residual K' : ''})`);
   }
   if (!Number.isInteger(o.batch) || o.batch < 1) throw new Error(`--batch must be a positive integer, got ${o.batch}`);
   return o;
@@ -205,10 +210,16 @@ export async function trainImageModel(o: TrainOptions): Promise<void> {
     st = ck.state!.json as TrainState;
     saved = ck.state!.tensors;
     st.totalSteps = o.steps;
+    if (cfg.kind === 'upsampler' && o.residual !== undefined && o.residual !== (cfg.residual ?? 0)) {
+      log(`${tag} residual scale ${cfg.residual ?? 0} → ${o.residual} from step ${st.step}: the run now learns (x₀ − bilinear)·${o.residual}`);
+      cfg.residual = o.residual;
+      st.residualFrom = st.step;
+    }
     log(`${tag} resumed ${o.runDir} at step ${st.step} (${st.imagesSeen} images seen), training to step ${o.steps}`);
   } else {
     if (o.resume) log(`${tag} --resume: no checkpoint in ${o.runDir}, starting fresh`);
     cfg = o.model === 'decoder' ? decoderConfig(128, o.config) : upsamplerConfig(o.config);
+    if (cfg.kind === 'upsampler' && o.residual !== undefined) cfg.residual = o.residual;
     st = { step: 0, totalSteps: o.steps, rng: (o.seed * 2654435761) >>> 0, epoch: 0, epochPos: 0, imagesSeen: 0, trainSeconds: 0, lossLog: [], batch: o.batch, lr: o.lr, warmup: o.warmup, emaDecay: o.emaDecay, seed: o.seed };
   }
   if (cfg.kind === 'decoder') {
@@ -232,6 +243,8 @@ export async function trainImageModel(o: TrainOptions): Promise<void> {
     await trainer.restore(saved, st.step);
     tf.dispose(Object.values(saved));
   }
+  // After a change of target the old EMA averages the wrong function: restart it from the raw weights.
+  if (st.residualFrom !== undefined) trainer.restartEma(st.residualFrom, st.residualFrom === st.step);
   log(`${tag} ${net.size} parameters; ${data.rows.length} training images; batch ${st.batch}; config ${JSON.stringify(cfg)}`);
   mkdirSync(o.runDir, { recursive: true });
   // `kill -TERM $(cat runs/<model>/train.pid)` stops it cleanly (saves, exports), whatever wrapper (npm, tsx) started it.

@@ -27,6 +27,8 @@ export class Trainer {
   private readonly names: string[];
   private readonly clipNorm: number;
   private readonly emaDecay: number;
+  /** The step the EMA's warm-up counts from (restartEma). */
+  private emaFrom = 0;
 
   constructor(net: UNet, o: TrainerOptions) {
     this.net = net;
@@ -71,7 +73,8 @@ export class Trainer {
 
   private updateEma(): void {
     if (!this.ema) return;
-    const d = Math.min(this.emaDecay, (1 + this.steps) / (10 + this.steps));
+    const n = this.steps - this.emaFrom;
+    const d = Math.min(this.emaDecay, (1 + n) / (10 + n));
     tf.tidy(() => {
       for (const [n, e] of this.ema!) e.assign(tf.add(tf.mul(e, d), tf.mul(this.net.params.get(n)!, 1 - d)));
     });
@@ -127,6 +130,17 @@ export class Trainer {
       }
     }
     this.steps = steps;
+  }
+
+  /**
+   * Warm the EMA up again from step `from` (its decay counts steps since then). With `copy`, the EMA
+   * also restarts from the current raw weights (at the moment of the change; a resumed run keeps
+   * the EMA it saved since).
+   */
+  restartEma(from: number, copy: boolean): void {
+    this.emaFrom = from;
+    if (!this.ema || !copy) return;
+    for (const [n, e] of this.ema) e.assign(this.net.params.get(n)!);
   }
 
   /** The EMA weights (or the raw ones without EMA) as name → tensor (live: do not dispose). */

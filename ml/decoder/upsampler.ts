@@ -14,6 +14,13 @@
 // random level t_aug ∈ [0, augMax] of the same cosine schedule, x_aug = q(x_aug | x_low, t_aug).
 // The network is told t_aug (an MLP of its sinusoid added to the timestep embedding). At inference
 // the low-res image gets noise at a fixed level `augLevel` (seeded) and the same t_aug is passed.
+//
+// Residual mode (`residual` > 0): the diffusion runs on r = (x₀ − base)·residual, where base is
+// the bilinear enlargement of the (blurred or not, un-noised) low-res image, and the output is
+// base + r/residual. Measured on the shipped plain upsampler (step 1,282): its x₀ prediction at
+// t = 999 had MSE 0.060 against the real 64x64 render, four times the bilinear enlargement's
+// 0.015, and its samples were speckled. A residual model that has learnt nothing still returns
+// the bilinear image; what it learns is the edges.
 import * as tf from '@tensorflow/tfjs-core';
 import { cosineSchedule, qSample, type Denoiser, type NoiseSchedule, type Parameterization } from '../diffusion/index.js';
 import type { DiffusionBatch, Uniform } from './model.js';
@@ -32,6 +39,8 @@ export interface UpsamplerConfig {
   augLevel: number;
   /** Training: fraction of rows whose low-res image is blurred. */
   blurProb: number;
+  /** Diffuse (x₀ − bilinear base)·residual instead of x₀ (absent or 0: x₀ itself, the first runs). */
+  residual?: number;
 }
 
 export function upsamplerConfig(unet: Partial<UNetConfig> = {}): UpsamplerConfig {
@@ -59,6 +68,7 @@ export function upsamplerConfig(unet: Partial<UNetConfig> = {}): UpsamplerConfig
     augMax: 250,
     augLevel: 100,
     blurProb: 0.5,
+    residual: 2,
   };
 }
 
@@ -85,20 +95,27 @@ export function blur3(x: tf.Tensor4D): tf.Tensor4D {
 }
 
 /**
- * The conditioning input: low-res images [B, s, s, 3] in [-1, 1] → optional blur (rows where
- * `blurRows` is 1) → noise at level augT → bilinear upsample to [B, S, S, 3]. Returns a new tensor.
+ * The conditioning input from low-res images [B, s, s, 3] in [-1, 1]: optional blur (rows where
+ * `blurRows` is 1), then `lowres` = noise at level augT → bilinear upsample to [B, S, S, 3], and
+ * `base` = the bilinear upsample without the noise (what residual mode adds its output to).
+ * Returns new tensors.
  */
-export function prepareLowres(cfg: UpsamplerConfig, low: tf.Tensor4D, augT: tf.Tensor1D, noise: tf.Tensor4D, blurRows?: tf.Tensor1D, schedule: NoiseSchedule = cosineSchedule()): tf.Tensor4D {
+export function prepareLowres(cfg: UpsamplerConfig, low: tf.Tensor4D, augT: tf.Tensor1D, noise: tf.Tensor4D, blurRows?: tf.Tensor1D, schedule: NoiseSchedule = cosineSchedule()): { lowres: tf.Tensor4D; base: tf.Tensor4D } {
   return tf.tidy(() => {
     let x: tf.Tensor4D = low;
     if (blurRows) {
       const m = tf.reshape(blurRows, [-1, 1, 1, 1]); // [B, 1, 1, 1]
       x = tf.add(tf.mul(m, blur3(low)), tf.mul(tf.sub(1, m), low));
     }
-    x = qSample(schedule, x, augT, noise) as tf.Tensor4D;
     const S = cfg.unet.imageSize;
-    return tf.image.resizeBilinear(x, [S, S], false, true);
+    const up = (y: tf.Tensor4D) => tf.image.resizeBilinear(y, [S, S], false, true);
+    return { lowres: up(qSample(schedule, x, augT, noise) as tf.Tensor4D), base: up(x) };
   });
+}
+
+/** The residual scale of a config (0: plain x₀ diffusion). */
+export function residualScale(cfg: UpsamplerConfig): number {
+  return cfg.residual ?? 0;
 }
 
 /**
@@ -115,9 +132,10 @@ export function upsamplerBatch(cfg: UpsamplerConfig, hi: Uint8Array, low: Uint8A
   return tf.tidy(() => {
     const toUnit = (u8: Uint8Array, side: number) => tf.sub(tf.div(tf.tensor4d(u8, [n, side, side, 3], 'float32'), 127.5), 1) as tf.Tensor4D; // [0, 255] → [-1, 1]
     const augT = tf.tensor1d(aug, 'int32');
-    const lowres = prepareLowres(cfg, toUnit(low, s), augT, tf.randomNormal([n, s, s, 3], 0, 1, 'float32', noiseSeed ^ 0x5a5a5a) as tf.Tensor4D, tf.tensor1d(blur));
+    const { lowres, base } = prepareLowres(cfg, toUnit(low, s), augT, tf.randomNormal([n, s, s, 3], 0, 1, 'float32', noiseSeed ^ 0x5a5a5a) as tf.Tensor4D, tf.tensor1d(blur));
+    const k = residualScale(cfg);
     return {
-      x0: toUnit(hi, S),
+      x0: k ? (tf.mul(tf.sub(toUnit(hi, S), base), k) as tf.Tensor4D) : toUnit(hi, S),
       t: tf.tensor1d(ts, 'int32'),
       noise: tf.randomNormal([n, S, S, 3], 0, 1, 'float32', noiseSeed) as tf.Tensor4D,
       cond: { lowres, augT },

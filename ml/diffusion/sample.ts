@@ -51,8 +51,10 @@ export interface SampleOptions<C> {
   prediction: Parameterization;
   /** [B, ...] shape of the sample. */
   shape: number[];
-  /** Number of model evaluations: an evenly spaced sub-sequence of the T training steps, from T-1 down to 0. */
+  /** Number of model evaluations: a sub-sequence of the T training steps, from T-1 down to 0. */
   steps: number;
+  /** How those steps are spread (default 'linear'). */
+  spacing?: Spacing;
   sampler: SamplerName;
   /** All randomness (initial noise and, for DDPM/DDIM with η > 0, per-step noise) derives from it. */
   seed: number;
@@ -79,11 +81,24 @@ export interface SampleOptions<C> {
   onStep?: (info: StepInfo) => void | Promise<void>;
 }
 
-/** The timesteps a run of `steps` steps evaluates the model at: round(linspace(T-1, 0, steps)). */
-export function samplingTimesteps(steps: number, T: number): number[] {
+/**
+ * How a run's timesteps are spread over [0, T-1]: 'linear' evenly; 'quadratic' (the DDIM paper's
+ * CIFAR spacing) denser near t = 0, so the last steps remove the small noise a coarse linear
+ * spacing leaves in (10 linear steps evaluate at t = 111 last; 10 quadratic ones at t = 12).
+ */
+export type Spacing = 'linear' | 'quadratic';
+export const SPACINGS: readonly Spacing[] = ['linear', 'quadratic'];
+
+/** The timesteps a run of `steps` steps evaluates the model at, from T-1 down to 0, distinct. */
+export function samplingTimesteps(steps: number, T: number, spacing: Spacing = 'linear'): number[] {
   if (!Number.isInteger(steps) || steps < 1 || steps > T) throw new RangeError(`steps must be an integer in [1, ${T}], got ${steps}`);
+  if (!SPACINGS.includes(spacing)) throw new RangeError(`spacing must be one of ${SPACINGS.join(', ')}, got ${String(spacing)}`);
   if (steps === 1) return [T - 1];
-  return Array.from({ length: steps }, (_, i) => Math.round(((T - 1) * (steps - 1 - i)) / (steps - 1)));
+  const p = spacing === 'quadratic' ? 2 : 1;
+  const ts = Array.from({ length: steps }, (_, i) => Math.round((T - 1) * ((steps - 1 - i) / (steps - 1)) ** p));
+  // Quadratic spacing rounds neighbouring low steps onto the same t: push each one above the next.
+  for (let i = steps - 2; i >= 0; i--) ts[i] = Math.max(ts[i]!, ts[i + 1]! + 1);
+  return ts;
 }
 
 /** A 31-bit seed for stream `k` of run `seed` (k = 0: initial noise, k = i + 1: noise of step i). */
@@ -133,7 +148,7 @@ function abortError(signal: AbortSignal): Error {
  */
 export async function sample<C>(opts: SampleOptions<C>): Promise<tf.Tensor> {
   const schedule = opts.schedule ?? cosineSchedule();
-  const ts = samplingTimesteps(opts.steps, schedule.T);
+  const ts = samplingTimesteps(opts.steps, schedule.T, opts.spacing);
   const eta = opts.eta ?? 0;
   const scale = opts.guidance ?? 1;
   const threshold = opts.threshold ?? 'none';
