@@ -3,34 +3,26 @@
 // (<UNCLIP_WEIGHTS_DIR or weights/>/clip): without them every test here is skipped and says why.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { RunEvent } from '../protocol/index.js';
-import { ROOT, startServer, type RunningServer } from './helpers/server.js';
-import { connect, edge, graph, node, Recorder, sleep, startOk, trace, type Client } from './helpers/graph.js';
+import { ROOT } from './helpers/server.js';
+import { edge, graph, type GraphServer, node, type Recorder, sleep, startGraphServer, startOk, trace, type Client } from './helpers/graph.js';
 
 const WEIGHTS = resolve(process.env.UNCLIP_WEIGHTS_DIR || join(ROOT, 'weights'));
 const HAVE_CLIP = existsSync(join(WEIGHTS, 'clip', 'model.safetensors'));
 const skip = HAVE_CLIP ? false : `no CLIP weights at ${join(WEIGHTS, 'clip')} (they arrive with the CLIP training; UNCLIP_WEIGHTS_DIR points elsewhere)`;
 
-let server: RunningServer;
-let tmp: string;
+let server: GraphServer;
 let s: Client;
 let rec: Recorder;
 
 before(async () => {
   if (!HAVE_CLIP) return;
-  tmp = mkdtempSync(join(tmpdir(), 'unclip-clip-'));
-  server = await startServer({ ui: false, env: { UNCLIP_DEBUG: '1', UNCLIP_WORKERS: '1', UNCLIP_DATA_DIR: join(tmp, 'data'), UNCLIP_WEIGHTS_DIR: WEIGHTS } });
-  s = await connect(server.url);
-  rec = new Recorder(s);
+  server = await startGraphServer(WEIGHTS, 'unclip-clip-');
+  ({ socket: s, recorder: rec } = server);
 });
-after(async () => {
-  s?.close();
-  await server?.stop();
-  if (tmp) rmSync(tmp, { recursive: true, force: true });
-});
+after(() => server?.stop());
 
 const getJson = async (path: string) => (await fetch(`${server.url}${path}`)).json() as Promise<any>;
 

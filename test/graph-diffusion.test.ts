@@ -4,35 +4,27 @@
 // a cancel mid-decode leaves no tensor behind. Needs the shipped weights (skipped without them).
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import sharp from 'sharp';
 import type { RunEvent } from '../protocol/index.js';
-import { ROOT, startServer, type RunningServer } from './helpers/server.js';
-import { connect, Recorder, startOk, trace, type Client } from './helpers/graph.js';
+import { ROOT } from './helpers/server.js';
+import { type GraphServer, type Recorder, startGraphServer, startOk, trace, type Client } from './helpers/graph.js';
 
 const WEIGHTS = resolve(process.env.UNCLIP_WEIGHTS_DIR || join(ROOT, 'weights'));
 const missing = ['clip', 'prior', 'decoder', 'upsampler'].filter((m) => !existsSync(join(WEIGHTS, m, 'model.safetensors')));
 const skip = missing.length ? `no ${missing.join(', ')} weights under ${WEIGHTS}` : false;
 
-let server: RunningServer;
-let tmp: string;
+let server: GraphServer;
 let s: Client;
 let rec: Recorder;
 
 before(async () => {
   if (skip) return;
-  tmp = mkdtempSync(join(tmpdir(), 'unclip-diffusion-'));
-  server = await startServer({ ui: false, env: { UNCLIP_DEBUG: '1', UNCLIP_WORKERS: '1', UNCLIP_DATA_DIR: join(tmp, 'data'), UNCLIP_WEIGHTS_DIR: WEIGHTS } });
-  s = await connect(server.url);
-  rec = new Recorder(s);
+  server = await startGraphServer(WEIGHTS, 'unclip-diffusion-');
+  ({ socket: s, recorder: rec } = server);
 });
-after(async () => {
-  s?.close();
-  await server?.stop();
-  if (tmp) rmSync(tmp, { recursive: true, force: true });
-});
+after(() => server?.stop());
 
 const example = () => JSON.parse(readFileSync(join(ROOT, 'examples', 'text-to-image.json'), 'utf8')) as { nodes: { id: string; params: Record<string, unknown> }[] };
 const setParam = (g: ReturnType<typeof example>, id: string, k: string, v: unknown) => (g.nodes.find((n) => n.id === id)!.params[k] = v);

@@ -24,6 +24,7 @@ import { Tokenizer } from './tokenizer.js';
 import { type ClipEval, evaluateClip, gatherImages, heldoutGallery, retrieve } from './eval.js';
 import { Rng, shuffle } from '../rng.js';
 import { StopOnSignal } from '../stop-signal.js';
+import { ArgvReader, LossMean, Throughput } from '../training.js';
 
 const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
@@ -52,7 +53,7 @@ interface TrainState {
   epochPos: number;
   imagesSeen: number;
   trainSeconds: number;
-  /** [step, mean loss over the last logEvery steps, logit scale] */
+  /** [step, mean loss over the last 10 steps, logit scale] */
   lossLog: [number, number, number][];
   evalLog: ({ step: number; imagesSeen: number; trainSeconds: number } & ClipEval)[];
   batch: number;
@@ -74,24 +75,19 @@ export function parseTrainArgs(argv: string[]): TrainOptions {
     saveEveryMin: 5,
     evalEveryMin: 15,
   };
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]!;
-    const v = () => {
-      const x = argv[++i];
-      if (x === undefined) throw new Error(`${a} needs a value`);
-      return x;
-    };
-    if (a === '--steps') o.steps = Number(v());
-    else if (a === '--batch') o.batch = Number(v());
-    else if (a === '--lr') o.lr = Number(v());
-    else if (a === '--warmup') o.warmup = Number(v());
-    else if (a === '--seed') o.seed = Number(v());
+  const args = new ArgvReader(argv);
+  for (const a of args) {
+    if (a === '--steps') o.steps = Number(args.value());
+    else if (a === '--batch') o.batch = Number(args.value());
+    else if (a === '--lr') o.lr = Number(args.value());
+    else if (a === '--warmup') o.warmup = Number(args.value());
+    else if (a === '--seed') o.seed = Number(args.value());
     else if (a === '--resume') o.resume = true;
-    else if (a === '--run-dir') o.runDir = resolve(v());
-    else if (a === '--weights-dir') o.weightsDir = resolve(v());
-    else if (a === '--save-every-min') o.saveEveryMin = Number(v());
-    else if (a === '--eval-every-min') o.evalEveryMin = Number(v());
-    else if (a === '--config') o.config = JSON.parse(v()) as Partial<ClipConfig>;
+    else if (a === '--run-dir') o.runDir = resolve(args.value());
+    else if (a === '--weights-dir') o.weightsDir = resolve(args.value());
+    else if (a === '--save-every-min') o.saveEveryMin = Number(args.value());
+    else if (a === '--eval-every-min') o.evalEveryMin = Number(args.value());
+    else if (a === '--config') o.config = JSON.parse(args.value()) as Partial<ClipConfig>;
     else if (a === '--no-export') o.noExport = true;
     else throw new Error(`unknown option ${a} (clip: --steps N --batch B --lr X --resume --run-dir D --weights-dir D --config JSON --no-export)`);
   }
@@ -254,12 +250,8 @@ export async function trainClip(o: TrainOptions): Promise<void> {
   const bar = terminalBar('clip');
   let lastSave = Date.now();
   let lastEval = Date.now();
-  let acc = 0;
-  let accN = 0;
-  const logEvery = 10;
-  let windowStart = Date.now();
-  let windowImages = 0;
-  let ips = 0;
+  const lossMean = new LossMean(10);
+  const throughput = new Throughput();
   while (st.step < st.totalSteps && !stop.stopping) {
     // Yield to the event loop once a step, or a SIGINT/SIGTERM handler would never run.
     await new Promise((r) => setImmediate(r));
@@ -276,21 +268,15 @@ export async function trainClip(o: TrainOptions): Promise<void> {
     st.step++;
     st.imagesSeen += B;
     st.trainSeconds += (Date.now() - t0) / 1000;
-    acc += loss;
-    accN++;
-    windowImages += B;
-    if (accN === logEvery) {
+    throughput.add(B);
+    const mean = lossMean.add(loss);
+    if (mean !== undefined) {
       const scale = tf.tidy(() => logitScale(vars).dataSync()[0]!);
-      st.lossLog.push([st.step, Math.round((acc / accN) * 1e4) / 1e4, Math.round(scale * 100) / 100]);
-      const now = Date.now();
-      ips = (windowImages * 1000) / (now - windowStart);
-      windowStart = now;
-      windowImages = 0;
-      acc = 0;
-      accN = 0;
+      st.lossLog.push([st.step, Math.round(mean * 1e4) / 1e4, Math.round(scale * 100) / 100]);
+      throughput.measure();
     }
     const last = st.lossLog[st.lossLog.length - 1];
-    bar(st.step, st.totalSteps, { loss: last?.[1] ?? loss, 'img/s': Math.round(ips), temp: last ? 1 / last[2] : 0, epoch: st.epoch });
+    bar(st.step, st.totalSteps, { loss: last?.[1] ?? loss, 'img/s': Math.round(throughput.perSecond), temp: last ? 1 / last[2] : 0, epoch: st.epoch });
     if (Date.now() - lastEval > o.evalEveryMin * 60_000) {
       runEval();
       lastEval = Date.now();

@@ -38,6 +38,7 @@ import type { UNet, UNetConfig } from './unet.js';
 import { type UpsamplerConfig, createUpsamplerNet, upsamplerBatch, upsamplerConfig } from './upsampler.js';
 import { Rng, shuffle } from '../rng.js';
 import { StopOnSignal } from '../stop-signal.js';
+import { ArgvReader, LossMean, Throughput } from '../training.js';
 
 const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
@@ -81,7 +82,7 @@ interface TrainState {
   epochPos: number;
   imagesSeen: number;
   trainSeconds: number;
-  /** [step, mean loss over the last logEvery steps] */
+  /** [step, mean loss over the last 10 steps] */
   lossLog: [number, number][];
   batch: number;
   lr: number;
@@ -113,36 +114,26 @@ export function parseTrainArgs(model: ImageModelKind, argv: string[]): TrainOpti
     gridEveryMin: 60,
     sampleSteps: 25,
   };
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]!;
-    const v = () => {
-      const x = argv[++i];
-      if (x === undefined) throw new Error(`${a} needs a value`);
-      return x;
-    };
-    const num = () => {
-      const x = Number(v());
-      if (!Number.isFinite(x)) throw new Error(`${a} needs a number`);
-      return x;
-    };
-    if (a === '--steps') o.steps = num();
-    else if (a === '--batch') o.batch = num();
-    else if (a === '--lr') o.lr = num();
-    else if (a === '--warmup') o.warmup = num();
-    else if (a === '--ema') o.emaDecay = num();
-    else if (a === '--seed') o.seed = num();
+  const args = new ArgvReader(argv);
+  for (const a of args) {
+    if (a === '--steps') o.steps = args.number();
+    else if (a === '--batch') o.batch = args.number();
+    else if (a === '--lr') o.lr = args.number();
+    else if (a === '--warmup') o.warmup = args.number();
+    else if (a === '--ema') o.emaDecay = args.number();
+    else if (a === '--seed') o.seed = args.number();
     else if (a === '--resume') o.resume = true;
-    else if (a === '--run-dir') o.runDir = resolve(v());
-    else if (a === '--weights-dir') o.weightsDir = resolve(v());
-    else if (a === '--clip-dir') o.clipDir = resolve(v());
-    else if (a === '--save-every-min') o.saveEveryMin = num();
-    else if (a === '--sample-steps') o.sampleSteps = num();
-    else if (a === '--grid-every-min') o.gridEveryMin = num();
+    else if (a === '--run-dir') o.runDir = resolve(args.value());
+    else if (a === '--weights-dir') o.weightsDir = resolve(args.value());
+    else if (a === '--clip-dir') o.clipDir = resolve(args.value());
+    else if (a === '--save-every-min') o.saveEveryMin = args.number();
+    else if (a === '--sample-steps') o.sampleSteps = args.number();
+    else if (a === '--grid-every-min') o.gridEveryMin = args.number();
     else if (a === '--export-only') o.exportOnly = true;
-    else if (a === '--config') o.config = JSON.parse(v()) as Partial<UNetConfig>;
+    else if (a === '--config') o.config = JSON.parse(args.value()) as Partial<UNetConfig>;
     else if (a === '--no-export') o.noExport = true;
     else if (a === '--allow-clip-change') o.allowClipChange = true;
-    else if (a === '--residual' && model === 'upsampler') o.residual = num();
+    else if (a === '--residual' && model === 'upsampler') o.residual = args.number();
     else throw new Error(`unknown option ${a} (${model}: --steps N --batch B --lr X --warmup N --ema D --seed N --resume --run-dir D --weights-dir D --clip-dir D --save-every-min M --grid-every-min M --sample-steps N --export-only --config JSON --no-export --allow-clip-change${model === 'upsampler' ? ' --residual K' : ''})`);
   }
   if (!Number.isInteger(o.batch) || o.batch < 1) throw new Error(`--batch must be a positive integer, got ${o.batch}`);
@@ -293,12 +284,8 @@ export async function trainImageModel(o: TrainOptions): Promise<void> {
   const bar = terminalBar(o.model);
   let lastSave = Date.now();
   let lastGrid = Date.now();
-  let acc = 0;
-  let accN = 0;
-  const logEvery = 10;
-  let windowStart = Date.now();
-  let windowImages = 0;
-  let ips = 0;
+  const lossMean = new LossMean(10);
+  const throughput = new Throughput();
   let gnorm = 0;
   try {
     while (st.step < st.totalSteps && !stop.stopping) {
@@ -317,23 +304,14 @@ export async function trainImageModel(o: TrainOptions): Promise<void> {
       st.step++;
       st.imagesSeen += rows.length;
       st.trainSeconds += (Date.now() - t0) / 1000;
-      acc += r.loss;
-      accN++;
       gnorm = r.gradNorm;
-      windowImages += rows.length;
-      if (accN === logEvery) {
-        st.lossLog.push([st.step, Math.round((acc / accN) * 1e5) / 1e5]);
-        acc = 0;
-        accN = 0;
-      }
+      throughput.add(rows.length);
+      const mean = lossMean.add(r.loss);
+      if (mean !== undefined) st.lossLog.push([st.step, Math.round(mean * 1e5) / 1e5]);
       const now = Date.now();
-      if (now - windowStart > 5000 || ips === 0) {
-        ips = (windowImages * 1000) / Math.max(1, now - windowStart);
-        windowStart = now;
-        windowImages = 0;
-      }
+      if (throughput.elapsedMs(now) > 5000 || throughput.perSecond === 0) throughput.measure(now);
       const last = st.lossLog[st.lossLog.length - 1];
-      bar(st.step, st.totalSteps, { loss: last?.[1] ?? r.loss, 'img/s': Math.round(ips * 10) / 10, gnorm: gnorm, epoch: st.epoch });
+      bar(st.step, st.totalSteps, { loss: last?.[1] ?? r.loss, 'img/s': Math.round(throughput.perSecond * 10) / 10, gnorm: gnorm, epoch: st.epoch });
       if (now - lastSave > o.saveEveryMin * 60_000) {
         await save();
         lastSave = Date.now();

@@ -38,6 +38,7 @@ import { Prior, loadPrior } from './index.js';
 import { type Params, type PriorConfig, countParams, defaultPriorConfig, initPriorParams, priorLoss } from './model.js';
 import { Rng } from '../rng.js';
 import { StopOnSignal } from '../stop-signal.js';
+import { ArgvReader, LossMean, Throughput } from '../training.js';
 
 const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
@@ -74,7 +75,7 @@ interface TrainState {
   rng: number;
   samplesSeen: number;
   trainSeconds: number;
-  /** [step, mean loss over the last logEvery steps] */
+  /** [step, mean loss over the last 10 steps] */
   lossLog: [number, number][];
   batch: number;
   lr: number;
@@ -103,28 +104,23 @@ export function parsePriorArgs(argv: string[]): PriorTrainOptions {
     evalConcepts: 200,
     evalGuidance: [1, 3],
   };
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]!;
-    const v = () => {
-      const x = argv[++i];
-      if (x === undefined) throw new Error(`${a} needs a value`);
-      return x;
-    };
-    if (a === '--steps') o.steps = Number(v());
-    else if (a === '--batch') o.batch = Number(v());
-    else if (a === '--lr') o.lr = Number(v());
-    else if (a === '--warmup') o.warmup = Number(v());
-    else if (a === '--seed') o.seed = Number(v());
+  const args = new ArgvReader(argv);
+  for (const a of args) {
+    if (a === '--steps') o.steps = Number(args.value());
+    else if (a === '--batch') o.batch = Number(args.value());
+    else if (a === '--lr') o.lr = Number(args.value());
+    else if (a === '--warmup') o.warmup = Number(args.value());
+    else if (a === '--seed') o.seed = Number(args.value());
     else if (a === '--resume') o.resume = true;
-    else if (a === '--run-dir') o.runDir = resolve(v());
-    else if (a === '--weights-dir') o.weightsDir = resolve(v());
-    else if (a === '--clip-dir') o.clipDir = resolve(v());
-    else if (a === '--save-every-min') o.saveEveryMin = Number(v());
-    else if (a === '--ema') o.emaDecay = Number(v());
-    else if (a === '--clip-norm') o.clipNorm = Number(v());
-    else if (a === '--eval-concepts') o.evalConcepts = Number(v());
-    else if (a === '--eval-guidance') o.evalGuidance = v().split(',').map(Number);
-    else if (a === '--config') o.config = JSON.parse(v()) as Partial<PriorConfig>;
+    else if (a === '--run-dir') o.runDir = resolve(args.value());
+    else if (a === '--weights-dir') o.weightsDir = resolve(args.value());
+    else if (a === '--clip-dir') o.clipDir = resolve(args.value());
+    else if (a === '--save-every-min') o.saveEveryMin = Number(args.value());
+    else if (a === '--ema') o.emaDecay = Number(args.value());
+    else if (a === '--clip-norm') o.clipNorm = Number(args.value());
+    else if (a === '--eval-concepts') o.evalConcepts = Number(args.value());
+    else if (a === '--eval-guidance') o.evalGuidance = args.value().split(',').map(Number);
+    else if (a === '--config') o.config = JSON.parse(args.value()) as Partial<PriorConfig>;
     else if (a === '--no-export') o.noExport = true;
     else if (a === '--export-only') o.exportOnly = true;
     else throw new Error(`unknown option ${a} (${USAGE})`);
@@ -320,12 +316,8 @@ export async function trainPrior(o: PriorTrainOptions): Promise<void> {
 
   const bar = terminalBar('prior');
   let lastSave = Date.now();
-  let acc = 0;
-  let accN = 0;
-  const logEvery = 10;
-  let windowStart = Date.now();
-  let windowSamples = 0;
-  let sps = 0;
+  const lossMean = new LossMean(10);
+  const throughput = new Throughput();
   while (st.step < st.totalSteps && !stop.stopping) {
     await new Promise((r) => setImmediate(r)); // let signal handlers run
     const t0 = Date.now();
@@ -357,20 +349,14 @@ export async function trainPrior(o: PriorTrainOptions): Promise<void> {
     st.step++;
     st.samplesSeen += B;
     st.trainSeconds += (Date.now() - t0) / 1000;
-    acc += loss;
-    accN++;
-    windowSamples += B;
-    if (accN === logEvery) {
-      st.lossLog.push([st.step, Math.round((acc / accN) * 1e4) / 1e4]);
-      const now = Date.now();
-      sps = (windowSamples * 1000) / (now - windowStart);
-      windowStart = now;
-      windowSamples = 0;
-      acc = 0;
-      accN = 0;
+    throughput.add(B);
+    const mean = lossMean.add(loss);
+    if (mean !== undefined) {
+      st.lossLog.push([st.step, Math.round(mean * 1e4) / 1e4]);
+      throughput.measure();
     }
     const last = st.lossLog[st.lossLog.length - 1];
-    bar(st.step, st.totalSteps, { loss: last?.[1] ?? loss, 'samples/s': Math.round(sps * 10) / 10 });
+    bar(st.step, st.totalSteps, { loss: last?.[1] ?? loss, 'samples/s': Math.round(throughput.perSecond * 10) / 10 });
     if (Date.now() - lastSave > o.saveEveryMin * 60_000) {
       await save();
       lastSave = Date.now();

@@ -1,7 +1,11 @@
 // Helpers for graph-engine integration tests: build graphs, start runs with a plain
 // socket.io-client, and collect a run's events in arrival order.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { io, type Socket } from 'socket.io-client';
 import type { ClientToServerEvents, RunEvent, RunStartReply, ServerToClientEvents } from '../../protocol/index.js';
+import { startServer, type RunningServer } from './server.js';
 
 export type Client = Socket<ServerToClientEvents, ClientToServerEvents>;
 
@@ -70,6 +74,39 @@ export async function startOk(s: Client, g: unknown, extra: Record<string, unkno
   const r = await start(s, g, extra);
   if (!r.ok) throw new Error(`run refused: ${JSON.stringify(r.error)}`);
   return r.runId;
+}
+
+/** The real server running graphs on trained weights, and a socket whose events are recorded. */
+export interface GraphServer {
+  url: string;
+  socket: Client;
+  recorder: Recorder;
+  /** Close the socket, stop the server and remove its data folder. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts the server on the weights in `weightsDir`, in a data folder of its own (a temp folder
+ * named `tmpPrefix`…), with one worker and debug on: the leak checks read that worker's tensor
+ * counts from /api/debug/memory.
+ */
+export async function startGraphServer(weightsDir: string, tmpPrefix: string): Promise<GraphServer> {
+  const tmp = mkdtempSync(join(tmpdir(), tmpPrefix));
+  let server: RunningServer | undefined;
+  let socket: Client | undefined;
+  const stop = async () => {
+    socket?.close();
+    await server?.stop();
+    rmSync(tmp, { recursive: true, force: true });
+  };
+  try {
+    server = await startServer({ ui: false, env: { UNCLIP_DEBUG: '1', UNCLIP_WORKERS: '1', UNCLIP_DATA_DIR: join(tmp, 'data'), UNCLIP_WEIGHTS_DIR: weightsDir } });
+    socket = await connect(server.url);
+  } catch (e) {
+    await stop(); // a failed start leaves no server or folder behind
+    throw e;
+  }
+  return { url: server.url, socket, recorder: new Recorder(socket), stop };
 }
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
