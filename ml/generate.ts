@@ -14,10 +14,11 @@ import { join, resolve } from 'node:path';
 import sharp from 'sharp';
 import { initBackend } from './backend.js';
 import type { SamplerName } from './decoder/index.js';
+import { SPACINGS, type Spacing } from './diffusion/index.js';
 import { imageGridPng } from './png.js';
 import { generate, loadPipeline, rgbBytes, sideBySide, type Pipeline } from './pipeline.js';
 
-const USAGE = 'usage: npm run generate -- "<prompt>" [--grid file.png] [--seed N] [--steps N] [--sampler ddpm|ddim|dpmpp2m] [--guidance X] [--prior-steps N] [--upsample-steps N] [--no-prior] [--no-upsample] [--out file.png] [--frames dir/] [--weights-dir D]';
+const USAGE = 'usage: npm run generate -- "<prompt>" [--grid file.png] [--seed N] [--steps N] [--sampler ddpm|ddim|dpmpp2m] [--spacing linear|quadratic] [--guidance X] [--prior-steps N] [--upsample-steps N] [--no-prior] [--no-upsample] [--out file.png] [--frames dir/] [--weights-dir D]';
 const SAMPLERS = ['ddpm', 'ddim', 'dpmpp2m'];
 
 /** The README's grid: concepts across the corpus's groups. */
@@ -29,6 +30,7 @@ interface Args {
   seed?: number;
   steps?: number;
   sampler?: SamplerName;
+  spacing?: Spacing;
   guidance?: number;
   priorSteps?: number;
   upsampleSteps?: number;
@@ -65,6 +67,10 @@ export function parseGenerateArgs(argv: string[]): Args {
       const s = v();
       if (!SAMPLERS.includes(s)) throw new Error(`--sampler wants one of ${SAMPLERS.join(', ')}, got ${s}`);
       a.sampler = s as SamplerName;
+    } else if (k === '--spacing') {
+      const s = v();
+      if (!SPACINGS.includes(s as Spacing)) throw new Error(`--spacing wants one of ${SPACINGS.join(', ')}, got ${s}`);
+      a.spacing = s as Spacing;
     } else if (k === '--no-prior') a.noPrior = true;
     else if (k === '--no-upsample') a.noUpsample = true;
     else if (k === '--out') a.out = v();
@@ -92,7 +98,7 @@ async function writeGrid(p: Pipeline, args: Args): Promise<void> {
   const cells: Uint8Array[][] = prompts.map(() => []);
   let size = 0;
   for (const c of cols) {
-    const g = await generate(p, { prompts, seed: c.seed, steps: args.steps, sampler: args.sampler, guidance: args.guidance, noPrior: c.noPrior });
+    const g = await generate(p, { prompts, seed: c.seed, steps: args.steps, sampler: args.sampler, spacing: args.spacing, guidance: args.guidance, noPrior: c.noPrior });
     size = g.images.shape[1];
     const bytes = await rgbBytes(g.images);
     const px = size * size * 3;
@@ -119,6 +125,7 @@ async function main(): Promise<void> {
       seed: args.seed,
       steps: args.steps,
       sampler: args.sampler,
+      spacing: args.spacing,
       guidance: args.guidance,
       priorSteps: args.priorSteps,
       upsampleSteps: args.upsampleSteps,

@@ -7,7 +7,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { join } from 'node:path';
 import { DEFAULT_CLIP_DIR, loadClip, type Clip } from './clip/index.js';
-import { DECODE_DEFAULTS, loadDecoder, loadUpsampler, UPSAMPLE_DEFAULTS, type Decoder, type ImageStepInfo, type SamplerName, type Upsampler } from './decoder/index.js';
+import { DECODE_DEFAULTS, loadDecoder, loadUpsampler, UPSAMPLE_DEFAULTS, type Decoder, type ImageStepInfo, type SamplerName, type Spacing, type Upsampler } from './decoder/index.js';
 import { DEFAULT_PRIOR_SAMPLING, loadPrior, type Prior } from './prior/index.js';
 import { clipWeightsHash } from './clip-embeddings.js';
 
@@ -55,6 +55,8 @@ export interface GenerateOptions {
   /** Decoder steps (the prior and upsampler keep their own defaults unless given). */
   steps?: number;
   sampler?: SamplerName;
+  /** Decoder step spacing (the upsampler keeps its default). */
+  spacing?: Spacing;
   guidance?: number;
   priorSteps?: number;
   priorGuidance?: number;
@@ -110,6 +112,7 @@ export async function generate(p: Pipeline, o: GenerateOptions): Promise<Generat
       embeddings,
       steps: o.steps ?? DECODE_DEFAULTS.steps,
       sampler: o.sampler ?? DECODE_DEFAULTS.sampler,
+      spacing: o.spacing ?? DECODE_DEFAULTS.spacing,
       guidance: o.guidance ?? DECODE_DEFAULTS.guidance,
       seed,
       signal: o.signal,

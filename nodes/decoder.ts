@@ -5,7 +5,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { rgbBytes } from '../ml/pipeline.js';
 import { DECODE_DEFAULTS } from '../ml/decoder/index.js';
-import { checkClip, samplingParams, stepFrame, type SamplerParam } from './lib/diffusion.js';
+import { checkClip, imageSampling, samplingParams } from './lib/diffusion.js';
 import { checkBatch, need, NodeFailure, type ExecContext, type NodeDef, type Outputs } from './types.js';
 
 export const decoderNode: NodeDef = {
@@ -18,7 +18,7 @@ export const decoderNode: NodeDef = {
     inputs: [{ name: 'embedding', title: 'embedding', type: { kind: 'embedding', space: 'any' } }],
     outputs: [{ name: 'image', title: 'image 32x32', type: { kind: 'image' } }],
     params: [
-      ...samplingParams({ steps: DECODE_DEFAULTS.steps, sampler: DECODE_DEFAULTS.sampler, guidance: DECODE_DEFAULTS.guidance }),
+      ...samplingParams({ steps: DECODE_DEFAULTS.steps, sampler: DECODE_DEFAULTS.sampler, spacing: DECODE_DEFAULTS.spacing, guidance: DECODE_DEFAULTS.guidance }),
       { name: 'count', title: 'Images per embedding', kind: 'integer', default: 1, min: 1, max: 64, limit: 'batch' },
     ],
     models: ['clip', 'decoder'],
@@ -44,11 +44,8 @@ export const decoderNode: NodeDef = {
     try {
       const img = await decoder.decode({
         embeddings,
-        steps: Number(ctx.params.steps),
-        sampler: ctx.params.sampler as SamplerParam,
         guidance: Number(ctx.params.guidance),
-        seed: Number(ctx.params.seed),
-        onStep: (s) => ctx.step({ step: s.step, total: s.total, t: s.t / 1000, frame: stepFrame(s.xt, s.x0pred) }),
+        ...imageSampling(ctx),
       });
       try {
         return { image: { kind: 'image', count: n, size: decoder.imageSize, data: await rgbBytes(img), labels } };

@@ -3,7 +3,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { rgbBytes } from '../ml/pipeline.js';
 import { UPSAMPLE_DEFAULTS } from '../ml/decoder/index.js';
-import { samplingParams, stepFrame, type SamplerParam } from './lib/diffusion.js';
+import { imageSampling, samplingParams } from './lib/diffusion.js';
 import { checkBatch, need, NodeFailure, type ExecContext, type NodeDef, type Outputs } from './types.js';
 
 export const upsampleNode: NodeDef = {
@@ -15,7 +15,7 @@ export const upsampleNode: NodeDef = {
     description: 'Diffusion super-resolution: each 32x32 image to 64x64.',
     inputs: [{ name: 'image', title: 'image 32x32', type: { kind: 'image' } }],
     outputs: [{ name: 'image', title: 'image 64x64', type: { kind: 'image' } }],
-    params: samplingParams({ steps: UPSAMPLE_DEFAULTS.steps, sampler: UPSAMPLE_DEFAULTS.sampler }),
+    params: samplingParams({ steps: UPSAMPLE_DEFAULTS.steps, sampler: UPSAMPLE_DEFAULTS.sampler, spacing: UPSAMPLE_DEFAULTS.spacing }),
     models: ['upsampler'],
   },
   async execute(ctx: ExecContext): Promise<Outputs> {
@@ -27,10 +27,7 @@ export const upsampleNode: NodeDef = {
     try {
       const img = await up.upsample({
         images,
-        steps: Number(ctx.params.steps),
-        sampler: ctx.params.sampler as SamplerParam,
-        seed: Number(ctx.params.seed),
-        onStep: (s) => ctx.step({ step: s.step, total: s.total, t: s.t / 1000, frame: stepFrame(s.xt, s.x0pred) }),
+        ...imageSampling(ctx),
       });
       try {
         return { image: { kind: 'image', count: low.count, size: up.imageSize, data: await rgbBytes(img), labels: [...low.labels] } };

@@ -108,7 +108,13 @@ test('the upsampler is conditioned on its low-res image and on the augmentation 
     assert.deepEqual(b.x0.shape, [2, 64, 64, 3]);
     assert.deepEqual(b.cond.lowres!.shape, [2, 64, 64, 3]);
     assert.deepEqual(b.cond.augT!.shape, [2]);
+    // Residual mode learns (x₀ − bilinear base)·k: white on white leaves nothing to learn; the plain mode's x₀ is the image.
+    assert.equal(cfg.residual, 2);
+    assert.ok(tf.max(tf.abs(b.x0)).dataSync()[0]! < 1e-5);
     disposeBatch(b);
+    const plain = upsamplerBatch({ ...cfg, residual: 0 }, new Uint8Array(2 * 64 * 64 * 3).fill(255), new Uint8Array(2 * 32 * 32 * 3).fill(255), 2, rand, 9);
+    assert.ok(tf.min(plain.x0).dataSync()[0]! > 1 - 1e-5);
+    disposeBatch(plain);
   } finally {
     net.dispose();
   }

@@ -137,6 +137,19 @@ test('samplingTimesteps: evenly spaced from T-1 to 0, distinct', () => {
   assert.throws(() => samplingTimesteps(0, 1000), RangeError);
 });
 
+test('samplingTimesteps: quadratic spacing is denser near 0, still from T-1 to 0 and distinct', () => {
+  const ts = samplingTimesteps(10, 1000, 'quadratic');
+  assert.equal(ts[0], 999);
+  assert.equal(ts[9], 0);
+  assert.equal(ts[8], 12); // 999·(1/9)²; linear spacing's last step before 0 is 111
+  assert.equal(samplingTimesteps(10, 1000)[8], 111);
+  for (let i = 1; i < ts.length; i++) assert.ok(ts[i]! < ts[i - 1]!, `not decreasing at ${i}: ${ts}`);
+  // Rounding collides near 0 at many steps: still 1000 distinct timesteps.
+  assert.equal(new Set(samplingTimesteps(1000, 1000, 'quadratic')).size, 1000);
+  assert.equal(new Set(samplingTimesteps(300, 1000, 'quadratic')).size, 300);
+  assert.throws(() => samplingTimesteps(10, 1000, 'cubic' as never), RangeError);
+});
+
 const base = (extra: Partial<SampleOptions<number>> = {}): SampleOptions<number> => ({
   model: gaussianDenoiser([0.5, -1], 0.4, 'eps'),
   prediction: 'eps',

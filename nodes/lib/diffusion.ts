@@ -3,6 +3,8 @@
 // side). Cancellation needs nothing here: ctx.step throws Cancelled from sample()'s onStep, and
 // sample() frees its tensors on the way out.
 import * as tf from '@tensorflow/tfjs-core';
+import type { ImageStepInfo } from '../../ml/decoder/index.js';
+import { SPACINGS, type Spacing } from '../../ml/diffusion/index.js';
 import { sideBySide } from '../../ml/pipeline.js';
 import type { ParamDecl } from '../../protocol/index.js';
 import { NodeFailure, type ExecContext, type RawFrame } from '../types.js';
@@ -10,12 +12,15 @@ import { NodeFailure, type ExecContext, type RawFrame } from '../types.js';
 export const SAMPLERS = ['ddpm', 'ddim', 'dpmpp2m'] as const;
 export type SamplerParam = (typeof SAMPLERS)[number];
 
-export function samplingParams(d: { steps: number; sampler: SamplerParam; guidance?: number }): ParamDecl[] {
+export function samplingParams(d: { steps: number; sampler: SamplerParam; guidance?: number; spacing?: Spacing }): ParamDecl[] {
   const out: ParamDecl[] = [
     { name: 'steps', title: 'Steps', kind: 'integer', default: d.steps, min: 1, max: 1000, limit: 'steps' },
     { name: 'sampler', title: 'Sampler', kind: 'enum', default: d.sampler, options: [...SAMPLERS], description: 'DPM-Solver++(2M) is sharpest at few steps; DDPM is the ancestral sampler' },
     { name: 'seed', title: 'Seed', kind: 'integer', default: 0, min: 0, max: 2 ** 31 - 1 },
   ];
+  if (d.spacing !== undefined) {
+    out.push({ name: 'spacing', title: 'Step spacing', kind: 'enum', default: d.spacing, options: [...SPACINGS], description: 'quadratic puts more steps near the end, where the last bits of noise are removed' });
+  }
   if (d.guidance !== undefined) {
     out.push({ name: 'guidance', title: 'Guidance', kind: 'number', default: d.guidance, min: 1, max: 20, description: 'classifier-free guidance scale (1: none)' });
   }
@@ -25,6 +30,17 @@ export function samplingParams(d: { steps: number; sampler: SamplerParam; guidan
 export function checkClip(what: string, model: { clipMismatch(hash: string): string | null }, ctx: ExecContext): void {
   const why = model.clipMismatch(ctx.models.weightsHash('clip'));
   if (why) throw new NodeFailure('MODEL_MISMATCH', `${what}: ${why}`);
+}
+
+/** What the decoder and upsample nodes pass to sampling from their params, streaming every step's frame. */
+export function imageSampling(ctx: ExecContext): { steps: number; sampler: SamplerParam; spacing: Spacing; seed: number; onStep: (s: ImageStepInfo) => void | Promise<void> } {
+  return {
+    steps: Number(ctx.params.steps),
+    sampler: ctx.params.sampler as SamplerParam,
+    spacing: ctx.params.spacing as Spacing,
+    seed: Number(ctx.params.seed),
+    onStep: (s) => ctx.step({ step: s.step, total: s.total, t: s.t / 1000, frame: stepFrame(s.xt, s.x0pred) }),
+  };
 }
 
 /** The x_t | x0 frame of a step, as the engine streams it. */
