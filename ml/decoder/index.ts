@@ -32,7 +32,7 @@ export const DEFAULT_UPSAMPLER_DIR = join(REPO_ROOT, 'weights', 'upsampler');
 
 /** Sampling defaults (what the generate CLI and the graph nodes use unless told otherwise). */
 export const DECODE_DEFAULTS = { steps: 25, spacing: 'linear' as Spacing, sampler: 'dpmpp2m' as SamplerName, guidance: 3, seed: 0, threshold: 'clip' as X0Threshold };
-export const UPSAMPLE_DEFAULTS = { steps: 10, spacing: 'linear' as Spacing, sampler: 'dpmpp2m' as SamplerName, seed: 0, threshold: 'clip' as X0Threshold };
+export const UPSAMPLE_DEFAULTS = { steps: 10, spacing: 'quadratic' as Spacing, sampler: 'dpmpp2m' as SamplerName, seed: 0, threshold: 'clip' as X0Threshold };
 
 export interface ImageStepInfo extends StepInfo {
   /** x_t as an image [N, S, S, 3] in [0, 1]. */
