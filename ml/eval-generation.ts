@@ -17,6 +17,7 @@ import { loadImageEmbeddings } from './clip-embeddings.js';
 import { gatherImages, heldoutGallery } from './clip/eval.js';
 import { mulberry32 } from './data/captions.js';
 import { HELDOUT_STYLE, loadCorpus, splitByStyle } from './data/corpus.js';
+import { DECODE_DEFAULTS, type SamplerName } from './decoder/index.js';
 import { frechetDistance } from './frechet.js';
 import { generate, loadPipeline, type Pipeline } from './pipeline.js';
 import { terminalBar, type ProgressFn } from './progress.js';
@@ -25,6 +26,7 @@ export interface GenerationEval {
   heldout_style: string;
   n: number;
   steps: number;
+  sampler: SamplerName;
   rprecision: number;
   rprecision_no_prior: number;
   real_rprecision: number;
@@ -39,6 +41,8 @@ export interface GenerationEvalOptions {
   n?: number;
   /** Decoder steps (default: the decoder's default). */
   steps?: number;
+  /** Decoder sampler (default: the decoder's default). */
+  sampler?: SamplerName;
   /** Prompts per generate() call. */
   chunk?: number;
   weightsDir?: string;
@@ -97,7 +101,7 @@ export async function evaluateGeneration(opts: GenerationEvalOptions = {}): Prom
           const idx = pick.slice(s, s + chunk);
           const t0 = performance.now();
           // one seed per chunk: rows get their own noise streams from it, so results are fixed
-          const gen = await generate(p, { prompts: idx.map((i) => g.labels[i]!), seed: s, steps: opts.steps, noPrior, noUpsample: true });
+          const gen = await generate(p, { prompts: idx.map((i) => g.labels[i]!), seed: s, steps: opts.steps, sampler: opts.sampler, noPrior, noUpsample: true });
           genMs += performance.now() - t0;
           const e = p.clip.encodeImage(gen.images);
           out.set(e.dataSync(), s * D);
@@ -113,7 +117,8 @@ export async function evaluateGeneration(opts: GenerationEvalOptions = {}): Prom
       return {
         heldout_style: HELDOUT_STYLE,
         n,
-        steps: opts.steps ?? 25,
+        steps: opts.steps ?? DECODE_DEFAULTS.steps,
+        sampler: opts.sampler ?? DECODE_DEFAULTS.sampler,
         rprecision: r4(judge(withPrior)),
         rprecision_no_prior: r4(judge(noPrior)),
         real_rprecision: r4(judge(real)),

@@ -1,8 +1,9 @@
 // Evaluation dispatcher: `npm run eval -- [--only clip] [--json] [--weights DIR]` (DIR holds clip/, prior/, decoder/).
 // Prints a readable table, or with --json one JSON object as the LAST line of stdout (logs and
-// progress go to stderr). Sections: clip, generation (--n concepts, --steps decoder steps).
+// progress go to stderr). Sections: clip, generation (--n concepts, --steps decoder steps, --sampler decoder sampler).
 import { join } from 'node:path';
 import { initBackend } from './backend.js';
+import { SAMPLERS, type SamplerName } from './diffusion/index.js';
 
 const SECTIONS = ['clip', 'generation'] as const;
 type Section = (typeof SECTIONS)[number];
@@ -13,6 +14,7 @@ async function main(argv: string[]): Promise<void> {
   let weights: string | undefined;
   let n: number | undefined;
   let steps: number | undefined;
+  let sampler: SamplerName | undefined;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--json') json = true;
@@ -24,7 +26,11 @@ async function main(argv: string[]): Promise<void> {
     } else if (a === '--weights') weights = argv[++i];
     else if (a === '--n') n = Number(argv[++i]);
     else if (a === '--steps') steps = Number(argv[++i]);
-    else throw new Error(`unknown option ${a}; usage: npm run eval -- [--only clip,generation] [--json] [--weights DIR] [--n concepts] [--steps N]`);
+    else if (a === '--sampler') {
+      const s = argv[++i] ?? '';
+      if (!(SAMPLERS as readonly string[]).includes(s)) throw new Error(`--sampler takes one of: ${SAMPLERS.join(', ')} (got ${s || 'nothing'})`);
+      sampler = s as SamplerName;
+    } else throw new Error(`unknown option ${a}; usage: npm run eval -- [--only clip,generation] [--json] [--weights DIR] [--n concepts] [--steps N] [--sampler ddpm|ddim|dpmpp2m]`);
   }
   await initBackend({ log: (l) => process.stderr.write(l + '\n') });
   const out: Record<string, unknown> = {};
@@ -36,7 +42,7 @@ async function main(argv: string[]): Promise<void> {
     if (s === 'generation') {
       const { evaluateGeneration } = await import('./eval-generation.js');
       const { terminalBar } = await import('./progress.js');
-      out.generation = await evaluateGeneration({ weightsDir: weights, n, steps, onProgress: terminalBar('generation eval') });
+      out.generation = await evaluateGeneration({ weightsDir: weights, n, steps, sampler, onProgress: terminalBar('generation eval') });
     }
   }
   if (json) process.stdout.write(JSON.stringify(out) + '\n');
