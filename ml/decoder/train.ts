@@ -35,7 +35,7 @@ import { type Decoder, type Upsampler, makeDecoder, makeUpsampler } from './inde
 import { type DecoderConfig, type DiffusionBatch, createDecoderNet, decoderBatch, decoderConfig, diffusionLoss, disposeBatch } from './model.js';
 import { Trainer } from './trainer.js';
 import type { UNet, UNetConfig } from './unet.js';
-import { type UpsamplerConfig, createUpsamplerNet, upsamplerBatch, upsamplerConfig } from './upsampler.js';
+import { type UpsamplerConfig, createUpsamplerNet, residualScale, upsamplerBatch, upsamplerConfig } from './upsampler.js';
 import { Rng, shuffle } from '../rng.js';
 import { StopOnSignal } from '../stop-signal.js';
 import { ArgvReader, LossMean, Throughput } from '../training.js';
@@ -201,8 +201,8 @@ export async function trainImageModel(o: TrainOptions): Promise<void> {
     st = ck.state!.json as TrainState;
     saved = ck.state!.tensors;
     st.totalSteps = o.steps;
-    if (cfg.kind === 'upsampler' && o.residual !== undefined && o.residual !== (cfg.residual ?? 0)) {
-      log(`${tag} residual scale ${cfg.residual ?? 0} → ${o.residual} from step ${st.step}: the run now learns (x₀ − bilinear)·${o.residual}`);
+    if (cfg.kind === 'upsampler' && o.residual !== undefined && o.residual !== residualScale(cfg)) {
+      log(`${tag} residual scale ${residualScale(cfg)} → ${o.residual} from step ${st.step}: the run now learns (x₀ − bilinear)·${o.residual}`);
       cfg.residual = o.residual;
       st.residualFrom = st.step;
     }
