@@ -33,6 +33,7 @@ import { imageGridPng, lineChartPng, type GridRow } from '../png.js';
 import { terminalBar } from '../progress.js';
 import { type Decoder, type Upsampler, makeDecoder, makeUpsampler } from './index.js';
 import { type DecoderConfig, type DiffusionBatch, createDecoderNet, decoderBatch, decoderConfig, diffusionLoss, disposeBatch } from './model.js';
+import { DataParallel } from './data-parallel.js';
 import { Trainer } from './trainer.js';
 import type { UNet, UNetConfig } from './unet.js';
 import { type UpsamplerConfig, createUpsamplerNet, residualScale, upsamplerBatch, upsamplerConfig } from './upsampler.js';
@@ -72,6 +73,8 @@ export interface TrainOptions {
   residual?: number;
   /** Resume even though CLIP's weights changed since the run started (continue on the new embeddings). */
   allowClipChange?: boolean;
+  /** Threads sharing each batch (ml/decoder/data-parallel.ts): 1 = this thread only. */
+  threads: number;
 }
 
 interface TrainState {
@@ -113,6 +116,7 @@ export function parseTrainArgs(model: ImageModelKind, argv: string[]): TrainOpti
     saveEveryMin: 5,
     gridEveryMin: 60,
     sampleSteps: 25,
+    threads: 1,
   };
   const args = new ArgvReader(argv);
   for (const a of args) {
@@ -133,10 +137,12 @@ export function parseTrainArgs(model: ImageModelKind, argv: string[]): TrainOpti
     else if (a === '--config') o.config = JSON.parse(args.value()) as Partial<UNetConfig>;
     else if (a === '--no-export') o.noExport = true;
     else if (a === '--allow-clip-change') o.allowClipChange = true;
+    else if (a === '--threads') o.threads = args.number();
     else if (a === '--residual' && model === 'upsampler') o.residual = args.number();
-    else throw new Error(`unknown option ${a} (${model}: --steps N --batch B --lr X --warmup N --ema D --seed N --resume --run-dir D --weights-dir D --clip-dir D --save-every-min M --grid-every-min M --sample-steps N --export-only --config JSON --no-export --allow-clip-change${model === 'upsampler' ? ' --residual K' : ''})`);
+    else throw new Error(`unknown option ${a} (${model}: --steps N --batch B --lr X --warmup N --ema D --seed N --resume --run-dir D --weights-dir D --clip-dir D --save-every-min M --grid-every-min M --sample-steps N --export-only --config JSON --no-export --allow-clip-change --threads N${model === 'upsampler' ? ' --residual K' : ''})`);
   }
   if (!Number.isInteger(o.batch) || o.batch < 1) throw new Error(`--batch must be a positive integer, got ${o.batch}`);
+  if (!Number.isInteger(o.threads) || o.threads < 1 || o.threads > o.batch) throw new Error(`--threads must be an integer from 1 to the batch size (${o.batch}), got ${o.threads}`);
   return o;
 }
 
@@ -236,7 +242,8 @@ export async function trainImageModel(o: TrainOptions): Promise<void> {
   }
   // After a change of target the old EMA averages the wrong function: restart it from the raw weights.
   if (st.residualFrom !== undefined) trainer.restartEma(st.residualFrom, st.residualFrom === st.step);
-  log(`${tag} ${net.size} parameters; ${data.rows.length} training images; batch ${st.batch}; config ${JSON.stringify(cfg)}`);
+  const parallel = new DataParallel(net, cfg.kind, cfg.prediction, o.threads);
+  log(`${tag} ${net.size} parameters; ${data.rows.length} training images; batch ${st.batch} on ${o.threads} thread${o.threads > 1 ? 's' : ''}; config ${JSON.stringify(cfg)}`);
   mkdirSync(o.runDir, { recursive: true });
   // `kill -TERM $(cat runs/<model>/train.pid)` stops it cleanly (saves, exports), whatever wrapper (npm, tsx) started it.
   writeFileSync(join(o.runDir, 'train.pid'), `${process.pid}\n`);
@@ -296,7 +303,7 @@ export async function trainImageModel(o: TrainOptions): Promise<void> {
       trainer.learningRate = lrAt(st.step);
       let r: { loss: number; gradNorm: number };
       try {
-        r = trainer.step(() => diffusionLoss(net, cfg.prediction, batch));
+        r = await parallel.step(trainer, batch, (b) => diffusionLoss(net, cfg.prediction, b));
       } finally {
         disposeBatch(batch);
       }
@@ -324,6 +331,7 @@ export async function trainImageModel(o: TrainOptions): Promise<void> {
     await save();
   } finally {
     stop.dispose();
+    await parallel.close();
   }
   log(`${tag} saved ${o.runDir} at step ${st.step}; ${st.imagesSeen} images seen in ${(st.trainSeconds / 60).toFixed(1)} min of steps`);
   trainer.dispose();

@@ -17,6 +17,22 @@ export interface TrainerOptions {
   emaDecay?: number;
 }
 
+/**
+ * The loss `f` builds and its gradient for every parameter of `net`, in `net.names` order (the
+ * caller owns the gradients). A parameter the loss does not reach (the null embedding when no row
+ * was dropped) gets a zero gradient rather than none, so Adam's state always covers every
+ * parameter in order.
+ */
+export function parameterGradients(net: UNet, f: () => tf.Scalar): { loss: number; grads: tf.Tensor[] } {
+  return tf.tidy(() => {
+    const names = net.names;
+    const vars = names.map((n) => net.params.get(n)!);
+    const { value, grads } = tf.variableGrads(f, vars);
+    const list = names.map((n, i) => grads[net.variableName(n)] ?? tf.zerosLike(vars[i]!));
+    return { loss: value.dataSync()[0]!, grads: list };
+  });
+}
+
 export class Trainer {
   readonly net: UNet;
   readonly opt: tf.AdamOptimizer;
@@ -54,21 +70,36 @@ export class Trainer {
 
   /** One step on the loss `f` builds (synchronous, inside a tidy here). Returns the loss and the gradient norm before clipping. */
   step(f: () => tf.Scalar): { loss: number; gradNorm: number } {
-    const out = tf.tidy(() => {
-      const vars = this.names.map((n) => this.net.params.get(n)!);
-      const { value, grads } = tf.variableGrads(f, vars);
-      // A parameter the loss does not reach (the null embedding when no row was dropped) gets a
-      // zero gradient rather than none, so Adam's state always covers every parameter in order.
-      const list = this.names.map((n, i) => grads[this.net.variableName(n)] ?? tf.zerosLike(vars[i]!));
-      const norm = tf.sqrt(tf.addN(list.map((g) => tf.sum(tf.square(g)))));
+    const { loss, grads } = this.gradients(f);
+    try {
+      return { loss, gradNorm: this.apply(grads) };
+    } finally {
+      tf.dispose(grads);
+    }
+  }
+
+  /**
+   * The loss `f` builds and its gradient for every parameter, in `net.names` order (the caller
+   * owns the gradients). Separate from apply() so that gradients computed elsewhere (another
+   * thread's share of the batch: ml/decoder/data-parallel.ts) can be averaged in first.
+   */
+  gradients(f: () => tf.Scalar): { loss: number; grads: tf.Tensor[] } {
+    return parameterGradients(this.net, f);
+  }
+
+  /** Clip `grads` (net.names order) by their global norm, take an Adam step, update the EMA. Returns the norm before clipping. */
+  apply(grads: tf.Tensor[]): number {
+    if (grads.length !== this.names.length) throw new Error(`apply: ${grads.length} gradients for ${this.names.length} parameters`);
+    const gradNorm = tf.tidy(() => {
+      const norm = tf.sqrt(tf.addN(grads.map((g) => tf.sum(tf.square(g)))));
       let scale: tf.Tensor | null = null;
       if (this.clipNorm > 0) scale = tf.minimum(1, tf.div(this.clipNorm, tf.add(norm, 1e-6)));
-      this.opt.applyGradients(this.names.map((n, i) => ({ name: this.net.variableName(n), tensor: scale ? tf.mul(list[i]!, scale) : list[i]! })));
-      return [value.dataSync()[0]!, norm.dataSync()[0]!] as const;
+      this.opt.applyGradients(this.names.map((n, i) => ({ name: this.net.variableName(n), tensor: scale ? tf.mul(grads[i]!, scale) : grads[i]! })));
+      return norm.dataSync()[0]!;
     });
     this.steps++;
     this.updateEma();
-    return { loss: out[0], gradNorm: out[1] };
+    return gradNorm;
   }
 
   private updateEma(): void {
