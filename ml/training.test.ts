@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ArgvReader, LossMean, Throughput } from './training.js';
+import { ArgvReader, LossMean, Throughput, warmupConstantCooldown } from './training.js';
 
 test('ArgvReader: each option reads its own value; a missing value or a non-number is an error naming the option', () => {
   const seen: [string, unknown][] = [];
@@ -32,4 +32,17 @@ test('Throughput: samples per second over the window it closes, then a fresh win
   assert.equal(t.perSecond, 25);
   t.add(10);
   assert.equal(t.measure(3_000), 10_000); // a window closed within the same millisecond counts as 1 ms, not 0
+});
+
+test('warmupConstantCooldown: linear warm-up, constant, then a linear decay to 0 over the last steps', () => {
+  const o = { lr: 1e-3, warmup: 10, total: 100 };
+  assert.equal(warmupConstantCooldown(0, o), 1e-4);
+  assert.equal(warmupConstantCooldown(9, o), 1e-3);
+  assert.equal(warmupConstantCooldown(99, o), 1e-3, 'no cooldown: constant to the end');
+  const c = { ...o, cooldown: 20 };
+  assert.equal(warmupConstantCooldown(79, c), 1e-3, 'constant until the cooldown starts');
+  assert.equal(warmupConstantCooldown(80, c), 1e-3, 'the first cooldown step still has the full rate');
+  assert.ok(Math.abs(warmupConstantCooldown(90, c) - 5e-4) < 1e-12, 'halfway down');
+  assert.ok(Math.abs(warmupConstantCooldown(99, c) - 5e-5) < 1e-12, 'the last step has 1/cooldown of the rate');
+  assert.equal(warmupConstantCooldown(120, c), 0, 'never negative past the end');
 });

@@ -75,3 +75,17 @@ export class Throughput {
     return this.perSecond;
   }
 }
+
+/**
+ * The image trainers' learning rate at `step`: a linear warm-up over `warmup` steps, then `lr`
+ * held constant (so a run can be extended session after session), and with `cooldown` > 0 a
+ * linear decay to 0 over the last `cooldown` steps before `total`. The decay is what a run is
+ * ended with before its weights are shipped: a constant rate leaves the weights bouncing at the
+ * noise level that rate allows; resuming past `total` later warms back up to `lr`.
+ */
+export function warmupConstantCooldown(step: number, o: { lr: number; warmup: number; total: number; cooldown?: number }): number {
+  if (step < o.warmup) return (o.lr * (step + 1)) / o.warmup;
+  const cool = o.cooldown ?? 0;
+  if (cool > 0 && step >= o.total - cool) return (o.lr * Math.max(0, o.total - step)) / cool;
+  return o.lr;
+}

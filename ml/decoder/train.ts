@@ -39,7 +39,7 @@ import type { UNet, UNetConfig } from './unet.js';
 import { type UpsamplerConfig, createUpsamplerNet, residualScale, upsamplerBatch, upsamplerConfig } from './upsampler.js';
 import { Rng, shuffle } from '../rng.js';
 import { StopOnSignal } from '../stop-signal.js';
-import { ArgvReader, LossMean, Throughput } from '../training.js';
+import { ArgvReader, LossMean, Throughput, warmupConstantCooldown } from '../training.js';
 
 const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
@@ -75,6 +75,8 @@ export interface TrainOptions {
   allowClipChange?: boolean;
   /** Threads sharing each batch (ml/decoder/data-parallel.ts): 1 = this thread only. */
   threads: number;
+  /** Decay the learning rate linearly to 0 over the last this many steps before `steps` (0: constant). */
+  cooldown: number;
 }
 
 interface TrainState {
@@ -96,6 +98,8 @@ interface TrainState {
   clipHash?: string;
   /** Upsampler: the step it switched from plain to residual diffusion (the EMA warms up again from there). */
   residualFrom?: number;
+  /** Learning-rate cooldowns run so far: [first step, step the rate reaches 0]. */
+  cooldowns?: [number, number][];
 }
 
 type ModelConfig = DecoderConfig | UpsamplerConfig;
@@ -117,6 +121,7 @@ export function parseTrainArgs(model: ImageModelKind, argv: string[]): TrainOpti
     gridEveryMin: 60,
     sampleSteps: 25,
     threads: 1,
+    cooldown: 0,
   };
   const args = new ArgvReader(argv);
   for (const a of args) {
@@ -138,10 +143,12 @@ export function parseTrainArgs(model: ImageModelKind, argv: string[]): TrainOpti
     else if (a === '--no-export') o.noExport = true;
     else if (a === '--allow-clip-change') o.allowClipChange = true;
     else if (a === '--threads') o.threads = args.number();
+    else if (a === '--cooldown') o.cooldown = args.number();
     else if (a === '--residual' && model === 'upsampler') o.residual = args.number();
-    else throw new Error(`unknown option ${a} (${model}: --steps N --batch B --lr X --warmup N --ema D --seed N --resume --run-dir D --weights-dir D --clip-dir D --save-every-min M --grid-every-min M --sample-steps N --export-only --config JSON --no-export --allow-clip-change --threads N${model === 'upsampler' ? ' --residual K' : ''})`);
+    else throw new Error(`unknown option ${a} (${model}: --steps N --batch B --lr X --warmup N --ema D --seed N --resume --run-dir D --weights-dir D --clip-dir D --save-every-min M --grid-every-min M --sample-steps N --export-only --config JSON --no-export --allow-clip-change --threads N --cooldown N${model === 'upsampler' ? ' --residual K' : ''})`);
   }
   if (!Number.isInteger(o.batch) || o.batch < 1) throw new Error(`--batch must be a positive integer, got ${o.batch}`);
+  if (!Number.isInteger(o.cooldown) || o.cooldown < 0) throw new Error(`--cooldown must be a whole number of steps, got ${o.cooldown}`);
   if (!Number.isInteger(o.threads) || o.threads < 1 || o.threads > o.batch) throw new Error(`--threads must be an integer from 1 to the batch size (${o.batch}), got ${o.threads}`);
   return o;
 }
@@ -263,7 +270,12 @@ export async function trainImageModel(o: TrainOptions): Promise<void> {
     }
     return rows;
   };
-  const lrAt = (step: number) => (step < st.warmup ? (st.lr * (step + 1)) / st.warmup : st.lr);
+  const lrAt = (step: number) => warmupConstantCooldown(step, { lr: st.lr, warmup: st.warmup, total: st.totalSteps, cooldown: o.cooldown });
+  if (o.cooldown > 0) {
+    const span: [number, number] = [Math.max(st.step, st.totalSteps - o.cooldown), st.totalSteps];
+    st.cooldowns = [...(st.cooldowns ?? []).filter(([, end]) => end !== span[1]), span];
+    log(`${tag} learning rate ${st.lr} decays linearly to 0 over steps ${st.totalSteps - o.cooldown}–${st.totalSteps}`);
+  }
 
   const save = async () => {
     st.rng = rng.state;
@@ -401,7 +413,7 @@ function writeModelCard(path: string, cfg: ModelConfig, params: number, st: Trai
     '## Training',
     '',
     st
-      ? `- ${st.step} steps at batch ${st.batch} (${st.imagesSeen.toLocaleString('en-US')} images seen, ${st.epoch} full passes), ${(st.trainSeconds / 3600).toFixed(2)} hours of steps on one CPU core (wasm); Adam ${st.lr}, warm-up ${st.warmup}, EMA ${st.emaDecay}, seed ${st.seed}. Final loss (mean of the last 100 steps): ${Number.isFinite(loss) ? loss.toFixed(4) : 'n/a'}.`
+      ? `- ${st.step} steps at batch ${st.batch} (${st.imagesSeen.toLocaleString('en-US')} images seen, ${st.epoch} full passes), ${(st.trainSeconds / 3600).toFixed(2)} hours of steps on this 2-core CPU (wasm; one thread, or two with \`--threads 2\`); Adam ${st.lr}, warm-up ${st.warmup}, EMA ${st.emaDecay}, seed ${st.seed}${st.cooldowns?.length ? `; learning rate decayed linearly to 0 over steps ${st.cooldowns.map(([a, b]) => `${a.toLocaleString('en-US')}–${b.toLocaleString('en-US')}`).join(', ')}` : ''}. Final loss (mean of the last 100 steps): ${Number.isFinite(loss) ? loss.toFixed(4) : 'n/a'}.`
       : '- (no training state in the run folder)',
     '',
     '![loss](loss.png)',
