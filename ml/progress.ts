@@ -15,15 +15,17 @@ export function terminalBar(label: string, opts: { minIntervalMs?: number; logEv
   const tty = process.stderr.isTTY === true;
   const minInterval = tty ? (opts.minIntervalMs ?? 100) : (opts.logEveryMs ?? 10_000);
   const start = Date.now();
+  let first: { done: number; at: number } | undefined;
   let last = 0;
   return (done, total, info) => {
     const now = Date.now();
+    first ??= { done, at: now };
     const finished = done >= total;
     if (!finished && now - last < minInterval) return;
     last = now;
     const frac = total > 0 ? Math.min(1, done / total) : 0;
     const elapsed = (now - start) / 1000;
-    const eta = frac > 0 ? elapsed * (1 / frac - 1) : 0;
+    const eta = remainingSeconds(done, total, first.done, (now - first.at) / 1000);
     const extras = info ? Object.entries(info).map(([k, v]) => `${k} ${formatValue(v)}`).join('  ') : '';
     const width = 24;
     const filled = Math.round(frac * width);
@@ -32,6 +34,17 @@ export function terminalBar(label: string, opts: { minIntervalMs?: number; logEv
     if (tty) process.stderr.write(`\r\x1b[2K${line}${finished ? '\n' : ''}`);
     else process.stderr.write(line + '\n');
   };
+}
+
+/**
+ * Seconds left at the rate seen since the first report (`done0`, `seconds` ago). Measured from
+ * there, not from 0, because a resumed run starts part-way: step 4,995 of 8,000 a few seconds
+ * after a restart is not 62% of the work done in those seconds. NaN until there is a rate.
+ */
+export function remainingSeconds(done: number, total: number, done0: number, seconds: number): number {
+  if (done >= total) return 0;
+  if (done <= done0 || seconds <= 0) return NaN;
+  return ((total - done) * seconds) / (done - done0);
 }
 
 function formatValue(v: number | string): string {
