@@ -45,4 +45,9 @@ test('warmupConstantCooldown: linear warm-up, constant, then a linear decay to 0
   assert.ok(Math.abs(warmupConstantCooldown(90, c) - 5e-4) < 1e-12, 'halfway down');
   assert.ok(Math.abs(warmupConstantCooldown(99, c) - 5e-5) < 1e-12, 'the last step has 1/cooldown of the rate');
   assert.equal(warmupConstantCooldown(120, c), 0, 'never negative past the end');
+  // Resumed after that cooldown (ended at 100), to 300 without one: warm up again from 100.
+  const again = { ...o, total: 300, rewarmFrom: 100 };
+  assert.equal(warmupConstantCooldown(100, again), 1e-4);
+  assert.equal(warmupConstantCooldown(109, again), 1e-3);
+  assert.equal(warmupConstantCooldown(150, again), 1e-3);
 });

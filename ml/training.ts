@@ -81,11 +81,15 @@ export class Throughput {
  * held constant (so a run can be extended session after session), and with `cooldown` > 0 a
  * linear decay to 0 over the last `cooldown` steps before `total`. The decay is what a run is
  * ended with before its weights are shipped: a constant rate leaves the weights bouncing at the
- * noise level that rate allows; resuming past `total` later warms back up to `lr`.
+ * noise level that rate allows. A run resumed after a cooldown that ended at `rewarmFrom` warms
+ * up again from there (Adam's moments are still those of the near-zero rate's steps, so a jump
+ * straight back to `lr` would be a jolt).
  */
-export function warmupConstantCooldown(step: number, o: { lr: number; warmup: number; total: number; cooldown?: number }): number {
-  if (step < o.warmup) return (o.lr * (step + 1)) / o.warmup;
+export function warmupConstantCooldown(step: number, o: { lr: number; warmup: number; total: number; cooldown?: number; rewarmFrom?: number }): number {
   const cool = o.cooldown ?? 0;
   if (cool > 0 && step >= o.total - cool) return (o.lr * Math.max(0, o.total - step)) / cool;
+  if (step < o.warmup) return (o.lr * (step + 1)) / o.warmup;
+  const r = o.rewarmFrom;
+  if (r !== undefined && step >= r && step < r + o.warmup) return (o.lr * (step - r + 1)) / o.warmup;
   return o.lr;
 }

@@ -270,12 +270,15 @@ export async function trainImageModel(o: TrainOptions): Promise<void> {
     }
     return rows;
   };
-  const lrAt = (step: number) => warmupConstantCooldown(step, { lr: st.lr, warmup: st.warmup, total: st.totalSteps, cooldown: o.cooldown });
+  // A cooldown that already ended (an earlier session's) is warmed up from; this run's own is not.
+  const rewarmFrom = st.cooldowns?.filter(([, end]) => end <= st.step).at(-1)?.[1];
+  const lrAt = (step: number) => warmupConstantCooldown(step, { lr: st.lr, warmup: st.warmup, total: st.totalSteps, cooldown: o.cooldown, rewarmFrom });
   if (o.cooldown > 0) {
     const span: [number, number] = [Math.max(st.step, st.totalSteps - o.cooldown), st.totalSteps];
     st.cooldowns = [...(st.cooldowns ?? []).filter(([, end]) => end !== span[1]), span];
     log(`${tag} learning rate ${st.lr} decays linearly to 0 over steps ${st.totalSteps - o.cooldown}–${st.totalSteps}`);
   }
+  if (rewarmFrom !== undefined && st.step < rewarmFrom + st.warmup) log(`${tag} warming the learning rate up again after the cooldown that ended at step ${rewarmFrom}`);
 
   const save = async () => {
     st.rng = rng.state;
