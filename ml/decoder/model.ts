@@ -58,7 +58,7 @@ export function tinyDecoderConfig(embDim = 16): DecoderConfig {
   return decoderConfig(embDim, { channels: [8, 16, 32], heads: 2, tdim: 32 });
 }
 
-export function createDecoderNet(cfg: DecoderConfig, opts: { seed?: number; tensors?: Record<string, tf.Tensor>; trainable?: boolean } = {}): UNet {
+export function createDecoderNet(cfg: DecoderConfig, opts: { seed?: number; tensors?: Record<string, tf.Tensor>; trainable?: boolean; grow?: boolean } = {}): UNet {
   if (cfg.kind !== 'decoder') throw new Error(`not a decoder config (kind ${String(cfg.kind)})`);
   return new UNet(cfg.unet, { ...opts, name: 'decoder' });
 }

@@ -77,6 +77,8 @@ export interface TrainOptions {
   threads: number;
   /** Decay the learning rate linearly to 0 over the last this many steps before `steps` (0: constant). */
   cooldown: number;
+  /** Channels of a full-resolution refinement head (UNetConfig.refine); on a resumed run without one, grows it on. */
+  refine?: number;
 }
 
 interface TrainState {
@@ -100,6 +102,8 @@ interface TrainState {
   residualFrom?: number;
   /** Learning-rate cooldowns run so far: [first step, step the rate reaches 0]. */
   cooldowns?: [number, number][];
+  /** The step a full-resolution refinement head was grown on (absent: it had one from the start, or has none). */
+  refineFrom?: number;
 }
 
 type ModelConfig = DecoderConfig | UpsamplerConfig;
@@ -144,8 +148,9 @@ export function parseTrainArgs(model: ImageModelKind, argv: string[]): TrainOpti
     else if (a === '--allow-clip-change') o.allowClipChange = true;
     else if (a === '--threads') o.threads = args.number();
     else if (a === '--cooldown') o.cooldown = args.number();
+    else if (a === '--refine') o.refine = args.number();
     else if (a === '--residual' && model === 'upsampler') o.residual = args.number();
-    else throw new Error(`unknown option ${a} (${model}: --steps N --batch B --lr X --warmup N --ema D --seed N --resume --run-dir D --weights-dir D --clip-dir D --save-every-min M --grid-every-min M --sample-steps N --export-only --config JSON --no-export --allow-clip-change --threads N --cooldown N${model === 'upsampler' ? ' --residual K' : ''})`);
+    else throw new Error(`unknown option ${a} (${model}: --steps N --batch B --lr X --warmup N --ema D --seed N --resume --run-dir D --weights-dir D --clip-dir D --save-every-min M --grid-every-min M --sample-steps N --export-only --config JSON --no-export --allow-clip-change --threads N --cooldown N --refine C${model === 'upsampler' ? ' --residual K' : ''})`);
   }
   if (!Number.isInteger(o.batch) || o.batch < 1) throw new Error(`--batch must be a positive integer, got ${o.batch}`);
   if (!Number.isInteger(o.cooldown) || o.cooldown < 0) throw new Error(`--cooldown must be a whole number of steps, got ${o.cooldown}`);
@@ -219,10 +224,20 @@ export async function trainImageModel(o: TrainOptions): Promise<void> {
       cfg.residual = o.residual;
       st.residualFrom = st.step;
     }
+    if (o.refine !== undefined && o.refine !== (cfg.unet.refine ?? 0)) {
+      if (cfg.unet.refine) {
+        tf.dispose([...Object.values(init), ...Object.values(saved)]);
+        throw new Error(`${tag} this run already has a ${cfg.unet.refine}-channel refinement head; it cannot change width`);
+      }
+      log(`${tag} growing a ${o.refine}-channel full-resolution refinement head onto the run at step ${st.step} (zero-initialised: the function is unchanged until it trains)`);
+      cfg.unet.refine = o.refine;
+      st.refineFrom = st.step;
+    }
     log(`${tag} resumed ${o.runDir} at step ${st.step} (${st.imagesSeen} images seen), training to step ${o.steps}`);
   } else {
     if (o.resume) log(`${tag} --resume: no checkpoint in ${o.runDir}, starting fresh`);
     cfg = o.model === 'decoder' ? decoderConfig(128, o.config) : upsamplerConfig(o.config);
+    if (o.refine) cfg.unet.refine = o.refine;
     if (cfg.kind === 'upsampler' && o.residual !== undefined) cfg.residual = o.residual;
     st = { step: 0, totalSteps: o.steps, rng: (o.seed * 2654435761) >>> 0, epoch: 0, epochPos: 0, imagesSeen: 0, trainSeconds: 0, lossLog: [], batch: o.batch, lr: o.lr, warmup: o.warmup, emaDecay: o.emaDecay, seed: o.seed };
   }
@@ -240,7 +255,9 @@ export async function trainImageModel(o: TrainOptions): Promise<void> {
     cfg.clipHash = now;
   }
   const { data, corpus32, corpus64, emb } = await dataFor(cfg, o, log);
-  const net: UNet = cfg.kind === 'decoder' ? createDecoderNet(cfg, { tensors: init, seed: st.seed }) : createUpsamplerNet(cfg, { tensors: init, seed: st.seed });
+  const grow = st.refineFrom === st.step && init !== undefined; // the head is new: its parameters are not in the checkpoint
+  const net: UNet = cfg.kind === 'decoder' ? createDecoderNet(cfg, { tensors: init, seed: st.seed, grow }) : createUpsamplerNet(cfg, { tensors: init, seed: st.seed, grow });
+  if (net.grown.length) log(`${tag} new parameters: ${net.grown.join(', ')}`);
   if (init) tf.dispose(Object.values(init));
   const trainer = new Trainer(net, { lr: st.lr, emaDecay: st.emaDecay });
   if (saved) {
@@ -407,7 +424,7 @@ function writeModelCard(path: string, cfg: ModelConfig, params: number, st: Trai
     '',
     '## Model',
     '',
-    `- ${params.toLocaleString('en-US')} parameters; U-Net ${u.stem === 's2d' ? `with a 2x2 space-to-depth stem (${u.imageSize}x${u.imageSize} in, runs at ${u.imageSize / 2}x${u.imageSize / 2})` : `at ${u.imageSize}x${u.imageSize}`}, channels ${u.channels.join('/')}, ${u.blocks} res-block(s) per level, attention at ${u.attnRes.length ? u.attnRes.map((r) => `${r}x${r}`).join(', ') : 'none'}.`,
+    `- ${params.toLocaleString('en-US')} parameters; U-Net ${u.stem === 's2d' ? `with a 2x2 space-to-depth stem (${u.imageSize}x${u.imageSize} in, runs at ${u.imageSize / 2}x${u.imageSize / 2})` : `at ${u.imageSize}x${u.imageSize}`}, channels ${u.channels.join('/')}, ${u.blocks} res-block(s) per level, attention at ${u.attnRes.length ? u.attnRes.map((r) => `${r}x${r}`).join(', ') : 'none'}${u.refine ? `; a ${u.refine}-channel full-resolution refinement head${st?.refineFrom !== undefined ? ` (grown on at step ${st.refineFrom.toLocaleString('en-US')})` : ''}` : ''}.`,
     dec
       ? `- Conditioned on the CLIP image embedding (${u.embDim} wide) added to the timestep embedding and as ${u.contextTokens} context tokens every attention layer attends to; embedding dropped for ${Math.round((cfg as DecoderConfig).condDrop * 100)}% of training rows (learned null embedding) for classifier-free guidance. CLIP weights: \`${(cfg as DecoderConfig).clipHash?.slice(0, 16) ?? 'unknown'}\` (sha-256 prefix).`
       : `- Conditioned on the 32x32 image (upsampled, concatenated); trained with blur (${Math.round((cfg as UpsamplerConfig).blurProb * 100)}% of rows) and noise augmentation of it (level 0–${(cfg as UpsamplerConfig).augMax}); inference level ${(cfg as UpsamplerConfig).augLevel}.${(cfg as UpsamplerConfig).residual ? ` Diffuses the residual (x₀ − bilinear enlargement)·${(cfg as UpsamplerConfig).residual} and adds it back${st?.residualFrom !== undefined ? ` (since step ${st.residualFrom.toLocaleString('en-US')}; before it, plain x₀ diffusion)` : ''}.` : ''}`,

@@ -138,15 +138,27 @@ export class Trainer {
   async restore(saved: Record<string, tf.Tensor>, steps: number): Promise<void> {
     const remapped: Record<string, tf.Tensor> = {};
     if (saved['adam/iterations']) remapped['adam/iterations'] = saved['adam/iterations'];
+    // A part grown onto the saved net (UNet `grow`) has no moments yet: it starts from zeros, as
+    // every parameter of a fresh run does.
+    const fresh: tf.Tensor[] = [];
     for (const n of this.names) {
-      const m = saved[`adam/m/${n}`];
-      const v = saved[`adam/v/${n}`];
+      let m = saved[`adam/m/${n}`];
+      let v = saved[`adam/v/${n}`];
+      if ((!m || !v) && this.net.grown.includes(n)) {
+        m = tf.zerosLike(this.net.params.get(n)!);
+        v = tf.zerosLike(this.net.params.get(n)!);
+        fresh.push(m, v);
+      }
       if (m && v) {
         remapped[`adam/m/${this.net.variableName(n)}`] = m;
         remapped[`adam/v/${this.net.variableName(n)}`] = v;
       }
     }
-    await restoreAdamState(this.opt, this.names.map((n) => this.net.variableName(n)), remapped);
+    try {
+      await restoreAdamState(this.opt, this.names.map((n) => this.net.variableName(n)), remapped);
+    } finally {
+      tf.dispose(fresh);
+    }
     const acc = this.accBetas();
     const b1 = saved['adam/accBeta1'];
     const b2 = saved['adam/accBeta2'];

@@ -55,6 +55,15 @@ export interface UNetConfig {
   contextTokens: number;
   /** Conditioned on a noise-augmentation level of its low-res input (upsampler). */
   augCond: boolean;
+  /**
+   * Channels of a full-resolution refinement head on an s2d U-Net (absent or 0: none). The s2d
+   * U-Net never sees a single pixel at full resolution, and it measurably fails at the per-pixel
+   * work of the last, low-noise steps (it removes about half of the noise at t = 20 from flat
+   * emoji); the head is two 3x3 convs at full resolution over x_t, the U-Net's output and its
+   * last features, added to the output (zero-initialised, so growing it onto a trained U-Net
+   * leaves the function unchanged).
+   */
+  refine?: number;
 }
 
 /** What conditions one forward pass. */
@@ -91,6 +100,10 @@ export class UNet {
   private readonly seed: number;
   private readonly trainable: boolean;
   private init: Record<string, tf.Tensor> | null;
+  /** With `tensors`: initialise parameters they lack (a part grown onto a trained net) instead of failing. */
+  private readonly grow: boolean;
+  /** Parameters the constructor initialised fresh although `tensors` were given (grow). */
+  readonly grown: string[] = [];
   private frozen = false;
   private disposed = false;
 
@@ -99,12 +112,13 @@ export class UNet {
    * variables; the caller still owns `tensors`). Throws if `tensors` lacks a parameter or has
    * one the config does not use.
    */
-  constructor(config: UNetConfig, opts: { seed?: number; tensors?: Record<string, tf.Tensor>; trainable?: boolean; name?: string } = {}) {
+  constructor(config: UNetConfig, opts: { seed?: number; tensors?: Record<string, tf.Tensor>; trainable?: boolean; name?: string; grow?: boolean } = {}) {
     validate(config);
     this.config = config;
     this.seed = opts.seed ?? 1;
     this.trainable = opts.trainable ?? true;
     this.init = opts.tensors ?? null;
+    this.grow = opts.grow ?? false;
     this.prefix = `${opts.name ?? 'unet'}#${++instances}/`;
     // One forward pass at batch 1 creates every parameter (the architecture is written once, in
     // forward()); after it, asking for an unknown parameter is an error.
@@ -171,9 +185,9 @@ export class UNet {
     if (this.disposed) throw new Error('this U-Net was disposed');
     if (this.frozen) throw new Error(`U-Net has no parameter ${name}`);
     let value: tf.Tensor;
-    if (this.init) {
-      const t = this.init[name];
-      if (!t) throw new Error(`checkpoint lacks parameter ${name} [${shape}]`);
+    const t = this.init?.[name];
+    if (this.init && !t && !this.grow) throw new Error(`checkpoint lacks parameter ${name} [${shape}]`);
+    if (t) {
       if (!tf.util.arraysEqual(t.shape, shape)) throw new Error(`parameter ${name}: checkpoint shape [${t.shape}], config wants [${shape}]`);
       value = t;
     } else if (init.kind === 'normal') {
@@ -181,6 +195,7 @@ export class UNet {
     } else {
       value = init.kind === 'zeros' ? tf.zeros(shape) : tf.ones(shape);
     }
+    if (this.init && !t) this.grown.push(name);
     // A variable takes a reference to the value's data: the caller may dispose its init tensors.
     const v = tf.variable(value, this.trainable, this.prefix + name);
     this.params.set(name, v);
@@ -335,8 +350,19 @@ export class UNet {
     const final = silu(this.groupNorm('out.n', h));
     if (cfg.stem === 'conv') return this.conv('out', final, c, cfg.outChannels, 3, 1, true);
     const w = this.p('out.w', [2, 2, cfg.outChannels, c], { kind: 'zeros' }) as tf.Tensor4D; // transposed conv: [k, k, out, in]
-    const y = tf.conv2dTranspose(final, w, [B, S, S, cfg.outChannels], 2, 'valid');
-    return tf.add(y, this.p('out.b', [cfg.outChannels], { kind: 'zeros' }));
+    const y = tf.add(tf.conv2dTranspose(final, w, [B, S, S, cfg.outChannels], 2, 'valid'), this.p('out.b', [cfg.outChannels], { kind: 'zeros' })) as tf.Tensor4D;
+    return cfg.refine ? this.refineHead(input, y, final, embS, cfg.refine) : y;
+  }
+
+  /** The full-resolution refinement head (UNetConfig.refine): y + a correction from x_t, y and the last features. */
+  private refineHead(input: tf.Tensor4D, y: tf.Tensor4D, final: tf.Tensor4D, embS: tf.Tensor2D, r: number): tf.Tensor4D {
+    const { tdim, outChannels } = this.config;
+    const [, S] = input.shape;
+    const features = tf.image.resizeNearestNeighbor(this.conv('refine.ctx', final, final.shape[3], r, 1), [S, S]); // [B, S, S, r]
+    let f: tf.Tensor4D = tf.add(this.conv('refine.in', tf.concat([input, y], 3), input.shape[3] + outChannels, r), features);
+    f = tf.add(f, tf.reshape(this.dense('refine.e', embS, tdim, r), [-1, 1, 1, r])); // the timestep decides how much to correct
+    f = this.conv('refine.c', silu(this.groupNorm('refine.n1', f)), r, r);
+    return tf.add(y, this.conv('refine.out', silu(this.groupNorm('refine.n2', f)), r, outChannels, 3, 1, true));
   }
 }
 
@@ -361,4 +387,5 @@ function validate(c: UNetConfig): void {
   }
   if (c.channels[0]! % 2 !== 0) throw new Error('the first channel count must be even (sinusoid)');
   if (c.embDim && (!c.contextTokens || c.contextTokens < 1)) throw new Error('an embedding-conditioned U-Net needs context tokens');
+  if (c.refine && (c.stem !== 's2d' || c.refine % 4 !== 0)) throw new Error(`a refinement head (refine ${c.refine}) needs the s2d stem and a multiple of 4 channels`);
 }

@@ -77,7 +77,7 @@ export function tinyUpsamplerConfig(): UpsamplerConfig {
   return upsamplerConfig({ channels: [8, 16], tdim: 32 });
 }
 
-export function createUpsamplerNet(cfg: UpsamplerConfig, opts: { seed?: number; tensors?: Record<string, tf.Tensor>; trainable?: boolean } = {}): UNet {
+export function createUpsamplerNet(cfg: UpsamplerConfig, opts: { seed?: number; tensors?: Record<string, tf.Tensor>; trainable?: boolean; grow?: boolean } = {}): UNet {
   if (cfg.kind !== 'upsampler') throw new Error(`not an upsampler config (kind ${String(cfg.kind)})`);
   return new UNet(cfg.unet, { ...opts, name: 'upsampler' });
 }

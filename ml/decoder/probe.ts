@@ -1,0 +1,85 @@
+// What the decoder does at each noise level, as a picture:
+//
+//   npx tsx ml/decoder/probe.ts [--labels "red apple,rocket"] [--styles twemoji,noto] [--ts 200,400,600,800]
+//                               [--weights-dir weights/decoder] [--out probe.png] [--seed 1]
+//
+// One row per corpus image: the original; then for each t, the image noised to t (x_t) and the
+// decoder's one-step prediction of the clean image from it (x₀), given that image's CLIP
+// embedding; last, a sample generated from pure noise with the same embedding (the defaults of
+// `npm run generate`: 25 DPM-Solver++ steps, guidance 3). Denoising a real noisy image and
+// generating from nothing are different skills: a decoder can do the first well at every t and
+// still generate blobs, if at high t it predicts the blurred mean whatever x_t holds (then every
+// seed starts from the same blob).
+import * as tf from '@tensorflow/tfjs-core';
+import { initBackend } from '../backend.js';
+import { loadImageEmbeddings } from '../clip-embeddings.js';
+import { loadCorpus } from '../data/corpus.js';
+import { coefficients, cosineSchedule, qSample, toX0Eps } from '../diffusion/index.js';
+import { imageGridPng, type GridRow } from '../png.js';
+import { ArgvReader } from '../training.js';
+import { DEFAULT_DECODER_DIR, loadDecoder } from './index.js';
+
+const o = { labels: ['red apple', 'red heart', 'rocket', 'pizza'], styles: ['twemoji', 'noto'], ts: [200, 400, 600, 800], dir: DEFAULT_DECODER_DIR, out: 'decoder-probe.png', seed: 1 };
+const args = new ArgvReader(process.argv.slice(2));
+const list = (s: string) => s.split(',').map((x) => x.trim()).filter(Boolean);
+for (const a of args) {
+  if (a === '--labels') o.labels = list(args.value());
+  else if (a === '--styles') o.styles = list(args.value());
+  else if (a === '--ts') o.ts = list(args.value()).map(Number);
+  else if (a === '--weights-dir') o.dir = args.value();
+  else if (a === '--out') o.out = args.value();
+  else if (a === '--seed') o.seed = args.number();
+  else throw new Error(`unknown option ${a} (--labels L,.. --styles S,.. --ts T,.. --weights-dir D --out file.png --seed N)`);
+}
+if (o.ts.some((t) => !Number.isInteger(t) || t < 0 || t > 999)) throw new Error(`--ts wants whole timesteps in 0..999, got ${o.ts.join(',')}`);
+
+await initBackend({ log: () => {} });
+const corpus = await loadCorpus({ size: 32 });
+const emb = await loadImageEmbeddings({ corpus });
+const dec = await loadDecoder(o.dir);
+const P = 32 * 32 * 3;
+const D = emb.dim;
+const rows: number[] = [];
+const missing: string[] = [];
+for (const label of o.labels) {
+  for (const style of o.styles) {
+    const i = corpus.entries.findIndex((e) => e.label === label && e.style === style);
+    if (i >= 0) rows.push(i);
+    else missing.push(`${style}:${label}`);
+  }
+}
+if (missing.length) process.stderr.write(`not in the corpus (skipped): ${missing.join(', ')}\n`);
+if (!rows.length) throw new Error('none of the labels is in the corpus in those styles');
+
+const schedule = cosineSchedule();
+const bytes = (x: tf.Tensor) => tf.tidy(() => Uint8Array.from(tf.clipByValue(tf.round(tf.mul(tf.add(x, 1), 127.5)), 0, 255).dataSync()));
+const grid: GridRow[] = [];
+try {
+  for (const r of rows) {
+    const e = tf.tensor2d(emb.embeddings.slice(r * D, (r + 1) * D), [1, D]);
+    try {
+      const images: Uint8Array[] = [corpus.images.slice(r * P, (r + 1) * P)];
+      for (const T of o.ts) {
+        const [xt, x0] = tf.tidy(() => {
+          const clean = tf.sub(tf.div(tf.tensor4d(corpus.images.subarray(r * P, (r + 1) * P), [1, 32, 32, 3], 'float32'), 127.5), 1);
+          const t = tf.tensor1d([T], 'int32');
+          const noisy = qSample(schedule, clean, t, tf.randomNormal([1, 32, 32, 3], 0, 1, 'float32', o.seed));
+          const { alpha, sigma } = coefficients(schedule, t, 4);
+          const out = dec.net.apply(noisy as tf.Tensor4D, t, { emb: e });
+          return [bytes(noisy), bytes(toX0Eps(dec.config.prediction, out, noisy, alpha, sigma).x0)];
+        });
+        images.push(xt!, x0!);
+      }
+      const gen = await dec.decode({ embeddings: e, seed: o.seed });
+      images.push(tf.tidy(() => Uint8Array.from(tf.round(tf.mul(gen, 255)).dataSync())));
+      gen.dispose();
+      grid.push({ label: corpus.entries[r]!.key, images });
+    } finally {
+      e.dispose();
+    }
+  }
+} finally {
+  dec.dispose();
+}
+await imageGridPng(o.out, grid, 32, { scale: 3, labelWidth: 190, title: `original | x_t and one-step x₀ at t = ${o.ts.join(', ')} | generated from noise (seed ${o.seed})` });
+process.stderr.write(`wrote ${o.out}\n`);
