@@ -292,7 +292,8 @@ export async function trainImageModel(o: TrainOptions): Promise<void> {
   const lrAt = (step: number) => warmupConstantCooldown(step, { lr: st.lr, warmup: st.warmup, total: st.totalSteps, cooldown: o.cooldown, rewarmFrom });
   if (o.cooldown > 0) {
     const span: [number, number] = [Math.max(st.step, st.totalSteps - o.cooldown), st.totalSteps];
-    st.cooldowns = [...(st.cooldowns ?? []).filter(([, end]) => end !== span[1]), span];
+    // A cooldown recorded by an earlier invocation that had not finished is replaced by this one.
+    st.cooldowns = [...(st.cooldowns ?? []).filter(([, end]) => end <= st.step), span];
     log(`${tag} learning rate ${st.lr} decays linearly to 0 over steps ${st.totalSteps - o.cooldown}–${st.totalSteps}`);
   }
   if (rewarmFrom !== undefined && st.step < rewarmFrom + st.warmup) log(`${tag} warming the learning rate up again after the cooldown that ended at step ${rewarmFrom}`);
