@@ -70,7 +70,7 @@ export class Trainer {
 
   /** One step on the loss `f` builds (synchronous, inside a tidy here). Returns the loss and the gradient norm before clipping. */
   step(f: () => tf.Scalar): { loss: number; gradNorm: number } {
-    const { loss, grads } = this.gradients(f);
+    const { loss, grads } = parameterGradients(this.net, f);
     try {
       return { loss, gradNorm: this.apply(grads) };
     } finally {
@@ -79,15 +79,10 @@ export class Trainer {
   }
 
   /**
-   * The loss `f` builds and its gradient for every parameter, in `net.names` order (the caller
-   * owns the gradients). Separate from apply() so that gradients computed elsewhere (another
+   * Clip `grads` (net.names order) by their global norm, take an Adam step, update the EMA. Returns
+   * the norm before clipping. Separate from step() so that gradients computed elsewhere (another
    * thread's share of the batch: ml/decoder/data-parallel.ts) can be averaged in first.
    */
-  gradients(f: () => tf.Scalar): { loss: number; grads: tf.Tensor[] } {
-    return parameterGradients(this.net, f);
-  }
-
-  /** Clip `grads` (net.names order) by their global norm, take an Adam step, update the EMA. Returns the norm before clipping. */
   apply(grads: tf.Tensor[]): number {
     if (grads.length !== this.names.length) throw new Error(`apply: ${grads.length} gradients for ${this.names.length} parameters`);
     const gradNorm = tf.tidy(() => {
