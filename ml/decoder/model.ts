@@ -13,7 +13,7 @@
 // Guidance: during training the embedding of `condDrop` (10%) of the rows is replaced by a learned
 // null embedding; sampling runs cond and null rows in one batch (pairCond) and mixes them.
 import * as tf from '@tensorflow/tfjs-core';
-import { coefficients, cosineSchedule, qSample, trainingTarget, type Denoiser, type NoiseSchedule, type Parameterization } from '../diffusion/index.js';
+import { coefficients, cosineSchedule, drawTimesteps, qSample, trainingTarget, TRAIN_STEPS, type Denoiser, type TimestepBand, type NoiseSchedule, type Parameterization } from '../diffusion/index.js';
 import { UNet, type UNetCond, type UNetConfig } from './unet.js';
 
 export interface DecoderConfig {
@@ -113,13 +113,14 @@ export type Uniform = () => number;
 
 /**
  * A decoder training batch from uint8 images [B, 32, 32, 3] and their CLIP embeddings [B, D]:
- * uniform timesteps, Gaussian noise, and `condDrop` of the rows' embeddings dropped. All
- * randomness comes from `rand` (JS, resumable) and `noiseSeed` (tensor noise).
+ * timesteps (uniform, or weighted toward a high-noise `band`), Gaussian noise, and `condDrop` of
+ * the rows' embeddings dropped. All randomness comes from `rand` (JS, resumable) and `noiseSeed`
+ * (tensor noise).
  */
-export function decoderBatch(cfg: DecoderConfig, images: Uint8Array, emb: Float32Array, n: number, rand: Uniform, noiseSeed: number, T = 1000): DiffusionBatch {
+export function decoderBatch(cfg: DecoderConfig, images: Uint8Array, emb: Float32Array, n: number, rand: Uniform, noiseSeed: number, band?: TimestepBand): DiffusionBatch {
   const S = cfg.unet.imageSize;
   const D = cfg.unet.embDim;
-  const ts = Int32Array.from({ length: n }, () => Math.min(T - 1, Math.floor(rand() * T)));
+  const ts = drawTimesteps(n, rand, TRAIN_STEPS, band);
   const keep = Float32Array.from({ length: n }, () => (rand() < cfg.condDrop ? 0 : 1));
   return tf.tidy(() => ({
     x0: tf.sub(tf.div(tf.tensor4d(images, [n, S, S, 3], 'float32'), 127.5), 1) as tf.Tensor4D, // [0, 255] → [-1, 1]

@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseTrainArgs } from './train.js';
 
-test('parseTrainArgs: defaults, --threads and --cooldown, and their errors', () => {
+test('parseTrainArgs: defaults, --threads, --cooldown and --high-t, and their errors', () => {
   const d = parseTrainArgs('decoder', []);
   assert.equal(d.threads, 1, 'one thread unless asked');
   assert.equal(d.cooldown, 0, 'a constant rate unless asked');
@@ -14,5 +14,11 @@ test('parseTrainArgs: defaults, --threads and --cooldown, and their errors', () 
   assert.throws(() => parseTrainArgs('decoder', ['--threads', '40']), /--threads must be/);
   assert.throws(() => parseTrainArgs('decoder', ['--cooldown', '-5']), /--cooldown must be a whole number of steps/);
   assert.throws(() => parseTrainArgs('decoder', ['--cooldown']), /--cooldown needs a value/);
+  assert.equal(d.highT, undefined, 'a resumed run keeps its own timestep band unless asked');
+  const h = parseTrainArgs('decoder', ['--high-t', '0.5', '--high-t-from', '800']);
+  assert.deepEqual([h.highT, h.highTFrom], [0.5, 800]);
+  assert.equal(d.highTFrom, 700);
+  assert.throws(() => parseTrainArgs('decoder', ['--high-t', '2']), /--high-t must be a fraction in \[0, 1\], got 2/);
+  assert.throws(() => parseTrainArgs('decoder', ['--high-t-from', '1000']), /--high-t-from must be a timestep in 0..999/);
   assert.throws(() => parseTrainArgs('decoder', ['--residual', '2']), /unknown option --residual/, 'residual is the upsampler\'s');
 });

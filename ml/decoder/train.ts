@@ -32,6 +32,7 @@ import { type Corpus, loadCorpus, splitByStyle } from '../data/corpus.js';
 import { imageGridPng, lineChartPng, type GridRow } from '../png.js';
 import { terminalBar } from '../progress.js';
 import { type Decoder, type Upsampler, makeDecoder, makeUpsampler } from './index.js';
+import type { TimestepBand } from '../diffusion/index.js';
 import { type DecoderConfig, type DiffusionBatch, createDecoderNet, decoderBatch, decoderConfig, diffusionLoss, disposeBatch } from './model.js';
 import { DataParallel } from './data-parallel.js';
 import { Trainer } from './trainer.js';
@@ -79,6 +80,9 @@ export interface TrainOptions {
   cooldown: number;
   /** Channels of a full-resolution refinement head (UNetConfig.refine); on a resumed run without one, grows it on. */
   refine?: number;
+  /** Fraction of rows whose timestep is drawn from [highTFrom, T) (ml/diffusion drawTimesteps); a resumed run keeps its own unless given. */
+  highT?: number;
+  highTFrom: number;
 }
 
 interface TrainState {
@@ -104,6 +108,8 @@ interface TrainState {
   cooldowns?: [number, number][];
   /** The step a full-resolution refinement head was grown on (absent: it had one from the start, or has none). */
   refineFrom?: number;
+  /** Timestep bands trained with, from the step each began (absent: uniform t throughout). */
+  highT?: ({ step: number } & TimestepBand)[];
 }
 
 type ModelConfig = DecoderConfig | UpsamplerConfig;
@@ -126,6 +132,7 @@ export function parseTrainArgs(model: ImageModelKind, argv: string[]): TrainOpti
     sampleSteps: 25,
     threads: 1,
     cooldown: 0,
+    highTFrom: 700,
   };
   const args = new ArgvReader(argv);
   for (const a of args) {
@@ -149,11 +156,15 @@ export function parseTrainArgs(model: ImageModelKind, argv: string[]): TrainOpti
     else if (a === '--threads') o.threads = args.number();
     else if (a === '--cooldown') o.cooldown = args.number();
     else if (a === '--refine') o.refine = args.number();
+    else if (a === '--high-t') o.highT = args.number();
+    else if (a === '--high-t-from') o.highTFrom = args.number();
     else if (a === '--residual' && model === 'upsampler') o.residual = args.number();
-    else throw new Error(`unknown option ${a} (${model}: --steps N --batch B --lr X --warmup N --ema D --seed N --resume --run-dir D --weights-dir D --clip-dir D --save-every-min M --grid-every-min M --sample-steps N --export-only --config JSON --no-export --allow-clip-change --threads N --cooldown N --refine C${model === 'upsampler' ? ' --residual K' : ''})`);
+    else throw new Error(`unknown option ${a} (${model}: --steps N --batch B --lr X --warmup N --ema D --seed N --resume --run-dir D --weights-dir D --clip-dir D --save-every-min M --grid-every-min M --sample-steps N --export-only --config JSON --no-export --allow-clip-change --threads N --cooldown N --refine C --high-t F --high-t-from T${model === 'upsampler' ? ' --residual K' : ''})`);
   }
   if (!Number.isInteger(o.batch) || o.batch < 1) throw new Error(`--batch must be a positive integer, got ${o.batch}`);
   if (!Number.isInteger(o.cooldown) || o.cooldown < 0) throw new Error(`--cooldown must be a whole number of steps, got ${o.cooldown}`);
+  if (o.highT !== undefined && !(o.highT >= 0 && o.highT <= 1)) throw new Error(`--high-t must be a fraction in [0, 1], got ${o.highT}`);
+  if (!Number.isInteger(o.highTFrom) || o.highTFrom < 0 || o.highTFrom > 999) throw new Error(`--high-t-from must be a timestep in 0..999, got ${o.highTFrom}`);
   if (!Number.isInteger(o.threads) || o.threads < 1 || o.threads > o.batch) throw new Error(`--threads must be an integer from 1 to the batch size (${o.batch}), got ${o.threads}`);
   return o;
 }
@@ -161,7 +172,7 @@ export function parseTrainArgs(model: ImageModelKind, argv: string[]): TrainOpti
 /** The data a model trains on: training rows and a batch builder. */
 interface DataSource {
   rows: number[];
-  batch: (rows: number[], rand: () => number, noiseSeed: number) => DiffusionBatch;
+  batch: (rows: number[], rand: () => number, noiseSeed: number, band?: TimestepBand) => DiffusionBatch;
 }
 
 async function dataFor(cfg: ModelConfig, o: TrainOptions, log: (s: string) => void): Promise<{ data: DataSource; corpus32: Corpus; corpus64?: Corpus; emb?: ImageEmbeddings }> {
@@ -183,10 +194,10 @@ async function dataFor(cfg: ModelConfig, o: TrainOptions, log: (s: string) => vo
       emb,
       data: {
         rows: train,
-        batch: (rows, rand, seed) => {
+        batch: (rows, rand, seed, band) => {
           const e = new Float32Array(rows.length * D);
           rows.forEach((r, i) => e.set(emb.embeddings.subarray(r * D, (r + 1) * D), i * D));
-          return decoderBatch(cfg, gather(corpus32, rows), e, rows.length, rand, seed);
+          return decoderBatch(cfg, gather(corpus32, rows), e, rows.length, rand, seed, band);
         },
       },
     };
@@ -195,7 +206,7 @@ async function dataFor(cfg: ModelConfig, o: TrainOptions, log: (s: string) => vo
   if (corpus64.entries.length !== corpus32.entries.length || corpus64.entries.some((e, i) => e.key !== corpus32.entries[i]!.key)) {
     throw new Error('the 32x32 and 64x64 corpora list different icons: rebuild the caches (npm run data)');
   }
-  return { corpus32, corpus64, data: { rows: train, batch: (rows, rand, seed) => upsamplerBatch(cfg, gather(corpus64, rows), gather(corpus32, rows), rows.length, rand, seed) } };
+  return { corpus32, corpus64, data: { rows: train, batch: (rows, rand, seed, band) => upsamplerBatch(cfg, gather(corpus64, rows), gather(corpus32, rows), rows.length, rand, seed, band) } };
 }
 
 export async function trainImageModel(o: TrainOptions): Promise<void> {
@@ -296,6 +307,12 @@ export async function trainImageModel(o: TrainOptions): Promise<void> {
     st.cooldowns = [...(st.cooldowns ?? []).filter(([, end]) => end <= st.step), span];
     log(`${tag} learning rate ${st.lr} decays linearly to 0 over steps ${st.totalSteps - o.cooldown}–${st.totalSteps}`);
   }
+  if (o.highT !== undefined && (o.highT !== (st.highT?.at(-1)?.fraction ?? 0) || (o.highT > 0 && o.highTFrom !== st.highT?.at(-1)?.from))) {
+    // Recorded with the step it starts at, so the model card can say which steps trained how.
+    st.highT = [...(st.highT ?? []).filter((b) => b.step < st.step), { step: st.step, fraction: o.highT, from: o.highTFrom }];
+  }
+  const band = st.highT?.at(-1);
+  if (band && band.fraction > 0) log(`${tag} ${Math.round(band.fraction * 100)}% of rows draw their timestep from [${band.from}, 1000) (since step ${band.step}), the rest from [0, 1000)`);
   if (rewarmFrom !== undefined && st.step < rewarmFrom + st.warmup) log(`${tag} warming the learning rate up again after the cooldown that ended at step ${rewarmFrom}`);
 
   const save = async () => {
@@ -332,7 +349,7 @@ export async function trainImageModel(o: TrainOptions): Promise<void> {
       await new Promise((r) => setImmediate(r)); // let SIGINT/SIGTERM handlers run
       const t0 = Date.now();
       const rows = nextRows();
-      const batch = data.batch(rows, rng.next, (Math.imul(st.seed, 1000003) + st.step) >>> 0);
+      const batch = data.batch(rows, rng.next, (Math.imul(st.seed, 1000003) + st.step) >>> 0, band);
       trainer.learningRate = lrAt(st.step);
       let r: { loss: number; gradNorm: number };
       try {
@@ -434,7 +451,7 @@ function writeModelCard(path: string, cfg: ModelConfig, params: number, st: Trai
     '## Training',
     '',
     st
-      ? `- ${st.step} steps at batch ${st.batch} (${st.imagesSeen.toLocaleString('en-US')} images seen, ${st.epoch} full passes), ${(st.trainSeconds / 3600).toFixed(2)} hours of steps on this 2-core CPU (wasm; one thread, or two with \`--threads 2\`); Adam ${st.lr}, warm-up ${st.warmup}, EMA ${st.emaDecay}, seed ${st.seed}${st.cooldowns?.length ? `; learning rate decayed linearly to 0 over steps ${st.cooldowns.map(([a, b]) => `${a.toLocaleString('en-US')}–${b.toLocaleString('en-US')}`).join(', ')}` : ''}. Final loss (mean of the last 100 steps): ${Number.isFinite(loss) ? loss.toFixed(4) : 'n/a'}.`
+      ? `- ${st.step} steps at batch ${st.batch} (${st.imagesSeen.toLocaleString('en-US')} images seen, ${st.epoch} full passes), ${(st.trainSeconds / 3600).toFixed(2)} hours of steps on this 2-core CPU (wasm; one thread, or two with \`--threads 2\`); Adam ${st.lr}, warm-up ${st.warmup}, EMA ${st.emaDecay}, seed ${st.seed}${st.cooldowns?.length ? `; learning rate decayed linearly to 0 over steps ${st.cooldowns.map(([a, b]) => `${a.toLocaleString('en-US')}–${b.toLocaleString('en-US')}`).join(', ')}` : ''}${st.highT?.some((b) => b.fraction > 0) ? `; timesteps: ${st.highT.map((b) => (b.fraction > 0 ? `from step ${b.step.toLocaleString('en-US')}, ${Math.round(b.fraction * 100)}% of rows drawn from t ∈ [${b.from}, 1000)` : `from step ${b.step.toLocaleString('en-US')}, uniform`)).join('; ')}${st.highT[0]!.step > 0 ? ' (uniform before)' : ''}` : ''}. Final loss (mean of the last 100 steps): ${Number.isFinite(loss) ? loss.toFixed(4) : 'n/a'}.`
       : '- (no training state in the run folder)',
     '',
     '![loss](loss.png)',

@@ -22,7 +22,7 @@
 // 0.015, and its samples were speckled. A residual model that has learnt nothing still returns
 // the bilinear image; what it learns is the edges.
 import * as tf from '@tensorflow/tfjs-core';
-import { cosineSchedule, qSample, type Denoiser, type NoiseSchedule, type Parameterization } from '../diffusion/index.js';
+import { cosineSchedule, drawTimesteps, qSample, TRAIN_STEPS, type Denoiser, type NoiseSchedule, type Parameterization, type TimestepBand } from '../diffusion/index.js';
 import type { DiffusionBatch, Uniform } from './model.js';
 import { UNet, type UNetConfig } from './unet.js';
 
@@ -123,10 +123,10 @@ export function residualScale(cfg: UpsamplerConfig): number {
  * augmentation level, blur rows and augmentation noise, all seeded (`rand` in JS, `noiseSeed`
  * for tensor noise).
  */
-export function upsamplerBatch(cfg: UpsamplerConfig, hi: Uint8Array, low: Uint8Array, n: number, rand: Uniform, noiseSeed: number, T = 1000): DiffusionBatch {
+export function upsamplerBatch(cfg: UpsamplerConfig, hi: Uint8Array, low: Uint8Array, n: number, rand: Uniform, noiseSeed: number, band?: TimestepBand): DiffusionBatch {
   const S = cfg.unet.imageSize;
   const s = cfg.lowSize;
-  const ts = Int32Array.from({ length: n }, () => Math.min(T - 1, Math.floor(rand() * T)));
+  const ts = drawTimesteps(n, rand, TRAIN_STEPS, band);
   const aug = Int32Array.from({ length: n }, () => Math.min(cfg.augMax, Math.floor(rand() * (cfg.augMax + 1))));
   const blur = Float32Array.from({ length: n }, () => (rand() < cfg.blurProb ? 1 : 0));
   return tf.tidy(() => {

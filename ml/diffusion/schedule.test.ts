@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../backend.js';
-import { cosineAlphaBar, cosineSchedule, coefficients, fromX0Eps, qSample, toX0Eps, trainingTarget, type Parameterization } from './index.js';
+import { cosineAlphaBar, cosineSchedule, coefficients, drawTimesteps, fromX0Eps, qSample, toX0Eps, trainingTarget, type Parameterization } from './index.js';
 
 test('cosine schedule: ᾱ_t equals the closed form cos² formula, β is clipped at 0.999 only at the end', () => {
   const s = cosineSchedule();
@@ -72,4 +72,29 @@ test('ε / x₀ / v: training targets and the conversions back to (x₀, ε) rou
     assert.ok(err < 1e-3, `${param}: round trip off by ${err}`);
   }
   assert.equal(tf.memory().numTensors, before);
+});
+
+test('drawTimesteps: uniform by default draw for draw, and a high-noise band gets its share', () => {
+  const lcg = (seed: number) => () => ((seed = (seed * 16807) % 2147483647) / 2147483647);
+  const n = 40000;
+  // No band and a zero fraction are the uniform draw earlier runs used, so their resumes stay bit-exact.
+  const a = lcg(5);
+  const uniform = Array.from({ length: n }, () => Math.min(999, Math.floor(a() * 1000)));
+  assert.deepEqual(Array.from(drawTimesteps(n, lcg(5))), uniform);
+  assert.deepEqual(Array.from(drawTimesteps(n, lcg(5), 1000, { fraction: 0, from: 700 })), uniform);
+
+  const ts = drawTimesteps(n, lcg(9), 1000, { fraction: 0.5, from: 700 });
+  assert.ok(ts.every((t) => Number.isInteger(t) && t >= 0 && t <= 999));
+  const inBand = ts.filter((t) => t >= 700).length / n;
+  // Half the rows from the band, and the uniform half lands there 30% of the time: 0.5 + 0.5·0.3.
+  assert.ok(Math.abs(inBand - 0.65) < 0.01, `share in [700, 1000): ${inBand}`);
+  const low = ts.filter((t) => t < 700);
+  assert.ok(Math.abs(low.reduce((s, t) => s + t, 0) / low.length - 349.5) < 6, 'below the band it stays uniform');
+  const hist = new Array(10).fill(0);
+  for (const t of ts) hist[Math.floor(t / 100)]++;
+  assert.ok(hist.slice(7).every((c) => Math.abs(c / n - 0.05 - 0.5 / 3) < 0.01), `each 100-step bin of the band: ${hist.slice(7)}`);
+  assert.ok(drawTimesteps(1000, lcg(3), 1000, { fraction: 1, from: 900 }).every((t) => t >= 900), 'fraction 1: only the band');
+
+  assert.throws(() => drawTimesteps(4, lcg(1), 1000, { fraction: 1.5, from: 700 }), /fraction must be in \[0, 1\]/);
+  assert.throws(() => drawTimesteps(4, lcg(1), 1000, { fraction: 0.5, from: 1000 }), /band must start at a timestep in \[0, 1000\)/);
 });

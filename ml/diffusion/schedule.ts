@@ -132,3 +132,30 @@ export function toX0Eps(param: Parameterization, out: tf.Tensor, xt: tf.Tensor, 
 export function fromX0Eps(param: Parameterization, x0: tf.Tensor, eps: tf.Tensor, alpha: Coef, sigma: Coef): tf.Tensor {
   return trainingTarget(param, x0, eps, alpha, sigma);
 }
+
+/**
+ * Where training spends its timesteps: `fraction` of the rows are drawn uniformly from the high-noise
+ * band [from, T), the rest uniformly from [0, T). Why a band: generating an image decides its
+ * layout at t ≳ 800 (sampling from a real image noised to t = 800 keeps its shape; from t = 900
+ * it is lost), and uniform t gives that band only a fifth of the training.
+ */
+export interface TimestepBand {
+  fraction: number;
+  from: number;
+}
+
+/**
+ * n training timesteps from one uniform draw per row (`rand` in [0, 1)), so that no band (or a
+ * fraction of 0) gives exactly the uniform timesteps of earlier runs, draw for draw.
+ */
+export function drawTimesteps(n: number, rand: () => number, T = TRAIN_STEPS, band?: TimestepBand): Int32Array {
+  const f = band?.fraction ?? 0;
+  if (f < 0 || f > 1) throw new RangeError(`the high-t fraction must be in [0, 1], got ${f}`);
+  if (band && (!Number.isInteger(band.from) || band.from < 0 || band.from >= T)) throw new RangeError(`the high-t band must start at a timestep in [0, ${T}), got ${band.from}`);
+  const from = band?.from ?? 0;
+  return Int32Array.from({ length: n }, () => {
+    const u = rand();
+    const t = u < f ? from + Math.floor((u / f) * (T - from)) : Math.floor(((u - f) / (1 - f)) * T);
+    return Math.min(T - 1, t);
+  });
+}
