@@ -2,6 +2,7 @@
 //
 //   npx tsx ml/decoder/probe.ts [--labels "red apple,rocket"] [--styles twemoji,noto] [--ts 200,400,600,800]
 //                               [--weights-dir weights/decoder] [--out probe.png] [--seed 1]
+//   npx tsx ml/decoder/probe.ts --mse [--ts 200,600,800,900,999] [--weights-dir D]
 //
 // One row per corpus image: the original; then for each t, the image noised to t (x_t) and the
 // decoder's one-step prediction of the clean image from it (x₀), given that image's CLIP
@@ -10,6 +11,11 @@
 // generating from nothing are different skills: a decoder can do the first well at every t and
 // still generate blobs, if at high t it predicts the blurred mean whatever x_t holds (then every
 // seed starts from the same blob).
+//
+// --mse prints, instead of the picture, the one-step x₀ error at each t as one JSON line: mean
+// squared error (images in [-1, 1]) over 64 training and 64 held-out images, given each image's own
+// CLIP embedding, the null embedding, and another image's embedding. How far the own embedding
+// beats the null one is how much the decoder uses it at that noise level.
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../backend.js';
 import { loadImageEmbeddings } from '../clip-embeddings.js';
@@ -19,7 +25,7 @@ import { imageGridPng, type GridRow } from '../png.js';
 import { ArgvReader } from '../training.js';
 import { DEFAULT_DECODER_DIR, loadDecoder } from './index.js';
 
-const o = { labels: ['red apple', 'red heart', 'rocket', 'pizza'], styles: ['twemoji', 'noto'], ts: [200, 400, 600, 800], dir: DEFAULT_DECODER_DIR, out: 'decoder-probe.png', seed: 1 };
+const o = { labels: ['red apple', 'red heart', 'rocket', 'pizza'], styles: ['twemoji', 'noto'], ts: [200, 400, 600, 800], dir: DEFAULT_DECODER_DIR, out: 'decoder-probe.png', seed: 1, mse: false };
 const args = new ArgvReader(process.argv.slice(2));
 const list = (s: string) => s.split(',').map((x) => x.trim()).filter(Boolean);
 for (const a of args) {
@@ -29,7 +35,8 @@ for (const a of args) {
   else if (a === '--weights-dir') o.dir = args.value();
   else if (a === '--out') o.out = args.value();
   else if (a === '--seed') o.seed = args.number();
-  else throw new Error(`unknown option ${a} (--labels L,.. --styles S,.. --ts T,.. --weights-dir D --out file.png --seed N)`);
+  else if (a === '--mse') o.mse = true;
+  else throw new Error(`unknown option ${a} (--labels L,.. --styles S,.. --ts T,.. --weights-dir D --out file.png --seed N --mse)`);
 }
 if (o.ts.some((t) => !Number.isInteger(t) || t < 0 || t > 999)) throw new Error(`--ts wants whole timesteps in 0..999, got ${o.ts.join(',')}`);
 
@@ -39,6 +46,40 @@ const emb = await loadImageEmbeddings({ corpus });
 const dec = await loadDecoder(o.dir);
 const P = 32 * 32 * 3;
 const D = emb.dim;
+const schedule = cosineSchedule();
+
+if (o.mse) {
+  // Every 97th image of each split (64 each): a spread of concepts and styles, the same every run.
+  const pick = (heldOut: boolean) => corpus.entries.map((e, i) => ({ e, i })).filter(({ e, i }) => i % 97 === 0 && (e.style === 'twemoji') === heldOut).slice(0, 64).map(({ i }) => i);
+  const result: Record<string, Record<number, { own: number; null: number; other: number }>> = {};
+  for (const [split, idx] of [['train', pick(false)], ['held_out', pick(true)]] as const) {
+    const n = idx.length;
+    const gather = (src: ArrayLike<number>, w: number, order: number[]) => {
+      const out = new Float32Array(n * w);
+      order.forEach((r, k) => { for (let j = 0; j < w; j++) out[k * w + j] = src[r * w + j]!; });
+      return out;
+    };
+    const images = gather(corpus.images, P, idx).map((v) => v / 127.5 - 1);
+    const own = gather(emb.embeddings, D, idx);
+    const other = gather(emb.embeddings, D, idx.map((_, k) => idx[(k + 7) % n]!)); // another concept's embedding
+    result[split] = {};
+    for (const T of o.ts) {
+      const mse = (e: Float32Array, keep: number) => tf.tidy(() => {
+        const x0 = tf.tensor4d(images, [n, 32, 32, 3]);
+        const t = tf.fill([n], T, 'int32') as tf.Tensor1D;
+        const xt = qSample(schedule, x0, t, tf.randomNormal([n, 32, 32, 3], 0, 1, 'float32', o.seed));
+        const { alpha, sigma } = coefficients(schedule, t, 4);
+        const out = dec.net.apply(xt as tf.Tensor4D, t, { emb: tf.tensor2d(e, [n, D]), keep: tf.fill([n], keep) as tf.Tensor1D });
+        return Number(tf.mean(tf.square(tf.sub(toX0Eps(dec.config.prediction, out, xt, alpha, sigma).x0, x0))).dataSync()[0]!.toFixed(4));
+      });
+      result[split]![T] = { own: mse(own, 1), null: mse(own, 0), other: mse(other, 1) };
+    }
+  }
+  dec.dispose();
+  console.log(JSON.stringify({ x0_mse: result }));
+  process.exit(0);
+}
+
 const rows: number[] = [];
 const missing: string[] = [];
 for (const label of o.labels) {
@@ -51,7 +92,6 @@ for (const label of o.labels) {
 if (missing.length) process.stderr.write(`not in the corpus (skipped): ${missing.join(', ')}\n`);
 if (!rows.length) throw new Error('none of the labels is in the corpus in those styles');
 
-const schedule = cosineSchedule();
 const bytes = (x: tf.Tensor) => tf.tidy(() => Uint8Array.from(tf.clipByValue(tf.round(tf.mul(tf.add(x, 1), 127.5)), 0, 255).dataSync()));
 const grid: GridRow[] = [];
 try {
