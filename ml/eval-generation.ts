@@ -9,6 +9,9 @@
 //   real_rprecision     the same protocol, same distractors, on the concept's real held-out image
 //   fd_clip             Fréchet distance between the CLIP image embeddings of the generated images
 //                       and of all held-out real images (lower is closer)
+//   *_se, *_sd          how much a figure moves with the sample: rprecision's binomial standard
+//                       error √(p(1−p)/n); fd's standard deviation over 20 bootstrap resamples of
+//                       the generated set. Two checkpoints differ only by more than these.
 //   seconds_per_image   wall time of generation (prior + decoder) per image
 // Images are judged at 32x32, the decoder's output and CLIP's input size (the upsampler makes a
 // 64x64 version for people; CLIP would only shrink it back).
@@ -18,7 +21,7 @@ import { gatherImages, heldoutGallery } from './clip/eval.js';
 import { mulberry32 } from './data/captions.js';
 import { HELDOUT_STYLE, loadCorpus, splitByStyle } from './data/corpus.js';
 import { DECODE_DEFAULTS, type SamplerName } from './decoder/index.js';
-import { frechetDistance } from './frechet.js';
+import { frechetBootstrapSd, frechetDistance } from './frechet.js';
 import { generate, loadPipeline, type Pipeline } from './pipeline.js';
 import { terminalBar, type ProgressFn } from './progress.js';
 
@@ -32,6 +35,12 @@ export interface GenerationEval {
   real_rprecision: number;
   fd_clip: number;
   fd_clip_no_prior: number;
+  /** Binomial standard error of rprecision (and of rprecision_no_prior, near it): √(p(1−p)/n). */
+  rprecision_se: number;
+  rprecision_no_prior_se: number;
+  /** Bootstrap standard deviation of fd_clip and fd_clip_no_prior over resampled generated sets. */
+  fd_clip_sd: number;
+  fd_clip_no_prior_sd: number;
   /** The real gallery images of the same concepts against all held-out images: the floor FD can reach with n images. */
   fd_clip_real_subset: number;
   seconds_per_image: number;
@@ -46,6 +55,8 @@ export interface GenerationEvalOptions {
   /** Prompts per generate() call. */
   chunk?: number;
   weightsDir?: string;
+  /** Bootstrap resamples behind fd_clip_sd (default 20; each is a 128-d Fréchet distance, about a second). */
+  fdResamples?: number;
   onProgress?: ProgressFn;
 }
 
@@ -61,7 +72,9 @@ function rPrecision(sims: Float32Array, n: number, L: number, truth: number[], d
 
 export async function evaluateGeneration(opts: GenerationEvalOptions = {}): Promise<GenerationEval> {
   const corpus = await loadCorpus({ size: 32, onProgress: terminalBar('corpus') });
-  const emb = await loadImageEmbeddings({ corpus });
+  const { heldout } = splitByStyle(corpus.entries);
+  // Only the held-out rows: FD's reference set (a fresh clone computes these ~2,000, not all 18,575).
+  const emb = await loadImageEmbeddings({ corpus, rows: heldout });
   const p: Pipeline = await loadPipeline({ weightsDir: opts.weightsDir, upsampler: false });
   try {
     const D = p.clip.dim;
@@ -90,9 +103,7 @@ export async function evaluateGeneration(opts: GenerationEvalOptions = {}): Prom
       const realEmb = p.clip.encodeImageBytes(gatherImages(corpus, pick.map((i) => g.rows[i]!)), n);
       const real = Float32Array.from(realEmb.dataSync());
       realEmb.dispose();
-      const { heldout } = splitByStyle(corpus.entries);
-      const allReal = new Float32Array(heldout.length * D);
-      heldout.forEach((r, i) => allReal.set(emb.embeddings.subarray(r * D, (r + 1) * D), i * D));
+      const allReal = emb.embeddings; // [heldout.length, D], in heldout order
 
       let genMs = 0;
       const run = async (noPrior: boolean, done0: number) => {
@@ -114,17 +125,25 @@ export async function evaluateGeneration(opts: GenerationEvalOptions = {}): Prom
       const noPrior = await run(true, n);
       const r4 = (x: number) => Math.round(x * 1e4) / 1e4;
       const fd = (x: Float32Array) => r4(frechetDistance(x, n, allReal, heldout.length, D));
+      const fdSd = (x: Float32Array) => r4(frechetBootstrapSd(x, n, allReal, heldout.length, D, { resamples: opts.fdResamples ?? 20, rand: mulberry32(99) }));
+      const se = (p: number) => r4(Math.sqrt((p * (1 - p)) / n));
+      const rp = judge(withPrior);
+      const rpNone = judge(noPrior);
       return {
         heldout_style: HELDOUT_STYLE,
         n,
         steps: opts.steps ?? DECODE_DEFAULTS.steps,
         sampler: opts.sampler ?? DECODE_DEFAULTS.sampler,
-        rprecision: r4(judge(withPrior)),
-        rprecision_no_prior: r4(judge(noPrior)),
+        rprecision: r4(rp),
+        rprecision_no_prior: r4(rpNone),
         real_rprecision: r4(judge(real)),
         fd_clip: fd(withPrior),
         fd_clip_no_prior: fd(noPrior),
         fd_clip_real_subset: fd(real),
+        rprecision_se: se(rp),
+        rprecision_no_prior_se: se(rpNone),
+        fd_clip_sd: fdSd(withPrior),
+        fd_clip_no_prior_sd: fdSd(noPrior),
         seconds_per_image: r4(genMs / 1000 / (2 * n)),
       };
     } finally {

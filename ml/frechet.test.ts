@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { frechetDistance, meanCov, symmetricEigen } from './frechet.js';
+import { frechetBootstrapSd, frechetDistance, meanCov, symmetricEigen } from './frechet.js';
 import { mulberry32 } from './rng.js';
 
 const gauss = (rand: () => number) => Math.sqrt(-2 * Math.log(rand() + 1e-12)) * Math.cos(2 * Math.PI * rand());
@@ -35,4 +35,19 @@ test('Fréchet distance: 0 for one set against itself; the closed form for shift
   let want = 0;
   for (let i = 0; i < d; i++) want += (mean[i]! + 1) ** 2 + cov[i * d + i]!; // |μx − (2μx + 1)|² + tr Σx
   assert.ok(Math.abs(fd - want) < 1e-5, `fd ${fd}, want ${want}`);
+});
+
+test('Fréchet bootstrap sd: positive, seeded, and smaller for a larger sample', () => {
+  const d = 4;
+  const rand = mulberry32(11);
+  const y = new Float32Array(4000 * d).map(() => gauss(rand));
+  const sample = (n: number) => new Float32Array(n * d).map(() => gauss(rand) + 0.3);
+  const small = sample(50);
+  const large = sample(2000);
+  const sdSmall = frechetBootstrapSd(small, 50, y, 4000, d, { rand: mulberry32(1) });
+  const sdLarge = frechetBootstrapSd(large, 2000, y, 4000, d, { rand: mulberry32(1) });
+  assert.ok(sdSmall > 0 && sdLarge > 0);
+  assert.ok(sdLarge < sdSmall / 3, `50 rows: ${sdSmall}, 2000 rows: ${sdLarge}`); // ~1/√n: √40 ≈ 6.3
+  assert.equal(frechetBootstrapSd(small, 50, y, 4000, d, { rand: mulberry32(1) }), sdSmall, 'same seed, same figure');
+  assert.throws(() => frechetBootstrapSd(small, 50, y, 4000, d, { resamples: 1, rand: mulberry32(1) }), /at least 2 resamples/);
 });

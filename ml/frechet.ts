@@ -114,3 +114,25 @@ export function frechetDistance(x: Float32Array, nx: number, y: Float32Array, ny
   for (const l of em.values) trSqrt += Math.sqrt(Math.max(0, l));
   return dm + tr - 2 * trSqrt;
 }
+
+/**
+ * How much `frechetDistance(x, …, y, …)` moves with the sample x: the standard deviation of the
+ * distance over `resamples` bootstrap resamples of x's rows (drawn with replacement, seeded), y held
+ * fixed as the reference set. Generation evals use a few hundred images, so two checkpoints'
+ * distances only differ when they differ by more than this.
+ */
+export function frechetBootstrapSd(x: Float32Array, nx: number, y: Float32Array, ny: number, d: number, opts: { resamples?: number; rand: () => number }): number {
+  const k = opts.resamples ?? 30;
+  if (k < 2) throw new RangeError(`a bootstrap needs at least 2 resamples, got ${k}`);
+  const fds: number[] = [];
+  const r = new Float32Array(nx * d);
+  for (let b = 0; b < k; b++) {
+    for (let i = 0; i < nx; i++) {
+      const j = Math.min(nx - 1, Math.floor(opts.rand() * nx));
+      r.set(x.subarray(j * d, (j + 1) * d), i * d);
+    }
+    fds.push(frechetDistance(r, nx, y, ny, d));
+  }
+  const m = fds.reduce((s, v) => s + v, 0) / k;
+  return Math.sqrt(fds.reduce((s, v) => s + (v - m) ** 2, 0) / (k - 1));
+}
