@@ -19,7 +19,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../backend.js';
 import { loadImageEmbeddings } from '../clip-embeddings.js';
-import { loadCorpus } from '../data/corpus.js';
+import { loadCorpus, splitByStyle } from '../data/corpus.js';
 import { coefficients, cosineSchedule, qSample, toX0Eps } from '../diffusion/index.js';
 import { imageGridPng, type GridRow } from '../png.js';
 import { ArgvReader } from '../training.js';
@@ -50,9 +50,10 @@ const schedule = cosineSchedule();
 
 if (o.mse) {
   // Every 97th image of each split (64 each): a spread of concepts and styles, the same every run.
-  const pick = (heldOut: boolean) => corpus.entries.map((e, i) => ({ e, i })).filter(({ e, i }) => i % 97 === 0 && (e.style === 'twemoji') === heldOut).slice(0, 64).map(({ i }) => i);
+  const { train, heldout } = splitByStyle(corpus.entries);
+  const pick = (rows: number[]) => rows.filter((i) => i % 97 === 0).slice(0, 64);
   const result: Record<string, Record<number, { own: number; null: number; other: number }>> = {};
-  for (const [split, idx] of [['train', pick(false)], ['held_out', pick(true)]] as const) {
+  for (const [split, idx] of [['train', pick(train)], ['held_out', pick(heldout)]] as const) {
     const n = idx.length;
     const gather = (src: ArrayLike<number>, w: number, order: number[]) => {
       const out = new Float32Array(n * w);
