@@ -1,17 +1,18 @@
-// The full-resolution refinement head (UNetConfig.refine) and growing it onto a trained s2d net:
-// the grown net computes exactly what the old one did, the head then trains, and the optimiser
-// state restores around it.
+// Parts grown onto a trained s2d net, the full-resolution refinement head (UNetConfig.refine) and
+// the position code (UNetConfig.pos): the grown net computes exactly what the old one did, the
+// part then trains, and the optimiser state restores around it.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../backend.js';
+import { positionFeatures } from './unet.js';
 import { type DecoderConfig, createDecoderNet, decoderBatch, decoderConfig, diffusionLoss, disposeBatch } from './model.js';
 import { perturb } from './test-util.js';
 import { Trainer } from './trainer.js';
 
 await initBackend({ log: () => {} });
 
-const tinyS2d = (refine?: number): DecoderConfig => decoderConfig(16, { channels: [8, 16, 32], heads: 2, tdim: 32, stem: 's2d', attnRes: [8], refine });
+const tinyS2d = (refine?: number, pos?: boolean): DecoderConfig => decoderConfig(16, { channels: [8, 16, 32], heads: 2, tdim: 32, stem: 's2d', attnRes: [8], refine, pos });
 const maxAbsDiff = (a: tf.Tensor, b: tf.Tensor) => tf.tidy(() => tf.max(tf.abs(tf.sub(a, b))).dataSync()[0]!);
 const copy = (r: Record<string, tf.Tensor>) => Object.fromEntries(Object.entries(r).map(([k, t]) => [k, tf.clone(t)]));
 
@@ -88,4 +89,40 @@ test('a resumed run that grows the head restores Adam around it (zero moments fo
     ta.dispose();
     a.dispose();
   }
+});
+
+test('the position code: fixed Fourier features of the cell centres, grown on with the function unchanged, and live', () => {
+  const f = positionFeatures(4);
+  assert.deepEqual(f.shape, [16, 20]);
+  const rows = f.arraySync();
+  // Cell (0, 0) has u = v = -0.75; feature 1 is cos(π·0.5·u), feature 3 cos(π·0.5·v).
+  assert.ok(Math.abs(rows[0]![1]! - Math.cos(Math.PI * 0.5 * -0.75)) < 1e-6);
+  assert.ok(Math.abs(rows[0]![0]! - Math.sin(Math.PI * 0.5 * -0.75)) < 1e-6);
+  assert.ok(Math.abs(rows[1]![0]! - Math.sin(Math.PI * 0.5 * -0.25)) < 1e-6, 'the second cell is one step along u (row-major)');
+  assert.ok(Math.abs(rows[4]![2]! - Math.sin(Math.PI * 0.5 * -0.25)) < 1e-6, 'the fifth cell is one step along v');
+  f.dispose();
+
+  const before = tf.memory().numTensors;
+  const old = createDecoderNet(tinyS2d(8), { seed: 2 });
+  perturb(old);
+  const weights = copy(old.tensors());
+  const grown = createDecoderNet(tinyS2d(8, true), { tensors: weights, grow: true });
+  tf.dispose(Object.values(weights));
+  try {
+    assert.deepEqual(grown.grown, ['pos.w'], 'exactly the code\'s matrix is new');
+    const x = tf.randomNormal([2, 32, 32, 3], 0, 1, 'float32', 3) as tf.Tensor4D;
+    const t = tf.tensor1d([999, 999], 'int32');
+    const emb = tf.randomNormal([2, 16], 0, 1, 'float32', 4) as tf.Tensor2D;
+    const y0 = tf.tidy(() => old.apply(x, t, { emb }));
+    const y1 = tf.tidy(() => grown.apply(x, t, { emb }));
+    assert.equal(maxAbsDiff(y0, y1), 0, 'the zero matrix adds exactly nothing');
+    tf.tidy(() => grown.params.get('pos.w')!.assign(tf.randomNormal([20, 8], 0, 1, 'float32', 9)));
+    const y2 = tf.tidy(() => grown.apply(x, t, { emb }));
+    assert.ok(maxAbsDiff(y0, y2) > 1e-3, 'a trained code changes the output');
+    tf.dispose([x, t, emb, y0, y1, y2]);
+  } finally {
+    old.dispose();
+    grown.dispose();
+  }
+  assert.equal(tf.memory().numTensors, before, 'no tensor left behind');
 });

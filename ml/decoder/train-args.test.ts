@@ -20,5 +20,7 @@ test('parseTrainArgs: defaults, --threads, --cooldown and --high-t, and their er
   assert.equal(d.highTFrom, 700);
   assert.throws(() => parseTrainArgs('decoder', ['--high-t', '2']), /--high-t must be a fraction in \[0, 1\], got 2/);
   assert.throws(() => parseTrainArgs('decoder', ['--high-t-from', '1000']), /--high-t-from must be a timestep in 0..999/);
+  assert.equal(d.pos, undefined, 'no position code unless asked');
+  assert.equal(parseTrainArgs('decoder', ['--pos']).pos, true);
   assert.throws(() => parseTrainArgs('decoder', ['--residual', '2']), /unknown option --residual/, 'residual is the upsampler\'s');
 });

@@ -80,6 +80,8 @@ export interface TrainOptions {
   cooldown: number;
   /** Channels of a full-resolution refinement head (UNetConfig.refine); on a resumed run without one, grows it on. */
   refine?: number;
+  /** Add a learned position code to the stem (UNetConfig.pos); on a resumed run without one, grows it on. */
+  pos?: boolean;
   /** Fraction of rows whose timestep is drawn from [highTFrom, T) (ml/diffusion drawTimesteps); a resumed run keeps its own unless given. */
   highT?: number;
   highTFrom: number;
@@ -108,6 +110,8 @@ interface TrainState {
   cooldowns?: [number, number][];
   /** The step a full-resolution refinement head was grown on (absent: it had one from the start, or has none). */
   refineFrom?: number;
+  /** The step the position code was grown on (absent: it had one from the start, or has none). */
+  posFrom?: number;
   /** Timestep bands trained with, from the step each began (absent: uniform t throughout). */
   highT?: ({ step: number } & TimestepBand)[];
 }
@@ -156,10 +160,11 @@ export function parseTrainArgs(model: ImageModelKind, argv: string[]): TrainOpti
     else if (a === '--threads') o.threads = args.number();
     else if (a === '--cooldown') o.cooldown = args.number();
     else if (a === '--refine') o.refine = args.number();
+    else if (a === '--pos') o.pos = true;
     else if (a === '--high-t') o.highT = args.number();
     else if (a === '--high-t-from') o.highTFrom = args.number();
     else if (a === '--residual' && model === 'upsampler') o.residual = args.number();
-    else throw new Error(`unknown option ${a} (${model}: --steps N --batch B --lr X --warmup N --ema D --seed N --resume --run-dir D --weights-dir D --clip-dir D --save-every-min M --grid-every-min M --sample-steps N --export-only --config JSON --no-export --allow-clip-change --threads N --cooldown N --refine C --high-t F --high-t-from T${model === 'upsampler' ? ' --residual K' : ''})`);
+    else throw new Error(`unknown option ${a} (${model}: --steps N --batch B --lr X --warmup N --ema D --seed N --resume --run-dir D --weights-dir D --clip-dir D --save-every-min M --grid-every-min M --sample-steps N --export-only --config JSON --no-export --allow-clip-change --threads N --cooldown N --refine C --pos --high-t F --high-t-from T${model === 'upsampler' ? ' --residual K' : ''})`);
   }
   if (!Number.isInteger(o.batch) || o.batch < 1) throw new Error(`--batch must be a positive integer, got ${o.batch}`);
   if (!Number.isInteger(o.cooldown) || o.cooldown < 0) throw new Error(`--cooldown must be a whole number of steps, got ${o.cooldown}`);
@@ -244,11 +249,17 @@ export async function trainImageModel(o: TrainOptions): Promise<void> {
       cfg.unet.refine = o.refine;
       st.refineFrom = st.step;
     }
+    if (o.pos && !cfg.unet.pos) {
+      log(`${tag} growing a position code onto the run at step ${st.step} (zero-initialised: the function is unchanged until it trains)`);
+      cfg.unet.pos = true;
+      st.posFrom = st.step;
+    }
     log(`${tag} resumed ${o.runDir} at step ${st.step} (${st.imagesSeen} images seen), training to step ${o.steps}`);
   } else {
     if (o.resume) log(`${tag} --resume: no checkpoint in ${o.runDir}, starting fresh`);
     cfg = o.model === 'decoder' ? decoderConfig(128, o.config) : upsamplerConfig(o.config);
     if (o.refine) cfg.unet.refine = o.refine;
+    if (o.pos) cfg.unet.pos = true;
     if (cfg.kind === 'upsampler' && o.residual !== undefined) cfg.residual = o.residual;
     st = { step: 0, totalSteps: o.steps, rng: (o.seed * 2654435761) >>> 0, epoch: 0, epochPos: 0, imagesSeen: 0, trainSeconds: 0, lossLog: [], batch: o.batch, lr: o.lr, warmup: o.warmup, emaDecay: o.emaDecay, seed: o.seed };
   }
@@ -266,7 +277,8 @@ export async function trainImageModel(o: TrainOptions): Promise<void> {
     cfg.clipHash = now;
   }
   const { data, corpus32, corpus64, emb } = await dataFor(cfg, o, log);
-  const grow = st.refineFrom === st.step && init !== undefined; // the head is new: its parameters are not in the checkpoint
+  // A part grown on at this step (the head, the position code) has no parameters in the checkpoint yet.
+  const grow = (st.refineFrom === st.step || st.posFrom === st.step) && init !== undefined;
   const net: UNet = cfg.kind === 'decoder' ? createDecoderNet(cfg, { tensors: init, seed: st.seed, grow }) : createUpsamplerNet(cfg, { tensors: init, seed: st.seed, grow });
   if (net.grown.length) log(`${tag} new parameters: ${net.grown.join(', ')}`);
   if (init) tf.dispose(Object.values(init));
@@ -442,7 +454,7 @@ function writeModelCard(path: string, cfg: ModelConfig, params: number, st: Trai
     '',
     '## Model',
     '',
-    `- ${params.toLocaleString('en-US')} parameters; U-Net ${u.stem === 's2d' ? `with a 2x2 space-to-depth stem (${u.imageSize}x${u.imageSize} in, runs at ${u.imageSize / 2}x${u.imageSize / 2})` : `at ${u.imageSize}x${u.imageSize}`}, channels ${u.channels.join('/')}, ${u.blocks} res-block(s) per level, attention at ${u.attnRes.length ? u.attnRes.map((r) => `${r}x${r}`).join(', ') : 'none'}${u.refine ? `; a ${u.refine}-channel full-resolution refinement head${st?.refineFrom !== undefined ? ` (grown on at step ${st.refineFrom.toLocaleString('en-US')})` : ''}` : ''}.`,
+    `- ${params.toLocaleString('en-US')} parameters; U-Net ${u.stem === 's2d' ? `with a 2x2 space-to-depth stem (${u.imageSize}x${u.imageSize} in, runs at ${u.imageSize / 2}x${u.imageSize / 2})` : `at ${u.imageSize}x${u.imageSize}`}, channels ${u.channels.join('/')}, ${u.blocks} res-block(s) per level, attention at ${u.attnRes.length ? u.attnRes.map((r) => `${r}x${r}`).join(', ') : 'none'}${u.refine ? `; a ${u.refine}-channel full-resolution refinement head${st?.refineFrom !== undefined ? ` (grown on at step ${st.refineFrom.toLocaleString('en-US')})` : ''}` : ''}${u.pos ? `; a learned position code on the stem${st?.posFrom !== undefined ? ` (grown on at step ${st.posFrom.toLocaleString('en-US')})` : ''}` : ''}.`,
     dec
       ? `- Conditioned on the CLIP image embedding (${u.embDim} wide) added to the timestep embedding and as ${u.contextTokens} context tokens every attention layer attends to; embedding dropped for ${Math.round((cfg as DecoderConfig).condDrop * 100)}% of training rows (learned null embedding) for classifier-free guidance. CLIP weights: \`${(cfg as DecoderConfig).clipHash?.slice(0, 16) ?? 'unknown'}\` (sha-256 prefix).`
       : `- Conditioned on the 32x32 image (upsampled, concatenated); trained with blur (${Math.round((cfg as UpsamplerConfig).blurProb * 100)}% of rows) and noise augmentation of it (level 0–${(cfg as UpsamplerConfig).augMax}); inference level ${(cfg as UpsamplerConfig).augLevel}.${(cfg as UpsamplerConfig).residual ? ` Diffuses the residual (x₀ − bilinear enlargement)·${(cfg as UpsamplerConfig).residual} and adds it back${st?.residualFrom !== undefined ? ` (since step ${st.residualFrom.toLocaleString('en-US')}; before it, plain x₀ diffusion)` : ''}.` : ''}`,

@@ -64,6 +64,16 @@ export interface UNetConfig {
    * leaves the function unchanged).
    */
   refine?: number;
+  /**
+   * Add a learned position code to the stem's output (absent or false: none). Without it the net
+   * knows where a pixel is only through zero padding, which reaches the middle of the 16x16 grid
+   * only coarsely via the 4x4 level: from pure noise (t near 1000) it could lay out a centred
+   * blob but not a heart's notch or an apple's leaf. The code is fixed 2D Fourier features of the
+   * cell's coordinates times a zero-initialised [F, C] matrix (`pos.w`), so growing it onto a
+   * trained net leaves the function unchanged, and every entry of the matrix moves the code at
+   * all 256 cells at once (a per-cell table would learn ~F times slower under Adam).
+   */
+  pos?: boolean;
 }
 
 /** What conditions one forward pass. */
@@ -313,6 +323,12 @@ export class UNet {
     }
     const cin = cfg.outChannels + cfg.condChannels;
     let h = cfg.stem === 's2d' ? this.conv('in', input, cin, c0, 2, 2) : this.conv('in', input, cin, c0);
+    if (cfg.pos) {
+      const side = h.shape[1];
+      const f = positionFeatures(side); // [side², F]
+      const code = tf.matMul(f, this.p('pos.w', [f.shape[1], c0], { kind: 'zeros' })); // [side², c0]
+      h = tf.add(h, tf.reshape(code, [1, side, side, c0])); // the same code for every row of the batch
+    }
     const last = cfg.channels.length - 1;
     const skips: tf.Tensor4D[] = [];
     let c = c0;
@@ -368,6 +384,26 @@ export class UNet {
 
 function silu<T extends tf.Tensor>(x: T): T {
   return tf.mul(x, tf.sigmoid(x));
+}
+
+/** Frequencies (cycles across the grid) of the position code's Fourier features. */
+const POS_FREQS = [0.5, 1, 2, 4, 8];
+
+/**
+ * [side², 4·|POS_FREQS|] fixed features of each cell's coordinates (row-major): sin and cos of
+ * π·f·u and π·f·v, with u, v the cell centre in (-1, 1). Separable in u and v; the layers after
+ * the stem combine them.
+ */
+export function positionFeatures(side: number): tf.Tensor2D {
+  const rows: number[] = [];
+  for (let i = 0; i < side; i++) {
+    for (let j = 0; j < side; j++) {
+      const v = (2 * i + 1) / side - 1;
+      const u = (2 * j + 1) / side - 1;
+      for (const f of POS_FREQS) rows.push(Math.sin(Math.PI * f * u), Math.cos(Math.PI * f * u), Math.sin(Math.PI * f * v), Math.cos(Math.PI * f * v));
+    }
+  }
+  return tf.tensor2d(rows, [side * side, 4 * POS_FREQS.length]);
 }
 
 /** Sinusoidal embedding [B, dim] of integer timesteps [B] (ADM: cos | sin, max period 10000). */
