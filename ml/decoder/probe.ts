@@ -18,7 +18,8 @@
 // beats the null one is how much the decoder uses it at that noise level.
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../backend.js';
-import { loadImageEmbeddings } from '../clip-embeddings.js';
+import { embeddingRows, loadImageEmbeddings } from '../clip-embeddings.js';
+import { gatherImages } from '../clip/eval.js';
 import { loadCorpus, splitByStyle } from '../data/corpus.js';
 import { coefficients, cosineSchedule, qSample, toX0Eps } from '../diffusion/index.js';
 import { imageGridPng, type GridRow } from '../png.js';
@@ -55,26 +56,22 @@ if (o.mse) {
   const result: Record<string, Record<number, { own: number; null: number; other: number }>> = {};
   for (const [split, idx] of [['train', pick(train)], ['held_out', pick(heldout)]] as const) {
     const n = idx.length;
-    const gather = (src: ArrayLike<number>, w: number, order: number[]) => {
-      const out = new Float32Array(n * w);
-      order.forEach((r, k) => { for (let j = 0; j < w; j++) out[k * w + j] = src[r * w + j]!; });
-      return out;
-    };
-    const images = gather(corpus.images, P, idx).map((v) => v / 127.5 - 1);
-    const own = gather(emb.embeddings, D, idx);
-    const other = gather(emb.embeddings, D, idx.map((_, k) => idx[(k + 7) % n]!)); // another concept's embedding
+    const pixels = gatherImages(corpus, idx);
+    const own = embeddingRows(emb, idx);
+    const other = embeddingRows(emb, idx.map((_, k) => idx[(k + 7) % n]!)); // another concept's embedding
     result[split] = {};
     for (const T of o.ts) {
-      const mse = (e: Float32Array, keep: number) => tf.tidy(() => {
-        const x0 = tf.tensor4d(images, [n, 32, 32, 3]);
+      const mse = (e: tf.Tensor2D, keep: number) => tf.tidy(() => {
+        const x0 = tf.sub(tf.div(tf.tensor4d(pixels, [n, 32, 32, 3], 'float32'), 127.5), 1);
         const t = tf.fill([n], T, 'int32') as tf.Tensor1D;
         const xt = qSample(schedule, x0, t, tf.randomNormal([n, 32, 32, 3], 0, 1, 'float32', o.seed));
         const { alpha, sigma } = coefficients(schedule, t, 4);
-        const out = dec.net.apply(xt as tf.Tensor4D, t, { emb: tf.tensor2d(e, [n, D]), keep: tf.fill([n], keep) as tf.Tensor1D });
+        const out = dec.net.apply(xt as tf.Tensor4D, t, { emb: e, keep: tf.fill([n], keep) as tf.Tensor1D });
         return Number(tf.mean(tf.square(tf.sub(toX0Eps(dec.config.prediction, out, xt, alpha, sigma).x0, x0))).dataSync()[0]!.toFixed(4));
       });
       result[split]![T] = { own: mse(own, 1), null: mse(own, 0), other: mse(other, 1) };
     }
+    tf.dispose([own, other]);
   }
   dec.dispose();
   console.log(JSON.stringify({ x0_mse: result }));
