@@ -66,12 +66,12 @@ export interface UNetConfig {
   refine?: number;
   /**
    * Add a learned position code to the stem's output (absent or false: none). Without it the net
-   * knows where a pixel is only through zero padding, which reaches the middle of the 16x16 grid
-   * only coarsely via the 4x4 level: from pure noise (t near 1000) it could lay out a centred
-   * blob but not a heart's notch or an apple's leaf. The code is fixed 2D Fourier features of the
+   * knows where a cell is only through zero padding. The question it was added to test: at t near
+   * 1000 the input is pure noise, so can the net lay out a heart's notch or an apple's leaf from
+   * padding alone? (What it did: ml/decoder/README.md.) The code is fixed 2D Fourier features of the
    * cell's coordinates times a zero-initialised [F, C] matrix (`pos.w`), so growing it onto a
-   * trained net leaves the function unchanged, and every entry of the matrix moves the code at
-   * all 256 cells at once (a per-cell table would learn ~F times slower under Adam).
+   * trained net leaves the function unchanged, and each entry of the matrix moves the code at all
+   * cells at once rather than at one, as a per-cell table's would.
    */
   pos?: boolean;
 }
