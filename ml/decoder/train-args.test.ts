@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseTrainArgs } from './train.js';
 
-test('parseTrainArgs: defaults, --threads, --cooldown and --high-t, and their errors', () => {
+test('parseTrainArgs: defaults, --threads, --cooldown, --high-t and --prior-cond, and their errors', () => {
   const d = parseTrainArgs('decoder', []);
   assert.equal(d.threads, 1, 'one thread unless asked');
   assert.equal(d.cooldown, 0, 'a constant rate unless asked');
@@ -22,5 +22,9 @@ test('parseTrainArgs: defaults, --threads, --cooldown and --high-t, and their er
   assert.throws(() => parseTrainArgs('decoder', ['--high-t-from', '1000']), /--high-t-from must be a timestep in 0..999/);
   assert.equal(d.pos, undefined, 'no position code unless asked');
   assert.equal(parseTrainArgs('decoder', ['--pos']).pos, true);
+  assert.equal(d.priorCond, undefined, 'a resumed run keeps its own prior-sample fraction unless asked');
+  assert.equal(parseTrainArgs('decoder', ['--prior-cond', '0.5']).priorCond, 0.5);
+  assert.throws(() => parseTrainArgs('decoder', ['--prior-cond', '1.5']), /--prior-cond must be a fraction in \[0, 1\], got 1.5/);
+  assert.throws(() => parseTrainArgs('upsampler', ['--prior-cond', '0.5']), /unknown option --prior-cond/, 'prior samples are the decoder\'s');
   assert.throws(() => parseTrainArgs('decoder', ['--residual', '2']), /unknown option --residual/, 'residual is the upsampler\'s');
 });
