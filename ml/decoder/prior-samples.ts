@@ -104,7 +104,6 @@ export async function loadPriorSamples(o: PriorSamplesOptions): Promise<PriorSam
     try {
       const why = prior.clipMismatch(clipWeightsHash(clipDir));
       if (why) throw new Error(why);
-      let done = chunks - todo().length;
       // Re-checked before each chunk: a helper process may have written it meanwhile.
       for (const k of order) {
         if (existsSync(file(k))) continue;
@@ -119,7 +118,7 @@ export async function loadPriorSamples(o: PriorSamplesOptions): Promise<PriorSam
         } finally {
           tf.dispose([enc.embeddings, enc.tokenStates, enc.ids]);
         }
-        o.onProgress?.(++done, chunks, { captions: captions.length });
+        o.onProgress?.(chunks - todo().length, chunks, { captions: captions.length }); // a helper's chunks count too
         await new Promise((r) => setImmediate(r)); // let signals and progress output through
       }
     } finally {
