@@ -14,8 +14,11 @@
 //
 // --mse prints, instead of the picture, the one-step x₀ error at each t as one JSON line: mean
 // squared error (images in [-1, 1]) over 64 training and 64 held-out images, given each image's own
-// CLIP embedding, the null embedding, and another image's embedding. How far the own embedding
-// beats the null one is how much the decoder uses it at that noise level.
+// CLIP embedding, the null embedding, another image's embedding, and a sample of the shipped prior
+// for the image's caption (prior-samples.ts rowCaption; generation's prior settings, seed --seed):
+// what `npm run generate` would hand the decoder for that caption. How far the own embedding beats
+// the null one is how much the decoder uses it at that noise level; how far the prior sample trails
+// the own embedding is what the decoder loses on the way it is used.
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../backend.js';
 import { embeddingRows, loadImageEmbeddings } from '../clip-embeddings.js';
@@ -24,7 +27,10 @@ import { loadCorpus, splitByStyle } from '../data/corpus.js';
 import { coefficients, cosineSchedule, qSample, toX0Eps } from '../diffusion/index.js';
 import { imageGridPng, type GridRow } from '../png.js';
 import { ArgvReader } from '../training.js';
+import { loadClip } from '../clip/index.js';
+import { loadPrior } from '../prior/index.js';
 import { DEFAULT_DECODER_DIR, loadDecoder } from './index.js';
+import { rowCaption } from './prior-samples.js';
 
 const o = { labels: ['red apple', 'red heart', 'rocket', 'pizza'], styles: ['twemoji', 'noto'], ts: [200, 400, 600, 800], dir: DEFAULT_DECODER_DIR, out: 'decoder-probe.png', seed: 1, mse: false };
 const args = new ArgvReader(process.argv.slice(2));
@@ -53,12 +59,22 @@ if (o.mse) {
   // Every 97th image of each split (64 each): a spread of concepts and styles, the same every run.
   const { train, heldout } = splitByStyle(corpus.entries);
   const pick = (rows: number[]) => rows.filter((i) => i % 97 === 0).slice(0, 64);
-  const result: Record<string, Record<number, { own: number; null: number; other: number }>> = {};
+  const result: Record<string, Record<number, { own: number; null: number; other: number; prior: number }>> = {};
+  const [clip, prior] = await Promise.all([loadClip(), loadPrior()]);
+  const priorSamples = async (rows: number[]) => {
+    const enc = clip.encodeText(rows.map((r) => rowCaption(corpus.entries[r]!)));
+    try {
+      return await prior.samplePrior({ tokenStates: enc.tokenStates, textEmbeddings: enc.embeddings, seed: o.seed });
+    } finally {
+      tf.dispose([enc.embeddings, enc.tokenStates, enc.ids]);
+    }
+  };
   for (const [split, idx] of [['train', pick(train)], ['held_out', pick(heldout)]] as const) {
     const n = idx.length;
     const pixels = gatherImages(corpus, idx);
     const own = embeddingRows(emb, idx);
     const other = embeddingRows(emb, idx.map((_, k) => idx[(k + 7) % n]!)); // another concept's embedding
+    const sampled = await priorSamples(idx);
     result[split] = {};
     for (const T of o.ts) {
       const mse = (e: tf.Tensor2D, keep: number) => tf.tidy(() => {
@@ -69,11 +85,13 @@ if (o.mse) {
         const out = dec.net.apply(xt as tf.Tensor4D, t, { emb: e, keep: tf.fill([n], keep) as tf.Tensor1D });
         return Number(tf.mean(tf.square(tf.sub(toX0Eps(dec.config.prediction, out, xt, alpha, sigma).x0, x0))).dataSync()[0]!.toFixed(4));
       });
-      result[split]![T] = { own: mse(own, 1), null: mse(own, 0), other: mse(other, 1) };
+      result[split]![T] = { own: mse(own, 1), null: mse(own, 0), other: mse(other, 1), prior: mse(sampled, 1) };
     }
-    tf.dispose([own, other]);
+    tf.dispose([own, other, sampled]);
   }
   dec.dispose();
+  clip.dispose();
+  prior.dispose();
   console.log(JSON.stringify({ x0_mse: result }));
   process.exit(0);
 }
