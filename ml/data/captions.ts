@@ -21,6 +21,13 @@ function extraTags(e: CorpusEntry): string[] {
   return e.tags.map((t) => t.toLowerCase().trim()).filter((t) => t && !labelWords.has(t));
 }
 
+/** The label, with the skin tone for toned entries ("thumbs up, medium skin tone"): what a person would type. */
+export function captionHead(e: CorpusEntry): string {
+  const label = cleanLabel(e.label);
+  const tone = e.tone.length > 0 ? [...new Set(e.tone.map(toneWords))].join(' and ') : '';
+  return tone ? `${label}, ${tone}` : label;
+}
+
 /**
  * The caption forms of an entry, all lower-case, no duplicates, label first:
  *   label; "label, tag, tag"; "label, group"; "label, <style words> style"; "tag, tag"
@@ -28,8 +35,7 @@ function extraTags(e: CorpusEntry): string[] {
  */
 export function captionForms(e: CorpusEntry): string[] {
   const label = cleanLabel(e.label);
-  const tone = e.tone.length > 0 ? [...new Set(e.tone.map(toneWords))].join(' and ') : '';
-  const head = tone ? `${label}, ${tone}` : label;
+  const head = captionHead(e);
   const tags = extraTags(e);
   const style = `${STYLE_WORDS[e.style]} style`;
   const forms = [

@@ -25,7 +25,7 @@ import { initBackend } from '../backend.js';
 import { writeFileAtomic } from '../checkpoint.js';
 import { clipWeightsHash } from '../clip-embeddings.js';
 import { DEFAULT_CLIP_DIR, loadClip } from '../clip/index.js';
-import { captionForms } from '../data/captions.js';
+import { captionHead } from '../data/captions.js';
 import { type CorpusEntry, DEFAULT_CACHE_DIR, loadCorpus, splitByStyle } from '../data/corpus.js';
 import { DEFAULT_PRIOR_DIR, DEFAULT_PRIOR_SAMPLING, loadPrior, weightsFileHash } from '../prior/index.js';
 import { type ProgressFn, terminalBar } from '../progress.js';
@@ -67,11 +67,8 @@ export interface PriorSamples {
   dir: string;
 }
 
-/** What a person would type for this entry: its label, with its skin tone if it has one. */
-export function rowCaption(e: CorpusEntry): string {
-  const forms = captionForms(e);
-  return e.tone.length > 0 ? forms[1]! : forms[0]!;
-}
+/** The caption a row is conditioned on: captions.ts captionHead (the label, with its skin tone if it has one). */
+export const rowCaption = captionHead;
 
 export async function loadPriorSamples(o: PriorSamplesOptions): Promise<PriorSamples> {
   const clipDir = o.clipDir ?? DEFAULT_CLIP_DIR;
