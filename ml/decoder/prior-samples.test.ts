@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { initBackend } from '../backend.js';
 import { loadCorpus, splitByStyle } from '../data/corpus.js';
-import { loadPriorSamples, rowCaption } from './prior-samples.js';
+import { type PriorSamples, loadPriorSamples, nearestRowPerCaption, rowCaption } from './prior-samples.js';
 
 await initBackend({ log: () => {} });
 const corpus = await loadCorpus({ size: 32 });
@@ -20,6 +20,21 @@ test('rowCaption: the label, with the skin tone when the icon has one', () => {
   assert.equal(rowCaption(apple), 'red apple');
   const toned = corpus.entries.find((e) => e.tone.length === 1 && e.label === 'thumbs up')!;
   assert.match(rowCaption(toned), /^thumbs up, (light|medium-light|medium|medium-dark|dark) skin tone$/);
+});
+
+test('nearestRowPerCaption: for each caption, its row whose embedding is nearest the sample by cosine, not by dot product', () => {
+  // Two captions over rows 0..3 (width 2); row 3 is a long vector: nearest by dot, not by angle.
+  const ps: PriorSamples = {
+    captions: ['a', 'b'],
+    samples: Float32Array.from([1, 0, 0, 1]),
+    dim: 2,
+    captionOf: new Map([[0, 0], [1, 0], [2, 1], [3, 1]]),
+    dir: '',
+  };
+  const embeddings = Float32Array.from([0.6, 0.8, 0.9, 0.1, 0.7, 0.7, 5, 4]);
+  assert.deepEqual(Array.from(nearestRowPerCaption(ps, embeddings)), [1, 2]);
+  assert.throws(() => nearestRowPerCaption(ps, embeddings.subarray(0, 6)), /row 3 has no embedding \(3 rows\)/);
+  assert.throws(() => nearestRowPerCaption(ps, embeddings.subarray(0, 5)), /not rows of width 2/);
 });
 
 test('loadPriorSamples: one normalised sample per caption, shared by rows with that caption, cached by chunk, rebuilt where a chunk is lost', async () => {

@@ -134,6 +134,35 @@ export async function loadPriorSamples(o: PriorSamplesOptions): Promise<PriorSam
   return { captions, samples, dim, captionOf, dir };
 }
 
+/**
+ * For each caption, the row (of those `ps` was built for) whose CLIP image embedding is nearest
+ * (cosine) to the caption's prior sample. `--prior-target nearest` trains a prior-conditioned row
+ * to draw that image rather than its own: a caption's sample then asks for one picture, not the
+ * average of every style's (measured: the average is what a small decoder draws, a blob).
+ */
+export function nearestRowPerCaption(ps: PriorSamples, embeddings: Float32Array): Int32Array {
+  const D = ps.dim;
+  if (embeddings.length % D !== 0) throw new Error(`embeddings of length ${embeddings.length} are not rows of width ${D}`);
+  const best = new Int32Array(ps.captions.length).fill(-1);
+  const score = new Float64Array(ps.captions.length).fill(-Infinity);
+  for (const [r, c] of ps.captionOf) {
+    if ((r + 1) * D > embeddings.length) throw new RangeError(`row ${r} has no embedding (${embeddings.length / D} rows)`);
+    let dot = 0;
+    let norm = 0;
+    for (let j = 0; j < D; j++) {
+      const x = embeddings[r * D + j]!;
+      dot += x * ps.samples[c * D + j]!;
+      norm += x * x;
+    }
+    const cos = dot / Math.sqrt(norm || 1); // the samples are unit length already
+    if (cos > score[c]! || (cos === score[c]! && r < best[c]!)) {
+      score[c] = cos;
+      best[c] = r;
+    }
+  }
+  return best;
+}
+
 // Helper process: build the cache for the decoder's training rows (the shipped prior and CLIP).
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   const corpus = await loadCorpus({ size: 32 });

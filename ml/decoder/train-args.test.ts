@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseTrainArgs } from './train.js';
 
-test('parseTrainArgs: defaults, --threads, --cooldown, --high-t and --prior-cond, and their errors', () => {
+test('parseTrainArgs: defaults, --threads, --cooldown, --high-t, --prior-cond and --prior-target, and their errors', () => {
   const d = parseTrainArgs('decoder', []);
   assert.equal(d.threads, 1, 'one thread unless asked');
   assert.equal(d.cooldown, 0, 'a constant rate unless asked');
@@ -25,6 +25,10 @@ test('parseTrainArgs: defaults, --threads, --cooldown, --high-t and --prior-cond
   assert.equal(d.priorCond, undefined, 'a resumed run keeps its own prior-sample fraction unless asked');
   assert.equal(parseTrainArgs('decoder', ['--prior-cond', '0.5']).priorCond, 0.5);
   assert.throws(() => parseTrainArgs('decoder', ['--prior-cond', '1.5']), /--prior-cond must be a fraction in \[0, 1\], got 1.5/);
+  assert.equal(d.priorTarget, undefined, 'a resumed run keeps its own prior-sample target unless asked');
+  assert.equal(parseTrainArgs('decoder', ['--prior-target', 'nearest']).priorTarget, 'nearest');
+  assert.throws(() => parseTrainArgs('decoder', ['--prior-target', 'near']), /--prior-target must be own or nearest, got near/);
+  assert.throws(() => parseTrainArgs('upsampler', ['--prior-target', 'own']), /unknown option --prior-target/);
   assert.throws(() => parseTrainArgs('upsampler', ['--prior-cond', '0.5']), /unknown option --prior-cond/, 'prior samples are the decoder\'s');
   assert.throws(() => parseTrainArgs('decoder', ['--residual', '2']), /unknown option --residual/, 'residual is the upsampler\'s');
 });

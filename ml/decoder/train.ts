@@ -35,7 +35,7 @@ import { type Decoder, type Upsampler, makeDecoder, makeUpsampler } from './inde
 import type { TimestepBand } from '../diffusion/index.js';
 import { type DecoderConfig, type DiffusionBatch, createDecoderNet, decoderBatch, decoderConfig, diffusionLoss, disposeBatch } from './model.js';
 import { DataParallel } from './data-parallel.js';
-import { loadPriorSamples } from './prior-samples.js';
+import { loadPriorSamples, nearestRowPerCaption } from './prior-samples.js';
 import { Trainer } from './trainer.js';
 import type { UNet, UNetConfig } from './unet.js';
 import { type UpsamplerConfig, createUpsamplerNet, residualScale, upsamplerBatch, upsamplerConfig } from './upsampler.js';
@@ -88,7 +88,11 @@ export interface TrainOptions {
   highTFrom: number;
   /** Decoder: fraction of rows conditioned on a cached prior sample for their caption (ml/decoder/prior-samples.ts); a resumed run keeps its own unless given. */
   priorCond?: number;
+  /** Decoder: what a prior-conditioned row draws: its own image, or its caption's image nearest the sample (nearestRowPerCaption); a resumed run keeps its own unless given. */
+  priorTarget?: PriorTarget;
 }
+
+export type PriorTarget = 'own' | 'nearest';
 
 interface TrainState {
   step: number;
@@ -118,7 +122,7 @@ interface TrainState {
   /** Timestep bands trained with, from the step each began (absent: uniform t throughout). */
   highT?: ({ step: number } & TimestepBand)[];
   /** Fractions of rows conditioned on prior samples, from the step each began (absent: none). */
-  priorCond?: { step: number; fraction: number }[];
+  priorCond?: { step: number; fraction: number; target?: PriorTarget }[];
 }
 
 type ModelConfig = DecoderConfig | UpsamplerConfig;
@@ -169,13 +173,15 @@ export function parseTrainArgs(model: ImageModelKind, argv: string[]): TrainOpti
     else if (a === '--high-t') o.highT = args.number();
     else if (a === '--high-t-from') o.highTFrom = args.number();
     else if (a === '--prior-cond' && model === 'decoder') o.priorCond = args.number();
+    else if (a === '--prior-target' && model === 'decoder') o.priorTarget = args.value() as PriorTarget;
     else if (a === '--residual' && model === 'upsampler') o.residual = args.number();
-    else throw new Error(`unknown option ${a} (${model}: --steps N --batch B --lr X --warmup N --ema D --seed N --resume --run-dir D --weights-dir D --clip-dir D --save-every-min M --grid-every-min M --sample-steps N --export-only --config JSON --no-export --allow-clip-change --threads N --cooldown N --refine C --pos --high-t F --high-t-from T${model === 'upsampler' ? ' --residual K' : ' --prior-cond F'})`);
+    else throw new Error(`unknown option ${a} (${model}: --steps N --batch B --lr X --warmup N --ema D --seed N --resume --run-dir D --weights-dir D --clip-dir D --save-every-min M --grid-every-min M --sample-steps N --export-only --config JSON --no-export --allow-clip-change --threads N --cooldown N --refine C --pos --high-t F --high-t-from T${model === 'upsampler' ? ' --residual K' : ' --prior-cond F --prior-target own|nearest'})`);
   }
   if (!Number.isInteger(o.batch) || o.batch < 1) throw new Error(`--batch must be a positive integer, got ${o.batch}`);
   if (!Number.isInteger(o.cooldown) || o.cooldown < 0) throw new Error(`--cooldown must be a whole number of steps, got ${o.cooldown}`);
   if (o.highT !== undefined && !(o.highT >= 0 && o.highT <= 1)) throw new Error(`--high-t must be a fraction in [0, 1], got ${o.highT}`);
   if (o.priorCond !== undefined && !(o.priorCond >= 0 && o.priorCond <= 1)) throw new Error(`--prior-cond must be a fraction in [0, 1], got ${o.priorCond}`);
+  if (o.priorTarget !== undefined && o.priorTarget !== 'own' && o.priorTarget !== 'nearest') throw new Error(`--prior-target must be own or nearest, got ${o.priorTarget}`);
   if (!Number.isInteger(o.highTFrom) || o.highTFrom < 0 || o.highTFrom > 999) throw new Error(`--high-t-from must be a timestep in 0..999, got ${o.highTFrom}`);
   if (!Number.isInteger(o.threads) || o.threads < 1 || o.threads > o.batch) throw new Error(`--threads must be an integer from 1 to the batch size (${o.batch}), got ${o.threads}`);
   return o;
@@ -187,7 +193,7 @@ interface DataSource {
   batch: (rows: number[], rand: () => number, noiseSeed: number, band?: TimestepBand) => DiffusionBatch;
 }
 
-async function dataFor(cfg: ModelConfig, o: TrainOptions, log: (s: string) => void, priorCond = 0): Promise<{ data: DataSource; corpus32: Corpus; corpus64?: Corpus; emb?: ImageEmbeddings }> {
+async function dataFor(cfg: ModelConfig, o: TrainOptions, log: (s: string) => void, priorCond = 0, priorTarget: PriorTarget = 'own'): Promise<{ data: DataSource; corpus32: Corpus; corpus64?: Corpus; emb?: ImageEmbeddings }> {
   const corpus32 = await loadCorpus({ size: 32, onProgress: terminalBar('corpus 32') });
   const { train } = splitByStyle(corpus32.entries);
   const gather = (c: Corpus, rows: number[]) => {
@@ -203,7 +209,8 @@ async function dataFor(cfg: ModelConfig, o: TrainOptions, log: (s: string) => vo
     const D = emb.dim;
     const ps = priorCond > 0 ? await loadPriorSamples({ entries: corpus32.entries, rows: train, clipDir: o.clipDir, onProgress: terminalBar('prior samples') }) : undefined;
     if (ps && ps.dim !== D) throw new Error(`the prior samples are ${ps.dim} wide, the CLIP embeddings ${D}`);
-    if (ps) log(`[decoder] ${Math.round(priorCond * 100)}% of rows conditioned on a prior sample for their caption (${ps.captions.length} captions, ${ps.dir})`);
+    if (ps) log(`[decoder] ${Math.round(priorCond * 100)}% of rows conditioned on a prior sample for their caption (${ps.captions.length} captions, ${ps.dir}), drawing ${priorTarget === 'own' ? 'their own image' : "the caption's image nearest the sample"}`);
+    const nearest = ps && priorTarget === 'nearest' ? nearestRowPerCaption(ps, emb.embeddings) : undefined;
     return {
       corpus32,
       emb,
@@ -211,12 +218,13 @@ async function dataFor(cfg: ModelConfig, o: TrainOptions, log: (s: string) => vo
         rows: train,
         batch: (rows, rand, seed, band) => {
           const e = new Float32Array(rows.length * D);
-          rows.forEach((r, i) => {
+          const drawn = rows.map((r, i) => {
             // rand is drawn only when prior samples are on, so runs without them keep their RNG stream.
             const c = ps && rand() < priorCond ? ps.captionOf.get(r)! : -1;
             e.set(c >= 0 ? ps!.samples.subarray(c * D, (c + 1) * D) : emb.embeddings.subarray(r * D, (r + 1) * D), i * D);
+            return c >= 0 && nearest ? nearest[c]! : r;
           });
-          return decoderBatch(cfg, gather(corpus32, rows), e, rows.length, rand, seed, band);
+          return decoderBatch(cfg, gather(corpus32, drawn), e, rows.length, rand, seed, band);
         },
       },
     };
@@ -290,10 +298,13 @@ export async function trainImageModel(o: TrainOptions): Promise<void> {
     st.clipHash = now;
     cfg.clipHash = now;
   }
-  if (o.priorCond !== undefined && o.priorCond !== (st.priorCond?.at(-1)?.fraction ?? 0)) {
-    st.priorCond = [...(st.priorCond ?? []).filter((b) => b.step < st.step), { step: st.step, fraction: o.priorCond }];
+  const lastCond = st.priorCond?.at(-1);
+  const fraction = o.priorCond ?? lastCond?.fraction ?? 0;
+  const target = o.priorTarget ?? lastCond?.target ?? 'own';
+  if (fraction !== (lastCond?.fraction ?? 0) || target !== (lastCond?.target ?? 'own')) {
+    st.priorCond = [...(st.priorCond ?? []).filter((b) => b.step < st.step), { step: st.step, fraction, ...(target === 'own' ? {} : { target }) }];
   }
-  const { data, corpus32, corpus64, emb } = await dataFor(cfg, o, log, st.priorCond?.at(-1)?.fraction);
+  const { data, corpus32, corpus64, emb } = await dataFor(cfg, o, log, fraction, target);
   // A part grown on at this step (the head, the position code) has no parameters in the checkpoint yet.
   const grow = (st.refineFrom === st.step || st.posFrom === st.step) && init !== undefined;
   const net: UNet = cfg.kind === 'decoder' ? createDecoderNet(cfg, { tensors: init, seed: st.seed, grow }) : createUpsamplerNet(cfg, { tensors: init, seed: st.seed, grow });
@@ -480,7 +491,7 @@ function writeModelCard(path: string, cfg: ModelConfig, params: number, st: Trai
     '## Training',
     '',
     st
-      ? `- ${st.step} steps at batch ${st.batch} (${st.imagesSeen.toLocaleString('en-US')} images seen, ${st.epoch} full passes), ${(st.trainSeconds / 3600).toFixed(2)} hours of steps on this 2-core CPU (wasm; one thread, or two with \`--threads 2\`); Adam ${st.lr}, warm-up ${st.warmup}, EMA ${st.emaDecay}, seed ${st.seed}${st.cooldowns?.length ? `; learning rate decayed linearly to 0 over steps ${st.cooldowns.map(([a, b]) => `${a.toLocaleString('en-US')}–${b.toLocaleString('en-US')}`).join(', ')}` : ''}${st.highT?.some((b) => b.fraction > 0) ? `; timesteps: ${st.highT.map((b) => (b.fraction > 0 ? `from step ${b.step.toLocaleString('en-US')}, ${Math.round(b.fraction * 100)}% of rows drawn from t ∈ [${b.from}, 1000)` : `from step ${b.step.toLocaleString('en-US')}, uniform`)).join('; ')}${st.highT[0]!.step > 0 ? ' (uniform before)' : ''}` : ''}${st.priorCond?.some((b) => b.fraction > 0) ? `; conditioned on a cached prior sample for the row's caption instead of its own embedding: ${st.priorCond.map((b) => `from step ${b.step.toLocaleString('en-US')}, ${Math.round(b.fraction * 100)}% of rows`).join('; ')}` : ''}. Final loss (mean of the last 100 steps): ${Number.isFinite(loss) ? loss.toFixed(4) : 'n/a'}.`
+      ? `- ${st.step} steps at batch ${st.batch} (${st.imagesSeen.toLocaleString('en-US')} images seen, ${st.epoch} full passes), ${(st.trainSeconds / 3600).toFixed(2)} hours of steps on this 2-core CPU (wasm; one thread, or two with \`--threads 2\`); Adam ${st.lr}, warm-up ${st.warmup}, EMA ${st.emaDecay}, seed ${st.seed}${st.cooldowns?.length ? `; learning rate decayed linearly to 0 over steps ${st.cooldowns.map(([a, b]) => `${a.toLocaleString('en-US')}–${b.toLocaleString('en-US')}`).join(', ')}` : ''}${st.highT?.some((b) => b.fraction > 0) ? `; timesteps: ${st.highT.map((b) => (b.fraction > 0 ? `from step ${b.step.toLocaleString('en-US')}, ${Math.round(b.fraction * 100)}% of rows drawn from t ∈ [${b.from}, 1000)` : `from step ${b.step.toLocaleString('en-US')}, uniform`)).join('; ')}${st.highT[0]!.step > 0 ? ' (uniform before)' : ''}` : ''}${st.priorCond?.some((b) => b.fraction > 0) ? `; conditioned on a cached prior sample for the row's caption instead of its own embedding: ${st.priorCond.map((b) => `from step ${b.step.toLocaleString('en-US')}, ${Math.round(b.fraction * 100)}% of rows${b.target === 'nearest' ? ", drawing the caption's image nearest the sample" : ''}`).join('; ')}` : ''}. Final loss (mean of the last 100 steps): ${Number.isFinite(loss) ? loss.toFixed(4) : 'n/a'}.`
       : '- (no training state in the run folder)',
     '',
     '![loss](loss.png)',
