@@ -8,7 +8,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { join } from 'node:path';
 import { DEFAULT_CLIP_DIR, loadClip, type Clip } from './clip/index.js';
 import { DECODE_DEFAULTS, loadDecoder, loadUpsampler, UPSAMPLE_DEFAULTS, type Decoder, type ImageStepInfo, type SamplerName, type Spacing, type Upsampler } from './decoder/index.js';
-import { DEFAULT_PRIOR_SAMPLING, loadPrior, type Prior } from './prior/index.js';
+import { DEFAULT_PRIOR_SAMPLING, loadPrior, type Prior, type SamplePriorOptions } from './prior/index.js';
 import { clipWeightsHash } from './clip-embeddings.js';
 
 export interface Pipeline {
@@ -49,6 +49,38 @@ export async function loadPipeline(opts: { weightsDir?: string; upsampler?: bool
   return p;
 }
 
+export interface TextEmbeddingOptions extends Omit<SamplePriorOptions, 'tokenStates' | 'textEmbeddings'> {
+  /** Return the CLIP text embeddings themselves (the paper's no-prior ablation). */
+  noPrior?: boolean;
+}
+
+export interface TextImageEmbeddings {
+  /** [N, D] the prior's image embeddings for the texts (or, noPrior, their text embeddings). Caller owns. */
+  embeddings: tf.Tensor2D;
+  unknownWords: string[][];
+  ms: { clip: number; prior: number };
+}
+
+/**
+ * Texts → the image embeddings the decoder is given: CLIP's text encoder, then a prior sample per
+ * text. The one place that frees the text encoding (generate, the decoder's prior-sample cache and
+ * the decoder probe all go through here).
+ */
+export async function imageEmbeddingsForTexts(p: Pick<Pipeline, 'clip' | 'prior'>, texts: string[], o: TextEmbeddingOptions = {}): Promise<TextImageEmbeddings> {
+  const { noPrior, ...sampling } = o;
+  const t0 = performance.now();
+  const enc = p.clip.encodeText(texts);
+  const t1 = performance.now();
+  try {
+    const embeddings = noPrior
+      ? (tf.clone(enc.embeddings) as tf.Tensor2D)
+      : await p.prior.samplePrior({ ...sampling, tokenStates: enc.tokenStates, textEmbeddings: enc.embeddings });
+    return { embeddings, unknownWords: enc.unknownWords, ms: { clip: t1 - t0, prior: performance.now() - t1 } };
+  } finally {
+    tf.dispose([enc.embeddings, enc.tokenStates, enc.ids]);
+  }
+}
+
 export interface GenerateOptions {
   prompts: string[];
   seed?: number;
@@ -80,7 +112,14 @@ export interface Generated {
 
 export async function generate(p: Pipeline, o: GenerateOptions): Promise<Generated> {
   const seed = o.seed ?? 0;
-  const ms = { clip: 0, prior: 0, decoder: 0, upsampler: 0 };
+  const { embeddings, unknownWords, ms: textMs } = await imageEmbeddingsForTexts(p, o.prompts, {
+    noPrior: o.noPrior,
+    steps: o.priorSteps ?? DEFAULT_PRIOR_SAMPLING.steps,
+    guidance: o.priorGuidance ?? DEFAULT_PRIOR_SAMPLING.guidance,
+    seed,
+    signal: o.signal,
+  });
+  const ms = { ...textMs, decoder: 0, upsampler: 0 };
   let t = performance.now();
   const lap = () => {
     const now = performance.now();
@@ -88,24 +127,6 @@ export async function generate(p: Pipeline, o: GenerateOptions): Promise<Generat
     t = now;
     return d;
   };
-  const enc = p.clip.encodeText(o.prompts);
-  ms.clip = lap();
-  let embeddings: tf.Tensor2D;
-  try {
-    embeddings = o.noPrior
-      ? (tf.clone(enc.embeddings) as tf.Tensor2D)
-      : await p.prior.samplePrior({
-          tokenStates: enc.tokenStates,
-          textEmbeddings: enc.embeddings,
-          steps: o.priorSteps ?? DEFAULT_PRIOR_SAMPLING.steps,
-          guidance: o.priorGuidance ?? DEFAULT_PRIOR_SAMPLING.guidance,
-          seed,
-          signal: o.signal,
-        });
-  } finally {
-    tf.dispose([enc.embeddings, enc.tokenStates, enc.ids]);
-  }
-  ms.prior = lap();
   let low: tf.Tensor4D;
   try {
     low = await p.decoder.decode({
@@ -123,11 +144,11 @@ export async function generate(p: Pipeline, o: GenerateOptions): Promise<Generat
     throw e;
   }
   ms.decoder = lap();
-  if (!p.upsampler || o.noUpsample) return { images: low, embeddings, unknownWords: enc.unknownWords, ms };
+  if (!p.upsampler || o.noUpsample) return { images: low, embeddings, unknownWords, ms };
   try {
     const images = await p.upsampler.upsample({ images: low, steps: o.upsampleSteps ?? UPSAMPLE_DEFAULTS.steps, seed, signal: o.signal });
     ms.upsampler = lap();
-    return { images, embeddings, unknownWords: enc.unknownWords, ms };
+    return { images, embeddings, unknownWords, ms };
   } catch (e) {
     embeddings.dispose();
     throw e;

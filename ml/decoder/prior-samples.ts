@@ -16,12 +16,12 @@
 // can share the work from the other end (both cores; the prior runs on one):
 //
 //   npx tsx ml/decoder/prior-samples.ts --reverse
-import * as tf from '@tensorflow/tfjs-core';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { initBackend } from '../backend.js';
+import { imageEmbeddingsForTexts } from '../pipeline.js';
 import { writeFileAtomic } from '../checkpoint.js';
 import { clipWeightsHash } from '../clip-embeddings.js';
 import { DEFAULT_CLIP_DIR, loadClip } from '../clip/index.js';
@@ -105,16 +105,11 @@ export async function loadPriorSamples(o: PriorSamplesOptions): Promise<PriorSam
       for (const k of order) {
         if (existsSync(file(k))) continue;
         const part = captions.slice(k * chunk, (k + 1) * chunk);
-        const enc = clip.encodeText(part);
-        try {
-          // Seeded by chunk, so any process computes the same numbers for it.
-          const s = await prior.samplePrior({ tokenStates: enc.tokenStates, textEmbeddings: enc.embeddings, ...sampling, seed: 1 + k });
-          const v = (await s.data()) as Float32Array;
-          s.dispose();
-          writeFileAtomic(file(k), new Uint8Array(v.buffer, v.byteOffset, v.byteLength));
-        } finally {
-          tf.dispose([enc.embeddings, enc.tokenStates, enc.ids]);
-        }
+        // Seeded by chunk, so any process computes the same numbers for it.
+        const { embeddings: s } = await imageEmbeddingsForTexts({ clip, prior }, part, { ...sampling, seed: 1 + k });
+        const v = (await s.data()) as Float32Array;
+        s.dispose();
+        writeFileAtomic(file(k), new Uint8Array(v.buffer, v.byteOffset, v.byteLength));
         o.onProgress?.(chunks - todo().length, chunks, { captions: captions.length }); // a helper's chunks count too
         await new Promise((r) => setImmediate(r)); // let signals and progress output through
       }

@@ -31,6 +31,7 @@ import { loadClip } from '../clip/index.js';
 import { loadPrior } from '../prior/index.js';
 import { DEFAULT_DECODER_DIR, loadDecoder } from './index.js';
 import { rowCaption } from './prior-samples.js';
+import { imageEmbeddingsForTexts } from '../pipeline.js';
 
 const o = { labels: ['red apple', 'red heart', 'rocket', 'pizza'], styles: ['twemoji', 'noto'], ts: [200, 400, 600, 800], dir: DEFAULT_DECODER_DIR, out: 'decoder-probe.png', seed: 1, mse: false };
 const args = new ArgvReader(process.argv.slice(2));
@@ -61,14 +62,8 @@ if (o.mse) {
   const pick = (rows: number[]) => rows.filter((i) => i % 97 === 0).slice(0, 64);
   const result: Record<string, Record<number, { own: number; null: number; other: number; prior: number }>> = {};
   const [clip, prior] = await Promise.all([loadClip(), loadPrior()]);
-  const priorSamples = async (rows: number[]) => {
-    const enc = clip.encodeText(rows.map((r) => rowCaption(corpus.entries[r]!)));
-    try {
-      return await prior.samplePrior({ tokenStates: enc.tokenStates, textEmbeddings: enc.embeddings, seed: o.seed });
-    } finally {
-      tf.dispose([enc.embeddings, enc.tokenStates, enc.ids]);
-    }
-  };
+  const priorSamples = async (rows: number[]) =>
+    (await imageEmbeddingsForTexts({ clip, prior }, rows.map((r) => rowCaption(corpus.entries[r]!)), { seed: o.seed })).embeddings;
   for (const [split, idx] of [['train', pick(train)], ['held_out', pick(heldout)]] as const) {
     const n = idx.length;
     const pixels = gatherImages(corpus, idx);
