@@ -63,8 +63,9 @@ export interface TextImageEmbeddings {
 
 /**
  * Texts → the image embeddings the decoder is given: CLIP's text encoder, then a prior sample per
- * text. The one place that frees the text encoding (generate, the decoder's prior-sample cache and
- * the decoder probe all go through here).
+ * text, the text encoding freed. generate, the decoder's prior-sample cache and the decoder probe
+ * go through here; the prior's own eval and retrieval grid encode for themselves, because they
+ * also compare against the text embeddings.
  */
 export async function imageEmbeddingsForTexts(p: Pick<Pipeline, 'clip' | 'prior'>, texts: string[], o: TextEmbeddingOptions = {}): Promise<TextImageEmbeddings> {
   const { noPrior, ...sampling } = o;
