@@ -18,7 +18,10 @@
 // for the image's caption (prior-samples.ts rowCaption; generation's prior settings, seed --seed):
 // what `npm run generate` would hand the decoder for that caption. How far the own embedding beats
 // the null one is how much the decoder uses it at that noise level; how far the prior sample trails
-// the own embedding is what the decoder loses on the way it is used.
+// the own embedding is what the decoder loses on the way it is used. prior_nearest scores the same
+// sample against the image `--prior-target nearest` trains it to draw: of the split's images with
+// the row's caption, the one nearest the sample (nearestRowPerCaption), noised and predicted in
+// place of the row's own. Held out, the twemoji image is its caption's only one, so it equals prior.
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../backend.js';
 import { embeddingRows, loadImageEmbeddings } from '../clip-embeddings.js';
@@ -30,7 +33,7 @@ import { ArgvReader } from '../training.js';
 import { loadClip } from '../clip/index.js';
 import { loadPrior } from '../prior/index.js';
 import { DEFAULT_DECODER_DIR, loadDecoder } from './index.js';
-import { rowCaption } from './prior-samples.js';
+import { nearestRowPerCaption, rowCaption } from './prior-samples.js';
 import { imageEmbeddingsForTexts } from '../pipeline.js';
 
 const o = { labels: ['red apple', 'red heart', 'rocket', 'pizza'], styles: ['twemoji', 'noto'], ts: [200, 400, 600, 800], dir: DEFAULT_DECODER_DIR, out: 'decoder-probe.png', seed: 1, mse: false };
@@ -60,27 +63,38 @@ if (o.mse) {
   // Every 97th image of each split (64 each): a spread of concepts and styles, the same every run.
   const { train, heldout } = splitByStyle(corpus.entries);
   const pick = (rows: number[]) => rows.filter((i) => i % 97 === 0).slice(0, 64);
-  const result: Record<string, Record<number, { own: number; null: number; other: number; prior: number }>> = {};
+  const result: Record<string, Record<number, { own: number; null: number; other: number; prior: number; prior_nearest: number }>> = {};
   const [clip, prior] = await Promise.all([loadClip(), loadPrior()]);
   const priorSamples = async (rows: number[]) =>
     (await imageEmbeddingsForTexts({ clip, prior }, rows.map((r) => rowCaption(corpus.entries[r]!)), { seed: o.seed })).embeddings;
-  for (const [split, idx] of [['train', pick(train)], ['held_out', pick(heldout)]] as const) {
+  // For each picked row, the row of `rows` with its caption whose embedding is nearest its sample.
+  const nearestImages = (rows: number[], idx: number[], samples: Float32Array) =>
+    idx.map((r, k) => {
+      const caption = rowCaption(corpus.entries[r]!);
+      const same = rows.filter((c) => rowCaption(corpus.entries[c]!) === caption);
+      const one = { captions: [caption], samples: samples.subarray(k * D, (k + 1) * D), dim: D, captionOf: new Map(same.map((c) => [c, 0])), dir: '' };
+      return nearestRowPerCaption(one, emb.embeddings)[0]!;
+    });
+  for (const [split, rows] of [['train', train], ['held_out', heldout]] as const) {
+    const idx = pick(rows);
     const n = idx.length;
     const pixels = gatherImages(corpus, idx);
     const own = embeddingRows(emb, idx);
     const other = embeddingRows(emb, idx.map((_, k) => idx[(k + 7) % n]!)); // another concept's embedding
     const sampled = await priorSamples(idx);
+    const nearest = nearestImages(rows, idx, (await sampled.data()) as Float32Array);
+    const nearestPixels = gatherImages(corpus, nearest);
     result[split] = {};
     for (const T of o.ts) {
-      const mse = (e: tf.Tensor2D, keep: number) => tf.tidy(() => {
-        const x0 = tf.sub(tf.div(tf.tensor4d(pixels, [n, 32, 32, 3], 'float32'), 127.5), 1);
+      const mse = (e: tf.Tensor2D, keep: number, target = pixels) => tf.tidy(() => {
+        const x0 = tf.sub(tf.div(tf.tensor4d(target, [n, 32, 32, 3], 'float32'), 127.5), 1);
         const t = tf.fill([n], T, 'int32') as tf.Tensor1D;
         const xt = qSample(schedule, x0, t, tf.randomNormal([n, 32, 32, 3], 0, 1, 'float32', o.seed));
         const { alpha, sigma } = coefficients(schedule, t, 4);
         const out = dec.net.apply(xt as tf.Tensor4D, t, { emb: e, keep: tf.fill([n], keep) as tf.Tensor1D });
         return Number(tf.mean(tf.square(tf.sub(toX0Eps(dec.config.prediction, out, xt, alpha, sigma).x0, x0))).dataSync()[0]!.toFixed(4));
       });
-      result[split]![T] = { own: mse(own, 1), null: mse(own, 0), other: mse(other, 1), prior: mse(sampled, 1) };
+      result[split]![T] = { own: mse(own, 1), null: mse(own, 0), other: mse(other, 1), prior: mse(sampled, 1), prior_nearest: mse(sampled, 1, nearestPixels) };
     }
     tf.dispose([own, other, sampled]);
   }
