@@ -91,7 +91,8 @@ export class Prior {
 
   /**
    * One denoiser call (for tests and custom samplers): x_t [B, D] in the scaled space, t [B]
-   * int32 -> predicted x0 [B, D] in the scaled space. The caller owns the result.
+   * int32 -> the network's output [B, D] in the scaled space: x0, or v when config.prediction is
+   * 'v' (toX0Eps converts). The caller owns the result.
    */
   predict(xt: tf.Tensor2D, t: tf.Tensor1D, cond: PriorCond | null): tf.Tensor2D {
     this.check();

@@ -43,8 +43,11 @@ export interface PriorConfig {
   textScale: number;
   /** Share of training examples whose text conditioning is replaced by the null tokens. */
   condDropProb: number;
-  /** What the network predicts: x0, as in the paper. */
-  prediction: 'x0';
+  /**
+   * What the network predicts: x0, as in the paper (and every prior before 2026-11-28), or v
+   * (α·ε − σ·x0), whose x0 = α·x_t − σ·v passes x_t through at low noise (see README).
+   */
+  prediction: 'x0' | 'v';
   /** Hash of the CLIP checkpoint the prior was trained against (the embedding space it models). */
   clipHash: string;
 }
@@ -62,7 +65,7 @@ export function positions(cfg: PriorConfig): { textEmb: number; time: number; no
 }
 
 export function defaultPriorConfig(clip: { embedDim: number; textWidth: number; contextLength: number }, over: Partial<PriorConfig> = {}): PriorConfig {
-  return {
+  const cfg: PriorConfig = {
     embedDim: clip.embedDim,
     textWidth: clip.textWidth,
     contextLength: clip.contextLength,
@@ -77,6 +80,8 @@ export function defaultPriorConfig(clip: { embedDim: number; textWidth: number; 
     clipHash: '',
     ...over,
   };
+  if (cfg.prediction !== 'x0' && cfg.prediction !== 'v') throw new Error(`prior: prediction must be 'x0' or 'v', got ${JSON.stringify(cfg.prediction)}`);
+  return cfg;
 }
 
 // ---- initialisation ----------------------------------------------------------------------------
@@ -270,7 +275,7 @@ export function disposePrefixCache(c: PrefixCache): void {
   for (const l of c.kv) tf.dispose([l.k, l.v]);
 }
 
-/** priorForward with the text prefix from a cache: predicted x0 [B, D] (scaled space). Call inside tf.tidy. */
+/** priorForward with the text prefix from a cache: its output [B, D] (cfg.prediction, scaled space). Call inside tf.tidy. */
 export function priorForwardCached(p: Params, cfg: PriorConfig, cache: PrefixCache, xt: tf.Tensor2D, t: tf.Tensor1D): tf.Tensor2D {
   const B = xt.shape[0];
   if (cache.rows !== B) throw new Error(`prior: prefix cache has ${cache.rows} rows, x_t ${B}`);
@@ -283,8 +288,8 @@ export function priorForwardCached(p: Params, cfg: PriorConfig, cache: PrefixCac
 }
 
 /**
- * The prior as a denoiser: predicted x0 [B, D] in the scaled space, read from the final token.
- * Call inside tf.tidy.
+ * The prior as a denoiser: its output [B, D] in cfg.prediction's parameterisation (x0 or v, the
+ * scaled space), read from the final token. Call inside tf.tidy.
  */
 export function priorForward(p: Params, cfg: PriorConfig, xt: tf.Tensor2D, t: tf.Tensor1D, cond: PriorCond | null): tf.Tensor2D {
   const states = priorStates(p, cfg, xt, t, cond); // [B, L, W]
@@ -294,11 +299,12 @@ export function priorForward(p: Params, cfg: PriorConfig, xt: tf.Tensor2D, t: tf
 }
 
 /**
- * Training loss: mean squared error between the predicted and the true x0 (scaled space), the
- * paper's objective for the prior. `x0` and `noise` [B, D]; `xt` is computed by the caller with
- * qSample (so the one diffusion module owns the forward process). Call inside tf.tidy.
+ * Training loss: mean squared error between the network's output and `target` [B, D], what it
+ * should predict in cfg.prediction's parameterisation (the diffusion module's trainingTarget: the
+ * true x0 in the scaled space for 'x0', the paper's objective). `xt` and the target are computed
+ * by the caller (so the one diffusion module owns the forward process). Call inside tf.tidy.
  */
-export function priorLoss(p: Params, cfg: PriorConfig, xt: tf.Tensor2D, x0: tf.Tensor2D, t: tf.Tensor1D, cond: PriorCond): tf.Scalar {
+export function priorLoss(p: Params, cfg: PriorConfig, xt: tf.Tensor2D, target: tf.Tensor2D, t: tf.Tensor1D, cond: PriorCond): tf.Scalar {
   const pred = priorForward(p, cfg, xt, t, cond);
-  return tf.mean(tf.square(tf.sub(pred, x0))) as tf.Scalar;
+  return tf.mean(tf.square(tf.sub(pred, target))) as tf.Scalar;
 }

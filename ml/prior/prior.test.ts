@@ -1,7 +1,7 @@
 // Prior tests on a tiny randomly initialised model (no trained prior weights needed): the token
 // layout and causal mask, shapes, the null-conditioning path, checkpoint round trip, seeded
-// determinism, cancellation, leaks, and that training overfits a tiny fixed batch. The last test
-// feeds the prior real CLIP text encodings when weights/clip exists (skipped otherwise).
+// determinism, cancellation, leaks, that training overfits a tiny fixed batch, and v prediction.
+// The last test feeds the prior real CLIP text encodings when weights/clip exists (skipped otherwise).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { initBackend } from '../backend.js';
 import { hasCheckpoint, saveCheckpoint } from '../checkpoint.js';
-import { cosineSchedule, qSample } from '../diffusion/index.js';
+import { coefficients, cosineSchedule, qSample, trainingTarget } from '../diffusion/index.js';
 import { Prior, loadPrior } from './index.js';
 import { perDimStd } from './train.js';
 import { type PriorCond, type PriorConfig, defaultPriorConfig, disposePrefixCache, initPriorParams, positions, prefixCache, priorForward, priorForwardCached, priorLoss, priorStates, sequenceLength } from './model.js';
@@ -219,6 +219,49 @@ test('training: ~20 Adam steps on a tiny fixed batch lower the loss, and a step 
   assert.ok(Number.isFinite(last));
   assert.ok(last < 0.5 * first, `loss should fall on a fixed batch: ${first} -> ${last}`);
   tf.dispose([x0, t, noise, xt, drop, cond.tokenStates, cond.textEmbeddings, ...Object.values(vars)]);
+  opt.dispose();
+});
+
+test('v prediction: trained on one embedding, the sampler turns its v outputs back into it; the config says which', async () => {
+  assert.throws(() => defaultPriorConfig({ embedDim: D, textWidth: 12, contextLength: T }, { prediction: 'eps' as never }), /prediction must be 'x0' or 'v', got "eps"/);
+  const vcfg: PriorConfig = { ...cfg, prediction: 'v' };
+  const p0 = initPriorParams(vcfg, 11);
+  const names = Object.keys(p0).sort();
+  const vars: Record<string, tf.Variable> = {};
+  for (const n of names) vars[n] = tf.variable(p0[n]!, true, `prior-v-test/${n}`);
+  tf.dispose(Object.values(p0));
+  const B = 32;
+  const one = randomCond(1, 70);
+  const cond = tf.tidy(() => ({ tokenStates: tf.tile(one.tokenStates, [B, 1, 1]) as tf.Tensor3D, textEmbeddings: tf.tile(one.textEmbeddings, [B, 1]) as tf.Tensor2D }));
+  const target = tf.tidy(() => {
+    const r = tf.randomNormal([1, D], 0, 1, 'float32', 71);
+    return tf.div(r, tf.norm(r)) as tf.Tensor2D;
+  });
+  const schedule = cosineSchedule();
+  const opt = tf.train.adam(3e-3);
+  for (let i = 0; i < 500; i++) {
+    tf.tidy(() => {
+      const x0 = tf.tile(tf.mul(target, vcfg.imageScale), [B, 1]) as tf.Tensor2D;
+      const t = tf.randomUniform([B], 0, 1000, 'int32', 100 + i) as tf.Tensor1D;
+      const noise = tf.randomNormal([B, D], 0, 1, 'float32', 1000 + i);
+      const xt = qSample(schedule, x0, t, noise) as tf.Tensor2D;
+      const { alpha, sigma } = coefficients(schedule, t, 2);
+      const v = trainingTarget('v', x0, noise, alpha, sigma) as tf.Tensor2D;
+      const { grads } = tf.variableGrads(() => priorLoss(vars, vcfg, xt, v, t, cond), names.map((n) => vars[n]!));
+      opt.applyGradients(names.map((n) => ({ name: `prior-v-test/${n}`, tensor: grads[`prior-v-test/${n}`]! })));
+    });
+  }
+  const cosTo = async (prediction: PriorConfig['prediction']) => {
+    const s = await new Prior({ ...vcfg, prediction }, vars).samplePrior({ ...one, steps: 20, guidance: 1, bestOf: 1, seed: 3 });
+    const c = tf.tidy(() => tf.sum(tf.mul(s, target)).dataSync()[0]!);
+    s.dispose();
+    return c;
+  };
+  const asV = await cosTo('v');
+  const asX0 = await cosTo('x0');
+  assert.ok(asV > 0.95, `the v prior's sample should be the embedding it was trained on: cosine ${asV}`);
+  assert.ok(asX0 < asV - 0.1, `read as x0 predictions the same outputs should not sample it (cosine ${asX0} vs ${asV})`);
+  tf.dispose([target, one.tokenStates, one.textEmbeddings, cond.tokenStates, cond.textEmbeddings, ...Object.values(vars)]);
   opt.dispose();
 });
 

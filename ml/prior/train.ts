@@ -30,7 +30,7 @@ import { gatherImages, heldoutGallery } from '../clip/eval.js';
 import { GRID_QUERIES } from '../clip/train.js';
 import { type Corpus, loadCorpus, splitByStyle } from '../data/corpus.js';
 import { sampleCaption } from '../data/captions.js';
-import { cosineSchedule, qSample } from '../diffusion/index.js';
+import { coefficients, cosineSchedule, qSample, trainingTarget } from '../diffusion/index.js';
 import { imageGridPng, lineChartPng } from '../png.js';
 import { terminalBar } from '../progress.js';
 import { type PriorEval, evaluatePrior } from './eval.js';
@@ -211,8 +211,11 @@ export function batchLoss(p: Params, cfg: PriorConfig, text: { tokenStates: tf.T
   const t = tf.tensor1d(tArr, 'int32');
   const x0 = tf.tensor2d(x0Data, [B, D]);
   const noise = tf.randomNormal([B, D], 0, 1, 'float32', noiseSeed);
-  const xt = qSample(cosineSchedule(), x0, t, noise) as tf.Tensor2D;
-  return priorLoss(p, cfg, xt, x0, t, { tokenStates: text.tokenStates, textEmbeddings: text.embeddings, drop: tf.tensor1d(drop) });
+  const schedule = cosineSchedule();
+  const xt = qSample(schedule, x0, t, noise) as tf.Tensor2D;
+  const { alpha, sigma } = coefficients(schedule, t, 2);
+  const target = trainingTarget(cfg.prediction, x0, noise, alpha, sigma) as tf.Tensor2D;
+  return priorLoss(p, cfg, xt, target, t, { tokenStates: text.tokenStates, textEmbeddings: text.embeddings, drop: tf.tensor1d(drop) });
 }
 
 export async function trainPrior(o: PriorTrainOptions): Promise<void> {
