@@ -1,0 +1,125 @@
+// How well the prior fits its own training pairs, as one JSON line:
+//
+//   npx tsx ml/prior/probe.ts [--weights-dir weights/prior] [--captions 512] [--guidance 2] [--steps 25]
+//
+// The decoder draws what the prior hands it, so a prior whose samples sit between a caption's
+// images (and near none of them) makes the decoder draw their average. Three views of that, on
+// training captions (every 8th distinct caption head of the training styles, sorted):
+//
+// - `samples`: generation's sampling (DDIM, best of 2, seed 1 per 128 captions) with --guidance and
+//   --steps; `nearest_cos` = mean cosine of a sample to its nearest training image embedding,
+//   `nearest_is_caption` = how often that image has the sample's caption.
+// - `one_step`: one training row per 29 (256 rows) noised to t with its own image embedding; the
+//   prediction of x0 from x_t: cosine to the truth and the same two figures, beside x_t's own
+//   cosine to the truth (`xt_cos`): at low t a denoiser should do no worse than x_t itself.
+// - `path`: along one sampling run of 8 fixed prompts, the mean nearest cosine of x0pred per step:
+//   a prior that commits to an image climbs towards 1 as t falls; one that stays at its first
+//   prediction draws the caption's mean.
+import * as tf from '@tensorflow/tfjs-core';
+import { initBackend } from '../backend.js';
+import { embeddingRows, loadImageEmbeddings } from '../clip-embeddings.js';
+import { loadClip } from '../clip/index.js';
+import { captionHead } from '../data/captions.js';
+import { loadCorpus, splitByStyle } from '../data/corpus.js';
+import { coefficients, cosineSchedule, qSample, toX0Eps } from '../diffusion/index.js';
+import { imageEmbeddingsForTexts } from '../pipeline.js';
+import { ArgvReader } from '../training.js';
+import { DEFAULT_PRIOR_DIR, loadPrior } from './index.js';
+
+const o = { dir: DEFAULT_PRIOR_DIR, captions: 512, guidance: 2, steps: 25 };
+const args = new ArgvReader(process.argv.slice(2));
+for (const a of args) {
+  if (a === '--weights-dir') o.dir = args.value();
+  else if (a === '--captions') o.captions = args.number();
+  else if (a === '--guidance') o.guidance = args.number();
+  else if (a === '--steps') o.steps = args.number();
+  else throw new Error(`unknown option ${a} (--weights-dir D --captions N --guidance G --steps N)`);
+}
+
+await initBackend({ log: () => {} });
+const corpus = await loadCorpus({ size: 32 });
+const emb = await loadImageEmbeddings({ corpus });
+const { train } = splitByStyle(corpus.entries);
+const caption = (r: number) => captionHead(corpus.entries[r]!);
+const clip = await loadClip();
+const prior = await loadPrior(o.dir);
+const why = prior.clipMismatch(emb.weightsHash);
+if (why) throw new Error(why);
+const gallery = tf.tidy(() => {
+  const m = embeddingRows(emb, train);
+  return tf.div(m, tf.norm(m, 2, 1, true)) as tf.Tensor2D;
+});
+const round = (x: number) => Number(x.toFixed(4));
+
+/** Mean nearest-image cosine of unit rows x, and how often the nearest image has captions[i]. */
+function nearest(x: tf.Tensor2D, captions?: string[]): { nearest_cos: number; nearest_is_caption?: number } {
+  const { values, indices } = tf.tidy(() => tf.topk(tf.matMul(x, gallery, false, true), 1));
+  const v = values.dataSync();
+  const ix = indices.dataSync();
+  tf.dispose([values, indices]);
+  const out: { nearest_cos: number; nearest_is_caption?: number } = { nearest_cos: round(Array.from(v).reduce((a, b) => a + b, 0) / v.length) };
+  if (captions) out.nearest_is_caption = round(captions.filter((c, i) => caption(train[ix[i]!]!) === c).length / captions.length);
+  return out;
+}
+
+// Samples for training captions.
+const heads = [...new Set(train.map(caption))].sort();
+const picked = heads.filter((_, i) => i % 8 === 0).slice(0, o.captions);
+const parts: { nearest_cos: number; nearest_is_caption?: number; n: number }[] = [];
+for (let k = 0; k < picked.length; k += 128) {
+  const part = picked.slice(k, k + 128);
+  const { embeddings } = await imageEmbeddingsForTexts({ clip, prior }, part, { seed: 1 + k, guidance: o.guidance, steps: o.steps });
+  parts.push({ ...nearest(embeddings, part), n: part.length });
+  embeddings.dispose();
+}
+const n = parts.reduce((s, p) => s + p.n, 0);
+const samples = {
+  n,
+  nearest_cos: round(parts.reduce((s, p) => s + p.nearest_cos * p.n, 0) / n),
+  nearest_is_caption: round(parts.reduce((s, p) => s + p.nearest_is_caption! * p.n, 0) / n),
+};
+
+// One-step x0 from a training row noised to t.
+const rows = train.filter((_, i) => i % 29 === 0).slice(0, 256);
+const rowCaptions = rows.map(caption);
+const enc = clip.encodeText(rowCaptions);
+const schedule = cosineSchedule();
+const truth = tf.tidy(() => {
+  const m = embeddingRows(emb, rows);
+  return tf.div(m, tf.norm(m, 2, 1, true)) as tf.Tensor2D;
+});
+const unit = (x: tf.Tensor) => tf.div(x, tf.norm(x, 2, 1, true)) as tf.Tensor2D;
+const meanCos = (a: tf.Tensor2D) => round(tf.tidy(() => tf.mean(tf.sum(tf.mul(a, truth), 1)).dataSync()[0]!));
+const oneStep: Record<number, { xt_cos: number; cos_true: number; nearest_cos: number; nearest_is_caption?: number }> = {};
+for (const T of [50, 200, 400, 600, 800, 950]) {
+  const [xtUnit, x0pred] = tf.tidy(() => {
+    const x0 = tf.mul(truth, prior.config.imageScale);
+    const t = tf.fill([rows.length], T, 'int32') as tf.Tensor1D;
+    const xt = qSample(schedule, x0, t, tf.randomNormal(x0.shape, 0, 1, 'float32', 7)) as tf.Tensor2D;
+    const out = prior.predict(xt, t, { tokenStates: enc.tokenStates, textEmbeddings: enc.embeddings });
+    const { alpha, sigma } = coefficients(schedule, t, 2);
+    return [unit(xt), unit(toX0Eps(prior.config.prediction, out, xt, alpha, sigma).x0)];
+  });
+  oneStep[T] = { xt_cos: meanCos(xtUnit), cos_true: meanCos(x0pred), ...nearest(x0pred, rowCaptions) };
+  tf.dispose([xtUnit, x0pred]);
+}
+truth.dispose();
+tf.dispose([enc.embeddings, enc.tokenStates, enc.ids]);
+
+// x0pred along one sampling run.
+const prompts = ['red apple', 'red heart', 'rocket', 'pizza', 'banana', 'tree', 'cat face', 'sun'];
+const penc = clip.encodeText(prompts);
+const path: [number, number][] = [];
+const last = await prior.samplePrior({
+  tokenStates: penc.tokenStates,
+  textEmbeddings: penc.embeddings,
+  steps: o.steps,
+  guidance: o.guidance,
+  bestOf: 1,
+  seed: 1,
+  onStep: (s) => void path.push([s.t, nearest(s.x0pred).nearest_cos]),
+});
+tf.dispose([last, penc.embeddings, penc.tokenStates, penc.ids, gallery]);
+clip.dispose();
+prior.dispose();
+console.log(JSON.stringify({ prior_probe: { weights: o.dir, prediction: prior.config.prediction, guidance: o.guidance, steps: o.steps, samples, one_step: oneStep, path } }));
