@@ -447,7 +447,7 @@ function writePriorCard(path: string, cfg: PriorConfig, params: number, st: Trai
     '',
     '## Model',
     '',
-    `- ${params.toLocaleString('en-US')} parameters: a causal pre-norm transformer, width ${cfg.width}, ${cfg.depth} blocks, ${cfg.heads} heads, over the caption's ${cfg.contextLength} CLIP token states, the CLIP text embedding, the timestep, the noised image embedding and a final token that predicts the clean embedding (x0).`,
+    `- ${params.toLocaleString('en-US')} parameters: a causal pre-norm transformer, width ${cfg.width}, ${cfg.depth} blocks, ${cfg.heads} heads, over the caption's ${cfg.contextLength} CLIP token states, the CLIP text embedding, the timestep, the noised image embedding and a final token that predicts ${cfg.prediction === 'v' ? 'v = α·ε − σ·x0 (the clean embedding is α·x_t − σ·v)' : 'the clean embedding (x0)'}.`,
     `- Embeddings scaled to unit variance per dimension (image × ${cfg.imageScale.toFixed(2)}, text × ${cfg.textScale.toFixed(2)}); text conditioning dropped for ${Math.round(cfg.condDropProb * 100)}% of rows for classifier-free guidance. CLIP weights: \`${cfg.clipHash.slice(0, 16)}\` (sha-256 prefix).`,
     '',
     '## Training',
