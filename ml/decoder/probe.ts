@@ -68,13 +68,18 @@ if (o.mse) {
   const priorSamples = async (rows: number[]) =>
     (await imageEmbeddingsForTexts({ clip, prior }, rows.map((r) => rowCaption(corpus.entries[r]!)), { seed: o.seed })).embeddings;
   // For each picked row, the row of `rows` with its caption whose embedding is nearest its sample.
-  const nearestImages = (rows: number[], idx: number[], samples: Float32Array) =>
-    idx.map((r, k) => {
+  const nearestImages = (rows: number[], idx: number[], samples: Float32Array) => {
+    const byCaption = new Map<string, number[]>();
+    for (const c of rows) {
+      const key = rowCaption(corpus.entries[c]!);
+      (byCaption.get(key) ?? byCaption.set(key, []).get(key)!).push(c);
+    }
+    return idx.map((r, k) => {
       const caption = rowCaption(corpus.entries[r]!);
-      const same = rows.filter((c) => rowCaption(corpus.entries[c]!) === caption);
-      const one = { captions: [caption], samples: samples.subarray(k * D, (k + 1) * D), dim: D, captionOf: new Map(same.map((c) => [c, 0])), dir: '' };
+      const one = { captions: [caption], samples: samples.subarray(k * D, (k + 1) * D), dim: D, captionOf: new Map(byCaption.get(caption)!.map((c) => [c, 0])), dir: '' };
       return nearestRowPerCaption(one, emb.embeddings)[0]!;
     });
+  };
   for (const [split, rows] of [['train', train], ['held_out', heldout]] as const) {
     const idx = pick(rows);
     const n = idx.length;

@@ -22,6 +22,7 @@ import { loadClip } from '../clip/index.js';
 import { captionHead } from '../data/captions.js';
 import { loadCorpus, splitByStyle } from '../data/corpus.js';
 import { coefficients, cosineSchedule, qSample, toX0Eps } from '../diffusion/index.js';
+import { l2normalize } from '../layers.js';
 import { imageEmbeddingsForTexts } from '../pipeline.js';
 import { ArgvReader } from '../training.js';
 import { DEFAULT_PRIOR_DIR, loadPrior } from './index.js';
@@ -45,10 +46,7 @@ const clip = await loadClip();
 const prior = await loadPrior(o.dir);
 const why = prior.clipMismatch(emb.weightsHash);
 if (why) throw new Error(why);
-const gallery = tf.tidy(() => {
-  const m = embeddingRows(emb, train);
-  return tf.div(m, tf.norm(m, 2, 1, true)) as tf.Tensor2D;
-});
+const gallery = tf.tidy(() => l2normalize(embeddingRows(emb, train)));
 const round = (x: number) => Number(x.toFixed(4));
 
 /** Mean nearest-image cosine of unit rows x, and how often the nearest image has captions[i]. */
@@ -84,11 +82,7 @@ const rows = train.filter((_, i) => i % 29 === 0).slice(0, 256);
 const rowCaptions = rows.map(caption);
 const enc = clip.encodeText(rowCaptions);
 const schedule = cosineSchedule();
-const truth = tf.tidy(() => {
-  const m = embeddingRows(emb, rows);
-  return tf.div(m, tf.norm(m, 2, 1, true)) as tf.Tensor2D;
-});
-const unit = (x: tf.Tensor) => tf.div(x, tf.norm(x, 2, 1, true)) as tf.Tensor2D;
+const truth = tf.tidy(() => l2normalize(embeddingRows(emb, rows)));
 const meanCos = (a: tf.Tensor2D) => round(tf.tidy(() => tf.mean(tf.sum(tf.mul(a, truth), 1)).dataSync()[0]!));
 const oneStep: Record<number, { xt_cos: number; cos_true: number; nearest_cos: number; nearest_is_caption?: number }> = {};
 for (const T of [50, 200, 400, 600, 800, 950]) {
@@ -98,7 +92,7 @@ for (const T of [50, 200, 400, 600, 800, 950]) {
     const xt = qSample(schedule, x0, t, tf.randomNormal(x0.shape, 0, 1, 'float32', 7)) as tf.Tensor2D;
     const out = prior.predict(xt, t, { tokenStates: enc.tokenStates, textEmbeddings: enc.embeddings });
     const { alpha, sigma } = coefficients(schedule, t, 2);
-    return [unit(xt), unit(toX0Eps(prior.config.prediction, out, xt, alpha, sigma).x0)];
+    return [l2normalize(xt), l2normalize(toX0Eps(prior.config.prediction, out, xt, alpha, sigma).x0 as tf.Tensor2D)];
   });
   oneStep[T] = { xt_cos: meanCos(xtUnit), cos_true: meanCos(x0pred), ...nearest(x0pred, rowCaptions) };
   tf.dispose([xtUnit, x0pred]);
