@@ -12,7 +12,7 @@ import { initBackend } from '../backend.js';
 import { hasCheckpoint, saveCheckpoint } from '../checkpoint.js';
 import { coefficients, cosineSchedule, qSample, trainingTarget } from '../diffusion/index.js';
 import { Prior, loadPrior } from './index.js';
-import { perDimStd } from './train.js';
+import { loadInitialPrior, parsePriorArgs, perDimStd } from './train.js';
 import { type PriorCond, type PriorConfig, defaultPriorConfig, disposePrefixCache, initPriorParams, positions, prefixCache, priorForward, priorForwardCached, priorLoss, priorStates, sequenceLength } from './model.js';
 
 await initBackend({ log: () => {} });
@@ -147,6 +147,27 @@ test('checkpoint round trip reproduces outputs bit for bit; samplePrior is seede
     mem.dispose(); // disposes p
   } finally {
     tf.dispose([cond.tokenStates, cond.textEmbeddings]);
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('--init-from: a fine-tuning run starts from an exported prior\'s config and weights; another CLIP\'s prior is refused', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'prior-init-'));
+  const own = { ...cfg, clipHash: 'a'.repeat(64), imageScale: 11.5 };
+  const p = initPriorParams(own, 6);
+  const before = tf.memory().numTensors;
+  try {
+    saveCheckpoint(dir, { config: own, tensors: p, metadata: { model: 'prior' } });
+    assert.equal(parsePriorArgs(['--init-from', dir]).initFrom, dir);
+    const { config, tensors } = loadInitialPrior(dir, 'a'.repeat(64));
+    assert.deepEqual(config, own, 'the config (scales, CLIP hash) comes with the weights');
+    assert.deepEqual(Object.keys(tensors).sort(), Object.keys(p).sort());
+    for (const n of Object.keys(p)) assert.deepEqual(Array.from(tensors[n]!.dataSync()), Array.from(p[n]!.dataSync()), n);
+    tf.dispose(Object.values(tensors));
+    assert.throws(() => loadInitialPrior(dir, 'b'.repeat(64)), /trained against CLIP aaaaaaaaaaaaaaaa, not bbbbbbbbbbbbbbbb/);
+    assert.equal(tf.memory().numTensors, before, 'a refused prior leaves no tensors behind');
+  } finally {
+    tf.dispose(Object.values(p));
     rmSync(dir, { recursive: true, force: true });
   }
 });

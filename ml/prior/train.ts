@@ -21,7 +21,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { writeCard } from '../model-card.js';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { adamState, hasCheckpoint, loadCheckpoint, restoreAdamState, saveCheckpoint } from '../checkpoint.js';
 import { type ImageEmbeddings, clipWeightsHash, loadImageEmbeddings } from '../clip-embeddings.js';
@@ -67,6 +67,8 @@ export interface PriorTrainOptions {
   noExport?: boolean;
   /** Do not train: evaluate runs/prior and export it to weights/prior. */
   exportOnly?: boolean;
+  /** Fresh run whose weights (and config, scales included) start from this exported prior (e.g. weights/prior); Adam, EMA and the schedule start afresh. */
+  initFrom?: string;
 }
 
 interface TrainState {
@@ -83,9 +85,11 @@ interface TrainState {
   seed: number;
   emaDecay?: number;
   clipNorm?: number;
+  /** The exported prior a fine-tuning run started from (repo-relative where inside the repo). */
+  initFrom?: string;
 }
 
-const USAGE = 'prior: --steps N --batch B --lr X --warmup N --seed N --resume --run-dir D --weights-dir D --clip-dir D --save-every-min M --ema 0.999 --clip-norm 1 --eval-concepts N --eval-guidance 1,3 --config JSON --no-export --export-only';
+const USAGE = 'prior: --steps N --batch B --lr X --warmup N --seed N --resume --run-dir D --weights-dir D --clip-dir D --save-every-min M --ema 0.999 --clip-norm 1 --eval-concepts N --eval-guidance 1,3 --config JSON --no-export --export-only --init-from D';
 
 export function parsePriorArgs(argv: string[]): PriorTrainOptions {
   const o: PriorTrainOptions = {
@@ -123,6 +127,7 @@ export function parsePriorArgs(argv: string[]): PriorTrainOptions {
     else if (a === '--config') o.config = JSON.parse(args.value()) as Partial<PriorConfig>;
     else if (a === '--no-export') o.noExport = true;
     else if (a === '--export-only') o.exportOnly = true;
+    else if (a === '--init-from') o.initFrom = resolve(args.value());
     else throw new Error(`unknown option ${a} (${USAGE})`);
   }
   for (const [k, x] of Object.entries({ steps: o.steps, batch: o.batch, lr: o.lr })) if (!(x > 0)) throw new Error(`--${k} must be positive, got ${x}`);
@@ -218,6 +223,20 @@ export function batchLoss(p: Params, cfg: PriorConfig, text: { tokenStates: tf.T
   return priorLoss(p, cfg, xt, target, t, { tokenStates: text.tokenStates, textEmbeddings: text.embeddings, drop: tf.tensor1d(drop) });
 }
 
+/**
+ * The config and weights of an exported prior (a weights/prior folder, or a run folder) to start a
+ * fresh run from, refused when it models another CLIP's space (`clipHash`). Caller owns the tensors.
+ */
+export function loadInitialPrior(dir: string, clipHash: string): { config: PriorConfig; tensors: Params } {
+  const ck = loadCheckpoint(dir, { withState: false });
+  const config = ck.config as PriorConfig;
+  if (config.clipHash !== clipHash) {
+    tf.dispose(Object.values(ck.tensors));
+    throw new Error(`${dir} was trained against CLIP ${config.clipHash.slice(0, 16)}, not ${clipHash.slice(0, 16)}: it cannot start a run for this CLIP`);
+  }
+  return { config, tensors: ck.tensors as Params };
+}
+
 export async function trainPrior(o: PriorTrainOptions): Promise<void> {
   const log = (s: string) => process.stderr.write(s + '\n');
   const { corpus, emb, clip } = await loadData(o.clipDir, log);
@@ -246,6 +265,12 @@ export async function trainPrior(o: PriorTrainOptions): Promise<void> {
     st.totalSteps = o.steps;
     saved = ck.state!.tensors;
     log(`[prior] resumed ${o.runDir} at step ${st.step} (${st.samplesSeen} samples seen), training to step ${o.steps}`);
+  } else if (o.initFrom) {
+    if (o.resume) log(`[prior] --resume: no checkpoint in ${o.runDir}, starting from ${o.initFrom}`);
+    if (o.config) throw new Error('--config cannot change a prior loaded with --init-from (its config comes with its weights)');
+    ({ config: cfg, tensors: init } = loadInitialPrior(o.initFrom, emb.weightsHash));
+    st = { step: 0, totalSteps: o.steps, rng: (o.seed * 2654435761) >>> 0, samplesSeen: 0, trainSeconds: 0, lossLog: [], batch: o.batch, lr: o.lr, warmup: o.warmup, seed: o.seed, emaDecay: o.emaDecay, clipNorm: o.clipNorm, initFrom: relative(REPO_ROOT, o.initFrom) };
+    log(`[prior] fresh run from the weights in ${o.initFrom}, training to step ${o.steps}`);
   } else {
     if (o.resume) log(`[prior] --resume: no checkpoint in ${o.runDir}, starting fresh`);
     // Measure the scales that make diffusion see unit-variance embeddings.
