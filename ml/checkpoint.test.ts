@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from './backend.js';
-import { adamState, decodeSafetensors, encodeSafetensors, loadCheckpoint, restoreAdamState, saveCheckpoint, WEIGHTS_FILE } from './checkpoint.js';
+import { adamState, decodeSafetensors, encodeSafetensors, loadCheckpoint, loadInitialWeights, restoreAdamState, saveCheckpoint, WEIGHTS_FILE } from './checkpoint.js';
 
 await initBackend({ log: () => {} });
 
@@ -56,6 +56,29 @@ test('saveCheckpoint/loadCheckpoint round-trip weights, config, state and extra 
     const inference = loadCheckpoint(dir, { withState: false });
     assert.equal(inference.state, undefined);
     tf.dispose([w, s, m, ...Object.values(ck.tensors), ...Object.values(ck.state!.tensors), ...Object.values(inference.tensors)]);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('loadInitialWeights: config and weights without the training state; a refused config frees its tensors and says why', () => {
+  const dir = tmp();
+  try {
+    const w = tf.tensor1d([1, 2, 3]);
+    const m = tf.tensor1d([5]);
+    saveCheckpoint(dir, { config: { kind: 'decoder', width: 3 }, tensors: { w }, state: { json: { step: 40 }, tensors: { m } } });
+    const before = tf.memory().numTensors;
+    const ok = loadInitialWeights<{ kind: string }>(dir, (c) => (c.kind === 'decoder' ? null : 'wrong kind'));
+    assert.deepEqual(ok.config, { kind: 'decoder', width: 3 });
+    assert.deepEqual(Object.keys(ok.tensors), ['w'], 'no optimizer state comes along');
+    assert.deepEqual(Array.from(ok.tensors.w!.dataSync()), [1, 2, 3]);
+    tf.dispose(Object.values(ok.tensors));
+    assert.throws(
+      () => loadInitialWeights<{ kind: string }>(dir, (c) => (c.kind === 'upsampler' ? null : `holds a ${c.kind}, not an upsampler`)),
+      (e: Error) => e.message === `${dir}: holds a decoder, not an upsampler`,
+    );
+    assert.equal(tf.memory().numTensors, before, 'nothing leaks either way');
+    tf.dispose([w, m]);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

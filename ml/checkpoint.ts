@@ -195,6 +195,22 @@ export function loadCheckpoint(dir: string, opts: { withState?: boolean } = {}):
   return result;
 }
 
+/**
+ * The config and weights of an exported model to start a fresh (fine-tuning) run from: no
+ * training state. `check` says why the config cannot start this run (null: it can); a refused
+ * checkpoint's tensors are freed before the error. Caller owns the tensors.
+ */
+export function loadInitialWeights<C>(dir: string, check: (config: C) => string | null): { config: C; tensors: Record<string, tf.Tensor> } {
+  const ck = loadCheckpoint(dir, { withState: false });
+  const config = ck.config as C;
+  const why = check(config);
+  if (why) {
+    tf.dispose(Object.values(ck.tensors));
+    throw new Error(`${dir}: ${why}`);
+  }
+  return { config, tensors: ck.tensors };
+}
+
 /** Read an extra text file saved beside a checkpoint. */
 export function readCheckpointFile(dir: string, name: string): string {
   return readFileSync(join(dir, name), 'utf8');

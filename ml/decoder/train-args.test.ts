@@ -20,6 +20,8 @@ test('parseTrainArgs: defaults, --threads, --cooldown, --high-t, --prior-cond an
   assert.equal(d.highTFrom, 700);
   assert.throws(() => parseTrainArgs('decoder', ['--high-t', '2']), /--high-t must be a fraction in \[0, 1\], got 2/);
   assert.throws(() => parseTrainArgs('decoder', ['--high-t-from', '1000']), /--high-t-from must be a timestep in 0..999/);
+  assert.equal(d.initFrom, undefined);
+  assert.match(parseTrainArgs('decoder', ['--init-from', 'weights/decoder']).initFrom!, /[/\\]weights[/\\]decoder$/, 'resolved to an absolute folder');
   assert.equal(d.pos, undefined, 'no position code unless asked');
   assert.equal(parseTrainArgs('decoder', ['--pos']).pos, true);
   assert.equal(d.priorCond, undefined, 'a resumed run keeps its own prior-sample fraction unless asked');

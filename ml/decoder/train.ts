@@ -23,9 +23,9 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { writeCard } from '../model-card.js';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { hasCheckpoint, loadCheckpoint, saveCheckpoint } from '../checkpoint.js';
+import { hasCheckpoint, loadCheckpoint, loadInitialWeights, saveCheckpoint } from '../checkpoint.js';
 import { clipWeightsHash, loadImageEmbeddings, type ImageEmbeddings } from '../clip-embeddings.js';
 import { DEFAULT_CLIP_DIR } from '../clip/index.js';
 import { type Corpus, loadCorpus, splitByStyle } from '../data/corpus.js';
@@ -88,6 +88,8 @@ export interface TrainOptions {
   highTFrom: number;
   /** Decoder: fraction of rows conditioned on a cached prior sample for their caption (ml/decoder/prior-samples.ts); a resumed run keeps its own unless given. */
   priorCond?: number;
+  /** Fresh run whose weights and config start from this exported model (e.g. weights/decoder); Adam, EMA, RNG and schedule start afresh. */
+  initFrom?: string;
   /** Decoder: what a prior-conditioned row draws: its own image, or its caption's image nearest the sample (nearestRowPerCaption); a resumed run keeps its own unless given. */
   priorTarget?: PriorTarget;
 }
@@ -121,6 +123,8 @@ interface TrainState {
   posFrom?: number;
   /** Timestep bands trained with, from the step each began (absent: uniform t throughout). */
   highT?: ({ step: number } & TimestepBand)[];
+  /** The exported model a fine-tuning run started from (repo-relative where inside the repo). */
+  initFrom?: string;
   /** Fractions of rows conditioned on prior samples, from the step each began (absent: none). */
   priorCond?: { step: number; fraction: number; target?: PriorTarget }[];
 }
@@ -156,6 +160,7 @@ export function parseTrainArgs(model: ImageModelKind, argv: string[]): TrainOpti
     else if (a === '--ema') o.emaDecay = args.number();
     else if (a === '--seed') o.seed = args.number();
     else if (a === '--resume') o.resume = true;
+    else if (a === '--init-from') o.initFrom = resolve(args.value());
     else if (a === '--run-dir') o.runDir = resolve(args.value());
     else if (a === '--weights-dir') o.weightsDir = resolve(args.value());
     else if (a === '--clip-dir') o.clipDir = resolve(args.value());
@@ -175,7 +180,7 @@ export function parseTrainArgs(model: ImageModelKind, argv: string[]): TrainOpti
     else if (a === '--prior-cond' && model === 'decoder') o.priorCond = args.number();
     else if (a === '--prior-target' && model === 'decoder') o.priorTarget = args.value() as PriorTarget;
     else if (a === '--residual' && model === 'upsampler') o.residual = args.number();
-    else throw new Error(`unknown option ${a} (${model}: --steps N --batch B --lr X --warmup N --ema D --seed N --resume --run-dir D --weights-dir D --clip-dir D --save-every-min M --grid-every-min M --sample-steps N --export-only --config JSON --no-export --allow-clip-change --threads N --cooldown N --refine C --pos --high-t F --high-t-from T${model === 'upsampler' ? ' --residual K' : ' --prior-cond F --prior-target own|nearest'})`);
+    else throw new Error(`unknown option ${a} (${model}: --steps N --batch B --lr X --warmup N --ema D --seed N --resume --init-from D --run-dir D --weights-dir D --clip-dir D --save-every-min M --grid-every-min M --sample-steps N --export-only --config JSON --no-export --allow-clip-change --threads N --cooldown N --refine C --pos --high-t F --high-t-from T${model === 'upsampler' ? ' --residual K' : ' --prior-cond F --prior-target own|nearest'})`);
   }
   if (!Number.isInteger(o.batch) || o.batch < 1) throw new Error(`--batch must be a positive integer, got ${o.batch}`);
   if (!Number.isInteger(o.cooldown) || o.cooldown < 0) throw new Error(`--cooldown must be a whole number of steps, got ${o.cooldown}`);
@@ -277,6 +282,14 @@ export async function trainImageModel(o: TrainOptions): Promise<void> {
       st.posFrom = st.step;
     }
     log(`${tag} resumed ${o.runDir} at step ${st.step} (${st.imagesSeen} images seen), training to step ${o.steps}`);
+  } else if (o.initFrom) {
+    if (o.resume) log(`${tag} --resume: no checkpoint in ${o.runDir}, starting from ${o.initFrom}`);
+    if (o.config || o.refine !== undefined || o.pos || o.residual !== undefined) throw new Error(`${tag} --config, --refine, --pos and --residual cannot change a model loaded with --init-from (its config comes with its weights)`);
+    ({ config: cfg, tensors: init } = loadInitialWeights<ModelConfig>(o.initFrom, (c) => (c.kind === o.model ? null : `holds a ${c.kind}, not a ${o.model}`)));
+    st = { step: 0, totalSteps: o.steps, rng: (o.seed * 2654435761) >>> 0, epoch: 0, epochPos: 0, imagesSeen: 0, trainSeconds: 0, lossLog: [], batch: o.batch, lr: o.lr, warmup: o.warmup, emaDecay: o.emaDecay, seed: o.seed, initFrom: relative(REPO_ROOT, o.initFrom) };
+    // The CLIP check below then refuses a decoder made for another CLIP, as it does a resumed run.
+    if (cfg.kind === 'decoder' && cfg.clipHash) st.clipHash = cfg.clipHash;
+    log(`${tag} fresh run from the weights in ${o.initFrom}, training to step ${o.steps}`);
   } else {
     if (o.resume) log(`${tag} --resume: no checkpoint in ${o.runDir}, starting fresh`);
     cfg = o.model === 'decoder' ? decoderConfig(128, o.config) : upsamplerConfig(o.config);

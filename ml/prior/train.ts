@@ -23,7 +23,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { writeCard } from '../model-card.js';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { adamState, hasCheckpoint, loadCheckpoint, restoreAdamState, saveCheckpoint } from '../checkpoint.js';
+import { adamState, hasCheckpoint, loadCheckpoint, loadInitialWeights, restoreAdamState, saveCheckpoint } from '../checkpoint.js';
 import { type ImageEmbeddings, clipWeightsHash, loadImageEmbeddings } from '../clip-embeddings.js';
 import { type Clip, DEFAULT_CLIP_DIR, loadClip } from '../clip/index.js';
 import { gatherImages, heldoutGallery } from '../clip/eval.js';
@@ -228,13 +228,9 @@ export function batchLoss(p: Params, cfg: PriorConfig, text: { tokenStates: tf.T
  * fresh run from, refused when it models another CLIP's space (`clipHash`). Caller owns the tensors.
  */
 export function loadInitialPrior(dir: string, clipHash: string): { config: PriorConfig; tensors: Params } {
-  const ck = loadCheckpoint(dir, { withState: false });
-  const config = ck.config as PriorConfig;
-  if (config.clipHash !== clipHash) {
-    tf.dispose(Object.values(ck.tensors));
-    throw new Error(`${dir} was trained against CLIP ${config.clipHash.slice(0, 16)}, not ${clipHash.slice(0, 16)}: it cannot start a run for this CLIP`);
-  }
-  return { config, tensors: ck.tensors as Params };
+  return loadInitialWeights<PriorConfig>(dir, (c) =>
+    c.clipHash === clipHash ? null : `trained against CLIP ${c.clipHash.slice(0, 16)}, not ${clipHash.slice(0, 16)}: it cannot start a run for this CLIP`,
+  );
 }
 
 export async function trainPrior(o: PriorTrainOptions): Promise<void> {
