@@ -49,6 +49,15 @@ describe('studio end to end', { skip: missing ?? false }, () => {
     return page;
   };
   const handle = (page: Page, node: string, side: 'in' | 'out', port: string) => page.locator(`[data-testid="node-${node}"] .port-${side}[data-port="${port}"] .react-flow__handle`);
+  /**
+   * The canvas re-renders a frame or more after a key press or click (more under load): wait up to
+   * 10 s for `selector` to match n elements, then assert (a readable failure if it never does).
+   */
+  async function expectCount(page: Page, selector: string, n: number, message?: string) {
+    await page.waitForFunction(([s, k]) => document.querySelectorAll(s).length === k, [selector, n] as const, { timeout: 10_000 }).catch(() => {});
+    assert.equal(await page.locator(selector).count(), n, message ?? `${selector}: expected ${n}`);
+  }
+
   async function link(page: Page, from: [string, string], to: [string, string], release = true) {
     const a = await handle(page, from[0], 'out', from[1]).boundingBox();
     const b = await handle(page, to[0], 'in', to[1]).boundingBox();
@@ -81,7 +90,7 @@ describe('studio end to end', { skip: missing ?? false }, () => {
     await page.getByTestId('palette-clip-text-encode').dragTo(canvas, { targetPosition: { x: 320, y: 60 } });
     await page.getByTestId('palette-similarity').dragTo(canvas, { targetPosition: { x: 320, y: 300 } });
     await page.getByTestId('node-similarity-1').waitFor();
-    assert.equal(await page.locator('.react-flow__node').count(), 3);
+    await expectCount(page, '.react-flow__node', 3);
 
     // wrong: text into an embedding input. The reason shows while hovering; the drop adds nothing.
     await link(page, ['text-1', 'text'], ['similarity-1', 'rows'], false);
@@ -89,19 +98,19 @@ describe('studio end to end', { skip: missing ?? false }, () => {
     assert.match((await page.getByTestId('link-hint').textContent()) ?? '', /text cannot feed embedding\(any\)/);
     await page.screenshot({ path: join(ART, 'studio-link-refused.png') });
     await page.mouse.up();
-    assert.equal(await page.locator('.react-flow__edge').count(), 0, 'the wrong link was not made');
+    await expectCount(page, '.react-flow__edge', 0, 'the wrong link was not made');
     await page.getByTestId('notice').filter({ hasText: 'refused' }).waitFor();
 
     await link(page, ['text-1', 'text'], ['clip-text-encode-1', 'text']);
     await link(page, ['clip-text-encode-1', 'embedding'], ['similarity-1', 'rows']);
-    assert.equal(await page.locator('.react-flow__edge').count(), 2);
+    await expectCount(page, '.react-flow__edge', 2);
 
     // undo removes the last link, redo brings it back
     await page.locator('.react-flow__pane').click({ position: { x: 5, y: 5 } });
     await page.keyboard.press('Control+z');
-    assert.equal(await page.locator('.react-flow__edge').count(), 1);
+    await expectCount(page, '.react-flow__edge', 1);
     await page.keyboard.press('Control+Shift+z');
-    assert.equal(await page.locator('.react-flow__edge').count(), 2);
+    await expectCount(page, '.react-flow__edge', 2);
 
     // a prompt with a word CLIP cannot know
     await page.getByTestId('node-text-1').click();
@@ -119,14 +128,14 @@ describe('studio end to end', { skip: missing ?? false }, () => {
     await page.keyboard.press('Control+c');
     await page.keyboard.press('Control+v');
     await page.getByTestId('node-clip-text-encode-2').waitFor();
-    assert.equal(await page.locator('.react-flow__node').count(), 5);
-    assert.equal(await page.locator('.react-flow__edge').count(), 3);
+    await expectCount(page, '.react-flow__node', 5);
+    await expectCount(page, '.react-flow__edge', 3);
     // (clicking one node of a selection keeps the selection: clear it on the pane first)
     await page.locator('.react-flow__pane').click({ position: { x: 5, y: 5 } });
     await page.getByTestId('node-text-2').click({ position: { x: 60, y: 10 } });
     await page.getByLabel('Prompt', { exact: true }).fill('banana');
     await link(page, ['clip-text-encode-2', 'embedding'], ['similarity-1', 'cols']);
-    assert.equal(await page.locator('.react-flow__edge').count(), 4);
+    await expectCount(page, '.react-flow__edge', 4);
     await page.keyboard.press('Control+Enter');
     // Without CLIP weights the server refuses the run and names the node (MODEL_MISSING); with
     // them (training drops a checkpoint mid-session) it runs and the heatmap appears.
@@ -151,22 +160,22 @@ describe('studio end to end', { skip: missing ?? false }, () => {
     const cols = page.getByLabel(/^columns/);
     assert.deepEqual(await cols.locator('option').allTextContents(), ['— not linked —', 'clip-text-encode-1 · text embedding', 'clip-text-encode-2 · text embedding'], 'only fitting outputs are offered');
     await cols.selectOption({ label: '— not linked —' });
-    assert.equal(await page.locator('.react-flow__edge').count(), 3);
+    await expectCount(page, '.react-flow__edge', 3);
     await cols.focus();
     await page.keyboard.press('Control+z'); // a select has focus: undo is the browser's, not the canvas's
     await page.locator('.react-flow__pane').click({ position: { x: 5, y: 5 } });
     await page.keyboard.press('Control+z');
-    assert.equal(await page.locator('.react-flow__edge').count(), 4);
+    await expectCount(page, '.react-flow__edge', 4);
 
     // delete a node (its links go with it), then undo brings both back
     await page.locator('.react-flow__pane').click({ position: { x: 5, y: 5 } });
     await page.getByTestId('node-similarity-1').click({ position: { x: 60, y: 10 } });
     await page.keyboard.press('Delete');
-    assert.equal(await page.locator('.react-flow__node').count(), 4);
-    assert.equal(await page.locator('.react-flow__edge').count(), 2);
+    await expectCount(page, '.react-flow__node', 4);
+    await expectCount(page, '.react-flow__edge', 2);
     await page.keyboard.press('Control+z');
-    assert.equal(await page.locator('.react-flow__node').count(), 5);
-    assert.equal(await page.locator('.react-flow__edge').count(), 4);
+    await expectCount(page, '.react-flow__node', 5);
+    await expectCount(page, '.react-flow__edge', 4);
     await page.close();
   });
 
@@ -259,7 +268,7 @@ describe('studio end to end', { skip: missing ?? false }, () => {
 
   it('drops an exported PNG on an empty canvas and gets the graph back; exports and imports JSON', async () => {
     const page = await open();
-    assert.equal(await page.locator('.react-flow__node').count(), 0);
+    await expectCount(page, '.react-flow__node', 0);
     const b64 = readFileSync(pngPath).toString('base64');
     await page.evaluate(async (data) => {
       const bytes = Uint8Array.from(atob(data), (c) => c.charCodeAt(0));
@@ -361,7 +370,7 @@ describe('studio end to end', { skip: missing ?? false }, () => {
     await wire(['clip-text-encode-1', 'embedding'], ['embedding-plot-1', 'a']);
     await wire(['prior-1', 'embedding'], ['embedding-plot-1', 'b']);
     await page.screenshot({ path: join(ART, 'studio-text-to-image-built.png') });
-    assert.equal(await page.locator('.react-flow__edge').count(), 6);
+    await expectCount(page, '.react-flow__edge', 6);
 
     // few steps, so the run is short on a busy CPU (set in the inspector)
     const setParam = async (node: string, label: string, value: string) => {
