@@ -57,6 +57,8 @@ export interface TrainOptions {
   emaDecay: number;
   seed: number;
   resume: boolean;
+  /** Fresh run whose weights and config start from this exported model (e.g. weights/decoder); Adam, EMA, RNG and schedule start afresh. */
+  initFrom?: string;
   runDir: string;
   weightsDir: string;
   clipDir: string;
@@ -88,8 +90,6 @@ export interface TrainOptions {
   highTFrom: number;
   /** Decoder: fraction of rows conditioned on a cached prior sample for their caption (ml/decoder/prior-samples.ts); a resumed run keeps its own unless given. */
   priorCond?: number;
-  /** Fresh run whose weights and config start from this exported model (e.g. weights/decoder); Adam, EMA, RNG and schedule start afresh. */
-  initFrom?: string;
   /** Decoder: what a prior-conditioned row draws: its own image, or its caption's image nearest the sample (nearestRowPerCaption); a resumed run keeps its own unless given. */
   priorTarget?: PriorTarget;
 }

@@ -224,8 +224,8 @@ export function batchLoss(p: Params, cfg: PriorConfig, text: { tokenStates: tf.T
 }
 
 /**
- * The config and weights of an exported prior (a weights/prior folder, or a run folder) to start a
- * fresh run from, refused when it models another CLIP's space (`clipHash`). Caller owns the tensors.
+ * The config and weights of an exported prior (a weights/prior folder; a run folder would give its
+ * raw weights, not the EMA) to start a fresh run from, refused when it models another CLIP's space (`clipHash`). Caller owns the tensors.
  */
 export function loadInitialPrior(dir: string, clipHash: string): { config: PriorConfig; tensors: Params } {
   return loadInitialWeights<PriorConfig>(dir, (c) =>
