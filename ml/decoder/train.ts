@@ -254,6 +254,8 @@ export async function trainImageModel(o: TrainOptions): Promise<void> {
   let init: Record<string, tf.Tensor> | undefined;
   let saved: Record<string, tf.Tensor> | undefined;
   let st: TrainState;
+  // The state a run starts from at step 0 (fresh, or fine-tuning from --init-from).
+  const freshState = (): TrainState => ({ step: 0, totalSteps: o.steps, rng: (o.seed * 2654435761) >>> 0, epoch: 0, epochPos: 0, imagesSeen: 0, trainSeconds: 0, lossLog: [], batch: o.batch, lr: o.lr, warmup: o.warmup, emaDecay: o.emaDecay, seed: o.seed });
   if (o.resume && hasCheckpoint(o.runDir)) {
     const ck = loadCheckpoint(o.runDir);
     cfg = ck.config as ModelConfig;
@@ -286,7 +288,7 @@ export async function trainImageModel(o: TrainOptions): Promise<void> {
     if (o.resume) log(`${tag} --resume: no checkpoint in ${o.runDir}, starting from ${o.initFrom}`);
     if (o.config || o.refine !== undefined || o.pos || o.residual !== undefined) throw new Error(`${tag} --config, --refine, --pos and --residual cannot change a model loaded with --init-from (its config comes with its weights)`);
     ({ config: cfg, tensors: init } = loadInitialWeights<ModelConfig>(o.initFrom, (c) => (c.kind === o.model ? null : `holds a ${c.kind}, not a ${o.model}`)));
-    st = { step: 0, totalSteps: o.steps, rng: (o.seed * 2654435761) >>> 0, epoch: 0, epochPos: 0, imagesSeen: 0, trainSeconds: 0, lossLog: [], batch: o.batch, lr: o.lr, warmup: o.warmup, emaDecay: o.emaDecay, seed: o.seed, initFrom: relative(REPO_ROOT, o.initFrom) };
+    st = { ...freshState(), initFrom: relative(REPO_ROOT, o.initFrom) };
     // The CLIP check below then refuses a decoder made for another CLIP, as it does a resumed run.
     if (cfg.kind === 'decoder' && cfg.clipHash) st.clipHash = cfg.clipHash;
     log(`${tag} fresh run from the weights in ${o.initFrom}, training to step ${o.steps}`);
@@ -296,7 +298,7 @@ export async function trainImageModel(o: TrainOptions): Promise<void> {
     if (o.refine) cfg.unet.refine = o.refine;
     if (o.pos) cfg.unet.pos = true;
     if (cfg.kind === 'upsampler' && o.residual !== undefined) cfg.residual = o.residual;
-    st = { step: 0, totalSteps: o.steps, rng: (o.seed * 2654435761) >>> 0, epoch: 0, epochPos: 0, imagesSeen: 0, trainSeconds: 0, lossLog: [], batch: o.batch, lr: o.lr, warmup: o.warmup, emaDecay: o.emaDecay, seed: o.seed };
+    st = freshState();
   }
   if (cfg.kind === 'decoder') {
     const now = clipWeightsHash(o.clipDir);

@@ -245,6 +245,8 @@ export async function trainPrior(o: PriorTrainOptions): Promise<void> {
   let init: Params;
   let st: TrainState;
   let saved: Record<string, tf.Tensor> | undefined;
+  // The state a run starts from at step 0 (fresh, or fine-tuning from --init-from).
+  const freshState = (): TrainState => ({ step: 0, totalSteps: o.steps, rng: (o.seed * 2654435761) >>> 0, samplesSeen: 0, trainSeconds: 0, lossLog: [], batch: o.batch, lr: o.lr, warmup: o.warmup, seed: o.seed, emaDecay: o.emaDecay, clipNorm: o.clipNorm });
   if (o.resume && hasCheckpoint(o.runDir)) {
     const ck = loadCheckpoint(o.runDir);
     cfg = ck.config as PriorConfig;
@@ -265,7 +267,7 @@ export async function trainPrior(o: PriorTrainOptions): Promise<void> {
     if (o.resume) log(`[prior] --resume: no checkpoint in ${o.runDir}, starting from ${o.initFrom}`);
     if (o.config) throw new Error('--config cannot change a prior loaded with --init-from (its config comes with its weights)');
     ({ config: cfg, tensors: init } = loadInitialPrior(o.initFrom, emb.weightsHash));
-    st = { step: 0, totalSteps: o.steps, rng: (o.seed * 2654435761) >>> 0, samplesSeen: 0, trainSeconds: 0, lossLog: [], batch: o.batch, lr: o.lr, warmup: o.warmup, seed: o.seed, emaDecay: o.emaDecay, clipNorm: o.clipNorm, initFrom: relative(REPO_ROOT, o.initFrom) };
+    st = { ...freshState(), initFrom: relative(REPO_ROOT, o.initFrom) };
     log(`[prior] fresh run from the weights in ${o.initFrom}, training to step ${o.steps}`);
   } else {
     if (o.resume) log(`[prior] --resume: no checkpoint in ${o.runDir}, starting fresh`);
@@ -282,7 +284,7 @@ export async function trainPrior(o: PriorTrainOptions): Promise<void> {
     cfg = defaultPriorConfig({ embedDim: D, textWidth: clip.textWidth, contextLength: clip.contextLength }, { ...(o.config ?? {}), imageScale: 1 / imageStd, textScale: 1 / textStd, clipHash: emb.weightsHash });
     log(`[prior] per-dimension std: image embeddings ${imageStd.toFixed(4)} (1/sqrt(D) = ${(1 / Math.sqrt(D)).toFixed(4)}), text embeddings ${textStd.toFixed(4)}; scales ${cfg.imageScale.toFixed(2)}, ${cfg.textScale.toFixed(2)}`);
     init = initPriorParams(cfg, o.seed);
-    st = { step: 0, totalSteps: o.steps, rng: (o.seed * 2654435761) >>> 0, samplesSeen: 0, trainSeconds: 0, lossLog: [], batch: o.batch, lr: o.lr, warmup: o.warmup, seed: o.seed, emaDecay: o.emaDecay, clipNorm: o.clipNorm };
+    st = freshState();
   }
   const names = Object.keys(init).sort();
   const prefix = `prior-train-${Date.now().toString(36)}/`;
