@@ -3,7 +3,9 @@
 // and samplePrior for one caption with guidance. A randomly initialised prior of the shipped
 // config is timed (the speed does not depend on the weights); CLIP from weights/clip.
 //
-//   npx tsx ml/prior/measure.ts [--batch 64] [--steps 5] [--config JSON]
+//   npx tsx ml/prior/measure.ts [--batch 64] [--steps 5] [--suffixes K] [--config JSON]
+//
+// --suffixes K: K examples per caption sharing its prefix (train.ts --suffixes); samples = B*K.
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../backend.js';
 import { loadClip } from '../clip/index.js';
@@ -21,6 +23,7 @@ const arg = (name: string, dflt: string) => {
 };
 const B = Number(arg('--batch', '64'));
 const steps = Number(arg('--steps', '5'));
+const K = Number(arg('--suffixes', '1'));
 const over = JSON.parse(arg('--config', '{}')) as Partial<PriorConfig>;
 
 await initBackend({ log: () => {} });
@@ -45,13 +48,13 @@ let encWall = 0;
 let stepWall = 0;
 let stepCpu = 0;
 for (let i = 0; i <= steps; i++) {
-  const batch = nextBatch(data, B, cfg.imageScale, rng);
+  const batch = nextBatch(data, B, cfg.imageScale, rng, K);
   const w0 = performance.now();
   const c0 = cpu();
   const enc = clip.encodeText(batch.captions);
   const w1 = performance.now();
   tf.tidy(() => {
-    const { value, grads } = tf.variableGrads(() => batchLoss(vars, cfg, enc, batch.x0, rng, i), names.map((n) => vars[n]!));
+    const { value, grads } = tf.variableGrads(() => batchLoss(vars, cfg, enc, batch.x0, rng, i, K), names.map((n) => vars[n]!));
     opt.applyGradients(names.map((n) => ({ name: `prior-measure/${n}`, tensor: grads[`prior-measure/${n}`]! })));
     return value.dataSync()[0]!;
   });
@@ -84,10 +87,11 @@ console.log(
     params: countParams(vars),
     config: { width: cfg.width, depth: cfg.depth, heads: cfg.heads, mlpRatio: cfg.mlpRatio },
     batch: B,
+    suffixes: K,
     train_step_wall_s: Math.round(stepWall / steps) / 1000,
     train_step_cpu_s: Math.round((stepCpu / steps) * 1000) / 1000,
-    samples_per_s_wall: Math.round((B * steps * 1000 * 10) / stepWall) / 10,
-    samples_per_cpu_s: Math.round(((B * steps) / stepCpu) * 10) / 10,
+    samples_per_s_wall: Math.round((B * K * steps * 1000 * 10) / stepWall) / 10,
+    samples_per_cpu_s: Math.round(((B * K * steps) / stepCpu) * 10) / 10,
     encode_text_share: Math.round((encWall / stepWall) * 1000) / 1000,
     sample_ms_25steps_guidance3_bestof2: sample_ms_g3_best2,
     sample_ms_25steps_guidance3_bestof1: sample_ms_g3_best1,

@@ -299,6 +299,51 @@ export function priorForward(p: Params, cfg: PriorConfig, xt: tf.Tensor2D, t: tf
 }
 
 /**
+ * [P+3K, P+3K] additive mask of a packed sequence: the caption prefix (P positions, causal), then
+ * K diffusion suffixes of 3 positions, each seeing the prefix and, causally, only itself. Every
+ * suffix then computes what it would alone after the prefix (the full sequence's arithmetic).
+ */
+export function packedMask(P: number, K: number): tf.Tensor2D {
+  const L = P + 3 * K;
+  const m = new Float32Array(L * L);
+  for (let i = 0; i < L; i++) {
+    for (let j = 0; j < L; j++) {
+      const sees = i < P ? j <= i : j < P || (Math.floor((j - P) / 3) === Math.floor((i - P) / 3) && j <= i);
+      if (!sees) m[i * L + j] = -1e9;
+    }
+  }
+  return tf.tensor2d(m, [L, L]);
+}
+
+/**
+ * The prior's output for K diffusion suffixes per caption in one packed sequence per caption
+ * (prefix, then suffix 0, suffix 1, ...; packedMask keeps them apart): `cond` has B rows, `xt`
+ * and `t` have B*K (row b*K + k belongs to caption b). Output [B*K, D], row for row what
+ * priorForward gives. The prefix (17 of 20 positions) runs once per caption, so training sees K
+ * examples for much less than K times the work (README, "Shared-prefix training"). Call inside tf.tidy.
+ */
+export function priorForwardPacked(p: Params, cfg: PriorConfig, xt: tf.Tensor2D, t: tf.Tensor1D, cond: PriorCond | null, K: number): tf.Tensor2D {
+  const B = xt.shape[0] / K;
+  if (!Number.isInteger(B) || (cond && cond.textEmbeddings.shape[0] !== B)) throw new Error(`prior: ${xt.shape[0]} suffix rows for ${cond?.textEmbeddings.shape[0]} captions x ${K}`);
+  const P = cfg.contextLength + 1;
+  const W = cfg.width;
+  const prefix = tf.add(prefixTokens(p, cfg, B, cond), pos(p, cfg, 0, P)); // [B, P, W]
+  const suffixes = tf.reshape(tf.add(suffixTokens(p, cfg, xt, t), pos(p, cfg, P, 3)), [B, 3 * K, W]); // [B, 3K, W]
+  let h = tf.concat([prefix, suffixes], 1) as tf.Tensor3D; // [B, P+3K, W]
+  const mask = packedMask(P, K);
+  for (let i = 0; i < cfg.depth; i++) h = block(p, `blocks.${i}`, h, cfg.heads, mask, null).y;
+  const out = tf.slice(layerNorm(h, get(p, 'ln.g'), get(p, 'ln.b')), [0, P, 0], [B, 3 * K, W]); // [B, 3K, W]
+  const finals = tf.reshape(tf.slice(tf.reshape(out, [B, K, 3, W]), [0, 0, 2, 0], [B, K, 1, W]), [B * K, W]) as tf.Tensor2D; // each suffix's final token
+  return dense(p, 'out', finals); // [B*K, D]
+}
+
+/** Training loss over K suffixes per caption (priorForwardPacked); K = 1 is priorLoss. Call inside tf.tidy. */
+export function priorLossShared(p: Params, cfg: PriorConfig, xt: tf.Tensor2D, target: tf.Tensor2D, t: tf.Tensor1D, cond: PriorCond, K: number): tf.Scalar {
+  const pred = priorForwardPacked(p, cfg, xt, t, cond, K);
+  return tf.mean(tf.square(tf.sub(pred, target))) as tf.Scalar;
+}
+
+/**
  * Training loss: mean squared error between the network's output and `target` [B, D], what it
  * should predict in cfg.prediction's parameterisation (the diffusion module's trainingTarget: the
  * true x0 in the scaled space for 'x0', the paper's objective). `xt` and the target are computed

@@ -12,8 +12,10 @@ import { initBackend } from '../backend.js';
 import { hasCheckpoint, saveCheckpoint } from '../checkpoint.js';
 import { coefficients, cosineSchedule, qSample, trainingTarget } from '../diffusion/index.js';
 import { Prior, loadPrior } from './index.js';
-import { loadInitialPrior, parsePriorArgs, perDimStd } from './train.js';
-import { type PriorCond, type PriorConfig, defaultPriorConfig, disposePrefixCache, initPriorParams, positions, prefixCache, priorForward, priorForwardCached, priorLoss, priorStates, sequenceLength } from './model.js';
+import { type TrainingData, loadInitialPrior, nextBatch, parsePriorArgs, perDimStd } from './train.js';
+import type { CorpusEntry } from '../data/corpus.js';
+import { mulberry32 } from '../rng.js';
+import { type PriorCond, type PriorConfig, defaultPriorConfig, disposePrefixCache, initPriorParams, positions, prefixCache, priorForward, priorForwardCached, priorForwardPacked, priorLoss, priorLossShared, priorStates, sequenceLength } from './model.js';
 
 await initBackend({ log: () => {} });
 
@@ -115,6 +117,81 @@ test('sampling path: the cached text prefix gives the same x0 as the full sequen
   }
   assert.equal(tf.memory().numTensors, before, 'prefix cache leaks');
   tf.dispose([xt, t, a.tokenStates, a.textEmbeddings, ...Object.values(p)]);
+});
+
+test('shared-prefix training: K packed suffixes per caption give priorForward\'s output and gradients, no leak', () => {
+  const p = initPriorParams(cfg, 9);
+  const B = 2;
+  const K = 3;
+  const a = randomCond(B, 80);
+  const xt = tf.randomNormal([B * K, D], 0, 1, 'float32', 81) as tf.Tensor2D;
+  const target = tf.randomNormal([B * K, D], 0, 1, 'float32', 82) as tf.Tensor2D;
+  const t = tf.tensor1d([0, 400, 999, 12, 500, 750], 'int32');
+  const drop = tf.tensor1d([0, 1]);
+  // The same rows the plain way: each caption's condition repeated K times.
+  const rep = <R extends tf.Rank>(x: tf.Tensor<R>) => tf.gather(x, [0, 0, 0, 1, 1, 1]) as tf.Tensor<R>;
+  const aRep = { tokenStates: rep(a.tokenStates), textEmbeddings: rep(a.textEmbeddings), drop: rep(drop) };
+  const names = Object.keys(p).sort();
+  const vars: Record<string, tf.Variable> = {};
+  for (const n of names) vars[n] = tf.variable(p[n]!, true, `packed-test/${n}`);
+  const before = tf.memory().numTensors;
+  tf.tidy(() => {
+    for (const cond of [{ ...a, drop }, null]) {
+      const full = priorForward(vars, cfg, xt, t, cond && aRep);
+      const packed = priorForwardPacked(vars, cfg, xt, t, cond, K);
+      assert.ok(maxDiff(full, packed) < 1e-4, `packed suffixes differ by ${maxDiff(full, packed)}`);
+    }
+    const list = names.map((n) => vars[n]!);
+    const g1 = tf.variableGrads(() => priorLoss(vars, cfg, xt, target, t, aRep), list).grads;
+    const g2 = tf.variableGrads(() => priorLossShared(vars, cfg, xt, target, t, { ...a, drop }, K), list).grads;
+    for (const n of names) assert.ok(maxDiff(g1[`packed-test/${n}`]!, g2[`packed-test/${n}`]!) < 1e-5, `gradient of ${n} differs`);
+  });
+  assert.equal(tf.memory().numTensors, before, 'shared-prefix loss leaks');
+  tf.dispose([xt, target, t, drop, a.tokenStates, a.textEmbeddings, aRep.tokenStates, aRep.textEmbeddings, aRep.drop, ...Object.values(vars), ...Object.values(p)]);
+});
+
+test('shared-prefix batches: a caption\'s K images are its concept\'s rows of the same skin tone, or its own row when it names the style', () => {
+  const entry = (style: CorpusEntry['style'], concept: string, label: string, tone: number[]): CorpusEntry =>
+    ({ key: `${style}:${label}${tone.join('')}`, style, iconName: label, concept, label, tags: ['fruit', 'red', 'food'], group: 'food & drink', subgroup: 'food fruit', hexcode: concept, tone });
+  const entries = [
+    entry('noto', '1F34E', 'red apple', []),
+    entry('openmoji', '1F34E', 'red apple', []),
+    entry('emojione', '1F34E', 'red apple', []),
+    entry('noto', '1F44D', 'thumbs up', []),
+    entry('noto', '1F44D', 'thumbs up', [5]),
+    entry('openmoji', '1F44D', 'thumbs up', [5]),
+  ];
+  // Row r's embedding is r in every dimension, so x0 names the row it came from.
+  const dim = 2;
+  const data: TrainingData = {
+    concepts: [[0, 1, 2], [3, 4, 5]],
+    corpus: { entries, size: 32, images: new Uint8Array(0) },
+    emb: { entries, embeddings: Float32Array.from(entries.flatMap((_, r) => [r, r])), dim, weightsHash: '' },
+  };
+  const K = 4;
+  const { captions, x0 } = nextBatch(data, 200, 1, mulberry32(3), K);
+  let styled = 0;
+  let mixed = 0;
+  captions.forEach((c, b) => {
+    const rows = Array.from({ length: K }, (_, k) => x0[(b * K + k) * dim]!);
+    const first = entries[rows[0]!]!;
+    if (c.endsWith(' style')) {
+      styled++;
+      assert.ok(rows.every((r) => r === rows[0]), `"${c}" is image-specific but drew rows ${rows}`);
+      return;
+    }
+    for (const r of rows) {
+      assert.equal(entries[r]!.concept, first.concept, `"${c}": row ${r} is another concept`);
+      assert.deepEqual(entries[r]!.tone, first.tone, `"${c}": row ${r} has another skin tone`);
+    }
+    if (new Set(rows).size > 1) mixed++;
+  });
+  assert.ok(styled > 0 && mixed > 0, `both kinds of caption drawn (${styled} styled, ${mixed} with several images)`);
+  // K = 1 draws what the trainer always drew.
+  assert.deepEqual(nextBatch(data, 50, 2, mulberry32(4), 1), nextBatch(data, 50, 2, mulberry32(4)));
+  assert.equal(parsePriorArgs(['--suffixes', '8']).suffixes, 8);
+  assert.throws(() => parsePriorArgs(['--suffixes', '0']), /--suffixes must be a whole number/);
+  assert.throws(() => parsePriorArgs(['--suffixes', '2.5']), /--suffixes must be a whole number/);
 });
 
 test('checkpoint round trip reproduces outputs bit for bit; samplePrior is seeded, unit-norm, [N, D]', async () => {

@@ -35,7 +35,8 @@ import { imageGridPng, lineChartPng } from '../png.js';
 import { terminalBar } from '../progress.js';
 import { type PriorEval, evaluatePrior } from './eval.js';
 import { Prior, loadPrior } from './index.js';
-import { type Params, type PriorConfig, countParams, defaultPriorConfig, initPriorParams, priorLoss } from './model.js';
+import { type Params, type PriorConfig, countParams, defaultPriorConfig, initPriorParams, priorLoss, priorLossShared } from './model.js';
+import { STYLE_WORDS } from '../data/match.js';
 import { Rng } from '../rng.js';
 import { StopOnSignal } from '../stop-signal.js';
 import { ArgvReader, LossMean, Throughput } from '../training.js';
@@ -69,6 +70,8 @@ export interface PriorTrainOptions {
   exportOnly?: boolean;
   /** Fresh run whose weights (and config, scales included) start from this exported prior (e.g. weights/prior); Adam, EMA and the schedule start afresh. */
   initFrom?: string;
+  /** Diffusion examples (image, t, noise) per caption, sharing its prefix (fresh runs; 1 = one each). */
+  suffixes: number;
 }
 
 interface TrainState {
@@ -87,9 +90,11 @@ interface TrainState {
   clipNorm?: number;
   /** The exported prior a fine-tuning run started from (repo-relative where inside the repo). */
   initFrom?: string;
+  /** Examples per caption sharing its prefix (absent in runs before 2026-11-28: 1). */
+  suffixes?: number;
 }
 
-const USAGE = 'prior: --steps N --batch B --lr X --warmup N --seed N --resume --run-dir D --weights-dir D --clip-dir D --save-every-min M --ema 0.999 --clip-norm 1 --eval-concepts N --eval-guidance 1,3 --config JSON --no-export --export-only --init-from D';
+const USAGE = 'prior: --steps N --batch B --lr X --warmup N --seed N --resume --run-dir D --weights-dir D --clip-dir D --save-every-min M --ema 0.999 --clip-norm 1 --eval-concepts N --eval-guidance 1,3 --config JSON --no-export --export-only --init-from D --suffixes K';
 
 export function parsePriorArgs(argv: string[]): PriorTrainOptions {
   const o: PriorTrainOptions = {
@@ -107,6 +112,7 @@ export function parsePriorArgs(argv: string[]): PriorTrainOptions {
     clipNorm: 1,
     evalConcepts: 200,
     evalGuidance: [1, 3],
+    suffixes: 1,
   };
   const args = new ArgvReader(argv);
   for (const a of args) {
@@ -128,9 +134,11 @@ export function parsePriorArgs(argv: string[]): PriorTrainOptions {
     else if (a === '--no-export') o.noExport = true;
     else if (a === '--export-only') o.exportOnly = true;
     else if (a === '--init-from') o.initFrom = resolve(args.value());
+    else if (a === '--suffixes') o.suffixes = Number(args.value());
     else throw new Error(`unknown option ${a} (${USAGE})`);
   }
   for (const [k, x] of Object.entries({ steps: o.steps, batch: o.batch, lr: o.lr })) if (!(x > 0)) throw new Error(`--${k} must be positive, got ${x}`);
+  if (!Number.isInteger(o.suffixes) || o.suffixes < 1) throw new Error(`--suffixes must be a whole number of at least 1, got ${o.suffixes}`);
   return o;
 }
 
@@ -185,42 +193,63 @@ export function trainingData(corpus: Corpus, emb: ImageEmbeddings): TrainingData
   return { concepts: [...by.keys()].sort().map((c) => by.get(c)!), corpus, emb };
 }
 
-/** One batch: B captions and their image embeddings scaled to unit variance ([B*D], row-major). */
-export function nextBatch(data: TrainingData, B: number, imageScale: number, rng: () => number): { captions: string[]; x0: Float32Array } {
+/**
+ * One batch: B captions and their image embeddings scaled to unit variance ([B*K*D], row-major,
+ * row b*K + k for caption b). With K > 1 each caption gets K images drawn from its siblings: the
+ * concept's rows with the same skin tone, or only its own row when the caption names the style
+ * (those captions are image-specific). K = 1 draws exactly what it always drew.
+ */
+export function nextBatch(data: TrainingData, B: number, imageScale: number, rng: () => number, K = 1): { captions: string[]; x0: Float32Array } {
   const D = data.emb.dim;
   const captions: string[] = [];
-  const x0 = new Float32Array(B * D);
+  const x0 = new Float32Array(B * K * D);
+  const put = (i: number, r: number) => {
+    for (let d = 0; d < D; d++) x0[i * D + d] = data.emb.embeddings[r * D + d]! * imageScale;
+  };
   for (let b = 0; b < B; b++) {
     const rows = data.concepts[Math.floor(rng() * data.concepts.length)]!;
     const r = rows[Math.floor(rng() * rows.length)]!;
-    captions.push(sampleCaption(data.corpus.entries[r]!, rng));
-    for (let d = 0; d < D; d++) x0[b * D + d] = data.emb.embeddings[r * D + d]! * imageScale;
+    const e = data.corpus.entries[r]!;
+    const caption = sampleCaption(e, rng);
+    captions.push(caption);
+    if (K === 1) {
+      put(b, r);
+      continue;
+    }
+    const tone = e.tone.join(',');
+    const siblings = caption.endsWith(`${STYLE_WORDS[e.style]} style`) ? [r] : rows.filter((q) => data.corpus.entries[q]!.tone.join(',') === tone);
+    put(b * K, r);
+    for (let k = 1; k < K; k++) put(b * K + k, siblings[Math.floor(rng() * siblings.length)]!);
   }
   return { captions, x0 };
 }
 
 /**
- * The loss of one batch given its encoded captions (tokenStates [B, T, Wt], embeddings [B, D]):
- * timesteps and the drop mask come from `rng`, the noise from `noiseSeed`, so a resumed run
- * repeats them. Call inside tf.tidy (under variableGrads).
+ * The loss of one batch given its encoded captions (tokenStates [B, T, Wt], embeddings [B, D])
+ * and x0Data [B*K*D]: timesteps and the drop mask come from `rng`, the noise from `noiseSeed`, so
+ * a resumed run repeats them. K > 1 shares each caption's prefix among its K rows (priorLossShared)
+ * and stratifies their timesteps (one in each K-th of [0, 1000)); the drop mask is per caption.
+ * Call inside tf.tidy (under variableGrads).
  */
-export function batchLoss(p: Params, cfg: PriorConfig, text: { tokenStates: tf.Tensor3D; embeddings: tf.Tensor2D }, x0Data: Float32Array, rng: () => number, noiseSeed: number): tf.Scalar {
+export function batchLoss(p: Params, cfg: PriorConfig, text: { tokenStates: tf.Tensor3D; embeddings: tf.Tensor2D }, x0Data: Float32Array, rng: () => number, noiseSeed: number, K = 1): tf.Scalar {
   const B = text.embeddings.shape[0];
   const D = cfg.embedDim;
-  const tArr = new Int32Array(B);
+  const tArr = new Int32Array(B * K);
   const drop = new Float32Array(B);
   for (let b = 0; b < B; b++) {
-    tArr[b] = Math.floor(rng() * 1000);
+    if (K === 1) tArr[b] = Math.floor(rng() * 1000);
+    else for (let k = 0; k < K; k++) tArr[b * K + k] = Math.floor(((k + rng()) / K) * 1000);
     drop[b] = rng() < cfg.condDropProb ? 1 : 0;
   }
   const t = tf.tensor1d(tArr, 'int32');
-  const x0 = tf.tensor2d(x0Data, [B, D]);
-  const noise = tf.randomNormal([B, D], 0, 1, 'float32', noiseSeed);
+  const x0 = tf.tensor2d(x0Data, [B * K, D]);
+  const noise = tf.randomNormal([B * K, D], 0, 1, 'float32', noiseSeed);
   const schedule = cosineSchedule();
   const xt = qSample(schedule, x0, t, noise) as tf.Tensor2D;
   const { alpha, sigma } = coefficients(schedule, t, 2);
   const target = trainingTarget(cfg.prediction, x0, noise, alpha, sigma) as tf.Tensor2D;
-  return priorLoss(p, cfg, xt, target, t, { tokenStates: text.tokenStates, textEmbeddings: text.embeddings, drop: tf.tensor1d(drop) });
+  const cond = { tokenStates: text.tokenStates, textEmbeddings: text.embeddings, drop: tf.tensor1d(drop) };
+  return K === 1 ? priorLoss(p, cfg, xt, target, t, cond) : priorLossShared(p, cfg, xt, target, t, cond, K);
 }
 
 /**
@@ -246,7 +275,7 @@ export async function trainPrior(o: PriorTrainOptions): Promise<void> {
   let st: TrainState;
   let saved: Record<string, tf.Tensor> | undefined;
   // The state a run starts from at step 0 (fresh, or fine-tuning from --init-from).
-  const freshState = (): TrainState => ({ step: 0, totalSteps: o.steps, rng: (o.seed * 2654435761) >>> 0, samplesSeen: 0, trainSeconds: 0, lossLog: [], batch: o.batch, lr: o.lr, warmup: o.warmup, seed: o.seed, emaDecay: o.emaDecay, clipNorm: o.clipNorm });
+  const freshState = (): TrainState => ({ step: 0, totalSteps: o.steps, rng: (o.seed * 2654435761) >>> 0, samplesSeen: 0, trainSeconds: 0, lossLog: [], batch: o.batch, lr: o.lr, warmup: o.warmup, seed: o.seed, emaDecay: o.emaDecay, clipNorm: o.clipNorm, suffixes: o.suffixes });
   if (o.resume && hasCheckpoint(o.runDir)) {
     const ck = loadCheckpoint(o.runDir);
     cfg = ck.config as PriorConfig;
@@ -320,6 +349,8 @@ export async function trainPrior(o: PriorTrainOptions): Promise<void> {
 
   const rng = new Rng(st.rng);
   const B = st.batch;
+  const K = st.suffixes ?? 1;
+  if (K !== o.suffixes) log(`[prior] the run trains with ${K} example(s) per caption (its state), not --suffixes ${o.suffixes}`);
   const lrAt = (step: number) => {
     if (step < st.warmup) return (st.lr * (step + 1)) / st.warmup;
     const p = Math.min(1, (step - st.warmup) / Math.max(1, st.totalSteps - st.warmup));
@@ -347,7 +378,7 @@ export async function trainPrior(o: PriorTrainOptions): Promise<void> {
   while (st.step < st.totalSteps && !stop.stopping) {
     await new Promise((r) => setImmediate(r)); // let signal handlers run
     const t0 = Date.now();
-    const batch = nextBatch(data, B, cfg.imageScale, rng.next);
+    const batch = nextBatch(data, B, cfg.imageScale, rng.next, K);
     (opt as unknown as { learningRate: number }).learningRate = lrAt(st.step);
     const noiseSeed = ((st.seed * 1000003) ^ (st.step * 2654435761)) >>> 1;
     const enc = clip.encodeText(batch.captions); // frozen CLIP: plain tensors, no gradient
@@ -355,7 +386,7 @@ export async function trainPrior(o: PriorTrainOptions): Promise<void> {
     let loss: number;
     try {
       loss = tf.tidy(() => {
-        const { value, grads } = tf.variableGrads(() => batchLoss(vars, cfg, enc, batch.x0, rng.next, noiseSeed), varList);
+        const { value, grads } = tf.variableGrads(() => batchLoss(vars, cfg, enc, batch.x0, rng.next, noiseSeed, K), varList);
         const list = names.map((n) => grads[prefix + n]!);
         let scale: tf.Tensor | null = null;
         if (clipNorm > 0) {
@@ -373,9 +404,9 @@ export async function trainPrior(o: PriorTrainOptions): Promise<void> {
     }
     if (!Number.isFinite(loss)) throw new Error(`loss is ${loss} at step ${st.step}; last checkpoint in ${o.runDir}`);
     st.step++;
-    st.samplesSeen += B;
+    st.samplesSeen += B * K;
     st.trainSeconds += (Date.now() - t0) / 1000;
-    throughput.add(B);
+    throughput.add(B * K);
     const mean = lossMean.add(loss);
     if (mean !== undefined) {
       st.lossLog.push([st.step, Math.round(mean * 1e4) / 1e4]);
@@ -434,7 +465,7 @@ export async function exportPrior(o: Pick<PriorTrainOptions, 'runDir' | 'weights
       writeFileSync(join(o.weightsDir, 'eval.json'), JSON.stringify(ev, null, 1) + '\n');
       writeFileSync(join(o.runDir, 'eval.json'), JSON.stringify(ev, null, 1) + '\n');
       if (st) {
-        writeFileSync(join(o.weightsDir, 'training.json'), JSON.stringify({ step: st.step, samplesSeen: st.samplesSeen, trainSeconds: Math.round(st.trainSeconds), batch: st.batch, lr: st.lr, warmup: st.warmup, seed: st.seed, emaDecay: st.emaDecay ?? 0, clipNorm: st.clipNorm ?? 0, weights: useEma ? 'ema' : 'raw', clipHash: cfg.clipHash, lossLog: st.lossLog }, null, 1) + '\n');
+        writeFileSync(join(o.weightsDir, 'training.json'), JSON.stringify({ step: st.step, samplesSeen: st.samplesSeen, trainSeconds: Math.round(st.trainSeconds), batch: st.batch, lr: st.lr, warmup: st.warmup, seed: st.seed, emaDecay: st.emaDecay ?? 0, clipNorm: st.clipNorm ?? 0, suffixes: st.suffixes ?? 1, initFrom: st.initFrom, weights: useEma ? 'ema' : 'raw', clipHash: cfg.clipHash, lossLog: st.lossLog }, null, 1) + '\n');
         await lineChartPng(join(o.weightsDir, 'loss.png'), [{ name: 'x0 MSE, scaled space (mean of 10 steps)', points: st.lossLog.map(([s, l]) => [s, l]) }], { title: 'Prior training loss', xLabel: 'step', yLabel: 'loss' });
       }
       await retrievalGrid(prior, clip, corpus, emb, join(o.weightsDir, 'retrieval.png'));
@@ -476,7 +507,7 @@ function writePriorCard(path: string, cfg: PriorConfig, params: number, st: Trai
     '## Training',
     '',
     st
-      ? `- ${st.step} steps at batch ${st.batch} (${st.samplesSeen.toLocaleString('en-US')} captions seen), ${(st.trainSeconds / 3600).toFixed(2)} hours of steps on one CPU core (wasm), sharing the machine with other trainings; Adam ${st.lr} with cosine decay to step ${st.totalSteps}, warm-up ${st.warmup}, EMA ${st.emaDecay ?? 0}, seed ${st.seed}. Final loss (mean of the last 10 logged points): ${Number.isFinite(loss) ? loss.toFixed(4) : 'n/a'}.`
+      ? `- ${st.initFrom ? `Fine-tuned from \`${st.initFrom}\`: ` : ''}${st.step} steps at batch ${st.batch}${(st.suffixes ?? 1) > 1 ? ` captions × ${st.suffixes} examples each (one shared prefix per caption)` : ''} (${st.samplesSeen.toLocaleString('en-US')} examples seen), ${(st.trainSeconds / 3600).toFixed(2)} hours of steps on one CPU core (wasm), sharing the machine with other trainings; Adam ${st.lr} with cosine decay to step ${st.totalSteps}, warm-up ${st.warmup}, EMA ${st.emaDecay ?? 0}, seed ${st.seed}. Final loss (mean of the last 10 logged points): ${Number.isFinite(loss) ? loss.toFixed(4) : 'n/a'}.`
       : '- (no training state in the run folder)',
     '',
     '![loss](loss.png)',
