@@ -337,19 +337,15 @@ export function priorForwardPacked(p: Params, cfg: PriorConfig, xt: tf.Tensor2D,
   return dense(p, 'out', finals); // [B*K, D]
 }
 
-/** Training loss over K suffixes per caption (priorForwardPacked); K = 1 is priorLoss. Call inside tf.tidy. */
-export function priorLossShared(p: Params, cfg: PriorConfig, xt: tf.Tensor2D, target: tf.Tensor2D, t: tf.Tensor1D, cond: PriorCond, K: number): tf.Scalar {
-  const pred = priorForwardPacked(p, cfg, xt, t, cond, K);
-  return tf.mean(tf.square(tf.sub(pred, target))) as tf.Scalar;
-}
-
 /**
  * Training loss: mean squared error between the network's output and `target` [B, D], what it
  * should predict in cfg.prediction's parameterisation (the diffusion module's trainingTarget: the
  * true x0 in the scaled space for 'x0', the paper's objective). `xt` and the target are computed
- * by the caller (so the one diffusion module owns the forward process). Call inside tf.tidy.
+ * by the caller (so the one diffusion module owns the forward process). With K > 1 the rows are
+ * K suffixes per caption (`cond` has B rows, the rest B*K) and run packed (priorForwardPacked).
+ * Call inside tf.tidy.
  */
-export function priorLoss(p: Params, cfg: PriorConfig, xt: tf.Tensor2D, target: tf.Tensor2D, t: tf.Tensor1D, cond: PriorCond): tf.Scalar {
-  const pred = priorForward(p, cfg, xt, t, cond);
+export function priorLoss(p: Params, cfg: PriorConfig, xt: tf.Tensor2D, target: tf.Tensor2D, t: tf.Tensor1D, cond: PriorCond, K = 1): tf.Scalar {
+  const pred = K === 1 ? priorForward(p, cfg, xt, t, cond) : priorForwardPacked(p, cfg, xt, t, cond, K);
   return tf.mean(tf.square(tf.sub(pred, target))) as tf.Scalar;
 }

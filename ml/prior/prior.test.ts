@@ -15,7 +15,7 @@ import { Prior, loadPrior } from './index.js';
 import { type TrainingData, loadInitialPrior, nextBatch, parsePriorArgs, perDimStd } from './train.js';
 import type { CorpusEntry } from '../data/corpus.js';
 import { mulberry32 } from '../rng.js';
-import { type PriorCond, type PriorConfig, defaultPriorConfig, disposePrefixCache, initPriorParams, positions, prefixCache, priorForward, priorForwardCached, priorForwardPacked, priorLoss, priorLossShared, priorStates, sequenceLength } from './model.js';
+import { type PriorCond, type PriorConfig, defaultPriorConfig, disposePrefixCache, initPriorParams, positions, prefixCache, priorForward, priorForwardCached, priorForwardPacked, priorLoss, priorStates, sequenceLength } from './model.js';
 
 await initBackend({ log: () => {} });
 
@@ -143,7 +143,7 @@ test('shared-prefix training: K packed suffixes per caption give priorForward\'s
     }
     const list = names.map((n) => vars[n]!);
     const g1 = tf.variableGrads(() => priorLoss(vars, cfg, xt, target, t, aRep), list).grads;
-    const g2 = tf.variableGrads(() => priorLossShared(vars, cfg, xt, target, t, { ...a, drop }, K), list).grads;
+    const g2 = tf.variableGrads(() => priorLoss(vars, cfg, xt, target, t, { ...a, drop }, K), list).grads;
     for (const n of names) assert.ok(maxDiff(g1[`packed-test/${n}`]!, g2[`packed-test/${n}`]!) < 1e-5, `gradient of ${n} differs`);
   });
   assert.equal(tf.memory().numTensors, before, 'shared-prefix loss leaks');

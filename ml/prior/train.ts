@@ -39,7 +39,7 @@ import { imageGridPng, lineChartPng } from '../png.js';
 import { terminalBar } from '../progress.js';
 import { type PriorEval, evaluatePrior } from './eval.js';
 import { Prior, loadPrior } from './index.js';
-import { type Params, type PriorConfig, countParams, defaultPriorConfig, initPriorParams, priorLoss, priorLossShared } from './model.js';
+import { type Params, type PriorConfig, countParams, defaultPriorConfig, initPriorParams, priorLoss } from './model.js';
 import { STYLE_WORDS } from '../data/match.js';
 import { Rng } from '../rng.js';
 import { StopOnSignal } from '../stop-signal.js';
@@ -231,7 +231,7 @@ export function nextBatch(data: TrainingData, B: number, imageScale: number, rng
 /**
  * The loss of one batch given its encoded captions (tokenStates [B, T, Wt], embeddings [B, D])
  * and x0Data [B*K*D]: timesteps and the drop mask come from `rng`, the noise from `noiseSeed`, so
- * a resumed run repeats them. K > 1 shares each caption's prefix among its K rows (priorLossShared)
+ * a resumed run repeats them. K > 1 shares each caption's prefix among its K rows (priorLoss with K)
  * and stratifies their timesteps (one in each K-th of [0, 1000)); the drop mask is per caption.
  * Call inside tf.tidy (under variableGrads).
  */
@@ -253,7 +253,7 @@ export function batchLoss(p: Params, cfg: PriorConfig, text: { tokenStates: tf.T
   const { alpha, sigma } = coefficients(schedule, t, 2);
   const target = trainingTarget(cfg.prediction, x0, noise, alpha, sigma) as tf.Tensor2D;
   const cond = { tokenStates: text.tokenStates, textEmbeddings: text.embeddings, drop: tf.tensor1d(drop) };
-  return K === 1 ? priorLoss(p, cfg, xt, target, t, cond) : priorLossShared(p, cfg, xt, target, t, cond, K);
+  return priorLoss(p, cfg, xt, target, t, cond, K);
 }
 
 /**
