@@ -9,12 +9,11 @@
 // Cache files (data/cache/, git-ignored), one pair per CLIP checkpoint:
 //   clip-image-emb-<hash16>.json  {format, version, weightsHash, clipDir, dim, count, keys}
 //   clip-image-emb-<hash16>.bin   float32 [count, dim], row i = keys[i]
-// weightsHash is sha-256 over the checkpoint's config.json, model.safetensors and vocab.json, the
-// same formula as server/weights.ts modelHash, so it equals the studio's weights hash for CLIP.
+// weightsHash is ml/weights.ts checkpointHash (sha-256 over the checkpoint's config.json,
+// model.safetensors and vocab.json), so it equals the studio's weights hash for CLIP.
 // Rows are stored by corpus key: a corpus that gains icons only computes the new ones, and a
 // computation cut short (Ctrl-C) keeps what it saved (every `saveEvery` rows).
 import * as tf from '@tensorflow/tfjs-core';
-import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { initBackend } from './backend.js';
@@ -22,11 +21,11 @@ import { writeFileAtomic } from './checkpoint.js';
 import { DEFAULT_CLIP_DIR, loadClip } from './clip/index.js';
 import { type Corpus, type CorpusEntry, DEFAULT_CACHE_DIR, loadCorpus } from './data/corpus.js';
 import type { ProgressFn } from './progress.js';
+import { checkpointHash } from './weights.js';
 
 const FORMAT = 'unclip-clip-image-embeddings';
 /** Bump when the way embeddings are computed changes (input scaling, normalisation). */
 const VERSION = 1;
-const HASHED_FILES = ['config.json', 'model.safetensors', 'vocab.json'];
 
 export interface ImageEmbeddingsOptions {
   /** CLIP checkpoint folder (default weights/clip). Whatever is there now is used. */
@@ -64,18 +63,11 @@ interface CacheIndex {
   keys: string[];
 }
 
-/** sha-256 over a checkpoint folder's config.json, model.safetensors and vocab.json (those present). */
+/** checkpointHash of the CLIP folder, read now (not memoised: callers compare it before and after a load). */
 export function clipWeightsHash(clipDir: string = DEFAULT_CLIP_DIR): string {
-  const h = createHash('sha256');
-  let any = false;
-  for (const f of HASHED_FILES) {
-    const p = join(clipDir, f);
-    if (!existsSync(p)) continue;
-    h.update(f).update(readFileSync(p));
-    any = true;
-  }
-  if (!any) throw new Error(`no CLIP checkpoint in ${clipDir}`);
-  return h.digest('hex');
+  const hash = checkpointHash(clipDir);
+  if (!hash) throw new Error(`no CLIP checkpoint in ${clipDir}`);
+  return hash;
 }
 
 export function embeddingCachePaths(weightsHash: string, cacheDir: string = DEFAULT_CACHE_DIR): { json: string; bin: string } {

@@ -14,9 +14,10 @@ import { loadDecoder, loadUpsampler, type Decoder, type Upsampler } from '../ml/
 import { loadPrior, type Prior } from '../ml/prior/index.js';
 import { DEFAULT_LIMITS } from '../protocol/index.js';
 import { Cancelled, NODE_DEFS, findNodeDef, type ExecContext, type StepInfo, type Value } from './index.js';
-import { mapIdFor, mapStyles, pca2, readMapFile } from './lib/embedding-map.js';
+import { mapIdFor, mapStyles, pca2 } from './lib/embedding-map.js';
+import { readMapFile } from './lib/embedding-map-file.js';
 import { cosine, norm } from './lib/vec.js';
-import { modelHash } from '../server/weights.js';
+import { modelHash } from '../ml/weights.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const WEIGHTS = resolve(process.env.UNCLIP_WEIGHTS_DIR || join(ROOT, 'weights'));

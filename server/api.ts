@@ -19,7 +19,7 @@ import type http from 'node:http';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { z } from 'zod';
 import { formatZodIssues, GraphSchema, validateGraph, type Catalogue, type ErrorCode, type StoredRun, type StoredRunWithOutputs } from '../protocol/index.js';
-import { readMapFile } from '../nodes/lib/embedding-map.js';
+import { readMapFile } from '../nodes/lib/embedding-map-file.js';
 import { corpusIcon, sendIcon } from './corpus-icon.js';
 import type { EngineConfig } from './config.js';
 import type { WorkerPool } from './pool.js';

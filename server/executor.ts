@@ -11,7 +11,7 @@ import type { NodeDef, Outputs, StepInfo } from '../nodes/index.js';
 import { cacheKey, sizeOf, type CacheEntry, type OutputCache } from './cache.js';
 import { toWire } from './frames.js';
 import type { JobRequest, JobResult, WorkerPool } from './pool.js';
-import { modelDir, modelHash } from './weights.js';
+import { modelDir, modelHash } from '../ml/weights.js';
 import type { Limits } from '../protocol/index.js';
 
 export interface NodeRecord {

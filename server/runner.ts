@@ -45,7 +45,7 @@ import type { EngineConfig } from './config.js';
 import type { Dispatcher, ExecResult, ExecSink, NodeRecord } from './executor.js';
 import { bytesToDataUrls, encodePng } from './frames.js';
 import type { Store } from './store.js';
-import { modelDir, modelHash } from './weights.js';
+import { modelDir, modelHash } from '../ml/weights.js';
 import type { StudioIO } from './http-server.js';
 
 type StudioSocket = Socket<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>;

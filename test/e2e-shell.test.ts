@@ -3,12 +3,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
-import { chromiumMissingReason, launchChromium } from './helpers/browser.js';
-import { hasBuiltUI, ROOT, startServer } from './helpers/server.js';
+import { e2eMissingReason, launchChromium } from './helpers/browser.js';
+import { skipIfMissing } from './helpers/requires.js';
+import { ROOT, startServer } from './helpers/server.js';
 
-const missing = chromiumMissingReason() ?? (hasBuiltUI() ? null : 'the studio is not built (run `npm run build` first; `npm test` does)');
+const skip = skipIfMissing(e2eMissingReason(), import.meta.url);
 
-test('the studio page renders an empty canvas and the server backend', { skip: missing ?? false }, async () => {
+test('the studio page renders an empty canvas and the server backend', { skip }, async () => {
   const server = await startServer({ ui: true });
   const browser = await launchChromium();
   try {

@@ -15,10 +15,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { extractGraphText } from '../app/lib/png.js';
-import { chromiumMissingReason, launchChromium } from './helpers/browser.js';
-import { hasBuiltUI, ROOT, startServer, type RunningServer } from './helpers/server.js';
+import { e2eMissingReason, launchChromium } from './helpers/browser.js';
+import { skipIfMissing } from './helpers/requires.js';
+import { ROOT, startServer, type RunningServer } from './helpers/server.js';
 
-const missing = chromiumMissingReason() ?? (hasBuiltUI() ? null : 'the studio is not built (run `npm run build` first; `npm test` does)');
+const skip = skipIfMissing(e2eMissingReason(), import.meta.url);
 const ART = join(ROOT, 'test/artifacts');
 // the server inherits this environment, so UNCLIP_WEIGHTS_DIR=/empty exercises the no-CLIP path
 const clipPresent = existsSync(join(process.env.UNCLIP_WEIGHTS_DIR || join(ROOT, 'weights'), 'clip'));
@@ -29,7 +30,7 @@ const diffusionSkip = diffusionMissing.length ? `no weights for ${diffusionMissi
 // runs/latest by design, so that one line is expected and everything else is a failure.
 const expectedNoise = /Failed to load resource: the server responded with a status of 404/;
 
-describe('studio end to end', { skip: missing ?? false }, () => {
+describe('studio end to end', { skip }, () => {
   let server: RunningServer;
   let browser: Awaited<ReturnType<typeof launchChromium>>;
   let dataDir: string;

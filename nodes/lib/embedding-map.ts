@@ -1,20 +1,15 @@
 // The embedding map: a 2-D PCA of CLIP image embeddings of the emoji corpus, fitted once per CLIP
 // checkpoint and cached on disk, so points stay put between runs and sessions. Any embedding
 // (text, image, interpolated, edited) is projected onto the same two axes, and its nearest corpus
-// icons are found by cosine similarity.
-//
-// Files (in the cache folder, default data/cache/):
-//   embedding-map-<mapId>.json  {format, mapId, weightsHash, styles, width, count, mean, components,
-//                                keys, labels, points}
-//   embedding-map-<mapId>.bin   float32 [count, width]: the corpus embeddings (L2-normalised)
-// mapId = sha256(weights hash + styles), first 16 hex digits.
+// icons are found by cosine similarity. The files and their reading without tensors:
+// embedding-map-file.ts.
 import * as tf from '@tensorflow/tfjs-core';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import type { Clip } from '../../ml/clip/index.js';
 import { loadCorpus, STYLES, type StyleName } from '../../ml/data/corpus.js';
 import type { EmbeddingMapFile, MapNeighbour } from '../../protocol/index.js';
+import { mapPaths, readMapFile } from './embedding-map-file.js';
 
 export type { EmbeddingMapFile };
 
@@ -34,18 +29,6 @@ export function mapStyles(): StyleName[] {
 
 export function mapIdFor(weightsHash: string, styles: readonly string[]): string {
   return createHash('sha256').update(`${weightsHash}|${styles.join(',')}|pca2-v1`).digest('hex').slice(0, 16);
-}
-
-export function mapPaths(cacheDir: string, mapId: string): { json: string; bin: string } {
-  return { json: join(cacheDir, `embedding-map-${mapId}.json`), bin: join(cacheDir, `embedding-map-${mapId}.bin`) };
-}
-
-/** The map's JSON (corpus points and labels) without the vectors, or null if not fitted yet. */
-export function readMapFile(cacheDir: string, mapId: string): EmbeddingMapFile | null {
-  if (!/^[0-9a-f]{16}$/.test(mapId)) return null;
-  const { json } = mapPaths(cacheDir, mapId);
-  if (!existsSync(json)) return null;
-  return JSON.parse(readFileSync(json, 'utf8')) as EmbeddingMapFile;
 }
 
 function readMap(cacheDir: string, mapId: string): EmbeddingMap | null {
