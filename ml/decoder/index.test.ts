@@ -211,6 +211,9 @@ test('the noise schedule comes from the config: absent (older checkpoints) is th
     const seen: Array<[number, number]> = [];
     const c = await short.decode({ embeddings: e, steps: 3, seed: 5, onStep: (s) => void seen.push([s.t, s.T]) });
     assert.deepEqual(seen, [[499, 500], [250, 500], [0, 500]], 'steps span the recorded T and report it');
+    old.save(join(root, 'decoder-resaved'));
+    const resaved = JSON.parse(readFileSync(join(root, 'decoder-resaved', 'config.json'), 'utf8')) as { config: { schedule?: unknown } };
+    assert.deepEqual(resaved.config.schedule, { kind: 'cosine', T: 1000, s: 0.008, maxBeta: 0.999 }, 'an export writes the schedule out');
     assert.ok(!same(a, c));
     await assert.rejects(short.decode({ embeddings: e, steps: 501 }), /steps must be an integer in \[1, 500\]/);
     await assert.rejects(up.upsample({ images: imgs, steps: 2, augLevel: 500 }), /augLevel must be an integer in \[0, 499\]/);

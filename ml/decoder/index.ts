@@ -17,7 +17,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadCheckpoint, saveCheckpoint } from '../checkpoint.js';
-import { derivedSeed, sample, scheduleFromSpec, type NoiseSchedule, type SamplerName, type Spacing, type StepInfo, type X0Threshold } from '../diffusion/index.js';
+import { derivedSeed, sample, scheduleFromSpec, withSchedule, type NoiseSchedule, type SamplerName, type Spacing, type StepInfo, type X0Threshold } from '../diffusion/index.js';
 import { type DecoderConfig, type DecoderCond, createDecoderNet, decoderDenoiser, guidancePair } from './model.js';
 import type { UNet } from './unet.js';
 import { type UpsamplerConfig, createUpsamplerNet, prepareLowres, residualScale, upsamplerDenoiser } from './upsampler.js';
@@ -120,7 +120,7 @@ abstract class ImageModel<C extends DecoderConfig | UpsamplerConfig> {
   /** Write this model as a checkpoint folder (weights + config, no training state). */
   save(dir: string, metadata: Record<string, string> = {}): void {
     this.check();
-    saveCheckpoint(dir, { config: this.config, tensors: this.net.tensors(), metadata: { model: this.config.kind, ...metadata } });
+    saveCheckpoint(dir, { config: withSchedule(this.config), tensors: this.net.tensors(), metadata: { model: this.config.kind, ...metadata } });
   }
 
   dispose(): void {

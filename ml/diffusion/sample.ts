@@ -60,7 +60,7 @@ export interface SampleOptions<C> {
   sampler: SamplerName | Sampler;
   /** All randomness (initial noise and, for DDPM/DDIM with η > 0, per-step noise) derives from it. */
   seed: number;
-  /** DDIM stochasticity: 0 = deterministic DDIM (default), 1 = DDPM's posterior variance. Ignored by the others. */
+  /** DDIM stochasticity: 0 = deterministic DDIM (default), 1 = DDPM's posterior variance. Ignored by the others and by a sampler object (createSampler takes it). */
   eta?: number;
   /** The condition passed to the model. */
   cond?: C | null;
@@ -142,7 +142,6 @@ function abortError(signal: AbortSignal): Error {
 export async function sample<C>(opts: SampleOptions<C>): Promise<tf.Tensor> {
   const schedule = opts.schedule ?? defaultSchedule();
   const ts = samplingTimesteps(opts.steps, schedule.T, opts.spacing);
-  const eta = opts.eta ?? 0;
   const scale = opts.guidance ?? 1;
   const threshold = opts.threshold ?? 'none';
   const batch = opts.shape[0];

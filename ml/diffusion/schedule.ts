@@ -102,6 +102,14 @@ export function scheduleFromSpec(raw?: unknown): NoiseSchedule {
   return cosineSchedule(spec.T, { s: spec.s, maxBeta: spec.maxBeta });
 }
 
+/**
+ * A model config with its schedule written out (the default where it had none): what an export
+ * writes, so every exported config.json records the schedule, also after resuming an older run.
+ */
+export function withSchedule<C extends { schedule?: ScheduleSpec }>(config: C): C & { schedule: ScheduleSpec } {
+  return { ...config, schedule: scheduleSpec(config.schedule) };
+}
+
 /** The schedule of DEFAULT_SCHEDULE. */
 export function defaultSchedule(): NoiseSchedule {
   return scheduleFromSpec(DEFAULT_SCHEDULE);
