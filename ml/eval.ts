@@ -3,7 +3,7 @@
 // progress go to stderr). Sections: clip, generation (--n concepts, --steps decoder steps, --sampler decoder sampler).
 import { join } from 'node:path';
 import { initBackend } from './backend.js';
-import { SAMPLERS, type SamplerName } from './diffusion/index.js';
+import { isSamplerName, SAMPLERS, type SamplerName } from './diffusion/index.js';
 
 const SECTIONS = ['clip', 'generation'] as const;
 type Section = (typeof SECTIONS)[number];
@@ -28,9 +28,9 @@ async function main(argv: string[]): Promise<void> {
     else if (a === '--steps') steps = Number(argv[++i]);
     else if (a === '--sampler') {
       const s = argv[++i] ?? '';
-      if (!(SAMPLERS as readonly string[]).includes(s)) throw new Error(`--sampler takes one of: ${SAMPLERS.join(', ')} (got ${s || 'nothing'})`);
-      sampler = s as SamplerName;
-    } else throw new Error(`unknown option ${a}; usage: npm run eval -- [--only clip,generation] [--json] [--weights DIR] [--n concepts] [--steps N] [--sampler ddpm|ddim|dpmpp2m]`);
+      if (!isSamplerName(s)) throw new Error(`--sampler takes one of: ${SAMPLERS.join(', ')} (got ${s || 'nothing'})`);
+      sampler = s;
+    } else throw new Error(`unknown option ${a}; usage: npm run eval -- [--only clip,generation] [--json] [--weights DIR] [--n concepts] [--steps N] [--sampler ${SAMPLERS.join('|')}]`);
   }
   await initBackend({ log: (l) => process.stderr.write(l + '\n') });
   const out: Record<string, unknown> = {};

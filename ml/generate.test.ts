@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import sharp from 'sharp';
+import { SAMPLERS } from './diffusion/index.js';
 import { parseGenerateArgs } from './generate.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -27,6 +28,12 @@ test('argument parsing: prompt words joined, defaults, and clear refusals', () =
   assert.throws(() => parseGenerateArgs(['x', '--sampler', 'euler']), /ddpm, ddim, dpmpp2m/);
   assert.throws(() => parseGenerateArgs(['x', '--steps', '0']), /integer ≥ 1/);
   assert.throws(() => parseGenerateArgs(['x', '--bogus']), /unknown option --bogus/);
+});
+
+test('--sampler takes every sampler of the exported list, and the usage names each', () => {
+  for (const s of SAMPLERS) assert.equal(parseGenerateArgs(['x', '--sampler', s]).sampler, s);
+  assert.throws(() => parseGenerateArgs(['x', '--bogus']), new RegExp(`--sampler ${SAMPLERS.join('\\|')}\\]`));
+  assert.throws(() => parseGenerateArgs(['x', '--bogus']), (e: Error) => SAMPLERS.every((s) => e.message.includes(`${s}: `)));
 });
 
 test('same arguments → identical PNG bytes; --frames writes one x_t|x0 PNG per decoder step; unknown words warned', { skip, timeout: 600_000 }, async () => {

@@ -13,13 +13,12 @@ import { writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import sharp from 'sharp';
 import { initBackend } from './backend.js';
-import type { SamplerName } from './decoder/index.js';
-import { SPACINGS, type Spacing } from './diffusion/index.js';
+import { isSamplerName, SAMPLER_HELP, SAMPLERS, SPACINGS, type SamplerName, type Spacing } from './diffusion/index.js';
 import { imageGridPng } from './png.js';
 import { generate, loadPipeline, rgbBytes, sideBySide, type Pipeline } from './pipeline.js';
 
-const USAGE = 'usage: npm run generate -- "<prompt>" [--grid file.png] [--seed N] [--steps N] [--sampler ddpm|ddim|dpmpp2m] [--spacing linear|quadratic] [--guidance X] [--prior-steps N] [--upsample-steps N] [--no-prior] [--no-upsample] [--out file.png] [--frames dir/] [--weights-dir D]';
-const SAMPLERS = ['ddpm', 'ddim', 'dpmpp2m'];
+const USAGE = `usage: npm run generate -- "<prompt>" [--grid file.png] [--seed N] [--steps N] [--sampler ${SAMPLERS.join('|')}] [--spacing ${SPACINGS.join('|')}] [--guidance X] [--prior-steps N] [--upsample-steps N] [--no-prior] [--no-upsample] [--out file.png] [--frames dir/] [--weights-dir D]
+samplers: ${SAMPLER_HELP}`;
 
 /** The README's grid: concepts across the corpus's groups. */
 export const GRID_PROMPTS = ['red apple', 'banana', 'rocket', 'snowman', 'sun', 'fire', 'red heart', 'cat face', 'dog face', 'pizza', 'tree', 'car', 'blue book', 'ghost', 'star', 'house'];
@@ -65,8 +64,8 @@ export function parseGenerateArgs(argv: string[]): Args {
       if (!(a.guidance >= 1)) throw new Error('--guidance wants a number ≥ 1');
     } else if (k === '--sampler') {
       const s = v();
-      if (!SAMPLERS.includes(s)) throw new Error(`--sampler wants one of ${SAMPLERS.join(', ')}, got ${s}`);
-      a.sampler = s as SamplerName;
+      if (!isSamplerName(s)) throw new Error(`--sampler wants one of ${SAMPLERS.join(', ')}, got ${s}`);
+      a.sampler = s;
     } else if (k === '--spacing') {
       const s = v();
       if (!SPACINGS.includes(s as Spacing)) throw new Error(`--spacing wants one of ${SPACINGS.join(', ')}, got ${s}`);

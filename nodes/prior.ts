@@ -48,7 +48,7 @@ export const priorNode: NodeDef = {
         onStep: async (s) => {
           const x0 = (await s.x0pred.data()) as Float32Array;
           const points = pointsOnMap(ctx, x0, s.x0pred.shape[0], prior.dim);
-          const t = s.t / 1000; // the protocol's t is a fraction of the schedule (1 = pure noise)
+          const t = s.t / s.T; // the protocol's t is a fraction of the schedule (1 = pure noise)
           ctx.step(points ? { step: s.step, total: s.total, t, points } : { step: s.step, total: s.total, t });
         },
       });

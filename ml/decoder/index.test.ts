@@ -4,11 +4,12 @@
 // reproduces outputs bit for bit, cancellation that frees every tensor, and no tensor leaks.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../backend.js';
+import { cosineSchedule } from '../diffusion/index.js';
 import { loadDecoder, loadUpsampler, makeDecoder, makeUpsampler, type ImageStepInfo } from './index.js';
 import { decoderConfig, tinyDecoderConfig } from './model.js';
 import { perturb } from './test-util.js';
@@ -179,5 +180,46 @@ test('the shipped decoder config decodes through the API (batch 1, guidance, 2 s
   } finally {
     e.dispose();
     dec.dispose();
+  }
+});
+
+/** A copy of checkpoint folder `dir` whose config's schedule is replaced (undefined: removed, as before it was recorded). */
+function withSchedule(dir: string, name: string, schedule: unknown): string {
+  const copy = join(root, name);
+  cpSync(dir, copy, { recursive: true });
+  const file = join(copy, 'config.json');
+  const json = JSON.parse(readFileSync(file, 'utf8')) as { config: { schedule?: unknown } };
+  if (schedule === undefined) delete json.config.schedule;
+  else json.config.schedule = schedule;
+  writeFileSync(file, JSON.stringify(json, null, 2));
+  return copy;
+}
+
+test('the noise schedule comes from the config: absent (older checkpoints) is the default, bit for bit; a recorded T is used', async () => {
+  const e = emb();
+  const dec = await loadDecoder(decDir);
+  const old = await loadDecoder(withSchedule(decDir, 'decoder-old', undefined));
+  const short = await loadDecoder(withSchedule(decDir, 'decoder-t500', { kind: 'cosine', T: 500 }));
+  const up = await loadUpsampler(withSchedule(upDir, 'upsampler-t500', { kind: 'cosine', T: 500 }));
+  const imgs = tf.randomUniform([1, 32, 32, 3], 0, 1, 'float32', 3) as tf.Tensor4D;
+  try {
+    assert.equal(dec.schedule, cosineSchedule());
+    assert.equal(old.schedule, cosineSchedule(), 'a config without a schedule gets the default');
+    const a = await dec.decode({ embeddings: e, steps: 3, seed: 5 });
+    const b = await old.decode({ embeddings: e, steps: 3, seed: 5 });
+    assert.ok(same(a, b), 'same images as with the recorded default');
+    const seen: Array<[number, number]> = [];
+    const c = await short.decode({ embeddings: e, steps: 3, seed: 5, onStep: (s) => void seen.push([s.t, s.T]) });
+    assert.deepEqual(seen, [[499, 500], [250, 500], [0, 500]], 'steps span the recorded T and report it');
+    old.save(join(root, 'decoder-resaved'));
+    const resaved = JSON.parse(readFileSync(join(root, 'decoder-resaved', 'config.json'), 'utf8')) as { config: { schedule?: unknown } };
+    assert.deepEqual(resaved.config.schedule, { kind: 'cosine', T: 1000, s: 0.008, maxBeta: 0.999 }, 'an export writes the schedule out');
+    assert.ok(!same(a, c));
+    await assert.rejects(short.decode({ embeddings: e, steps: 501 }), /steps must be an integer in \[1, 500\]/);
+    await assert.rejects(up.upsample({ images: imgs, steps: 2, augLevel: 500 }), /augLevel must be an integer in \[0, 499\]/);
+    tf.dispose([a, b, c]);
+  } finally {
+    tf.dispose([e, imgs]);
+    [dec, old, short, up].forEach((m) => m.dispose());
   }
 });

@@ -17,7 +17,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadCheckpoint, saveCheckpoint } from '../checkpoint.js';
-import { derivedSeed, sample, type SamplerName, type Spacing, type StepInfo, type X0Threshold } from '../diffusion/index.js';
+import { derivedSeed, sample, scheduleFromSpec, withSchedule, type NoiseSchedule, type SamplerName, type Spacing, type StepInfo, type X0Threshold } from '../diffusion/index.js';
 import { type DecoderConfig, type DecoderCond, createDecoderNet, decoderDenoiser, guidancePair } from './model.js';
 import type { UNet } from './unet.js';
 import { type UpsamplerConfig, createUpsamplerNet, prepareLowres, residualScale, upsamplerDenoiser } from './upsampler.js';
@@ -97,12 +97,15 @@ abstract class ImageModel<C extends DecoderConfig | UpsamplerConfig> {
   readonly config: C;
   readonly net: UNet;
   readonly dir: string | null;
+  /** The noise schedule, built from config.schedule. */
+  readonly schedule: NoiseSchedule;
   private disposed = false;
 
   constructor(config: C, net: UNet, dir: string | null) {
     this.config = config;
     this.net = net;
     this.dir = dir;
+    this.schedule = scheduleFromSpec(config.schedule);
   }
 
   /** Number of scalar parameters. */
@@ -117,7 +120,7 @@ abstract class ImageModel<C extends DecoderConfig | UpsamplerConfig> {
   /** Write this model as a checkpoint folder (weights + config, no training state). */
   save(dir: string, metadata: Record<string, string> = {}): void {
     this.check();
-    saveCheckpoint(dir, { config: this.config, tensors: this.net.tensors(), metadata: { model: this.config.kind, ...metadata } });
+    saveCheckpoint(dir, { config: withSchedule(this.config), tensors: this.net.tensors(), metadata: { model: this.config.kind, ...metadata } });
   }
 
   dispose(): void {
@@ -161,6 +164,7 @@ export class Decoder extends ImageModel<DecoderConfig> {
         model: decoderDenoiser(this.net),
         prediction: this.config.prediction,
         shape: [n, S, S, 3],
+        schedule: this.schedule,
         steps: o.steps ?? DECODE_DEFAULTS.steps,
         spacing: o.spacing ?? DECODE_DEFAULTS.spacing,
         sampler: o.sampler ?? DECODE_DEFAULTS.sampler,
@@ -199,7 +203,8 @@ export class Upsampler extends ImageModel<UpsamplerConfig> {
     if (n < 1) throw new RangeError('upsample needs at least one image');
     const seed = o.seed ?? UPSAMPLE_DEFAULTS.seed;
     const level = o.augLevel ?? this.config.augLevel;
-    if (!Number.isInteger(level) || level < 0 || level > 999) throw new RangeError(`augLevel must be an integer in [0, 999], got ${level}`);
+    const maxT = this.schedule.T - 1;
+    if (!Number.isInteger(level) || level < 0 || level > maxT) throw new RangeError(`augLevel must be an integer in [0, ${maxT}], got ${level}`);
     const S = this.imageSize;
     const k = residualScale(this.config);
     const { cond, base } = tf.tidy(() => {
@@ -207,7 +212,7 @@ export class Upsampler extends ImageModel<UpsamplerConfig> {
       const low = tf.sub(tf.mul(o.images, 2), 1) as tf.Tensor4D; // [0, 1] → [-1, 1]
       // The augmentation noise has its own stream of the run's seed (stream 0 is x_T, 1.. the steps).
       const noise = tf.randomNormal([n, s, s, 3], 0, 1, 'float32', derivedSeed(seed, 1_000_003)) as tf.Tensor4D;
-      const p = prepareLowres(this.config, low, augT, noise);
+      const p = prepareLowres(this.config, low, augT, noise, undefined, this.schedule);
       return { cond: { lowres: p.lowres, augT }, base: p.base };
     });
     // Residual mode samples r = (x₀ − base)·k: the frames and the output show base + r/k.
@@ -217,6 +222,7 @@ export class Upsampler extends ImageModel<UpsamplerConfig> {
         model: upsamplerDenoiser(this.net),
         prediction: this.config.prediction,
         shape: [n, S, S, 3],
+        schedule: this.schedule,
         steps: o.steps ?? UPSAMPLE_DEFAULTS.steps,
         spacing: o.spacing ?? UPSAMPLE_DEFAULTS.spacing,
         sampler: o.sampler ?? UPSAMPLE_DEFAULTS.sampler,

@@ -13,7 +13,7 @@
 // Guidance: during training the embedding of `condDrop` (10%) of the rows is replaced by a learned
 // null embedding; sampling runs cond and null rows in one batch (pairCond) and mixes them.
 import * as tf from '@tensorflow/tfjs-core';
-import { coefficients, cosineSchedule, drawTimesteps, qSample, trainingTarget, TRAIN_STEPS, type Denoiser, type TimestepBand, type NoiseSchedule, type Parameterization } from '../diffusion/index.js';
+import { coefficients, cosineSchedule, DEFAULT_SCHEDULE, drawTimesteps, qSample, trainingTarget, TRAIN_STEPS, type Denoiser, type TimestepBand, type NoiseSchedule, type Parameterization, type ScheduleSpec } from '../diffusion/index.js';
 import { UNet, type UNetCond, type UNetConfig } from './unet.js';
 
 export interface DecoderConfig {
@@ -25,6 +25,8 @@ export interface DecoderConfig {
   condDrop: number;
   /** sha-256 of the CLIP checkpoint whose image embeddings it learned to invert (set by training). */
   clipHash?: string;
+  /** The noise schedule it was trained with (absent in configs written before it was recorded: the default). */
+  schedule?: ScheduleSpec;
 }
 
 /** The decoder as trained: unet-lite per ml/unet-probe, conditioned on a `embDim`-wide CLIP embedding. */
@@ -50,6 +52,7 @@ export function decoderConfig(embDim = 128, unet: Partial<UNetConfig> = {}): Dec
     },
     prediction: 'v',
     condDrop: 0.1,
+    schedule: { ...DEFAULT_SCHEDULE },
   };
 }
 

@@ -22,7 +22,7 @@
 // 0.015, and its samples were speckled. A residual model that has learnt nothing still returns
 // the bilinear image; what it learns is the edges.
 import * as tf from '@tensorflow/tfjs-core';
-import { cosineSchedule, drawTimesteps, qSample, TRAIN_STEPS, type Denoiser, type NoiseSchedule, type Parameterization, type TimestepBand } from '../diffusion/index.js';
+import { cosineSchedule, DEFAULT_SCHEDULE, drawTimesteps, qSample, TRAIN_STEPS, type Denoiser, type NoiseSchedule, type Parameterization, type ScheduleSpec, type TimestepBand } from '../diffusion/index.js';
 import type { DiffusionBatch, Uniform } from './model.js';
 import { UNet, type UNetConfig } from './unet.js';
 
@@ -41,6 +41,8 @@ export interface UpsamplerConfig {
   blurProb: number;
   /** Diffuse (x₀ − bilinear base)·residual instead of x₀ (absent or 0: x₀ itself, the first runs). */
   residual?: number;
+  /** The noise schedule it was trained with (absent in configs written before it was recorded: the default). */
+  schedule?: ScheduleSpec;
 }
 
 export function upsamplerConfig(unet: Partial<UNetConfig> = {}): UpsamplerConfig {
@@ -69,6 +71,7 @@ export function upsamplerConfig(unet: Partial<UNetConfig> = {}): UpsamplerConfig
     augLevel: 100,
     blurProb: 0.5,
     residual: 2,
+    schedule: { ...DEFAULT_SCHEDULE },
   };
 }
 

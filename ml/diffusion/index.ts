@@ -1,5 +1,6 @@
-// One diffusion module for the prior and the decoder: the cosine schedule and forward process
-// (schedule.ts) and the samplers with guidance, seeds, per-step callback and cancellation
-// (sample.ts).
+// One diffusion module for the prior and the decoder: the noise schedule and forward process
+// (schedule.ts), the samplers as strategies and their one list (samplers.ts), and the sampling
+// loop with guidance, thresholding, seeds, per-step callback and cancellation (sample.ts).
 export * from './schedule.js';
+export * from './samplers.js';
 export * from './sample.js';

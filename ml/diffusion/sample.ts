@@ -1,6 +1,7 @@
-// Reverse-process samplers shared by the prior and the decoder: DDPM (ancestral), DDIM (with η)
-// and DPM-Solver++(2M), over any number of steps, with classifier-free guidance, deterministic
-// seeds, a per-step callback and cancellation.
+// The reverse-process loop shared by the prior and the decoder: over any number of steps, with
+// classifier-free guidance, x₀ thresholding, deterministic seeds, a per-step callback and
+// cancellation. The update from one timestep to the next is the sampler's (samplers.ts: DDPM,
+// DDIM with η, DPM-Solver++(2M)).
 //
 // The model is a plain function (see `Denoiser`); what conditions it (`C`) is opaque here: the
 // prior and the decoder each define their own and pass it through. Guidance calls the model with
@@ -8,7 +9,8 @@
 // uncond + s·(cond - uncond), in whatever the model predicts (ε, x₀ or v: all are affine in the
 // output at fixed x_t, so the choice does not matter).
 import * as tf from '@tensorflow/tfjs-core';
-import { cosineSchedule, toX0Eps, type NoiseSchedule, type Parameterization } from './schedule.js';
+import { createSampler, derivedSeed, type Sampler, type SamplerName } from './samplers.js';
+import { defaultSchedule, toX0Eps, type NoiseSchedule, type Parameterization } from './schedule.js';
 
 /**
  * A denoising network. `xt` is [B, ...]; `t` is [B] int32 timesteps in [0, T-1]; `cond` is the
@@ -17,9 +19,6 @@ import { cosineSchedule, toX0Eps, type NoiseSchedule, type Parameterization } fr
  * Called inside tf.tidy: it must be synchronous and may create intermediate tensors freely.
  */
 export type Denoiser<C> = (xt: tf.Tensor, t: tf.Tensor1D, cond: C | null) => tf.Tensor;
-
-export type SamplerName = 'ddpm' | 'ddim' | 'dpmpp2m';
-export const SAMPLERS: readonly SamplerName[] = ['ddpm', 'ddim', 'dpmpp2m'];
 
 /**
  * How the predicted x₀ is bounded at every step: 'none' (embeddings), 'clip' to [-1, 1] (images),
@@ -39,6 +38,8 @@ export interface StepInfo {
   t: number;
   /** The timestep `xt` is now at (-1: clean, after the last step). */
   tNext: number;
+  /** The schedule's number of timesteps: t / T is the fraction of the way to pure noise. */
+  T: number;
   /** The sample after this step, [B, ...]. After the last step it is the output. */
   xt: tf.Tensor;
   /** The (guided, thresholded) prediction of the clean sample made at `t`, [B, ...]. */
@@ -55,10 +56,11 @@ export interface SampleOptions<C> {
   steps: number;
   /** How those steps are spread (default 'linear'). */
   spacing?: Spacing;
-  sampler: SamplerName;
+  /** A sampler by name, or a strategy object (sample() calls its init and, on the way out, dispose). */
+  sampler: SamplerName | Sampler;
   /** All randomness (initial noise and, for DDPM/DDIM with η > 0, per-step noise) derives from it. */
   seed: number;
-  /** DDIM stochasticity: 0 = deterministic DDIM (default), 1 = DDPM's posterior variance. Ignored by the others. */
+  /** DDIM stochasticity: 0 = deterministic DDIM (default), 1 = DDPM's posterior variance. Ignored by the others and by a sampler object (createSampler takes it). */
   eta?: number;
   /** The condition passed to the model. */
   cond?: C | null;
@@ -72,7 +74,7 @@ export interface SampleOptions<C> {
    */
   pairCond?: C;
   threshold?: X0Threshold;
-  /** Default: the cosine schedule with 1000 steps. */
+  /** Default: the default schedule (schedule.ts: DEFAULT_SCHEDULE, the cosine schedule with 1000 steps). */
   schedule?: NoiseSchedule;
   /** Start from this x_T instead of seeded noise (not disposed: the caller owns it). */
   init?: tf.Tensor;
@@ -99,15 +101,6 @@ export function samplingTimesteps(steps: number, T: number, spacing: Spacing = '
   // Quadratic spacing rounds neighbouring low steps onto the same t: push each one above the next.
   for (let i = steps - 2; i >= 0; i--) ts[i] = Math.max(ts[i]!, ts[i + 1]! + 1);
   return ts;
-}
-
-/** A 31-bit seed for stream `k` of run `seed` (k = 0: initial noise, k = i + 1: noise of step i). */
-export function derivedSeed(seed: number, k: number): number {
-  let h = Math.imul((seed | 0) ^ 0x5bd1e995, 0x9e3779b1) ^ Math.imul(k + 1, 0x85ebca6b);
-  h ^= h >>> 15;
-  h = Math.imul(h, 0x2c1b3c6d);
-  h ^= h >>> 12;
-  return h & 0x7fffffff;
 }
 
 /**
@@ -147,9 +140,8 @@ function abortError(signal: AbortSignal): Error {
  * abort or error every tensor it made is freed before it rejects.
  */
 export async function sample<C>(opts: SampleOptions<C>): Promise<tf.Tensor> {
-  const schedule = opts.schedule ?? cosineSchedule();
+  const schedule = opts.schedule ?? defaultSchedule();
   const ts = samplingTimesteps(opts.steps, schedule.T, opts.spacing);
-  const eta = opts.eta ?? 0;
   const scale = opts.guidance ?? 1;
   const threshold = opts.threshold ?? 'none';
   const batch = opts.shape[0];
@@ -177,19 +169,18 @@ export async function sample<C>(opts: SampleOptions<C>): Promise<tf.Tensor> {
     return guide(check(opts.model(x, tt, cond), batch), check(opts.model(x, tt, opts.uncond ?? null), batch), scale);
   };
 
-  let x: tf.Tensor | null = opts.init ? tf.clone(opts.init) : tf.randomNormal(opts.shape, 0, 1, 'float32', derivedSeed(opts.seed, 0));
+  const sampler = typeof opts.sampler === 'string' ? createSampler(opts.sampler, { eta: opts.eta }) : opts.sampler;
+  let x: tf.Tensor | null = null;
   let x0: tf.Tensor | null = null;
-  let prevX0: tf.Tensor | null = null; // DPM-Solver++(2M) history
-  let prevLambda = 0;
   try {
+    sampler.init({ schedule, timesteps: ts, shape: opts.shape, seed: opts.seed });
+    x = opts.init ? tf.clone(opts.init) : tf.randomNormal(opts.shape, 0, 1, 'float32', derivedSeed(opts.seed, 0));
     for (let i = 0; i < ts.length; i++) {
       if (signal?.aborted) throw abortError(signal);
       const t = ts[i]!;
       const tNext = ts[i + 1] ?? -1;
       const ab = schedule.alphaBar(t);
-      const abNext = schedule.alphaBar(tNext);
       const [alpha, sigma] = [Math.sqrt(ab), Math.sqrt(1 - ab)];
-      const [alphaNext, sigmaNext] = [Math.sqrt(abNext), Math.sqrt(1 - abNext)];
       const xt: tf.Tensor = x;
       const stepX0 = tf.tidy(() => {
         const { x0: raw, eps } = toX0Eps(opts.prediction, predict(xt, t), xt, alpha, sigma);
@@ -199,55 +190,17 @@ export async function sample<C>(opts: SampleOptions<C>): Promise<tf.Tensor> {
         return { pred, e };
       });
       x0 = stepX0.pred;
-      const eps = stepX0.e;
       let next: tf.Tensor;
       try {
-        next = tf.tidy(() => {
-          if (tNext === -1) return tf.clone(stepX0.pred); // the last step lands on the prediction
-          switch (opts.sampler) {
-            case 'ddpm': {
-              // Posterior q(x_{t'} | x_t, x₀) of the respaced chain, t' = tNext.
-              const aStep = ab / abNext;
-              const bStep = 1 - aStep;
-              const c0 = (Math.sqrt(abNext) * bStep) / (1 - ab);
-              const ct = (Math.sqrt(aStep) * (1 - abNext)) / (1 - ab);
-              const std = Math.sqrt((bStep * (1 - abNext)) / (1 - ab));
-              const z = tf.randomNormal(opts.shape, 0, 1, 'float32', derivedSeed(opts.seed, i + 1));
-              return tf.add(tf.add(tf.mul(c0, stepX0.pred), tf.mul(ct, xt)), tf.mul(std, z));
-            }
-            case 'ddim': {
-              const s = eta * Math.sqrt((1 - abNext) / (1 - ab)) * Math.sqrt(1 - ab / abNext);
-              const dir = Math.sqrt(Math.max(0, 1 - abNext - s * s));
-              const mean = tf.add(tf.mul(alphaNext, stepX0.pred), tf.mul(dir, eps));
-              if (s === 0) return mean;
-              return tf.add(mean, tf.mul(s, tf.randomNormal(opts.shape, 0, 1, 'float32', derivedSeed(opts.seed, i + 1))));
-            }
-            case 'dpmpp2m': {
-              // Lu et al. 2022, DPM-Solver++(2M), data-prediction form on λ = log(α/σ):
-              // x' = (σ'/σ)·x - α'·(e^{-h} - 1)·D, D = x₀ (first step) or the 2-point extrapolation.
-              const lambda = Math.log(alpha / sigma);
-              const lambdaNext = Math.log(alphaNext / sigmaNext);
-              const h = lambdaNext - lambda;
-              let d: tf.Tensor = stepX0.pred;
-              if (prevX0) {
-                const r = (lambda - prevLambda) / h;
-                d = tf.sub(tf.mul(1 + 1 / (2 * r), stepX0.pred), tf.mul(1 / (2 * r), prevX0));
-              }
-              return tf.sub(tf.mul(sigmaNext / sigma, xt), tf.mul(alphaNext * Math.expm1(-h), d));
-            }
-          }
-        });
+        // The last step lands on the prediction, whatever the sampler.
+        next = tNext === -1 ? tf.clone(x0) : sampler.step({ index: i, t, tNext, xt, x0, eps: stepX0.e });
       } finally {
-        eps.dispose();
+        stepX0.e.dispose();
       }
       x = next;
       xt.dispose();
-      if (opts.sampler === 'dpmpp2m') prevLambda = Math.log(alpha / sigma);
-      if (opts.onStep) await opts.onStep({ step: i + 1, total: ts.length, t, tNext, xt: x, x0pred: x0 });
-      prevX0?.dispose();
-      prevX0 = null;
-      if (opts.sampler === 'dpmpp2m') prevX0 = x0;
-      else x0.dispose();
+      if (opts.onStep) await opts.onStep({ step: i + 1, total: ts.length, t, tNext, T: schedule.T, xt: x, x0pred: x0 });
+      x0.dispose();
       x0 = null;
     }
     if (signal?.aborted) throw abortError(signal);
@@ -257,6 +210,6 @@ export async function sample<C>(opts: SampleOptions<C>): Promise<tf.Tensor> {
   } finally {
     x?.dispose();
     x0?.dispose();
-    prevX0?.dispose();
+    sampler.dispose();
   }
 }

@@ -4,7 +4,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../backend.js';
-import { cosineAlphaBar, cosineSchedule, coefficients, drawTimesteps, fromX0Eps, qSample, toX0Eps, trainingTarget, type Parameterization } from './index.js';
+import { readFileSync } from 'node:fs';
+import { cosineAlphaBar, cosineSchedule, coefficients, DEFAULT_SCHEDULE, defaultSchedule, drawTimesteps, fromX0Eps, qSample, scheduleFromSpec, scheduleSpec, toX0Eps, trainingTarget, type Parameterization } from './index.js';
 
 test('cosine schedule: ᾱ_t equals the closed form cos² formula, β is clipped at 0.999 only at the end', () => {
   const s = cosineSchedule();
@@ -97,4 +98,28 @@ test('drawTimesteps: uniform by default draw for draw, and a high-noise band get
 
   assert.throws(() => drawTimesteps(4, lcg(1), 1000, { fraction: 1.5, from: 700 }), /fraction must be in \[0, 1\]/);
   assert.throws(() => drawTimesteps(4, lcg(1), 1000, { fraction: 0.5, from: 1000 }), /band must start at a timestep in \[0, 1000\)/);
+});
+
+test('a recorded schedule: missing spec or fields mean the default (older checkpoints), the rest is checked', () => {
+  assert.deepEqual(scheduleSpec(undefined), DEFAULT_SCHEDULE);
+  assert.deepEqual(scheduleSpec({}), DEFAULT_SCHEDULE);
+  assert.deepEqual(scheduleSpec({ T: 500 }), { ...DEFAULT_SCHEDULE, T: 500 });
+  // The default spec builds the very schedule sampling used before it was recorded.
+  assert.equal(scheduleFromSpec(undefined), cosineSchedule());
+  assert.equal(defaultSchedule(), cosineSchedule());
+  const short = scheduleFromSpec({ kind: 'cosine', T: 200, s: 0.008, maxBeta: 0.999 });
+  assert.equal(short.T, 200);
+  assert.equal(short.alphaBar(99), cosineSchedule(200).alphaBar(99));
+  assert.throws(() => scheduleSpec({ kind: 'linear' }), /kind must be 'cosine'/);
+  assert.throws(() => scheduleSpec({ T: 10.5 }), /T must be an integer/);
+  assert.throws(() => scheduleSpec({ s: -1 }), /s must be a positive number/);
+  assert.throws(() => scheduleSpec({ maxBeta: 1 }), /maxBeta must be in \(0, 1\)/);
+  assert.throws(() => scheduleSpec('cosine'), /must be an object/);
+});
+
+test('every shipped diffusion checkpoint records its schedule: the default', () => {
+  for (const model of ['prior', 'decoder', 'upsampler']) {
+    const cfg = JSON.parse(readFileSync(new URL(`../../weights/${model}/config.json`, import.meta.url), 'utf8')) as { config: { schedule?: unknown } };
+    assert.deepEqual(cfg.config.schedule, DEFAULT_SCHEDULE, `weights/${model}/config.json`);
+  }
 });

@@ -65,6 +65,56 @@ export function cosineSchedule(T = TRAIN_STEPS, opts: { s?: number; maxBeta?: nu
   return schedule;
 }
 
+/**
+ * A noise schedule as a checkpoint records it (`schedule` in its config.json): the kind and its
+ * parameters. Models build their schedule from it at load (scheduleFromSpec).
+ */
+export interface ScheduleSpec {
+  kind: 'cosine';
+  /** Number of training timesteps. */
+  T: number;
+  /** The cosine schedule's offset s. */
+  s: number;
+  /** β is clipped at this. */
+  maxBeta: number;
+}
+
+/** The schedule every model so far was trained with; what a config without `schedule` means. */
+export const DEFAULT_SCHEDULE: Readonly<ScheduleSpec> = Object.freeze({ kind: 'cosine', T: TRAIN_STEPS, s: 0.008, maxBeta: 0.999 });
+
+/**
+ * The schedule a config records, checked; a missing spec or field takes DEFAULT_SCHEDULE's value,
+ * so checkpoints and run folders written before the schedule was recorded load as before.
+ */
+export function scheduleSpec(raw: unknown = {}): ScheduleSpec {
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new TypeError(`schedule must be an object, got ${JSON.stringify(raw)}`);
+  const spec = { ...DEFAULT_SCHEDULE, ...(raw as Partial<ScheduleSpec>) };
+  if (spec.kind !== 'cosine') throw new RangeError(`schedule kind must be 'cosine', got ${JSON.stringify(spec.kind)}`);
+  if (!Number.isInteger(spec.T) || spec.T < 2) throw new RangeError(`schedule T must be an integer ≥ 2, got ${JSON.stringify(spec.T)}`);
+  if (!(typeof spec.s === 'number' && spec.s > 0 && Number.isFinite(spec.s))) throw new RangeError(`schedule s must be a positive number, got ${JSON.stringify(spec.s)}`);
+  if (!(typeof spec.maxBeta === 'number' && spec.maxBeta > 0 && spec.maxBeta < 1)) throw new RangeError(`schedule maxBeta must be in (0, 1), got ${JSON.stringify(spec.maxBeta)}`);
+  return { kind: spec.kind, T: spec.T, s: spec.s, maxBeta: spec.maxBeta };
+}
+
+/** The schedule a config's `schedule` field describes (absent: the default). Memoised like cosineSchedule. */
+export function scheduleFromSpec(raw?: unknown): NoiseSchedule {
+  const spec = scheduleSpec(raw);
+  return cosineSchedule(spec.T, { s: spec.s, maxBeta: spec.maxBeta });
+}
+
+/**
+ * A model config with its schedule written out (the default where it had none): what an export
+ * writes, so every exported config.json records the schedule, also after resuming an older run.
+ */
+export function withSchedule<C extends { schedule?: ScheduleSpec }>(config: C): C & { schedule: ScheduleSpec } {
+  return { ...config, schedule: scheduleSpec(config.schedule) };
+}
+
+/** The schedule of DEFAULT_SCHEDULE. */
+export function defaultSchedule(): NoiseSchedule {
+  return scheduleFromSpec(DEFAULT_SCHEDULE);
+}
+
 /** Signal-to-noise ratio ᾱ/(1-ᾱ) at t (a common loss weight: min-SNR, P2). */
 export function snr(schedule: NoiseSchedule, t: number): number {
   const ab = schedule.alphaBar(t);

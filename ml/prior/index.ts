@@ -16,7 +16,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { WEIGHTS_FILE, loadCheckpoint } from '../checkpoint.js';
 import { l2normalize } from '../layers.js';
-import { type SamplerName, sample } from '../diffusion/index.js';
+import { type NoiseSchedule, type SamplerName, sample, scheduleFromSpec } from '../diffusion/index.js';
 import { type Params, type PrefixCache, type PriorCond, type PriorConfig, disposePrefixCache, prefixCache, priorForward, priorForwardCached } from './model.js';
 
 export type { PriorConfig, PriorCond } from './model.js';
@@ -35,6 +35,8 @@ export interface PriorStepInfo {
   total: number;
   t: number;
   tNext: number;
+  /** The schedule's number of timesteps (t / T: the fraction of the way to pure noise). */
+  T: number;
   /** Candidates per prompt (bestOf): rows are candidate-major, row k·N + i = candidate k of prompt i. */
   bestOf: number;
   /** x_t as an embedding: unscaled and L2-normalised, [bestOf·N, D]. */
@@ -65,6 +67,8 @@ export class Prior {
   readonly config: PriorConfig;
   /** Content hash of the weights (for caches); '' when built from tensors in memory. */
   readonly weightsHash: string;
+  /** The noise schedule, built from config.schedule. */
+  readonly schedule: NoiseSchedule;
   private params: Params;
   private disposed = false;
 
@@ -72,6 +76,7 @@ export class Prior {
     this.config = config;
     this.params = params;
     this.weightsHash = weightsHash;
+    this.schedule = scheduleFromSpec(config.schedule);
   }
 
   /**
@@ -146,6 +151,7 @@ export class Prior {
         },
         prediction: cfg.prediction,
         shape: [B, cfg.embedDim],
+        schedule: this.schedule,
         steps,
         sampler,
         seed,
@@ -159,7 +165,7 @@ export class Prior {
               const xt = toEmbedding(s.xt);
               const x0pred = toEmbedding(s.x0pred);
               try {
-                await opts.onStep!({ step: s.step, total: s.total, t: s.t, tNext: s.tNext, bestOf: K, xt, x0pred });
+                await opts.onStep!({ step: s.step, total: s.total, t: s.t, tNext: s.tNext, T: s.T, bestOf: K, xt, x0pred });
               } finally {
                 tf.dispose([xt, x0pred]);
               }

@@ -22,6 +22,7 @@
 // block. Dense, layer norm, GELU and the causal mask are ml/layers.ts's, shared with CLIP; the
 // block is its own because it caches the text prefix's keys and values across sampling steps.
 import * as tf from '@tensorflow/tfjs-core';
+import { DEFAULT_SCHEDULE, type ScheduleSpec } from '../diffusion/index.js';
 import { causalMask, dense as denseLayer, gelu, layerNorm, param, type Params } from '../layers.js';
 
 export { causalMask, countParams, type Params } from '../layers.js';
@@ -50,6 +51,8 @@ export interface PriorConfig {
   prediction: 'x0' | 'v';
   /** Hash of the CLIP checkpoint the prior was trained against (the embedding space it models). */
   clipHash: string;
+  /** The noise schedule it was trained with (absent in configs written before it was recorded: the default). */
+  schedule?: ScheduleSpec;
 }
 
 
@@ -78,6 +81,7 @@ export function defaultPriorConfig(clip: { embedDim: number; textWidth: number; 
     condDropProb: 0.1,
     prediction: 'x0',
     clipHash: '',
+    schedule: { ...DEFAULT_SCHEDULE },
     ...over,
   };
   if (cfg.prediction !== 'x0' && cfg.prediction !== 'v') throw new Error(`prior: prediction must be 'x0' or 'v', got ${JSON.stringify(cfg.prediction)}`);

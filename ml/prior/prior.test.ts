@@ -394,3 +394,27 @@ test('with the shipped CLIP: real text encodings go through a random prior of ma
   prior.dispose();
   clip.dispose();
 });
+
+test('the noise schedule comes from the config: absent (priors saved before it was recorded) is the default, bit for bit; a recorded T is used', async () => {
+  const { schedule: _recorded, ...old } = cfg;
+  const p = initPriorParams(cfg, 5);
+  const params = () => Object.fromEntries(Object.entries(p).map(([k, v]) => [k, tf.clone(v)]));
+  const now = new Prior(cfg, params());
+  const before = new Prior(old as PriorConfig, params());
+  const short = new Prior({ ...cfg, schedule: { kind: 'cosine', T: 300, s: 0.008, maxBeta: 0.999 } }, params());
+  tf.dispose(Object.values(p));
+  const cond = randomCond(2, 11);
+  try {
+    assert.equal(before.schedule, cosineSchedule(), 'a config without a schedule gets the default');
+    const a = await now.samplePrior({ ...cond, steps: 3, seed: 2 });
+    const b = await before.samplePrior({ ...cond, steps: 3, seed: 2 });
+    assert.equal(maxDiff(a, b), 0);
+    const seen: Array<[number, number]> = [];
+    const c = await short.samplePrior({ ...cond, steps: 3, seed: 2, onStep: (s) => void seen.push([s.t, s.T]) });
+    assert.deepEqual(seen, [[299, 300], [150, 300], [0, 300]]);
+    tf.dispose([a, b, c]);
+  } finally {
+    tf.dispose([cond.tokenStates, cond.textEmbeddings]);
+    [now, before, short].forEach((m) => m.dispose());
+  }
+});

@@ -4,18 +4,19 @@
 // sample() frees its tensors on the way out.
 import * as tf from '@tensorflow/tfjs-core';
 import type { ImageStepInfo } from '../../ml/decoder/index.js';
-import { SPACINGS, type Spacing } from '../../ml/diffusion/index.js';
+import { DEFAULT_SCHEDULE, SAMPLER_HELP, SAMPLERS, SPACINGS, type SamplerName, type Spacing } from '../../ml/diffusion/index.js';
 import { sideBySide } from '../../ml/pipeline.js';
 import type { ParamDecl } from '../../protocol/index.js';
 import { NodeFailure, type ExecContext, type RawFrame } from '../types.js';
 
-export const SAMPLERS = ['ddpm', 'ddim', 'dpmpp2m'] as const;
-export type SamplerParam = (typeof SAMPLERS)[number];
+/** The sampler param's value: a name from ml/diffusion's SAMPLER_LIST. */
+export type SamplerParam = SamplerName;
 
 export function samplingParams(d: { steps: number; sampler: SamplerParam; guidance?: number; spacing?: Spacing }): ParamDecl[] {
   const out: ParamDecl[] = [
-    { name: 'steps', title: 'Steps', kind: 'integer', default: d.steps, min: 1, max: 1000, limit: 'steps' },
-    { name: 'sampler', title: 'Sampler', kind: 'enum', default: d.sampler, options: [...SAMPLERS], description: 'DPM-Solver++(2M) is sharpest at few steps; DDPM is the ancestral sampler' },
+    // Every shipped model has the default schedule; sampling checks steps against the loaded model's T.
+    { name: 'steps', title: 'Steps', kind: 'integer', default: d.steps, min: 1, max: DEFAULT_SCHEDULE.T, limit: 'steps' },
+    { name: 'sampler', title: 'Sampler', kind: 'enum', default: d.sampler, options: [...SAMPLERS], description: SAMPLER_HELP },
     { name: 'seed', title: 'Seed', kind: 'integer', default: 0, min: 0, max: 2 ** 31 - 1 },
   ];
   if (d.spacing !== undefined) {
@@ -39,7 +40,7 @@ export function imageSampling(ctx: ExecContext): { steps: number; sampler: Sampl
     sampler: ctx.params.sampler as SamplerParam,
     spacing: ctx.params.spacing as Spacing,
     seed: Number(ctx.params.seed),
-    onStep: (s) => ctx.step({ step: s.step, total: s.total, t: s.t / 1000, frame: stepFrame(s.xt, s.x0pred) }),
+    onStep: (s) => ctx.step({ step: s.step, total: s.total, t: s.t / s.T, frame: stepFrame(s.xt, s.x0pred) }),
   };
 }
 
