@@ -5,40 +5,26 @@
 // view fitting: an example opened from the gallery, and a saved graph reopened with its stored
 // run (whose frames make the cards taller after they are first drawn), end up with every card
 // inside the canvas, fitted once React Flow has measured them. Screenshot in test/artifacts/.
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
-import { chromiumMissingReason, launchChromium } from './helpers/browser.js';
-import { hasBuiltUI, ROOT, startServer, type RunningServer } from './helpers/server.js';
+import { chromiumMissingReason } from './helpers/browser.js';
+import { hasBuiltUI } from './helpers/server.js';
+import { ARTIFACTS, studioForSuite } from './helpers/studio.js';
 
 const missing = chromiumMissingReason() ?? (hasBuiltUI() ? null : 'the studio is not built (run `npm run build` first; `npm test` does)');
-const ART = join(ROOT, 'test/artifacts');
-// a graph with no run yet answers 404 on runs/latest by design (see e2e-studio.test.ts)
-const expectedNoise = /Failed to load resource: the server responded with a status of 404/;
 
 type Counts = Record<string, number>;
 
 describe('studio store: a step re-renders only its card; the view fits measured cards', { skip: missing ?? false }, () => {
-  let server: RunningServer;
-  let browser: Awaited<ReturnType<typeof launchChromium>>;
-  let dataDir: string;
-  const consoleErrors: string[] = [];
+  const studio = studioForSuite();
   let savedUrl = '';
-
-  const open = async (url = server.url) => {
-    const page = await browser.context.newPage();
-    page.on('console', (m) => m.type() === 'error' && !expectedNoise.test(m.text()) && consoleErrors.push(m.text()));
-    page.on('pageerror', (e) => consoleErrors.push(e.message));
-    await page.addInitScript(() => {
+  // every page counts its card renders from the start
+  const open = (url?: string) =>
+    studio().open(url, () => {
       (window as unknown as { __cardRenders: Counts }).__cardRenders = {};
     });
-    await page.goto(url, { waitUntil: 'domcontentloaded' });
-    await page.locator('[data-backend]:not([data-backend=""])').waitFor({ timeout: 30_000 });
-    return page;
-  };
   /** The render counts and the streaming node's badge, read in one go. */
   const snapshot = (page: Page, node: string) =>
     page.evaluate((node) => ({ counts: { ...(window as unknown as { __cardRenders: Counts }).__cardRenders }, badge: document.querySelector(`[data-testid="status-${node}"]`)?.textContent ?? '' }), node);
@@ -55,21 +41,6 @@ describe('studio store: a step re-renders only its card; the view fits measured 
         { timeout: 10_000 },
       )
       .then(() => true, () => false);
-
-  before(async () => {
-    mkdirSync(ART, { recursive: true });
-    dataDir = mkdtempSync(join(tmpdir(), 'unclip-e2e-renders-'));
-    server = await startServer({ ui: true, env: { UNCLIP_DEBUG: '1', UNCLIP_DATA_DIR: dataDir } });
-    browser = await launchChromium();
-  });
-
-  after(async () => {
-    await browser?.close();
-    const code = await server?.stop();
-    rmSync(dataDir, { recursive: true, force: true });
-    assert.equal(code, 0);
-    assert.deepEqual(consoleErrors, [], 'no console errors');
-  });
 
   it("one node's steps re-render its card and no other", async () => {
     const page = await open();
@@ -103,7 +74,7 @@ describe('studio store: a step re-renders only its card; the view fits measured 
       assert.equal(b.counts[id], a.counts[id], `${id}'s card did not re-render during another node's steps`);
     }
     await page.locator('[data-testid="run-phase"][data-phase="done"]').waitFor({ timeout: 60_000 });
-    await page.screenshot({ path: join(ART, 'studio-after-run.png') });
+    await page.screenshot({ path: join(ARTIFACTS, 'studio-after-run.png') });
     await page.close();
   });
 
