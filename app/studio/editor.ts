@@ -7,6 +7,7 @@ import { applyEdgeChanges, applyNodeChanges, type Connection, type Edge, type Ed
 import type { StateCreator } from 'zustand';
 import type { Catalogue, Graph } from '../../protocol';
 import { addLink, declOf, duplicate, fromGraph, makeNode, tidy, type StudioNode } from '../lib/graphModel';
+import type { StudioState } from './store';
 
 interface Snapshot {
   nodes: StudioNode[];
@@ -48,7 +49,7 @@ export interface EditorSlice {
  * on the canvas (select, drag, delete; not React Flow measuring the cards): the store then stops
  * following the view (store.ts `fit`).
  */
-export function editorSlice<S extends EditorSlice>(onTouch: () => void): StateCreator<S, [], [], EditorSlice> {
+export function editorSlice(onTouch: () => void): StateCreator<StudioState, [], [], EditorSlice> {
   return (set, get) => {
     const past: Snapshot[] = [];
     let future: Snapshot[] = [];
@@ -56,21 +57,21 @@ export function editorSlice<S extends EditorSlice>(onTouch: () => void): StateCr
     let lastParam: { key: string; at: number } | null = null;
     const now = (): Snapshot => ({ nodes: get().nodes, edges: get().edges });
     const history = () => ({ canUndo: past.length > 0, canRedo: future.length > 0 });
-    const show = (s: Snapshot) => set({ nodes: s.nodes, edges: s.edges } as Partial<S>);
+    const show = (s: Snapshot) => set({ nodes: s.nodes, edges: s.edges });
 
     const record = () => {
       past.push(now());
       if (past.length > HISTORY) past.shift();
       future = [];
       lastParam = null;
-      set((s) => ({ revision: s.revision + 1, ...history() }) as Partial<S>);
+      set((s) => ({ revision: s.revision + 1, ...history() }));
       onTouch();
     };
     const step = (from: Snapshot[], to: Snapshot[]) => {
       const snap = from.pop();
       if (!snap) return;
       to.push(now());
-      set((s) => ({ nodes: snap.nodes, edges: snap.edges, revision: s.revision + 1, ...history() }) as Partial<S>);
+      set((s) => ({ nodes: snap.nodes, edges: snap.edges, revision: s.revision + 1, ...history() }));
     };
 
     return {
@@ -85,16 +86,16 @@ export function editorSlice<S extends EditorSlice>(onTouch: () => void): StateCr
       redo: () => step(future, past),
       onNodesChange(changes) {
         if (changes.some((c) => c.type !== 'dimensions')) onTouch();
-        set((s) => ({ nodes: applyNodeChanges(changes, s.nodes) }) as Partial<S>);
+        set((s) => ({ nodes: applyNodeChanges(changes, s.nodes) }));
       },
-      onEdgesChange: (changes) => set((s) => ({ edges: applyEdgeChanges(changes, s.edges) }) as Partial<S>),
+      onEdgesChange: (changes) => set((s) => ({ edges: applyEdgeChanges(changes, s.edges) })),
       connect(c) {
         record();
-        set((s) => ({ edges: addLink(s.edges, c) }) as Partial<S>);
+        set((s) => ({ edges: addLink(s.edges, c) }));
       },
       unlink(target, port) {
         record();
-        set((s) => ({ edges: s.edges.filter((e) => !(e.target === target && e.targetHandle === port)) }) as Partial<S>);
+        set((s) => ({ edges: s.edges.filter((e) => !(e.target === target && e.targetHandle === port)) }));
       },
       addNode(type, position) {
         const decl = declOf(get().catalogue, type);
@@ -109,9 +110,9 @@ export function editorSlice<S extends EditorSlice>(onTouch: () => void): StateCr
         const key = `${id}:${name}`;
         const at = Date.now();
         if (!lastParam || lastParam.key !== key || at - lastParam.at > PARAM_STEP_MS) record();
-        else set((s) => ({ revision: s.revision + 1 }) as Partial<S>);
+        else set((s) => ({ revision: s.revision + 1 }));
         lastParam = { key, at };
-        set((s) => ({ nodes: s.nodes.map((n) => (n.id === id ? { ...n, data: { ...n.data, params: { ...n.data.params, [name]: value } } } : n)) }) as Partial<S>);
+        set((s) => ({ nodes: s.nodes.map((n) => (n.id === id ? { ...n, data: { ...n.data, params: { ...n.data.params, [name]: value } } } : n)) }));
       },
       copy() {
         const { nodes, edges } = now();
@@ -134,15 +135,15 @@ export function editorSlice<S extends EditorSlice>(onTouch: () => void): StateCr
       },
       arrange() {
         record();
-        set((s) => ({ nodes: tidy(s.nodes, s.edges) }) as Partial<S>);
+        set((s) => ({ nodes: tidy(s.nodes, s.edges) }));
       },
-      selectAll: () => set((s) => ({ nodes: s.nodes.map((n) => ({ ...n, selected: true })) }) as Partial<S>),
+      selectAll: () => set((s) => ({ nodes: s.nodes.map((n) => ({ ...n, selected: true })) })),
       load(graph, opts = {}) {
         if (opts.keepHistory) record();
         else {
           past.length = 0;
           future = [];
-          set(history() as Partial<S>);
+          set(history());
         }
         show(fromGraph(graph));
       },

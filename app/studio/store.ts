@@ -35,7 +35,7 @@ export type StudioInit = Partial<Pick<StudioState, 'catalogue' | 'run' | 'nodes'
 
 export function createStudioStore(init: StudioInit = {}): StudioStore {
   return createStore<StudioState>()((set, get, api) => ({
-    ...editorSlice<StudioState>(() => get().stopFollowing())(set, get, api),
+    ...editorSlice(() => get().stopFollowing())(set, get, api),
     run: IDLE_RUN,
     notebook: false,
     fit: { request: 0, follow: false },
@@ -51,9 +51,9 @@ export function createStudioStore(init: StudioInit = {}): StudioStore {
 const StoreContext = createContext<StudioStore | null>(null);
 
 /** Makes a store for its children; `init` is read once. */
-export function StudioProvider({ init, store, children }: { init?: StudioInit; store?: StudioStore; children: ReactNode }) {
-  const [own] = useState(() => store ?? createStudioStore(init));
-  return createElement(StoreContext.Provider, { value: own }, children);
+export function StudioProvider({ init, children }: { init?: StudioInit; children: ReactNode }) {
+  const [store] = useState(() => createStudioStore(init));
+  return createElement(StoreContext.Provider, { value: store }, children);
 }
 
 export function useStudioApi(): StudioStore {
