@@ -42,7 +42,7 @@ describe('studio store: a step re-renders only its card; the view fits measured 
       )
       .then(() => true, () => false);
 
-  it("one node's steps re-render its card and no other", async () => {
+  it("one node's steps re-render its card and no other", async (t) => {
     const page = await open();
     // a slow streaming node, a quick one, and a note; a new node is selected, so the inspector shows its params
     await page.getByTestId('palette-debug-steps').click();
@@ -67,6 +67,8 @@ describe('studio store: a step re-renders only its card; the view fits measured 
     await badge.filter({ hasText: /step (1[0-4])\/14/ }).waitFor({ timeout: 30_000 });
     const b = await snapshot(page, 'debug-steps-1');
     const stepOf = (s: string) => Number(/step (\d+)\//.exec(s)?.[1]);
+    const renders = Object.fromEntries(Object.keys(b.counts).map((id) => [id, (b.counts[id] ?? 0) - (a.counts[id] ?? 0)]));
+    t.diagnostic(`card renders from ${a.badge} to ${b.badge} of debug-steps-1: ${JSON.stringify(renders)}`);
     assert.ok(stepOf(b.badge) - stepOf(a.badge) >= 4, `several steps between the two counts (${a.badge} → ${b.badge})`);
     assert.ok((b.counts['debug-steps-1'] ?? 0) > (a.counts['debug-steps-1'] ?? 0), 'the streaming card re-rendered');
     for (const id of ['debug-steps-2', 'note-1']) {
