@@ -8,47 +8,28 @@
 // runs it (decoder and upsample frames live, the final image), scrubs and plays the decoder's
 // filmstrip, and finds the prior's trajectory on the map and a corpus thumbnail on hover.
 // Screenshots go to test/artifacts/.
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { extractGraphText } from '../app/lib/png.js';
 import { e2eMissingReason, launchChromium } from './helpers/browser.js';
 import { skipIfMissing } from './helpers/requires.js';
-import { ROOT, startServer, type RunningServer } from './helpers/server.js';
+import { ROOT } from './helpers/server.js';
+import { ARTIFACTS as ART, studioForSuite } from './helpers/studio.js';
 
 const skip = skipIfMissing(e2eMissingReason(), import.meta.url);
-const ART = join(ROOT, 'test/artifacts');
 // the server inherits this environment, so UNCLIP_WEIGHTS_DIR=/empty exercises the no-CLIP path
 const clipPresent = existsSync(join(process.env.UNCLIP_WEIGHTS_DIR || join(ROOT, 'weights'), 'clip'));
 const diffusionMissing = ['clip', 'prior', 'decoder', 'upsampler'].filter((m) => !existsSync(join(process.env.UNCLIP_WEIGHTS_DIR || join(ROOT, 'weights'), m)));
 const diffusionSkip = diffusionMissing.length ? `no weights for ${diffusionMissing.join(', ')}` : false;
 
-// Chromium reports every 4xx fetch as a console error; a graph with no run yet answers 404 on
-// runs/latest by design, so that one line is expected and everything else is a failure.
-const expectedNoise = /Failed to load resource: the server responded with a status of 404/;
-
 describe('studio end to end', { skip }, () => {
-  let server: RunningServer;
-  let browser: Awaited<ReturnType<typeof launchChromium>>;
-  let dataDir: string;
-  const consoleErrors: string[] = [];
+  const studio = studioForSuite();
   let shareLink = '';
   let pngPath = '';
-
-  const watch = (page: Page) => {
-    page.on('console', (m) => m.type() === 'error' && !expectedNoise.test(m.text()) && consoleErrors.push(m.text()));
-    page.on('pageerror', (e) => consoleErrors.push(e.message));
-  };
-  const open = async (url = server.url) => {
-    const page = await browser.context.newPage();
-    watch(page);
-    await page.goto(url, { waitUntil: 'domcontentloaded' });
-    await page.locator('[data-backend]:not([data-backend=""])').waitFor({ timeout: 30_000 });
-    return page;
-  };
+  const open = (url?: string) => studio().open(url);
   const handle = (page: Page, node: string, side: 'in' | 'out', port: string) => page.locator(`[data-testid="node-${node}"] .port-${side}[data-port="${port}"] .react-flow__handle`);
   /**
    * The canvas re-renders a frame or more after a key press or click (more under load): wait up to
@@ -68,21 +49,6 @@ describe('studio end to end', { skip }, () => {
     await page.mouse.move(b.x + b.width / 2, b.y + b.height / 2, { steps: 12 });
     if (release) await page.mouse.up();
   }
-
-  before(async () => {
-    mkdirSync(ART, { recursive: true });
-    dataDir = mkdtempSync(join(tmpdir(), 'unclip-e2e-'));
-    server = await startServer({ ui: true, env: { UNCLIP_DEBUG: '1', UNCLIP_DATA_DIR: dataDir } });
-    browser = await launchChromium();
-  });
-
-  after(async () => {
-    await browser?.close();
-    const code = await server?.stop();
-    rmSync(dataDir, { recursive: true, force: true });
-    assert.equal(code, 0);
-    assert.deepEqual(consoleErrors, [], 'no console errors');
-  });
 
   it('builds text → CLIP text encode → similarity from the palette, refuses a wrong link, and runs', async () => {
     const page = await open();
@@ -228,7 +194,7 @@ describe('studio end to end', { skip }, () => {
     const fresh = await launchChromium();
     try {
       const page = await fresh.context.newPage();
-      watch(page);
+      studio().watch(page);
       await page.goto(shareLink, { waitUntil: 'domcontentloaded' });
       await page.getByTestId('read-only').filter({ hasText: 'Noise frames demo' }).waitFor();
       const film = page.getByTestId('filmstrip-debug-steps-1');

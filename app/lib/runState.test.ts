@@ -30,7 +30,7 @@ test('errors and cancel', () => {
     { event: 'run:cancelled', payload: { runId: 'r' } },
   ]);
   assert.equal(s.nodes.a!.status, 'error');
-  assert.deepEqual(problemsFor(s, 'a'), [{ code: 'MODEL_MISSING', message: 'no clip', port: 'text' }]);
+  assert.deepEqual(problemsFor(s.problems, 'a', s.nodes.a), [{ code: 'MODEL_MISSING', message: 'no clip', port: 'text' }]);
   assert.equal(s.nodes.b!.status, 'cancelled');
   assert.equal(s.phase, 'cancelled');
 });

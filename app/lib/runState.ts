@@ -127,10 +127,13 @@ export function replay(runId: string, events: RunEvent[]): RunView {
   return s;
 }
 
-/** The problems that concern one node (validation before the run, or its error while running). */
-export function problemsFor(view: RunView, nodeId: string): { code: string; message: string; port?: string }[] {
-  const out: { code: string; message: string; port?: string }[] = view.problems.filter((p) => p.nodeId === nodeId);
-  const e = view.nodes[nodeId]?.error;
+/**
+ * The problems that concern one node: the run's validation problems (`RunView.problems`) that
+ * name it, and its own error while running (`node`: its NodeRun).
+ */
+export function problemsFor(problems: NodeError[], nodeId: string, node: NodeRun | undefined): { code: string; message: string; port?: string }[] {
+  const out: { code: string; message: string; port?: string }[] = problems.filter((p) => p.nodeId === nodeId);
+  const e = node?.error;
   if (e) out.push(e);
   return out;
 }

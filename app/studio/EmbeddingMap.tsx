@@ -8,8 +8,9 @@
 import { useEffect, useRef, useState } from 'react';
 import { extent, select, scaleLinear, zoom, zoomIdentity, type ZoomBehavior, type ZoomTransform } from 'd3';
 import type { PlotData } from '../../protocol';
+import { useShallow } from 'zustand/react/shallow';
 import { api, type CorpusMap } from './api';
-import { useStudio } from './context';
+import { useStudio } from './store';
 
 type MapPlot = Extract<PlotData, { type: 'embedding-map' }>;
 type Track = { step: number; points: [number, number][] }[];
@@ -38,7 +39,6 @@ interface Hover {
 const sq = (a: [number, number], b: [number, number]) => (a[0] - b[0]) ** 2 + (a[1] - b[1]) ** 2;
 
 export function EmbeddingMap({ nodeId, plot, wide }: { nodeId?: string; plot: MapPlot; wide?: boolean }) {
-  const { run, currentGraph } = useStudio();
   const [map, setMap] = useState<CorpusMap | null>(null);
   const [hover, setHover] = useState<Hover | null>(null);
   const [t, setT] = useState<ZoomTransform>(zoomIdentity);
@@ -64,11 +64,13 @@ export function EmbeddingMap({ nodeId, plot, wide }: { nodeId?: string; plot: Ma
     };
   }, []);
 
-  // the node feeding each series, and its step-by-step map points if it streamed any
-  const edges = nodeId ? currentGraph().edges.filter((e) => e.to.node === nodeId) : [];
-  const tracks = plot.series.map((s) => {
-    const src = edges.find((e) => e.to.port === s.port)?.from.node;
-    const track: Track = src ? (run.nodes[src]?.track ?? []) : [];
+  // the node feeding each series, and its step-by-step map points if it streamed any (selected
+  // one by one: the map redraws when a feeding node's track grows, not at every other step)
+  const srcs = useStudio(useShallow((s) => plot.series.map((ser) => (nodeId ? s.edges.find((e) => e.target === nodeId && e.targetHandle === ser.port)?.source : undefined))));
+  const srcTracks = useStudio(useShallow((s) => srcs.map((src) => (src ? s.run.nodes[src]?.track : undefined))));
+  const tracks = plot.series.map((_, k) => {
+    const src = srcs[k];
+    const track: Track = srcTracks[k] ?? [];
     return src && track.length > 1 ? { src, track } : null;
   });
 

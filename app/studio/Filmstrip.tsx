@@ -6,7 +6,7 @@
 // as tall per image), drawn pixelated at a whole-number scale where it fits, never squashed.
 import { useEffect, useState, type CSSProperties } from 'react';
 import type { StepFrame } from '../lib/runState';
-import { useStudio } from './context';
+import { useStudio } from './store';
 import { downloadPng } from './download';
 import { SchedulePlot } from './SchedulePlot';
 
@@ -40,7 +40,7 @@ export function Filmstrip({
   const [index, setIndex] = useState<number | null>(null);
   const [playing, setPlaying] = useState(false);
   const [dims, setDims] = useState<[number, number] | null>(null);
-  const { currentGraph } = useStudio();
+  const currentGraph = useStudio((s) => s.currentGraph);
   const last = frames.length - 1;
   const shown = live || index === null ? last : Math.min(index, last);
 

@@ -1,17 +1,20 @@
 'use client';
 // One node on the canvas: title and state, typed coloured handles (inputs left, outputs right),
 // a short body (a note's markdown, a prompt with its unknown words underlined), what the node
-// made in the current run, and the problems the server found on it and its ports.
+// made in the current run, and the problems the server found on it and its ports. It selects
+// from the store only its own node's run state, so another node's step does not re-render it.
 import { memo } from 'react';
+import { useShallow } from 'zustand/react/shallow';
 import { Handle, Position, type NodeProps } from '@xyflow/react';
 import { describePortType, type PortDecl } from '../../protocol';
 import { declOf, type StudioNode } from '../lib/graphModel';
 import { problemsFor, type NodeRun } from '../lib/runState';
 import { renderMarkdown } from '../lib/markdownView';
-import { useStudio } from './context';
 import { NodeOutputs } from './NodeOutputs';
 import { portColor } from './ports';
 import { PromptPreview } from './PromptPreview';
+import { countRender } from './renderCount';
+import { unknownWordsOf, useStudio } from './store';
 
 function Port({ port, side, bad }: { port: PortDecl; side: 'in' | 'out'; bad?: string }) {
   const type = describePortType(port.type);
@@ -49,11 +52,19 @@ function StatusBadge({ id, run, hasProblems }: { id: string; run?: NodeRun; hasP
   );
 }
 
+/** A text node's prompt, with the words the CLIP encoders it feeds did not know. */
+function TextPrompt({ id, text }: { id: string; text: string }) {
+  const unknown = useStudio(useShallow((s) => unknownWordsOf(s, id)));
+  return <PromptPreview text={text} unknown={unknown} />;
+}
+
 export const NodeCard = memo(function NodeCard({ id, data, selected }: NodeProps<StudioNode>) {
-  const { catalogue, run, unknownWords } = useStudio();
+  countRender(id);
+  const catalogue = useStudio((s) => s.catalogue);
+  const nr = useStudio((s) => s.run.nodes[id]);
+  const runProblems = useStudio((s) => s.run.problems);
   const decl = declOf(catalogue, data.type);
-  const nr = run.nodes[id];
-  const problems = problemsFor(run, id);
+  const problems = problemsFor(runProblems, id, nr);
   const portProblem = (name: string) => problems.find((p) => p.port === name)?.message;
   const status = problems.length ? 'error' : (nr?.status ?? 'idle');
   const progress = nr?.status === 'running' && nr.total ? (nr.step ?? 0) / nr.total : null;
@@ -77,7 +88,7 @@ export const NodeCard = memo(function NodeCard({ id, data, selected }: NodeProps
         </div>
       ) : null}
       {data.type === 'note' ? <div className="markdown nowheel">{String(data.params.markdown ?? '').trim() ? renderMarkdown(String(data.params.markdown)) : <em className="muted">empty note: write markdown in the inspector</em>}</div> : null}
-      {data.type === 'text' ? <PromptPreview text={String(data.params.text ?? '')} unknown={unknownWords[id] ?? []} /> : null}
+      {data.type === 'text' ? <TextPrompt id={id} text={String(data.params.text ?? '')} /> : null}
       {nr ? <NodeOutputs nodeId={id} nodeType={data.type} run={nr} skipText={data.type === 'text'} /> : null}
       {problems.length ? (
         <ul className="problems" data-testid={`problems-${id}`}>

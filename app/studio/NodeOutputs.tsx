@@ -6,7 +6,7 @@
 import type { WireValue } from '../../protocol';
 import { declOf } from '../lib/graphModel';
 import type { NodeRun } from '../lib/runState';
-import { useStudio } from './context';
+import { useStudio } from './store';
 import { downloadPng } from './download';
 import { EmbeddingMap } from './EmbeddingMap';
 import { Filmstrip } from './Filmstrip';
@@ -38,7 +38,7 @@ function EmbeddingSummary({ v }: { v: Extract<WireValue, { kind: 'embedding' }> 
 }
 
 function Value({ nodeId, port, v, wide }: { nodeId: string; port: string; v: WireValue; wide?: boolean }) {
-  const { currentGraph } = useStudio();
+  const currentGraph = useStudio((s) => s.currentGraph);
   switch (v.kind) {
     case 'text':
       return <ul className="texts">{v.texts.map((t, i) => <li key={i}>{t}</li>)}</ul>;
@@ -90,7 +90,7 @@ function Value({ nodeId, port, v, wide }: { nodeId: string; port: string; v: Wir
 const DIFFUSION_HALVES: [string, string] = ['x_t (noisy)', 'predicted x0'];
 
 export function NodeOutputs({ nodeId, nodeType, run, skipText, wide }: { nodeId: string; nodeType?: string; run: NodeRun; skipText?: boolean; wide?: boolean }) {
-  const { catalogue } = useStudio();
+  const catalogue = useStudio((s) => s.catalogue);
   const halves = nodeType && declOf(catalogue, nodeType)?.category === 'diffusion' ? DIFFUSION_HALVES : undefined;
   // a text node already shows its prompt; its text output would say it twice
   const outputs = Object.entries(run.outputs ?? {}).filter(([, v]) => !(skipText && v.kind === 'text'));

@@ -1,18 +1,24 @@
 'use client';
 // One line under the top bar: what the run is doing (or why it was refused), the last notice,
 // the share link once there is one, and on the share page that it is read-only.
-import type { RunView } from '../lib/runState';
+import { useShallow } from 'zustand/react/shallow';
+import { useStudio } from './store';
 
-export function RunStatus({ view, notice, link, readOnly, title }: { view: RunView; notice: { text: string; bad?: boolean } | null; link: string | null; readOnly: boolean; title?: string }) {
+export function RunStatus({ notice, link, readOnly, title }: { notice: { text: string; bad?: boolean } | null; link: string | null; readOnly: boolean; title?: string }) {
+  // only what the line says: it re-renders when a node finishes, not at every step
+  const view = useStudio(
+    useShallow((s) => {
+      const n = Object.values(s.run.nodes);
+      return { phase: s.run.phase, position: s.run.position, ms: s.run.ms, error: s.run.error?.message, total: n.length, done: n.filter((x) => x.status === 'done').length };
+    }),
+  );
   let run: string | null = null;
   if (view.phase === 'starting') run = 'starting…';
   else if (view.phase === 'queued') run = `queued${view.position ? ` (${view.position} ahead)` : ''}`;
-  else if (view.phase === 'running') {
-    const n = Object.values(view.nodes);
-    run = `running · ${n.filter((x) => x.status === 'done').length}/${n.length} nodes done`;
-  } else if (view.phase === 'done') run = `done in ${Math.round(view.ms ?? 0)} ms`;
+  else if (view.phase === 'running') run = `running · ${view.done}/${view.total} nodes done`;
+  else if (view.phase === 'done') run = `done in ${Math.round(view.ms ?? 0)} ms`;
   else if (view.phase === 'cancelled') run = 'cancelled';
-  else if (view.phase === 'error') run = `refused: ${view.error?.message ?? 'error'}`;
+  else if (view.phase === 'error') run = `refused: ${view.error ?? 'error'}`;
   else if (!readOnly) run = 'ready · Ctrl+Enter runs the graph';
   return (
     <div className="runbar" role="status" aria-live="polite">

@@ -1,11 +1,13 @@
 'use client';
 // The studio shell: the socket connection and its status light, the node catalogue from the
-// server, and the workspace (editable at /, read-only on a share page /g/<id>).
+// server, the studio's store (store.ts), and the workspace (editable at /, read-only on a share
+// page /g/<id>).
 import { useEffect, useState } from 'react';
 import { ReactFlowProvider } from '@xyflow/react';
 import type { Catalogue } from '../../protocol';
 import { api } from './api';
 import type { Example } from './Gallery';
+import { StudioProvider } from './store';
 import { useServerInfo } from './useServerInfo';
 import { Workspace } from './Workspace';
 
@@ -33,7 +35,9 @@ export function Studio({ viewId, examples }: { viewId?: string; examples?: Examp
   );
   return (
     <ReactFlowProvider>
-      <Workspace socket={socket} catalogue={catalogue} catalogueError={catalogueError} viewId={viewId} examples={examples} header={header} />
+      <StudioProvider>
+        <Workspace socket={socket} catalogue={catalogue} catalogueError={catalogueError} viewId={viewId} examples={examples} header={header} />
+      </StudioProvider>
     </ReactFlowProvider>
   );
 }

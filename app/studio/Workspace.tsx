@@ -1,15 +1,18 @@
 'use client';
 // The studio's working area: toolbar, palette, canvas (or notebook), inspector, and the glue
-// between the graph editor, runs, saving and files. Studio.tsx wraps it with the connection and
-// catalogue; the share page renders it read-only.
-import { useCallback, useEffect, useMemo, useState, type DragEvent } from 'react';
+// between the store (the graph editor, the run's view), runs, saving and files. Studio.tsx wraps
+// it with the connection, the catalogue and the store; the share page renders it read-only.
+// It reads only what it lays out from the store, never the run's per-node state, so a step of
+// a run re-renders the card it concerns and not this.
+import { useCallback, useEffect, useRef, useState, type DragEvent } from 'react';
 import { Background, Controls, MiniMap, ReactFlow, useReactFlow, type Edge } from '@xyflow/react';
-import type { Catalogue, WireValue } from '../../protocol';
-import { connectionProblem, declOf, freeSpot, toGraph, type StudioNode } from '../lib/graphModel';
+import type { Catalogue } from '../../protocol';
+import { connectionProblem, declOf, freeSpot, type StudioNode } from '../lib/graphModel';
 import { replay } from '../lib/runState';
+import type { ActionState } from './actions';
 import { api, editToken } from './api';
+import { AutoFit, FIT } from './AutoFit';
 import { ConnectionHint } from './ConnectionHint';
-import { StudioContext, type StudioCtx } from './context';
 import { downloadJson } from './download';
 import { graphFromFile } from './fileDrop';
 import { Gallery, type Example } from './Gallery';
@@ -19,15 +22,13 @@ import { NotebookView } from './NotebookView';
 import { DRAG_MIME, Palette } from './Palette';
 import { RunStatus } from './RunStatus';
 import { Toolbar } from './Toolbar';
-import { useGraphEditor } from './useGraphEditor';
+import { isBusy, useStudio, useStudioApi } from './store';
 import { useRun } from './useRun';
 import { shareUrl, useSaved } from './useSaved';
 import type { StudioSocket } from './useServerInfo';
 import { useShortcuts } from './useShortcuts';
 
 const nodeTypes = { studio: NodeCard };
-// never zoom a small graph up past life size: cards are made to be read at 1x
-const FIT = { padding: 0.15, maxZoom: 1 };
 
 export interface WorkspaceProps {
   socket: StudioSocket | null;
@@ -42,16 +43,27 @@ export interface WorkspaceProps {
 export function Workspace({ socket, catalogue, catalogueError, viewId, examples, header }: WorkspaceProps) {
   const readOnly = viewId !== undefined;
   const rf = useReactFlow<StudioNode, Edge>();
-  const ed = useGraphEditor(catalogue);
+  const store = useStudioApi();
+  // the store's actions never change: read once, call from anywhere
+  const ed = store.getState();
+  const nodes = useStudio((s) => s.nodes);
+  const edges = useStudio((s) => s.edges);
+  const revision = useStudio((s) => s.revision);
+  const canUndo = useStudio((s) => s.canUndo);
+  const canRedo = useStudio((s) => s.canRedo);
+  const notebook = useStudio((s) => s.notebook);
+  const busy = useStudio(isBusy);
   const run = useRun(socket);
   const sv = useSaved();
   const [notice, setNotice] = useState<{ text: string; bad?: boolean } | null>(null);
   const [link, setLink] = useState<string | null>(null);
-  const [notebook, setNotebook] = useState(false);
   const [title, setTitle] = useState('');
+  const fileInput = useRef<HTMLInputElement>(null);
   const say = useCallback((text: string, bad = false) => setNotice({ text, bad }), []);
-  const currentGraph = useCallback(() => toGraph(ed.current().nodes, ed.current().edges, catalogue), [ed, catalogue]);
-  const dirty = sv.saved ? ed.revision !== sv.savedRevision || (title.trim() || 'untitled') !== sv.saved.title : ed.nodes.length > 0;
+  const currentGraph = ed.currentGraph;
+  const dirty = sv.saved ? revision !== sv.savedRevision || (title.trim() || 'untitled') !== sv.saved.title : nodes.length > 0;
+
+  useEffect(() => store.setState({ catalogue }), [store, catalogue]);
 
   // Open a saved graph: the share page's, or the editor's /?g=<id> (after a save or fork).
   useEffect(() => {
@@ -67,16 +79,15 @@ export function Workspace({ socket, catalogue, catalogueError, viewId, examples,
       .then((rec) => {
         if (!live) return;
         ed.load(rec.graph);
-        sv.adopt(rec.id, rec.title, ed.revision);
+        sv.adopt(rec.id, rec.title, store.getState().revision);
         setTitle(rec.title === 'untitled' ? '' : rec.title);
-        setTimeout(() => void rf.fitView(FIT), 50);
+        // the run's outputs make the cards taller as they are drawn: follow them until the user moves
+        ed.requestFit({ follow: true });
         return api.latestRun(id).then(
           (r) => {
             if (!live) return;
             if (r.status === 'running' || r.status === 'queued') run.watch(r.id, replay(r.id, r.events));
             else run.show(replay(r.id, r.events));
-            // the outputs make the cards taller: fit again once they are drawn
-            setTimeout(() => void rf.fitView(FIT), 150);
           },
           () => undefined,
         );
@@ -89,31 +100,32 @@ export function Workspace({ socket, catalogue, catalogueError, viewId, examples,
   }, [viewId]);
 
   const doRun = useCallback(async () => {
-    if (readOnly || run.busy) return;
+    if (readOnly || isBusy(store.getState())) return;
     let g = currentGraph();
     if (!g.nodes.length) return say('Add some nodes first.');
     let saved = sv.saved?.token ? sv.saved : null;
     if (saved && dirty) {
       // a saved graph's run is kept for its share link, so the saved graph must be what ran
-      saved = await sv.save(g, ed.revision, title.trim() || 'untitled').catch(() => null);
+      saved = await sv.save(g, revision, title.trim() || 'untitled').catch(() => null);
       g = currentGraph();
     }
     const runnable = g.nodes.filter((n) => !declOf(catalogue, n.type)?.passive).map((n) => n.id);
     setNotice(null);
+    ed.stopFollowing();
     run.start(g, runnable, saved?.token ? { graphId: saved.id, editToken: saved.token } : undefined);
-  }, [readOnly, run, currentGraph, say, sv, dirty, ed.revision, catalogue, title]);
+  }, [readOnly, store, ed, run, currentGraph, say, sv, dirty, revision, catalogue, title]);
 
   const doSave = useCallback(async () => {
     if (readOnly) return null;
     try {
-      const ref = await sv.save(currentGraph(), ed.revision, title.trim() || 'untitled');
+      const ref = await sv.save(currentGraph(), revision, title.trim() || 'untitled');
       say(`Saved. Runs from now on are kept for the link /g/${ref.id}.`);
       return ref;
     } catch (e) {
       say(`save failed: ${(e as Error).message}`, true);
       return null;
     }
-  }, [readOnly, sv, currentGraph, ed.revision, say, title]);
+  }, [readOnly, sv, currentGraph, revision, say, title]);
 
   const doShare = useCallback(async () => {
     const id = viewId ?? (sv.saved && !dirty ? sv.saved.id : (await doSave())?.id);
@@ -144,13 +156,13 @@ export function Workspace({ socket, catalogue, catalogueError, viewId, examples,
       try {
         const g = await graphFromFile(file);
         ed.load(g, { keepHistory: true });
-        setTimeout(() => void rf.fitView(FIT), 50);
+        ed.requestFit();
         say(`Opened the graph from ${file.name} (${g.nodes.length} nodes).`);
       } catch (e) {
         say((e as Error).message, true);
       }
     },
-    [ed, rf, say],
+    [ed, say],
   );
 
   const addAt = useCallback(
@@ -160,9 +172,9 @@ export function Workspace({ socket, catalogue, catalogueError, viewId, examples,
       const mid = rf.screenToFlowPosition({ x: rect.left + rect.width / 2 - 120, y: rect.top + rect.height / 3 });
       const a = rf.screenToFlowPosition({ x: rect.left, y: rect.top });
       const b = rf.screenToFlowPosition({ x: rect.left + rect.width, y: rect.top + rect.height });
-      ed.addNode(type, freeSpot(mid, ed.current().nodes, declOf(catalogue, type)?.passive ? 300 : 240, 110, { x0: a.x, y0: a.y, x1: b.x, y1: b.y }));
+      ed.addNode(type, freeSpot(mid, store.getState().nodes, declOf(catalogue, type)?.passive ? 300 : 240, 110, { x0: a.x, y0: a.y, x1: b.x, y1: b.y }));
     },
-    [ed, rf, catalogue],
+    [ed, store, rf, catalogue],
   );
 
   const onDrop = useCallback(
@@ -177,106 +189,101 @@ export function Workspace({ socket, catalogue, catalogueError, viewId, examples,
     [readOnly, addAt, rf, openFile],
   );
 
-  useShortcuts({ run: () => void doRun(), undo: ed.undo, redo: ed.redo, copy: ed.copy, paste: ed.paste, selectAll: ed.selectAll, save: () => void doSave() }, !readOnly);
+  const actions: ActionState = {
+    readOnly,
+    busy,
+    canUndo,
+    canRedo,
+    saved: !!sv.saved,
+    dirty,
+    notebook,
+    do: {
+      run: () => void doRun(),
+      cancel: run.cancel,
+      undo: ed.undo,
+      redo: ed.redo,
+      fit: () => void rf.fitView(FIT),
+      tidy: () => {
+        ed.arrange();
+        ed.requestFit();
+      },
+      toggleNotebook: () => ed.setNotebook(!notebook),
+      save: () => void doSave(),
+      share: () => void doShare(),
+      fork: () => void doFork(),
+      exportJson: () => downloadJson(currentGraph(), `${(title.trim() || 'graph').replace(/[^\w. -]+/g, '_')}.json`),
+      pickFile: () => fileInput.current?.click(),
+      copy: ed.copy,
+      paste: ed.paste,
+      selectAll: ed.selectAll,
+    },
+  };
+  useShortcuts(actions);
 
-  // unknown words, shown on the text node that wrote them
-  const unknownWords = useMemo(() => {
-    const out: Record<string, string[]> = {};
-    for (const e of ed.edges) {
-      const tokens = run.view.nodes[e.target]?.outputs?.tokens as Extract<WireValue, { kind: 'tokens' }> | undefined;
-      if (tokens?.kind === 'tokens' && e.targetHandle === 'text') out[e.source] = [...(out[e.source] ?? []), ...tokens.unknownWords.flat()];
-    }
-    return out;
-  }, [ed.edges, run.view.nodes]);
-
-  const ctx: StudioCtx = useMemo(() => ({ catalogue, run: run.view, readOnly, unknownWords, setParam: ed.setParam, currentGraph }), [catalogue, run.view, readOnly, unknownWords, ed.setParam, currentGraph]);
-  const selected = ed.nodes.filter((n) => n.selected);
+  const selected = nodes.filter((n) => n.selected);
 
   return (
-    <StudioContext.Provider value={ctx}>
-      <div className={`studio${readOnly ? ' read-only' : ''}`}>
-        <header className="topbar">
-          {header}
-          {readOnly ? (
-            title ? <span className="graph-title">{title}</span> : null
-          ) : (
-            <input className="graph-title" value={title} placeholder="Untitled graph" maxLength={200} aria-label="graph title" data-testid="graph-title" onChange={(e) => setTitle(e.target.value)} />
-          )}
-          <Toolbar
-            readOnly={readOnly}
-            busy={run.busy}
-            canUndo={ed.canUndo}
-            canRedo={ed.canRedo}
-            saved={!!sv.saved}
-            dirty={dirty}
-            notebook={notebook}
-            onRun={() => void doRun()}
-            onCancel={run.cancel}
-            onUndo={ed.undo}
-            onRedo={ed.redo}
-            onFit={() => void rf.fitView(FIT)}
-            onSave={() => void doSave()}
-            onShare={() => void doShare()}
-            onFork={() => void doFork()}
-            onExport={() => downloadJson(currentGraph(), `${(title.trim() || 'graph').replace(/[^\w. -]+/g, '_')}.json`)}
-            onImport={(f) => void openFile(f)}
-            onNotebook={() => setNotebook(!notebook)}
-            onTidy={() => {
-              ed.arrange();
-              setTimeout(() => void rf.fitView(FIT), 50);
-            }}
-          />
-        </header>
-        <RunStatus view={run.view} notice={notice} link={link} readOnly={readOnly} title={sv.saved?.title} />
-        <div className="workspace">
-          {!readOnly ? <Palette catalogue={catalogue} error={catalogueError} onAdd={(t) => addAt(t)} /> : null}
-          <main className="canvas" data-testid="canvas" onDrop={onDrop} onDragOver={(e) => { e.preventDefault(); e.dataTransfer.dropEffect = 'copy'; }}>
-            {notebook ? <NotebookView nodes={ed.nodes} edges={ed.edges} /> : null}
-            <div className="flow" hidden={notebook}>
-              <ReactFlow<StudioNode, Edge>
-                nodes={ed.nodes}
-                edges={ed.edges}
-                nodeTypes={nodeTypes}
-                onNodesChange={ed.onNodesChange}
-                onEdgesChange={ed.onEdgesChange}
-                onConnect={ed.connect}
-                isValidConnection={(c) => connectionProblem(c, ed.nodes, ed.edges, catalogue) === null}
-                onConnectEnd={(_, s) => {
-                  if (s.isValid === false && s.toHandle) say('That link was refused: the ports do not fit (see the reason shown while dragging).', true);
-                }}
-                onNodeDragStart={ed.record}
-                onBeforeDelete={async () => {
-                  ed.record();
-                  return true;
-                }}
-                nodesDraggable={!readOnly}
-                nodesConnectable={!readOnly}
-                deleteKeyCode={readOnly ? null : ['Delete', 'Backspace']}
-                multiSelectionKeyCode={['Control', 'Meta', 'Shift']}
-                defaultViewport={{ x: 0, y: 0, zoom: 1 }}
-                minZoom={0.2}
-                proOptions={{ hideAttribution: false }}
-              >
-                <Background />
-                <Controls showInteractive={false} />
-                <MiniMap pannable zoomable ariaLabel="minimap" style={{ width: 150, height: 100 }} />
-                <ConnectionHint nodes={ed.nodes} edges={ed.edges} catalogue={catalogue} />
-              </ReactFlow>
-            </div>
-            {!ed.nodes.length && !readOnly && !notebook ? <Gallery examples={examples ?? []} onOpen={(g) => { ed.load(g, { keepHistory: true }); setTimeout(() => void rf.fitView(FIT), 50); }} /> : null}
-          </main>
-          <Inspector
-            node={selected.length === 1 ? selected[0]! : null}
-            count={selected.length}
-            nodes={ed.nodes}
-            edges={ed.edges}
-            catalogue={catalogue}
-            readOnly={readOnly}
-            onParam={ed.setParam}
-            onLink={(target, port, from) => (from ? ed.connect({ source: from[0], sourceHandle: from[1], target, targetHandle: port }) : ed.unlink(target, port))}
-          />
-        </div>
+    <div className={`studio${readOnly ? ' read-only' : ''}`}>
+      <header className="topbar">
+        {header}
+        {readOnly ? (
+          title ? <span className="graph-title">{title}</span> : null
+        ) : (
+          <input className="graph-title" value={title} placeholder="Untitled graph" maxLength={200} aria-label="graph title" data-testid="graph-title" onChange={(e) => setTitle(e.target.value)} />
+        )}
+        <Toolbar state={actions} fileInput={fileInput} onFile={(f) => void openFile(f)} />
+      </header>
+      <RunStatus notice={notice} link={link} readOnly={readOnly} title={sv.saved?.title} />
+      <div className="workspace">
+        {!readOnly ? <Palette catalogue={catalogue} error={catalogueError} onAdd={(t) => addAt(t)} /> : null}
+        <main className="canvas" data-testid="canvas" onDrop={onDrop} onDragOver={(e) => { e.preventDefault(); e.dataTransfer.dropEffect = 'copy'; }}>
+          {notebook ? <NotebookView nodes={nodes} edges={edges} /> : null}
+          <div className="flow" hidden={notebook}>
+            <ReactFlow<StudioNode, Edge>
+              nodes={nodes}
+              edges={edges}
+              nodeTypes={nodeTypes}
+              onNodesChange={ed.onNodesChange}
+              onEdgesChange={ed.onEdgesChange}
+              onConnect={ed.connect}
+              isValidConnection={(c) => connectionProblem(c, nodes, edges, catalogue) === null}
+              onConnectEnd={(_, s) => {
+                if (s.isValid === false && s.toHandle) say('That link was refused: the ports do not fit (see the reason shown while dragging).', true);
+              }}
+              onNodeDragStart={ed.record}
+              onMoveStart={(e) => e && ed.stopFollowing()}
+              onBeforeDelete={async () => {
+                ed.record();
+                return true;
+              }}
+              nodesDraggable={!readOnly}
+              nodesConnectable={!readOnly}
+              deleteKeyCode={readOnly ? null : ['Delete', 'Backspace']}
+              multiSelectionKeyCode={['Control', 'Meta', 'Shift']}
+              defaultViewport={{ x: 0, y: 0, zoom: 1 }}
+              minZoom={0.2}
+              proOptions={{ hideAttribution: false }}
+            >
+              <Background />
+              <Controls showInteractive={false} />
+              <MiniMap pannable zoomable ariaLabel="minimap" style={{ width: 150, height: 100 }} />
+              <ConnectionHint nodes={nodes} edges={edges} catalogue={catalogue} />
+              <AutoFit />
+            </ReactFlow>
+          </div>
+          {!nodes.length && !readOnly && !notebook ? <Gallery examples={examples ?? []} onOpen={(g) => { ed.load(g, { keepHistory: true }); ed.requestFit(); }} /> : null}
+        </main>
+        <Inspector
+          node={selected.length === 1 ? selected[0]! : null}
+          count={selected.length}
+          nodes={nodes}
+          edges={edges}
+          catalogue={catalogue}
+          readOnly={readOnly}
+          onParam={ed.setParam}
+          onLink={(target, port, from) => (from ? ed.connect({ source: from[0], sourceHandle: from[1], target, targetHandle: port }) : ed.unlink(target, port))}
+        />
       </div>
-    </StudioContext.Provider>
+    </div>
   );
 }

@@ -1,12 +1,13 @@
 'use client';
 // Runs over socket.io: run:start with the graph (and the saved graph's id + edit token, so the
 // server keeps the run for the share link), run:cancel, and every server event folded into a
-// RunView. Binary frames and images arrive as ArrayBuffers; they become blob: URLs here, so the
+// RunView in the studio store (store.ts). Binary frames and images arrive as ArrayBuffers; they become blob: URLs here, so the
 // rest of the studio only ever sees URLs. A run's URLs are freed when the run after the next one
 // starts: the next run may come back `node:cached` and keep showing them (runState's `carried`).
-import { useCallback, useEffect, useRef, useState } from 'react';
+import { useCallback, useEffect, useRef } from 'react';
 import type { Graph, RunEvent, ServerToClientEvents, WireValue } from '../../protocol';
 import { applyEvent, IDLE_RUN, refused, startRun, type RunView } from '../lib/runState';
+import { useStudioApi } from './store';
 import type { StudioSocket } from './useServerInfo';
 
 const RUN_EVENTS = ['run:queued', 'node:start', 'node:cached', 'node:step', 'node:output', 'node:error', 'run:done', 'run:cancelled', 'run:error'] as const;
@@ -23,7 +24,8 @@ function sniffMime(b: Uint8Array): string {
 }
 
 export function useRun(socket: StudioSocket | null) {
-  const [view, setView] = useState<RunView>(IDLE_RUN);
+  const store = useStudioApi();
+  const setView = useCallback((v: RunView | ((v: RunView) => RunView)) => store.getState().setRun(typeof v === 'function' ? v : () => v), [store]);
   const runId = useRef<string | null>(null);
   const urls = useRef<string[]>([]);
   const lastRunUrls = useRef<string[]>([]);
@@ -69,7 +71,7 @@ export function useRun(socket: StudioSocket | null) {
       off.forEach((f) => f());
       socket.off('disconnect', onDisconnect);
     };
-  }, [socket, toUrl]);
+  }, [socket, toUrl, setView]);
 
   const start = useCallback(
     (graph: Graph, runnable: string[], saved?: { graphId: string; editToken: string }) => {
@@ -94,7 +96,7 @@ export function useRun(socket: StudioSocket | null) {
         }
       });
     },
-    [socket],
+    [socket, setView],
   );
 
   const cancel = useCallback(() => {
@@ -106,7 +108,7 @@ export function useRun(socket: StudioSocket | null) {
   const show = useCallback((v: RunView) => {
     runId.current = v.runId;
     setView(v);
-  }, []);
+  }, [setView]);
 
   /**
    * Follow a run that is still going (a share link opened mid-run): the server replays the
@@ -122,9 +124,8 @@ export function useRun(socket: StudioSocket | null) {
         if (!reply.ok) show(stored);
       });
     },
-    [show],
+    [show, setView],
   );
 
-  const busy = view.phase === 'starting' || view.phase === 'queued' || view.phase === 'running';
-  return { view, start, cancel, show, watch, busy };
+  return { start, cancel, show, watch };
 }

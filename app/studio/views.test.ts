@@ -8,6 +8,12 @@ import { renderToStaticMarkup } from 'react-dom/server';
 // tsx compiles JSX to React.createElement, so the components need React as a global here
 (globalThis as { React?: unknown }).React = React;
 
+/** `el` inside a studio store made from `init` (what the components select from). */
+async function inStudio(el: React.ReactElement, init: Record<string, unknown> = {}): Promise<React.ReactElement> {
+  const { StudioProvider } = await import('./store');
+  return React.createElement(StudioProvider, { init: init as never, children: el });
+}
+
 async function render(el: () => Promise<React.ReactElement>): Promise<{ html: string; warnings: string[] }> {
   const warnings: string[] = [];
   const orig = console.error;
@@ -31,13 +37,15 @@ test('heatmap: a cell per value with its readable value', async () => {
 test('embedding map: series dots, a path for a sweep, neighbours listed', async () => {
   const { EmbeddingMap } = await import('./EmbeddingMap');
   const r = await render(async () =>
-    React.createElement(EmbeddingMap, {
-      plot: {
-        type: 'embedding-map',
-        mapId: '0123456789abcdef',
-        series: [{ port: 'a', space: 'clip-text', labels: ['cat', 'dog', 'cow'], points: [[0, 0], [1, 1], [2, 0]], neighbours: [[{ key: 'noto:cat', label: 'cat face', score: 0.91 }], [], []] }],
-      },
-    }),
+    inStudio(
+      React.createElement(EmbeddingMap, {
+        plot: {
+          type: 'embedding-map',
+          mapId: '0123456789abcdef',
+          series: [{ port: 'a', space: 'clip-text', labels: ['cat', 'dog', 'cow'], points: [[0, 0], [1, 1], [2, 0]], neighbours: [[{ key: 'noto:cat', label: 'cat face', score: 0.91 }], [], []] }],
+        },
+      }),
+    ),
   );
   assert.deepEqual(r.warnings, []);
   assert.equal((r.html.match(/class="series-dot"/g) ?? []).length, 3);
@@ -60,7 +68,7 @@ test('node outputs: frames with scrubber and schedule, tokens, embeddings, image
       image: { kind: 'image' as const, width: 32, height: 32, images: ['data:image/png;base64,AA', 'data:image/png;base64,BB'], labels: ['one', 'two'] },
     },
   };
-  const r = await render(async () => React.createElement(NodeOutputs, { nodeId: 'n', run }));
+  const r = await render(async () => inStudio(React.createElement(NodeOutputs, { nodeId: 'n', run })));
   assert.deepEqual(r.warnings, []);
   assert.match(r.html, /data-testid="scrubber-n"/);
   assert.match(r.html, /step 3\/3/);
@@ -82,12 +90,10 @@ test('frames keep their shape: a wide x_t | x0 frame is drawn twice as wide as t
 
 test('diffusion frames are captioned x_t | predicted x0', async () => {
   const { NodeOutputs } = await import('./NodeOutputs');
-  const { StudioContext } = await import('./context');
   const frames = [1, 2].map((s) => ({ step: s, total: 2, t: 1 - s / 2, url: `data:image/png;base64,${s}` }));
   const run = { status: 'done' as const, cached: false, frames, ts: frames.map((f) => ({ step: f.step, t: f.t })), track: [] };
   const catalogue = { nodes: [{ type: 'decoder', version: 1, title: 'Diffusion decoder', category: 'diffusion', description: '', inputs: [], outputs: [], params: [], models: [] }], planned: [], limits: {} };
-  const ctx = { catalogue, run: { runId: 'r', phase: 'done', nodes: {}, problems: [] }, readOnly: false, unknownWords: {}, setParam: () => {}, currentGraph: () => ({ version: 1, nodes: [], edges: [] }) };
-  const r = await render(async () => React.createElement(StudioContext.Provider, { value: ctx as never }, React.createElement(NodeOutputs, { nodeId: 'dec', nodeType: 'decoder', run })));
+  const r = await render(async () => inStudio(React.createElement(NodeOutputs, { nodeId: 'dec', nodeType: 'decoder', run }), { catalogue }));
   assert.deepEqual(r.warnings, []);
   assert.match(r.html, /class="frame-halves"[^>]*><span>x_t \(noisy\)<\/span><span>predicted x0<\/span>/);
   assert.match(r.html, /noise t 0\.000/);
@@ -95,17 +101,12 @@ test('diffusion frames are captioned x_t | predicted x0', async () => {
 
 test('embedding map: the prior feeding it has its step-by-step trajectory drawn, the kept candidate marked', async () => {
   const { EmbeddingMap } = await import('./EmbeddingMap');
-  const { StudioContext } = await import('./context');
   // two candidates over three steps; the second ends on the series point (the kept one)
   const track = [1, 2, 3].map((s) => ({ step: s, points: [[s, 0], [0, s]] as [number, number][] }));
   const prior = { status: 'done' as const, cached: false, frames: [], ts: [], track };
-  const ctx = {
-    catalogue: null,
+  const init = {
     run: { runId: 'r', phase: 'done', nodes: { prior }, problems: [] },
-    readOnly: false,
-    unknownWords: {},
-    setParam: () => {},
-    currentGraph: () => ({ version: 1, nodes: [], edges: [{ from: { node: 'prior', port: 'embedding' }, to: { node: 'map', port: 'b' } }] }),
+    edges: [{ id: 'e1', source: 'prior', sourceHandle: 'embedding', target: 'map', targetHandle: 'b' }],
   };
   const plot = {
     type: 'embedding-map' as const,
@@ -115,7 +116,7 @@ test('embedding map: the prior feeding it has its step-by-step trajectory drawn,
       { port: 'b', space: 'clip-image' as const, labels: ['prior(red apple)'], points: [[0, 3]] as [number, number][], neighbours: [[]] },
     ],
   };
-  const r = await render(async () => React.createElement(StudioContext.Provider, { value: ctx as never }, React.createElement(EmbeddingMap, { nodeId: 'map', plot })));
+  const r = await render(async () => inStudio(React.createElement(EmbeddingMap, { nodeId: 'map', plot }), init));
   assert.deepEqual(r.warnings, []);
   assert.match(r.html, /data-testid="map-track-prior" data-steps="3"/);
   assert.equal((r.html.match(/class="track-path"/g) ?? []).length, 2, 'a path per candidate');

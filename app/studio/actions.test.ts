@@ -1,0 +1,59 @@
+// The one action table: the keys it claims (and when), what the toolbar's titles say, and that
+// a disabled action owns its key without running.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { ACTIONS, action, actionForKey, labelOf, tooltip, type ActionState } from './actions';
+
+function state(over: Partial<ActionState> = {}): ActionState & { ran: string[] } {
+  const ran: string[] = [];
+  const names = ['run', 'cancel', 'undo', 'redo', 'fit', 'tidy', 'toggleNotebook', 'save', 'share', 'fork', 'exportJson', 'pickFile', 'copy', 'paste', 'selectAll'] as const;
+  const ops = Object.fromEntries(names.map((n) => [n, () => void ran.push(n)])) as unknown as ActionState['do'];
+  return { readOnly: false, busy: false, canUndo: true, canRedo: true, saved: false, dirty: false, notebook: false, do: ops, ran, ...over };
+}
+const key = (k: string, mods: { shift?: boolean; meta?: boolean; ctrl?: boolean } = { ctrl: true }) => ({ key: k, ctrlKey: !!mods.ctrl, metaKey: !!mods.meta, shiftKey: !!mods.shift });
+
+test('shortcuts: Ctrl or Cmd; Shift tells undo from redo; Ctrl+Y redoes', () => {
+  const s = state();
+  assert.equal(actionForKey(key('z'), false, s)?.id, 'undo');
+  assert.equal(actionForKey(key('Z', { ctrl: true, shift: true }), false, s)?.id, 'redo');
+  assert.equal(actionForKey(key('y'), false, s)?.id, 'redo');
+  assert.equal(actionForKey(key('Enter', { meta: true }), false, s)?.id, 'run');
+  assert.equal(actionForKey(key('c'), false, s)?.id, 'copy');
+  assert.equal(actionForKey(key('v'), false, s)?.id, 'paste');
+  assert.equal(actionForKey(key('a'), false, s)?.id, 'selectAll');
+  assert.equal(actionForKey(key('s'), false, s)?.id, 'save');
+  assert.equal(actionForKey(key('z', {}), false, s), null, 'no modifier, no action');
+  assert.equal(actionForKey(key('q'), false, s), null);
+});
+
+test('while typing only run and save answer; on the read-only page no key is taken', () => {
+  const s = state();
+  assert.deepEqual(['enter', 's', 'z', 'c', 'v', 'a'].map((k) => actionForKey(key(k), true, s)?.id ?? null), ['run', 'save', null, null, null, null]);
+  const ro = state({ readOnly: true });
+  assert.deepEqual(['enter', 's', 'z', 'y', 'c', 'v', 'a'].map((k) => actionForKey(key(k), false, ro)), [null, null, null, null, null, null, null]);
+});
+
+test('enabled follows the state: no run while busy, no undo with no history', () => {
+  assert.equal(action('run').enabled(state({ busy: true })), false);
+  assert.equal(action('cancel').enabled(state({ busy: true })), true);
+  assert.equal(action('undo').enabled(state({ canUndo: false })), false);
+  assert.equal(action('redo').enabled(state({ canRedo: false })), false);
+  const s = state();
+  action('tidy').run(s);
+  action('import').run(s);
+  assert.deepEqual(s.ran, ['tidy', 'pickFile']);
+});
+
+test('titles carry the first shortcut; labels follow the state', () => {
+  assert.equal(tooltip(action('run')), 'Run the graph (Ctrl+Enter)');
+  assert.equal(tooltip(action('undo')), 'Undo (Ctrl+Z)');
+  assert.equal(tooltip(action('redo')), 'Redo (Ctrl+Shift+Z)');
+  assert.equal(tooltip(action('save')), 'Save (Ctrl+S)');
+  assert.equal(tooltip(action('share')), 'Copy the read-only link');
+  assert.equal(labelOf(action('save'), state({ saved: true, dirty: true })), 'Save*');
+  assert.equal(labelOf(action('save'), state({ saved: true })), 'Saved');
+  assert.equal(labelOf(action('notebook'), state({ notebook: true })), 'Canvas');
+  // one entry per id, and every entry with a visible label or an aria-label (or keys only)
+  assert.equal(new Set(ACTIONS.map((a) => a.id)).size, ACTIONS.length);
+  for (const a of ACTIONS) assert.ok(a.label || a.aria || a.shortcuts?.length, a.id);
+});

@@ -1,0 +1,118 @@
+// The studio's actions in one table: what each is called, its keyboard shortcut, when it is
+// offered and enabled, and what it does. The toolbar draws its buttons from it and the keyboard
+// handler (useShortcuts.ts) matches keys against it, so a button's title, its shortcut and
+// whether it may run can never disagree; a context menu can read the same table.
+
+/** What an action may look at and do: the Workspace builds it from the store and its own flows. */
+export interface ActionState {
+  readOnly: boolean;
+  busy: boolean;
+  canUndo: boolean;
+  canRedo: boolean;
+  saved: boolean;
+  dirty: boolean;
+  notebook: boolean;
+  do: {
+    run(): void;
+    cancel(): void;
+    undo(): void;
+    redo(): void;
+    fit(): void;
+    tidy(): void;
+    toggleNotebook(): void;
+    save(): void;
+    share(): void;
+    fork(): void;
+    exportJson(): void;
+    /** Ask for a graph file (JSON or a studio PNG) to open. */
+    pickFile(): void;
+    copy(): void;
+    paste(): void;
+    selectAll(): void;
+  };
+}
+
+export interface Shortcut {
+  /** KeyboardEvent.key, lower case; always with Ctrl (Cmd on a Mac). */
+  key: string;
+  /** true: Shift must be held; false: must not be; absent: either. */
+  shift?: boolean;
+  /** Also while a text field has focus (else the field keeps its own Ctrl+Z, Ctrl+C, …). */
+  whileTyping?: boolean;
+}
+
+export type ActionId = 'run' | 'cancel' | 'undo' | 'redo' | 'fit' | 'tidy' | 'notebook' | 'save' | 'share' | 'fork' | 'export' | 'import' | 'copy' | 'paste' | 'selectAll';
+
+export interface StudioAction {
+  id: ActionId;
+  /** What it does, in words (the tooltip, with the shortcut added). */
+  title: string;
+  /** The button's text; absent for an icon button, which has `aria`. */
+  label?: string | ((s: ActionState) => string);
+  aria?: string;
+  shortcuts?: Shortcut[];
+  /** Not offered at all here (on the read-only share page, most editing). */
+  hidden?(s: ActionState): boolean;
+  enabled(s: ActionState): boolean;
+  run(s: ActionState): void;
+}
+
+const editing = (s: ActionState) => s.readOnly;
+const always = () => true;
+
+export const ACTIONS: readonly StudioAction[] = [
+  { id: 'run', title: 'Run the graph', label: '▶ Run', shortcuts: [{ key: 'enter', whileTyping: true }], hidden: editing, enabled: (s) => !s.busy, run: (s) => s.do.run() },
+  { id: 'cancel', title: 'Cancel the run', label: '■ Cancel', hidden: editing, enabled: (s) => s.busy, run: (s) => s.do.cancel() },
+  { id: 'undo', title: 'Undo', label: '↶', aria: 'undo', shortcuts: [{ key: 'z', shift: false }], hidden: editing, enabled: (s) => s.canUndo, run: (s) => s.do.undo() },
+  { id: 'redo', title: 'Redo', label: '↷', aria: 'redo', shortcuts: [{ key: 'z', shift: true }, { key: 'y' }], hidden: editing, enabled: (s) => s.canRedo, run: (s) => s.do.redo() },
+  { id: 'fit', title: 'Fit the graph in view', label: '⤢', aria: 'fit view', enabled: always, run: (s) => s.do.fit() },
+  { id: 'tidy', title: 'Tidy: columns by run order, no overlaps', label: 'Tidy', hidden: editing, enabled: always, run: (s) => s.do.tidy() },
+  { id: 'notebook', title: 'Notebook view: nodes in run order with their outputs', label: (s) => (s.notebook ? 'Canvas' : 'Notebook'), enabled: always, run: (s) => s.do.toggleNotebook() },
+  { id: 'save', title: 'Save', label: (s) => (s.saved ? (s.dirty ? 'Save*' : 'Saved') : 'Save'), shortcuts: [{ key: 's', whileTyping: true }], hidden: editing, enabled: always, run: (s) => s.do.save() },
+  { id: 'share', title: 'Copy the read-only link', label: 'Share', enabled: always, run: (s) => s.do.share() },
+  { id: 'fork', title: 'Make your own editable copy', label: 'Fork', enabled: always, run: (s) => s.do.fork() },
+  { id: 'export', title: 'Download the graph as JSON', label: 'Export', enabled: always, run: (s) => s.do.exportJson() },
+  { id: 'import', title: 'Open a graph JSON or a studio PNG', label: 'Import', hidden: editing, enabled: always, run: (s) => s.do.pickFile() },
+  { id: 'copy', title: 'Copy the selected nodes', shortcuts: [{ key: 'c' }], hidden: editing, enabled: always, run: (s) => s.do.copy() },
+  { id: 'paste', title: 'Paste', shortcuts: [{ key: 'v' }], hidden: editing, enabled: always, run: (s) => s.do.paste() },
+  { id: 'selectAll', title: 'Select every node', shortcuts: [{ key: 'a' }], hidden: editing, enabled: always, run: (s) => s.do.selectAll() },
+];
+
+export function action(id: ActionId): StudioAction {
+  return ACTIONS.find((a) => a.id === id)!;
+}
+
+const keyName = (k: string) => (k === 'enter' ? 'Enter' : k.toUpperCase());
+
+/** The tooltip: the title and, where there is one, the first shortcut ("Undo (Ctrl+Z)"). */
+export function tooltip(a: StudioAction): string {
+  const k = a.shortcuts?.[0];
+  return k ? `${a.title} (Ctrl+${k.shift ? 'Shift+' : ''}${keyName(k.key)})` : a.title;
+}
+
+export function labelOf(a: StudioAction, s: ActionState): string | undefined {
+  return typeof a.label === 'function' ? a.label(s) : a.label;
+}
+
+export interface KeyPress {
+  key: string;
+  ctrlKey: boolean;
+  metaKey: boolean;
+  shiftKey: boolean;
+}
+
+/**
+ * The action a key press asks for, or null. `typing`: a text field has focus. An action that is
+ * offered but not enabled still owns its key (Ctrl+Z with nothing to undo does nothing, rather
+ * than reaching the browser).
+ */
+export function actionForKey(e: KeyPress, typing: boolean, s: ActionState): StudioAction | null {
+  if (!(e.ctrlKey || e.metaKey)) return null;
+  const key = e.key.toLowerCase();
+  for (const a of ACTIONS) {
+    if (a.hidden?.(s)) continue;
+    const hit = a.shortcuts?.some((k) => k.key === key && (k.shift === undefined || k.shift === e.shiftKey) && (k.whileTyping || !typing));
+    if (hit) return a;
+  }
+  return null;
+}

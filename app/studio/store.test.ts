@@ -1,0 +1,76 @@
+// The studio store: a run's step replaces only the node it concerns (what lets a card select
+// its own node and sleep through the others' steps), the editor's undo/redo and its one undo
+// step per burst of typing, and when the view stops following the cards.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { Catalogue } from '../../protocol';
+import { applyEvent, startRun } from '../lib/runState';
+import { createStudioStore, isBusy, unknownWordsOf } from './store';
+
+const catalogue: Catalogue = {
+  nodes: [
+    { type: 'text', version: 1, title: 'Text', category: 'input', description: '', inputs: [], outputs: [{ name: 'text', title: 'Text', type: { kind: 'text' } }], params: [{ name: 'text', title: 'Prompt', kind: 'string', default: '' }], models: [] },
+  ],
+  planned: [],
+  limits: {},
+} as unknown as Catalogue;
+
+test('a node:step replaces that node only; the others keep their identity', () => {
+  const store = createStudioStore();
+  store.getState().setRun(() => startRun('r', ['a', 'b']));
+  const before = store.getState().run;
+  store.getState().setRun((v) => applyEvent(v, { event: 'node:step', payload: { runId: 'r', nodeId: 'a', step: 1, total: 4 } }));
+  const after = store.getState().run;
+  assert.notEqual(after.nodes.a, before.nodes.a);
+  assert.equal(after.nodes.a!.step, 1);
+  assert.equal(after.nodes.b, before.nodes.b, 'b is the same object: a selector on it does not fire');
+  assert.equal(after.problems, before.problems);
+  assert.equal(isBusy(store.getState()), true);
+});
+
+test('editor: add, undo, redo; typing into one field is one undo step', () => {
+  const store = createStudioStore({ catalogue });
+  const ed = store.getState();
+  const n = ed.addNode('text', { x: 0, y: 0 })!;
+  assert.equal(store.getState().nodes.length, 1);
+  assert.equal(store.getState().canUndo, true);
+  for (const t of ['r', 're', 'red']) store.getState().setParam(n.id, 'text', t);
+  assert.equal(store.getState().nodes[0]!.data.params.text, 'red');
+  store.getState().undo();
+  assert.equal(store.getState().nodes[0]!.data.params.text, '', 'the whole word goes in one step');
+  store.getState().undo();
+  assert.equal(store.getState().nodes.length, 0);
+  assert.equal(store.getState().canUndo, false);
+  store.getState().redo();
+  assert.equal(store.getState().nodes.length, 1);
+  assert.equal(store.getState().canRedo, true);
+  assert.equal(store.getState().currentGraph().nodes[0]!.type, 'text');
+});
+
+test('a fit that follows the cards stops at the first edit or canvas change, not at React Flow measuring', () => {
+  const store = createStudioStore({ catalogue });
+  store.getState().requestFit({ follow: true });
+  assert.deepEqual(store.getState().fit, { request: 1, follow: true });
+  store.getState().load({ version: 1, nodes: [{ id: 'text-1', type: 'text', params: { text: 'x' }, position: { x: 0, y: 0 } }], edges: [] } as never);
+  store.getState().onNodesChange([{ type: 'dimensions', id: 'text-1', dimensions: { width: 100, height: 50 } }]);
+  assert.equal(store.getState().fit.follow, true, 'measuring is not the user');
+  store.getState().onNodesChange([{ type: 'select', id: 'text-1', selected: true }]);
+  assert.deepEqual(store.getState().fit, { request: 1, follow: false });
+  store.getState().requestFit();
+  assert.deepEqual(store.getState().fit, { request: 2, follow: false });
+});
+
+test('unknown words reach the text node through the encoders it feeds', () => {
+  const store = createStudioStore({
+    edges: [
+      { id: 'e1', source: 't', sourceHandle: 'text', target: 'enc', targetHandle: 'text' },
+      { id: 'e2', source: 't', sourceHandle: 'text', target: 'other', targetHandle: 'prompt' },
+    ],
+  });
+  store.getState().setRun(() => startRun('r', ['enc']));
+  store.getState().setRun((v) =>
+    applyEvent(v, { event: 'node:output', payload: { runId: 'r', nodeId: 'enc', outputs: { tokens: { kind: 'tokens', tokens: [['zzq']], unknownWords: [['zzq']], truncatedWords: [[]] } } } }),
+  );
+  assert.deepEqual(unknownWordsOf(store.getState(), 't'), ['zzq']);
+  assert.deepEqual(unknownWordsOf(store.getState(), 'enc'), []);
+});

@@ -1,0 +1,81 @@
+'use client';
+// The studio's state in one zustand store, as React Flow's own docs keep theirs: the editor
+// (editor.ts), the current run's view, and the view's own flags. Components read it through
+// selectors (`useStudio(s => s.run.nodes[id])`), so a `node:step` that replaces one node's run
+// state re-renders the card that shows that node and nothing else. One store per Workspace,
+// handed down by context (the zustand pattern for Next.js: a module-level store would be shared
+// by every request the server renders).
+import { createContext, createElement, useContext, useState, type ReactNode } from 'react';
+import { createStore, useStore, type StoreApi } from 'zustand';
+import type { Graph, WireValue } from '../../protocol';
+import { toGraph } from '../lib/graphModel';
+import { IDLE_RUN, type RunView } from '../lib/runState';
+import { editorSlice, type EditorSlice } from './editor';
+
+export interface StudioState extends EditorSlice {
+  run: RunView;
+  notebook: boolean;
+  /**
+   * A fit of the view that is wanted (AutoFit.tsx does it once React Flow has measured the
+   * nodes): `request` counts the asks; while `follow` holds, the view is fitted again whenever
+   * the cards change size (a stored run's frames load after the cards are first drawn), until
+   * the user moves the view, edits, or starts a run.
+   */
+  fit: { request: number; follow: boolean };
+  setRun(f: (v: RunView) => RunView): void;
+  setNotebook(on: boolean): void;
+  requestFit(opts?: { follow?: boolean }): void;
+  stopFollowing(): void;
+  /** The graph as it stands (embedded in downloaded PNGs). */
+  currentGraph(): Graph;
+}
+
+export type StudioStore = StoreApi<StudioState>;
+export type StudioInit = Partial<Pick<StudioState, 'catalogue' | 'run' | 'nodes' | 'edges'>>;
+
+export function createStudioStore(init: StudioInit = {}): StudioStore {
+  return createStore<StudioState>()((set, get, api) => ({
+    ...editorSlice(() => get().stopFollowing())(set, get, api),
+    run: IDLE_RUN,
+    notebook: false,
+    fit: { request: 0, follow: false },
+    setRun: (f) => set((s) => ({ run: f(s.run) })),
+    setNotebook: (notebook) => set({ notebook }),
+    requestFit: (opts = {}) => set((s) => ({ fit: { request: s.fit.request + 1, follow: !!opts.follow } })),
+    stopFollowing: () => set((s) => (s.fit.follow ? { fit: { ...s.fit, follow: false } } : s)),
+    currentGraph: () => toGraph(get().nodes, get().edges, get().catalogue),
+    ...init,
+  }));
+}
+
+const StoreContext = createContext<StudioStore | null>(null);
+
+/** Makes a store for its children; `init` is read once. */
+export function StudioProvider({ init, children }: { init?: StudioInit; children: ReactNode }) {
+  const [store] = useState(() => createStudioStore(init));
+  return createElement(StoreContext.Provider, { value: store }, children);
+}
+
+export function useStudioApi(): StudioStore {
+  const s = useContext(StoreContext);
+  if (!s) throw new Error('useStudio outside <StudioProvider>');
+  return s;
+}
+
+/** Select from the studio store; the component re-renders only when the selected value changes (Object.is). */
+export function useStudio<T>(selector: (s: StudioState) => T): T {
+  return useStore(useStudioApi(), selector);
+}
+
+export const isBusy = (s: StudioState) => s.run.phase === 'starting' || s.run.phase === 'queued' || s.run.phase === 'running';
+
+/** Unknown words for one text node, learned from the CLIP text encoders its prompt feeds. */
+export function unknownWordsOf(s: Pick<StudioState, 'edges' | 'run'>, textNodeId: string): string[] {
+  const out: string[] = [];
+  for (const e of s.edges) {
+    if (e.source !== textNodeId || e.targetHandle !== 'text') continue;
+    const tokens = s.run.nodes[e.target]?.outputs?.tokens as Extract<WireValue, { kind: 'tokens' }> | undefined;
+    if (tokens?.kind === 'tokens') out.push(...tokens.unknownWords.flat());
+  }
+  return out;
+}
