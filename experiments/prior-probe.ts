@@ -1,6 +1,6 @@
 // How well the prior fits its own training pairs, as one JSON line:
 //
-//   npx tsx ml/prior/probe.ts [--weights-dir weights/prior] [--captions 512] [--guidance 2] [--steps 25]
+//   npx tsx experiments/prior-probe.ts [--weights-dir weights/prior] [--captions 512] [--guidance 2] [--steps 25]
 //
 // The decoder draws what the prior hands it, so a prior whose samples sit between a caption's
 // images (and near none of them) makes the decoder draw their average. Three views of that, on
@@ -16,16 +16,16 @@
 //   a prior that commits to an image climbs towards 1 as t falls; one that stays at its first
 //   prediction draws the caption's mean.
 import * as tf from '@tensorflow/tfjs-core';
-import { initBackend } from '../backend.js';
-import { embeddingRows, loadImageEmbeddings } from '../clip-embeddings.js';
-import { loadClip } from '../clip/index.js';
-import { captionHead } from '../data/captions.js';
-import { loadCorpus, splitByStyle } from '../data/corpus.js';
-import { coefficients, cosineSchedule, qSample, toX0Eps } from '../diffusion/index.js';
-import { l2normalize } from '../layers.js';
-import { imageEmbeddingsForTexts } from '../pipeline.js';
-import { ArgvReader } from '../training.js';
-import { DEFAULT_PRIOR_DIR, loadPrior } from './index.js';
+import { initBackend } from '../ml/backend.js';
+import { embeddingRows, loadImageEmbeddings } from '../ml/clip-embeddings.js';
+import { loadClip } from '../ml/clip/index.js';
+import { captionHead } from '../ml/data/captions.js';
+import { loadCorpus, splitByStyle } from '../ml/data/corpus.js';
+import { coefficients, cosineSchedule, qSample, toX0Eps } from '../ml/diffusion/index.js';
+import { l2normalize } from '../ml/layers.js';
+import { imageEmbeddingsForTexts } from '../ml/pipeline.js';
+import { ArgvReader } from '../ml/training.js';
+import { DEFAULT_PRIOR_DIR, loadPrior } from '../ml/prior/index.js';
 
 const o = { dir: DEFAULT_PRIOR_DIR, captions: 512, guidance: 2, steps: 25 };
 const args = new ArgvReader(process.argv.slice(2));
