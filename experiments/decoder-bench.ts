@@ -10,7 +10,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../ml/backend.js';
 import { makeDecoder, makeUpsampler } from '../ml/decoder/index.js';
 import { createDecoderNet, decoderBatch, decoderConfig, diffusionLoss, disposeBatch } from '../ml/decoder/model.js';
-import { Trainer } from '../ml/decoder/trainer.js';
+import { Trainer } from '../ml/training/trainer.js';
 import type { UNet, UNetConfig } from '../ml/decoder/unet.js';
 import { createUpsamplerNet, upsamplerBatch, upsamplerConfig } from '../ml/decoder/upsampler.js';
 

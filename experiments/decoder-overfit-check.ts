@@ -12,7 +12,7 @@ import { initBackend } from '../ml/backend.js';
 import { loadCorpus, splitByStyle } from '../ml/data/corpus.js';
 import { loadImageEmbeddings } from '../ml/clip-embeddings.js';
 import { createDecoderNet, decoderBatch, decoderConfig, diffusionLoss, disposeBatch } from '../ml/decoder/model.js';
-import { Trainer } from '../ml/decoder/trainer.js';
+import { Trainer } from '../ml/training/trainer.js';
 import { makeDecoder } from '../ml/decoder/index.js';
 import { imageGridPng } from '../ml/png.js';
 await initBackend({ log: () => {} });

@@ -29,7 +29,7 @@ import { gatherImages } from '../ml/clip/eval.js';
 import { loadCorpus, splitByStyle } from '../ml/data/corpus.js';
 import { coefficients, cosineSchedule, qSample, toX0Eps } from '../ml/diffusion/index.js';
 import { imageGridPng, type GridRow } from '../ml/png.js';
-import { ArgvReader } from '../ml/training.js';
+import { ArgvReader } from '../ml/training/argv.js';
 import { loadClip } from '../ml/clip/index.js';
 import { loadPrior } from '../ml/prior/index.js';
 import { DEFAULT_DECODER_DIR, loadDecoder } from '../ml/decoder/index.js';

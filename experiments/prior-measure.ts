@@ -14,7 +14,7 @@ import { loadCorpus } from '../ml/data/corpus.js';
 import { mulberry32 } from '../ml/data/captions.js';
 import { Prior } from '../ml/prior/index.js';
 import { type PriorConfig, countParams, defaultPriorConfig, initPriorParams } from '../ml/prior/model.js';
-import { batchLoss, nextBatch, trainingData } from '../ml/prior/train.js';
+import { batchLoss, nextBatch, trainingData } from '../ml/prior/train-data.js';
 
 const args = process.argv.slice(2);
 const arg = (name: string, dflt: string) => {

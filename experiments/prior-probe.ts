@@ -24,7 +24,7 @@ import { loadCorpus, splitByStyle } from '../ml/data/corpus.js';
 import { coefficients, cosineSchedule, qSample, toX0Eps } from '../ml/diffusion/index.js';
 import { l2normalize } from '../ml/layers.js';
 import { imageEmbeddingsForTexts } from '../ml/pipeline.js';
-import { ArgvReader } from '../ml/training.js';
+import { ArgvReader } from '../ml/training/argv.js';
 import { DEFAULT_PRIOR_DIR, loadPrior } from '../ml/prior/index.js';
 
 const o = { dir: DEFAULT_PRIOR_DIR, captions: 512, guidance: 2, steps: 25 };

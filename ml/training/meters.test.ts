@@ -1,6 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ArgvReader, LossMean, Throughput, warmupConstantCooldown } from './training.js';
+import { ArgvReader } from './argv.js';
+import { LossMean, Throughput } from './meters.js';
+import { warmupConstantCooldown } from './schedule.js';
 
 test('ArgvReader: each option reads its own value; a missing value or a non-number is an error naming the option', () => {
   const seen: [string, unknown][] = [];
