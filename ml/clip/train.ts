@@ -103,6 +103,7 @@ export async function trainClip(o: TrainOptions): Promise<void> {
   const s = await startRun<ClipConfig>(o, {
     model: 'clip',
     optim: CLIP_OPTIM,
+    check: (c) => (typeof c.vocabSize === 'number' && typeof c.imageWidth === 'number' ? null : 'holds no CLIP (its config has no vocabulary size or image width)'),
     fresh: async () => {
       const cfg = { ...shippedConfig(tokenizer.vocabSize), ...((o.config ?? {}) as Partial<ClipConfig>) };
       return { config: cfg, tensors: initParams(cfg, o.seed) };
