@@ -29,32 +29,33 @@ import { gatherImages } from '../ml/clip/eval.js';
 import { loadCorpus, splitByStyle } from '../ml/data/corpus.js';
 import { coefficients, cosineSchedule, qSample, toX0Eps } from '../ml/diffusion/index.js';
 import { imageGridPng, type GridRow } from '../ml/png.js';
-import { ArgvReader } from '../ml/training/argv.js';
+import { z } from 'zod';
+import { parseFlags } from '../ml/training/flags.js';
 import { loadClip } from '../ml/clip/index.js';
 import { loadPrior } from '../ml/prior/index.js';
 import { DEFAULT_DECODER_DIR, loadDecoder } from '../ml/decoder/index.js';
 import { nearestRowPerCaption, rowCaption } from '../ml/decoder/prior-samples.js';
 import { imageEmbeddingsForTexts } from '../ml/pipeline.js';
 
-const o = { labels: ['red apple', 'red heart', 'rocket', 'pizza'], styles: ['twemoji', 'noto'], ts: [200, 400, 600, 800], dir: DEFAULT_DECODER_DIR, out: 'decoder-probe.png', seed: 1, mse: false };
-const args = new ArgvReader(process.argv.slice(2));
-const list = (s: string) => s.split(',').map((x) => x.trim()).filter(Boolean);
-for (const a of args) {
-  if (a === '--labels') o.labels = list(args.value());
-  else if (a === '--styles') o.styles = list(args.value());
-  else if (a === '--ts') o.ts = list(args.value()).map(Number);
-  else if (a === '--weights-dir') o.dir = args.value();
-  else if (a === '--out') o.out = args.value();
-  else if (a === '--seed') o.seed = args.number();
-  else if (a === '--mse') o.mse = true;
-  else throw new Error(`unknown option ${a} (--labels L,.. --styles S,.. --ts T,.. --weights-dir D --out file.png --seed N --mse)`);
-}
-if (o.ts.some((t) => !Number.isInteger(t) || t < 0 || t > 999)) throw new Error(`--ts wants whole timesteps in 0..999, got ${o.ts.join(',')}`);
+const timestep = z.number().int('wants whole timesteps in 0..999').min(0, 'wants whole timesteps in 0..999').max(999, 'wants whole timesteps in 0..999');
+const o = parseFlags(
+  z.object({
+    labels: z.array(z.string()).default(['red apple', 'red heart', 'rocket', 'pizza']),
+    styles: z.array(z.string()).default(['twemoji', 'noto']),
+    ts: z.array(timestep).min(1, 'wants a timestep').default([200, 400, 600, 800]),
+    weightsDir: z.string().default(DEFAULT_DECODER_DIR),
+    out: z.string().default('decoder-probe.png'),
+    seed: z.number().int('must be a whole number').default(1),
+    mse: z.boolean().default(false),
+  }),
+  process.argv.slice(2),
+  'decoder-probe',
+);
 
 await initBackend({ log: () => {} });
 const corpus = await loadCorpus({ size: 32 });
 const emb = await loadImageEmbeddings({ corpus });
-const dec = await loadDecoder(o.dir);
+const dec = await loadDecoder(o.weightsDir);
 const P = 32 * 32 * 3;
 const D = emb.dim;
 const schedule = cosineSchedule();

@@ -6,6 +6,7 @@ import { isAbsolute } from 'node:path';
 import { parseTrainArgs as clipArgs } from '../clip/train.js';
 import { parseTrainArgs as imageArgs } from '../decoder/train.js';
 import { parsePriorArgs } from '../prior/train.js';
+import { z } from 'zod';
 import { commonFlags, parseFlags } from './flags.js';
 
 const trainers: [string, (argv: string[]) => { steps: number; lr: number; batch: number; runDir: string; resume: boolean }][] = [
@@ -58,4 +59,7 @@ test('parseFlags on a schema of its own: camelCase keys are --kebab-case flags',
   assert.equal(o.noExport, true);
   assert.equal(o.exportOnly, false);
   assert.ok(o.weightsDir.endsWith('weights/toy') && o.runDir.endsWith('runs/toy'));
+  const lists = z.object({ labels: z.array(z.string()).default(['a']), ts: z.array(z.number().int('wants whole timesteps')).default([1]) });
+  assert.deepEqual(parseFlags(lists, ['--labels', 'red apple, rocket,', '--ts', '200,800']), { labels: ['red apple', 'rocket'], ts: [200, 800] });
+  assert.throws(() => parseFlags(lists, ['--ts', '2.5']), /--ts wants whole timesteps, got 2.5/);
 });

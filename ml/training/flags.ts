@@ -1,6 +1,6 @@
 // Command-line flags of every trainer, read once from a zod schema: the schema's keys are the flags
 // (camelCase key → --kebab-case flag), its types say how a value is read (a boolean is a switch,
-// a number must be a finite number, an array of numbers is comma-separated, an object is JSON,
+// a number must be a finite number, an array (of numbers or strings) is comma-separated, an object is JSON,
 // anything else a string), and its checks and defaults are the flags' rules. A value that breaks
 // a rule is refused with a message naming the flag and the value given, never turned into NaN.
 import { dirname, join, resolve } from 'node:path';
@@ -11,7 +11,7 @@ export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', 
 
 const flagOf = (key: string) => `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
 
-type Kind = 'switch' | 'number' | 'numbers' | 'json' | 'string';
+type Kind = 'switch' | 'number' | 'numbers' | 'strings' | 'json' | 'string';
 
 /** How a flag's value is read: from the schema's type under its optional/default/transform wrappers. */
 function kindOf(t: z.ZodTypeAny): Kind {
@@ -23,12 +23,12 @@ function kindOf(t: z.ZodTypeAny): Kind {
   }
   if (t instanceof z.ZodBoolean) return 'switch';
   if (t instanceof z.ZodNumber) return 'number';
-  if (t instanceof z.ZodArray) return 'numbers';
+  if (t instanceof z.ZodArray) return t.element instanceof z.ZodNumber ? 'numbers' : 'strings';
   if (t instanceof z.ZodObject || t instanceof z.ZodRecord || t instanceof z.ZodAny || t instanceof z.ZodUnknown) return 'json';
   return 'string';
 }
 
-const PLACEHOLDER: Record<Kind, string> = { switch: '', number: ' N', numbers: ' N,N', json: ' JSON', string: ' S' };
+const PLACEHOLDER: Record<Kind, string> = { switch: '', number: ' N', numbers: ' N,N', strings: ' S,S', json: ' JSON', string: ' S' };
 
 /** One line listing every flag of a schema, for the unknown-flag message. */
 export function usage(schema: FlagSchema): string {
@@ -66,6 +66,7 @@ export function parseFlags<S extends FlagSchema>(schema: S, argv: readonly strin
     given[key] = raw;
     if (kind === 'number') values[key] = number(flag, raw);
     else if (kind === 'numbers') values[key] = raw.split(',').map((s) => number(flag, s));
+    else if (kind === 'strings') values[key] = raw.split(',').map((s) => s.trim()).filter(Boolean);
     else if (kind === 'json') {
       try {
         values[key] = JSON.parse(raw) as unknown;
