@@ -1,8 +1,8 @@
-// Training dispatcher: `npm run train -- <model> [options]`. Each model owns its trainer and its
-// options; this file only routes (prior, decoder and upsampler join the switch as they land).
+// Training dispatcher: `npm run train -- <model> [options]`. Each model owns its flags (a schema
+// read by ml/training/flags.ts) and its step; the loop is ml/training's. This file only routes.
 import { initBackend } from './backend.js';
 
-const USAGE = 'usage: npm run train -- clip [--steps N] [--batch B] [--resume] [--lr X] [--config JSON] [--no-export]';
+const USAGE = 'usage: npm run train -- clip|prior|decoder|upsampler [--steps N] [--batch B] [--resume] [--init-from DIR] [--lr X] ... (an unknown flag lists them all); clip-export [RUN_DIR] [WEIGHTS_DIR]';
 
 async function main(argv: string[]): Promise<void> {
   const [model, ...rest] = argv;

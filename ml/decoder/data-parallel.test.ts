@@ -7,7 +7,7 @@ import { initBackend } from '../backend.js';
 import { DataParallel, packBatch, shares, sliceBatch, unpackBatch } from './data-parallel.js';
 import { createDecoderNet, decoderBatch, diffusionLoss, disposeBatch, tinyDecoderConfig } from './model.js';
 import { perturb } from './test-util.js';
-import { Trainer } from './trainer.js';
+import { Trainer } from '../training/trainer.js';
 import { tinyUpsamplerConfig, upsamplerBatch } from './upsampler.js';
 
 await initBackend({ log: () => {} });

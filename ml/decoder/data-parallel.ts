@@ -18,7 +18,7 @@ import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { Parameterization } from '../diffusion/index.js';
 import type { DiffusionBatch } from './model.js';
-import { type Trainer, parameterGradients } from './trainer.js';
+import { type Trainer, parameterGradients } from '../training/trainer.js';
 import type { UNet, UNetConfig } from './unet.js';
 
 /** One batch tensor as plain data (what crosses to a worker). */

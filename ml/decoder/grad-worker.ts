@@ -7,7 +7,7 @@ import { initBackend } from '../backend.js';
 import type { WorkerInit, WorkerReply, WorkerStep } from './data-parallel.js';
 import { unpackBatch } from './data-parallel.js';
 import { diffusionLoss, disposeBatch } from './model.js';
-import { parameterGradients } from './trainer.js';
+import { parameterGradients } from '../training/trainer.js';
 import { UNet } from './unet.js';
 
 const port = parentPort;

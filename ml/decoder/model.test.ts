@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../backend.js';
 import { createDecoderNet, decoderBatch, decoderConfig, diffusionLoss, disposeBatch, guidancePair, tinyDecoderConfig } from './model.js';
-import { Trainer } from './trainer.js';
+import { Trainer } from '../training/trainer.js';
 import { perturb } from './test-util.js';
 import { blur3, createUpsamplerNet, tinyUpsamplerConfig, upsamplerBatch, upsamplerConfig } from './upsampler.js';
 

@@ -29,7 +29,7 @@ export interface DecoderConfig {
   schedule?: ScheduleSpec;
 }
 
-/** The decoder as trained: unet-lite per ml/unet-probe, conditioned on a `embDim`-wide CLIP embedding. */
+/** The decoder as trained: unet-lite per experiments/unet-probe.ts, conditioned on a `embDim`-wide CLIP embedding. */
 export function decoderConfig(embDim = 128, unet: Partial<UNetConfig> = {}): DecoderConfig {
   return {
     kind: 'decoder',

@@ -8,7 +8,7 @@ import { initBackend } from '../backend.js';
 import { positionFeatures } from './unet.js';
 import { type DecoderConfig, createDecoderNet, decoderBatch, decoderConfig, diffusionLoss, disposeBatch } from './model.js';
 import { perturb } from './test-util.js';
-import { Trainer } from './trainer.js';
+import { Trainer } from '../training/trainer.js';
 
 await initBackend({ log: () => {} });
 

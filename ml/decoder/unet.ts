@@ -1,5 +1,5 @@
 // The U-Net both image models are built from (one code path, configured): the 32x32 decoder and
-// the 32→64 upsampler. ADM/GLIDE-style, sized by the measurements of ml/unet-probe ("unet-lite"):
+// the 32→64 upsampler. ADM/GLIDE-style, sized by the measurements of experiments/unet-probe.ts ("unet-lite"):
 //
 //   stem        3x3 conv (decoder), or a 2x2 stride-2 "space-to-depth" conv (upsampler: 64x64 in,
 //               the U-Net runs from 32x32, and a 2x2 stride-2 transposed conv returns to 64x64)

@@ -3,18 +3,18 @@
 // and samplePrior for one caption with guidance. A randomly initialised prior of the shipped
 // config is timed (the speed does not depend on the weights); CLIP from weights/clip.
 //
-//   npx tsx ml/prior/measure.ts [--batch 64] [--steps 5] [--suffixes K] [--config JSON]
+//   npx tsx experiments/prior-measure.ts [--batch 64] [--steps 5] [--suffixes K] [--config JSON]
 //
 // --suffixes K: K examples per caption sharing its prefix (train.ts --suffixes); samples = B*K.
 import * as tf from '@tensorflow/tfjs-core';
-import { initBackend } from '../backend.js';
-import { loadClip } from '../clip/index.js';
-import { loadImageEmbeddings } from '../clip-embeddings.js';
-import { loadCorpus } from '../data/corpus.js';
-import { mulberry32 } from '../data/captions.js';
-import { Prior } from './index.js';
-import { type PriorConfig, countParams, defaultPriorConfig, initPriorParams } from './model.js';
-import { batchLoss, nextBatch, trainingData } from './train.js';
+import { initBackend } from '../ml/backend.js';
+import { loadClip } from '../ml/clip/index.js';
+import { loadImageEmbeddings } from '../ml/clip-embeddings.js';
+import { loadCorpus } from '../ml/data/corpus.js';
+import { mulberry32 } from '../ml/data/captions.js';
+import { Prior } from '../ml/prior/index.js';
+import { type PriorConfig, countParams, defaultPriorConfig, initPriorParams } from '../ml/prior/model.js';
+import { batchLoss, nextBatch, trainingData } from '../ml/prior/train-data.js';
 
 const args = process.argv.slice(2);
 const arg = (name: string, dflt: string) => {

@@ -1,20 +1,79 @@
-// Optimisation of a U-Net (decoder or upsampler): Adam on the parameters, global-norm gradient
-// clipping, and an exponential moving average of the weights (what diffusion models ship: the
-// EMA samples far better than the raw weights of a small-batch run). Its whole state (Adam
-// moments and iteration, EMA) goes into and comes back from a checkpoint's state tensors under
-// PARAMETER names, so a resumed run continues exactly.
+// Optimisation of a model's parameters, the same for every trainer (CLIP, prior, decoder,
+// upsampler): Adam, global-norm gradient clipping, and an exponential moving average of the
+// weights (what diffusion models ship: the EMA samples far better than the raw weights of a
+// small-batch run). Its whole state (Adam moments and iteration, β₁ᵗ and β₂ᵗ, EMA) goes into and
+// comes back from a checkpoint's state tensors under PARAMETER names, so a resumed run continues
+// exactly.
 import * as tf from '@tensorflow/tfjs-core';
 import { adamState, restoreAdamState } from '../checkpoint.js';
-import type { UNet } from './unet.js';
+import { type Start, disposeStart } from './start.js';
+
+/** A model's trainable parameters under stable names (a U-Net, or a Variables record). */
+export interface ParamSet {
+  /** Parameter names in optimizer and checkpoint order. */
+  readonly names: string[];
+  readonly params: Map<string, tf.Variable>;
+  /** The engine name of a parameter's variable (what tfjs optimizers key their state by). */
+  variableName(param: string): string;
+  /** Parameters a resumed run grew onto the saved ones (they have no optimizer state yet). */
+  readonly grown?: readonly string[];
+}
+
+let instances = 0;
+
+/**
+ * Parameters held as a name → variable record (CLIP and the prior, whose layers take the record).
+ * The variables' engine names carry a per-instance prefix, so two models in one process never
+ * collide. Takes a reference to the init tensors' data: the caller may dispose them.
+ */
+export class Variables implements ParamSet {
+  readonly names: string[];
+  readonly params = new Map<string, tf.Variable>();
+  readonly record: Record<string, tf.Variable> = {};
+  private readonly prefix: string;
+
+  constructor(init: Record<string, tf.Tensor>, tag: string) {
+    this.prefix = `${tag}-train-${Date.now().toString(36)}-${instances++}/`;
+    this.names = Object.keys(init).sort();
+    for (const n of this.names) {
+      const v = tf.variable(init[n]!, true, this.prefix + n);
+      this.params.set(n, v);
+      this.record[n] = v;
+    }
+  }
+
+  variableName(param: string): string {
+    return this.prefix + param;
+  }
+
+  /** The variables as a name → tensor record (live: do not dispose). */
+  tensors(): Record<string, tf.Tensor> {
+    return this.record;
+  }
+
+  /** Number of scalar parameters. */
+  get size(): number {
+    let n = 0;
+    for (const v of this.params.values()) n += v.size;
+    return n;
+  }
+
+  dispose(): void {
+    tf.dispose([...this.params.values()]);
+  }
+}
 
 export interface TrainerOptions {
   lr: number;
   beta1?: number;
   beta2?: number;
+  epsilon?: number;
   /** Clip the global gradient norm to this (0: no clipping). */
   clipNorm?: number;
   /** EMA decay (0: no EMA). The effective decay warms up as min(decay, (1 + n)/(10 + n)). */
   emaDecay?: number;
+  /** n above counts steps since this one (the prior counts from 1: its EMA has always lagged one step). */
+  emaFrom?: number;
 }
 
 /**
@@ -23,7 +82,7 @@ export interface TrainerOptions {
  * was dropped) gets a zero gradient rather than none, so Adam's state always covers every
  * parameter in order.
  */
-export function parameterGradients(net: UNet, f: () => tf.Scalar): { loss: number; grads: tf.Tensor[] } {
+export function parameterGradients(net: ParamSet, f: () => tf.Scalar): { loss: number; grads: tf.Tensor[] } {
   return tf.tidy(() => {
     const names = net.names;
     const vars = names.map((n) => net.params.get(n)!);
@@ -34,7 +93,7 @@ export function parameterGradients(net: UNet, f: () => tf.Scalar): { loss: numbe
 }
 
 export class Trainer {
-  readonly net: UNet;
+  readonly net: ParamSet;
   readonly opt: tf.AdamOptimizer;
   /** EMA of every parameter, by parameter name (null without EMA). */
   readonly ema: Map<string, tf.Variable> | null;
@@ -46,10 +105,29 @@ export class Trainer {
   /** The step the EMA's warm-up counts from (restartEma). */
   private emaFrom = 0;
 
-  constructor(net: UNet, o: TrainerOptions) {
+  /**
+   * The trainer of a run that started with `s` (ml/training/start.ts): learning rate, EMA decay and
+   * clipping from the run state, the resumed optimizer and EMA state restored. Frees the start's
+   * tensors (the net holds its own copies of the weights).
+   */
+  static async forRun(net: ParamSet, s: Start<unknown>, adam: Pick<TrainerOptions, 'beta1' | 'beta2' | 'epsilon' | 'emaFrom'> = {}): Promise<Trainer> {
+    const t = new Trainer(net, { ...adam, lr: s.st.lr, emaDecay: s.st.emaDecay, clipNorm: s.st.clipNorm });
+    try {
+      if (s.saved) await t.restore(s.saved, s.st.step);
+    } catch (e) {
+      t.dispose();
+      throw e;
+    } finally {
+      disposeStart(s);
+    }
+    return t;
+  }
+
+  constructor(net: ParamSet, o: TrainerOptions) {
     this.net = net;
     this.names = net.names;
-    this.opt = tf.train.adam(o.lr, o.beta1 ?? 0.9, o.beta2 ?? 0.999, 1e-8);
+    this.opt = tf.train.adam(o.lr, o.beta1 ?? 0.9, o.beta2 ?? 0.999, o.epsilon ?? 1e-8);
+    this.emaFrom = o.emaFrom ?? 0;
     this.clipNorm = o.clipNorm ?? 1;
     this.emaDecay = o.emaDecay ?? 0;
     // Inside a tidy: the clones go, the variables (never tracked by tidy) stay.
@@ -139,7 +217,7 @@ export class Trainer {
     for (const n of this.names) {
       let m = saved[`adam/m/${n}`];
       let v = saved[`adam/v/${n}`];
-      if ((!m || !v) && this.net.grown.includes(n)) {
+      if ((!m || !v) && this.net.grown?.includes(n)) {
         m = tf.zerosLike(this.net.params.get(n)!);
         v = tf.zerosLike(this.net.params.get(n)!);
         fresh.push(m, v);

@@ -1,6 +1,6 @@
 // How well the prior fits its own training pairs, as one JSON line:
 //
-//   npx tsx ml/prior/probe.ts [--weights-dir weights/prior] [--captions 512] [--guidance 2] [--steps 25]
+//   npx tsx experiments/prior-probe.ts [--weights-dir weights/prior] [--captions 512] [--guidance 2] [--steps 25]
 //
 // The decoder draws what the prior hands it, so a prior whose samples sit between a caption's
 // images (and near none of them) makes the decoder draw their average. Three views of that, on
@@ -16,26 +16,28 @@
 //   a prior that commits to an image climbs towards 1 as t falls; one that stays at its first
 //   prediction draws the caption's mean.
 import * as tf from '@tensorflow/tfjs-core';
-import { initBackend } from '../backend.js';
-import { embeddingRows, loadImageEmbeddings } from '../clip-embeddings.js';
-import { loadClip } from '../clip/index.js';
-import { captionHead } from '../data/captions.js';
-import { loadCorpus, splitByStyle } from '../data/corpus.js';
-import { coefficients, cosineSchedule, qSample, toX0Eps } from '../diffusion/index.js';
-import { l2normalize } from '../layers.js';
-import { imageEmbeddingsForTexts } from '../pipeline.js';
-import { ArgvReader } from '../training.js';
-import { DEFAULT_PRIOR_DIR, loadPrior } from './index.js';
+import { initBackend } from '../ml/backend.js';
+import { embeddingRows, loadImageEmbeddings } from '../ml/clip-embeddings.js';
+import { loadClip } from '../ml/clip/index.js';
+import { captionHead } from '../ml/data/captions.js';
+import { loadCorpus, splitByStyle } from '../ml/data/corpus.js';
+import { coefficients, cosineSchedule, qSample, toX0Eps } from '../ml/diffusion/index.js';
+import { l2normalize } from '../ml/layers.js';
+import { imageEmbeddingsForTexts } from '../ml/pipeline.js';
+import { z } from 'zod';
+import { parseFlags, positiveWhole } from '../ml/training/flags.js';
+import { DEFAULT_PRIOR_DIR, loadPrior } from '../ml/prior/index.js';
 
-const o = { dir: DEFAULT_PRIOR_DIR, captions: 512, guidance: 2, steps: 25 };
-const args = new ArgvReader(process.argv.slice(2));
-for (const a of args) {
-  if (a === '--weights-dir') o.dir = args.value();
-  else if (a === '--captions') o.captions = args.number();
-  else if (a === '--guidance') o.guidance = args.number();
-  else if (a === '--steps') o.steps = args.number();
-  else throw new Error(`unknown option ${a} (--weights-dir D --captions N --guidance G --steps N)`);
-}
+const o = parseFlags(
+  z.object({
+    weightsDir: z.string().default(DEFAULT_PRIOR_DIR),
+    captions: positiveWhole().default(512),
+    guidance: z.number().min(0, 'must be 0 or more').default(2),
+    steps: positiveWhole().default(25),
+  }),
+  process.argv.slice(2),
+  'prior-probe',
+);
 
 await initBackend({ log: () => {} });
 const corpus = await loadCorpus({ size: 32 });
@@ -43,7 +45,7 @@ const emb = await loadImageEmbeddings({ corpus });
 const { train } = splitByStyle(corpus.entries);
 const caption = (r: number) => captionHead(corpus.entries[r]!);
 const clip = await loadClip();
-const prior = await loadPrior(o.dir);
+const prior = await loadPrior(o.weightsDir);
 const why = prior.clipMismatch(emb.weightsHash);
 if (why) throw new Error(why);
 const gallery = tf.tidy(() => l2normalize(embeddingRows(emb, train)));
@@ -116,4 +118,4 @@ const last = await prior.samplePrior({
 tf.dispose([last, penc.embeddings, penc.tokenStates, penc.ids, gallery]);
 clip.dispose();
 prior.dispose();
-console.log(JSON.stringify({ prior_probe: { weights: o.dir, prediction: prior.config.prediction, guidance: o.guidance, steps: o.steps, samples, one_step: oneStep, path } }));
+console.log(JSON.stringify({ prior_probe: { weights: o.weightsDir, prediction: prior.config.prediction, guidance: o.guidance, steps: o.steps, samples, one_step: oneStep, path } }));

@@ -1,8 +1,8 @@
 // What the decoder does at each noise level, as a picture:
 //
-//   npx tsx ml/decoder/probe.ts [--labels "red apple,rocket"] [--styles twemoji,noto] [--ts 200,400,600,800]
+//   npx tsx experiments/decoder-probe.ts [--labels "red apple,rocket"] [--styles twemoji,noto] [--ts 200,400,600,800]
 //                               [--weights-dir weights/decoder] [--out probe.png] [--seed 1]
-//   npx tsx ml/decoder/probe.ts --mse [--ts 200,600,800,900,999] [--weights-dir D]
+//   npx tsx experiments/decoder-probe.ts --mse [--ts 200,600,800,900,999] [--weights-dir D]
 //
 // One row per corpus image: the original; then for each t, the image noised to t (x_t) and the
 // decoder's one-step prediction of the clean image from it (x₀), given that image's CLIP
@@ -23,38 +23,39 @@
 // the row's caption, the one nearest the sample (nearestRowPerCaption), noised and predicted in
 // place of the row's own. Held out, the twemoji image is its caption's only one, so it equals prior.
 import * as tf from '@tensorflow/tfjs-core';
-import { initBackend } from '../backend.js';
-import { embeddingRows, loadImageEmbeddings } from '../clip-embeddings.js';
-import { gatherImages } from '../clip/eval.js';
-import { loadCorpus, splitByStyle } from '../data/corpus.js';
-import { coefficients, cosineSchedule, qSample, toX0Eps } from '../diffusion/index.js';
-import { imageGridPng, type GridRow } from '../png.js';
-import { ArgvReader } from '../training.js';
-import { loadClip } from '../clip/index.js';
-import { loadPrior } from '../prior/index.js';
-import { DEFAULT_DECODER_DIR, loadDecoder } from './index.js';
-import { nearestRowPerCaption, rowCaption } from './prior-samples.js';
-import { imageEmbeddingsForTexts } from '../pipeline.js';
+import { initBackend } from '../ml/backend.js';
+import { embeddingRows, loadImageEmbeddings } from '../ml/clip-embeddings.js';
+import { gatherImages } from '../ml/clip/eval.js';
+import { loadCorpus, splitByStyle } from '../ml/data/corpus.js';
+import { coefficients, cosineSchedule, qSample, toX0Eps } from '../ml/diffusion/index.js';
+import { imageGridPng, type GridRow } from '../ml/png.js';
+import { z } from 'zod';
+import { parseFlags } from '../ml/training/flags.js';
+import { loadClip } from '../ml/clip/index.js';
+import { loadPrior } from '../ml/prior/index.js';
+import { DEFAULT_DECODER_DIR, loadDecoder } from '../ml/decoder/index.js';
+import { nearestRowPerCaption, rowCaption } from '../ml/decoder/prior-samples.js';
+import { imageEmbeddingsForTexts } from '../ml/pipeline.js';
 
-const o = { labels: ['red apple', 'red heart', 'rocket', 'pizza'], styles: ['twemoji', 'noto'], ts: [200, 400, 600, 800], dir: DEFAULT_DECODER_DIR, out: 'decoder-probe.png', seed: 1, mse: false };
-const args = new ArgvReader(process.argv.slice(2));
-const list = (s: string) => s.split(',').map((x) => x.trim()).filter(Boolean);
-for (const a of args) {
-  if (a === '--labels') o.labels = list(args.value());
-  else if (a === '--styles') o.styles = list(args.value());
-  else if (a === '--ts') o.ts = list(args.value()).map(Number);
-  else if (a === '--weights-dir') o.dir = args.value();
-  else if (a === '--out') o.out = args.value();
-  else if (a === '--seed') o.seed = args.number();
-  else if (a === '--mse') o.mse = true;
-  else throw new Error(`unknown option ${a} (--labels L,.. --styles S,.. --ts T,.. --weights-dir D --out file.png --seed N --mse)`);
-}
-if (o.ts.some((t) => !Number.isInteger(t) || t < 0 || t > 999)) throw new Error(`--ts wants whole timesteps in 0..999, got ${o.ts.join(',')}`);
+const timestep = z.number().int('wants whole timesteps in 0..999').min(0, 'wants whole timesteps in 0..999').max(999, 'wants whole timesteps in 0..999');
+const o = parseFlags(
+  z.object({
+    labels: z.array(z.string()).default(['red apple', 'red heart', 'rocket', 'pizza']),
+    styles: z.array(z.string()).default(['twemoji', 'noto']),
+    ts: z.array(timestep).min(1, 'wants a timestep').default([200, 400, 600, 800]),
+    weightsDir: z.string().default(DEFAULT_DECODER_DIR),
+    out: z.string().default('decoder-probe.png'),
+    seed: z.number().int('must be a whole number').default(1),
+    mse: z.boolean().default(false),
+  }),
+  process.argv.slice(2),
+  'decoder-probe',
+);
 
 await initBackend({ log: () => {} });
 const corpus = await loadCorpus({ size: 32 });
 const emb = await loadImageEmbeddings({ corpus });
-const dec = await loadDecoder(o.dir);
+const dec = await loadDecoder(o.weightsDir);
 const P = 32 * 32 * 3;
 const D = emb.dim;
 const schedule = cosineSchedule();

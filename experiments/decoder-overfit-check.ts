@@ -2,19 +2,19 @@
 // guided sampling) in a few minutes: the shipped config trained on 8 real icons only, then decoded
 // from their embeddings, and from the NEXT row's embedding (the image must follow the embedding).
 //
-//   npx tsx ml/decoder/overfit-check.ts [steps=200]     → runs/overfit8.png
+//   npx tsx experiments/decoder-overfit-check.ts [steps=200]     → runs/overfit8.png
 //
 // After 200 steps (7 min wall on the loaded machine) the colours already follow the embedding
-// (red apple/heart/car, yellow pizza/sun), also when embeddings are swapped: ml/decoder/overfit8.png.
+// (red apple/heart/car, yellow pizza/sun), also when embeddings are swapped: experiments/decoder-overfit-check.png.
 import * as tf from '@tensorflow/tfjs-core';
 import { mkdirSync } from 'node:fs';
-import { initBackend } from '../backend.js';
-import { loadCorpus, splitByStyle } from '../data/corpus.js';
-import { loadImageEmbeddings } from '../clip-embeddings.js';
-import { createDecoderNet, decoderBatch, decoderConfig, diffusionLoss, disposeBatch } from './model.js';
-import { Trainer } from './trainer.js';
-import { makeDecoder } from './index.js';
-import { imageGridPng } from '../png.js';
+import { initBackend } from '../ml/backend.js';
+import { loadCorpus, splitByStyle } from '../ml/data/corpus.js';
+import { loadImageEmbeddings } from '../ml/clip-embeddings.js';
+import { createDecoderNet, decoderBatch, decoderConfig, diffusionLoss, disposeBatch } from '../ml/decoder/model.js';
+import { Trainer } from '../ml/training/trainer.js';
+import { makeDecoder } from '../ml/decoder/index.js';
+import { imageGridPng } from '../ml/png.js';
 await initBackend({ log: () => {} });
 const steps = Number(process.argv[2] ?? 200);
 mkdirSync('runs', { recursive: true });

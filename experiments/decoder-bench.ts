@@ -1,18 +1,18 @@
 // Measures the decoder and upsampler as shipped (random weights: the time does not depend on them):
 //
-//   npx tsx ml/decoder/bench.ts [--steps 3] [--decoder-batch 32] [--upsampler-batch 24] [--config JSON]
+//   npx tsx experiments/decoder-bench.ts [--steps 3] [--decoder-batch 32] [--upsampler-batch 24] [--config JSON]
 //
 // One JSON line on stdout: training images per second (per CPU-second of this process, robust to
 // other work on this shared 2-core machine, and per wall second), and sampling milliseconds per
 // step for batch 1 (decoder with guidance: one batch-2 network call per step). --config overrides
 // the decoder's U-Net config (to compare backbones).
 import * as tf from '@tensorflow/tfjs-core';
-import { initBackend } from '../backend.js';
-import { makeDecoder, makeUpsampler } from './index.js';
-import { createDecoderNet, decoderBatch, decoderConfig, diffusionLoss, disposeBatch } from './model.js';
-import { Trainer } from './trainer.js';
-import type { UNet, UNetConfig } from './unet.js';
-import { createUpsamplerNet, upsamplerBatch, upsamplerConfig } from './upsampler.js';
+import { initBackend } from '../ml/backend.js';
+import { makeDecoder, makeUpsampler } from '../ml/decoder/index.js';
+import { createDecoderNet, decoderBatch, decoderConfig, diffusionLoss, disposeBatch } from '../ml/decoder/model.js';
+import { Trainer } from '../ml/training/trainer.js';
+import type { UNet, UNetConfig } from '../ml/decoder/unet.js';
+import { createUpsamplerNet, upsamplerBatch, upsamplerConfig } from '../ml/decoder/upsampler.js';
 
 const args = process.argv.slice(2);
 const opt = (k: string, d: number) => (args.includes(k) ? Number(args[args.indexOf(k) + 1]) : d);

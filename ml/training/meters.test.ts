@@ -1,21 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ArgvReader, LossMean, Throughput, warmupConstantCooldown } from './training.js';
-
-test('ArgvReader: each option reads its own value; a missing value or a non-number is an error naming the option', () => {
-  const seen: [string, unknown][] = [];
-  const args = new ArgvReader(['--steps', '30', '--resume', '--run-dir', 'x']);
-  for (const a of args) {
-    if (a === '--steps') seen.push([a, args.number()]);
-    else if (a === '--run-dir') seen.push([a, args.value()]);
-    else seen.push([a, true]);
-  }
-  assert.deepEqual(seen, [['--steps', 30], ['--resume', true], ['--run-dir', 'x']]);
-  const missing = new ArgvReader(['--lr']);
-  assert.throws(() => { for (const _ of missing) missing.value(); }, /--lr needs a value/);
-  const nan = new ArgvReader(['--lr', 'fast']);
-  assert.throws(() => { for (const _ of nan) nan.number(); }, /--lr needs a number/);
-});
+import { LossMean, Throughput } from './meters.js';
+import { warmupConstantCooldown } from './schedule.js';
 
 test('LossMean gives the mean of each full window of steps, and nothing in between', () => {
   const m = new LossMean(3);
@@ -50,4 +36,14 @@ test('warmupConstantCooldown: linear warm-up, constant, then a linear decay to 0
   assert.equal(warmupConstantCooldown(100, again), 1e-4);
   assert.equal(warmupConstantCooldown(109, again), 1e-3);
   assert.equal(warmupConstantCooldown(150, again), 1e-3);
+});
+
+test('warmupCosine: linear warm-up, then a cosine from lr down to lr/10 at the last step', async () => {
+  const { warmupCosine } = await import('./schedule.js');
+  const o = { lr: 1, warmup: 4, total: 104 };
+  assert.deepEqual([0, 1, 3].map((s) => warmupCosine(s, o)), [0.25, 0.5, 1]);
+  assert.equal(warmupCosine(4, o), 1);
+  assert.ok(Math.abs(warmupCosine(54, o) - 0.55) < 1e-12, 'halfway: the mean of lr and lr/10');
+  assert.ok(Math.abs(warmupCosine(104, o) - 0.1) < 1e-12);
+  assert.ok(Math.abs(warmupCosine(500, o) - 0.1) < 1e-12, 'held at lr/10 past the end (a run extended with --steps)');
 });

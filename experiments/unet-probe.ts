@@ -1,7 +1,7 @@
 // PROBE, not a model: times one decoder training step (forward + backward + Adam, fp32) of two
 // candidate backbones for the 32x32 decoder, so issue 4's backbone choice rests on figures.
 //
-//   npx tsx ml/unet-probe/probe.ts unet|unet-nonorm|unet-lite|unet-s2d|vit|vit-small [--batch 32] [--steps 3] [--profile]
+//   npx tsx experiments/unet-probe.ts unet|unet-nonorm|unet-lite|unet-s2d|vit|vit-small [--batch 32] [--steps 3] [--profile]
 //
 // Prints one JSON object (last stdout line): params, CPU and wall ms per step, images per
 // CPU-second (robust to other work on this shared machine) and per wall second and, with --profile,
@@ -10,9 +10,9 @@
 // projected into 4 context tokens), and train on ε-prediction with MSE on random images: the
 // data does not change the time of a step.
 import * as tf from '@tensorflow/tfjs-core';
-import { initBackend } from '../backend.js';
-import { installWasmConvGrad } from '../wasm-conv-grad.js';
-import { cosineSchedule, qSample } from '../diffusion/index.js';
+import { initBackend } from '../ml/backend.js';
+import { installWasmConvGrad } from '../ml/wasm-conv-grad.js';
+import { cosineSchedule, qSample } from '../ml/diffusion/index.js';
 
 type Params = Map<string, tf.Variable>;
 // Forward multiply-add FLOPs of convs, dense layers and attention products, counted on one pass.
