@@ -5,9 +5,9 @@
 // `crashAt` ends the worker thread at step N (the pool must replace it); `badFrameAt` sends step
 // N's frame a row short, which sharp refuses (the runner must say so, count it and go on).
 import * as tf from '@tensorflow/tfjs-core';
-import { NodeFailure, type ExecContext, type NodeDef, type Outputs } from './types.js';
+import { defineNode, NodeFailure } from './types.js';
 
-export const debugStepsNode: NodeDef = {
+export const debugStepsNode = defineNode({
   decl: {
     type: 'debug-steps',
     version: 1,
@@ -27,14 +27,9 @@ export const debugStepsNode: NodeDef = {
     ],
     models: [],
   },
-  async execute(ctx: ExecContext): Promise<Outputs> {
-    const steps = Number(ctx.params.steps);
-    const workMs = Number(ctx.params.workMs);
-    const size = Number(ctx.params.size);
-    const failAt = Number(ctx.params.failAt);
-    const crashAt = Number(ctx.params.crashAt);
-    const badFrameAt = Number(ctx.params.badFrameAt);
-    let rng = (Number(ctx.params.seed) * 2654435761 + 1) >>> 0;
+  async execute(ctx) {
+    const { steps, workMs, size, seed, failAt, crashAt, badFrameAt } = ctx.params;
+    let rng = (seed * 2654435761 + 1) >>> 0;
     let frame = new Uint8Array(size * size * 3);
     for (let s = 1; s <= steps; s++) {
       const until = Date.now() + workMs;
@@ -52,6 +47,6 @@ export const debugStepsNode: NodeDef = {
       const data = badFrameAt === s ? frame.subarray(0, size * (size - 1) * 3) : frame;
       ctx.step({ step: s, total: steps, t: 1 - s / steps, frame: { size, data } });
     }
-    return { image: { kind: 'image', count: 1, size, data: frame, labels: [`seed ${ctx.params.seed}`] } };
+    return { image: { kind: 'image', count: 1, size, data: frame, labels: [`seed ${seed}`] } };
   },
-};
+});

@@ -92,13 +92,40 @@ export interface ParamDecl {
   max?: number;
   /** string: maximum characters (when `limit: 'text'`, the server's prompt limit applies instead if smaller). */
   maxLength?: number;
-  options?: string[];
+  options?: readonly string[];
   /** Which server limit bounds this param, if any. */
   limit?: 'steps' | 'batch' | 'text';
   /** UI hint: multi-line text. */
   multiline?: boolean;
   description?: string;
 }
+
+/** An image param's value: uploaded bytes, or a data: URL in saved JSON (see imageParamBytes). */
+export type ImageParam = Uint8Array | ArrayBuffer | string;
+
+/**
+ * The value a declared param holds once validateGraph has passed it (defaults filled in): what
+ * checkParams below guarantees, as a type. number/integer → number, string → string, boolean →
+ * boolean, enum → the union of its options, image → ImageParam; null only where the default is.
+ */
+export type ParamValue<P extends ParamDecl> =
+  | (P extends { kind: 'number' | 'integer' } ? number
+    : P extends { kind: 'string' } ? string
+    : P extends { kind: 'boolean' } ? boolean
+    : P extends { kind: 'enum'; options: readonly (infer O extends string)[] } ? O
+    : P extends { kind: 'image' } ? ImageParam
+    : never)
+  | (null extends P['default'] ? null : never);
+
+/**
+ * A node's validated params by name, from its declaration's param list (declared `as const`, or
+ * through nodes/types.ts's defineNode): `{ steps: number; sampler: 'ddpm' | 'ddim' | ... }`.
+ */
+export type ParamValues<Ps extends readonly ParamDecl[]> = {
+  // a param whose name is only `string` (a list typed ParamDecl[]) gives no key: reading it then
+  // fails to compile, rather than every name being allowed
+  readonly [P in Ps[number] as string extends P['name'] ? never : P['name']]: ParamValue<P>;
+};
 
 export interface NodeDecl {
   type: string;
@@ -108,7 +135,7 @@ export interface NodeDecl {
   description: string;
   inputs: PortDecl[];
   outputs: PortDecl[];
-  params: ParamDecl[];
+  params: readonly ParamDecl[];
   /** Model checkpoints the node needs (folders under the weights root), e.g. ['clip']. */
   models: string[];
   /** Runs nothing (notes). */
