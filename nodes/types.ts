@@ -95,8 +95,9 @@ export interface NodeDef<P = AnyParams> {
  * since TypeScript keeps the literal types through a spread only then.
  */
 export function defineNode<const Ps extends readonly ParamDecl[]>(def: { decl: NodeDecl & { params: Ps } } & Omit<NodeDef<ParamValues<Ps>>, 'decl'>): NodeDef {
-  // the engine holds every node type alike (params by name); validation is what makes this true
-  return def as unknown as NodeDef;
+  // handed to the engine as a NodeDef over params by name (TypeScript accepts the typed
+  // methods there); validateGraph, run before any execute, is what makes that true at run time
+  return def;
 }
 
 /** A failure with a stable code (from the one table); anything else thrown becomes NODE_FAILED. */

@@ -53,7 +53,7 @@ export function createEngine(config: EngineConfig = configFromEnv()): Engine {
     pool,
     dispatcher,
     api: (req, res) => api(req, res),
-    stats: () => ({ ...(engine.runner?.stats ?? { runsStarted: 0, stepsDropped: 0, framesFailed: 0 }) }),
+    stats: () => ({ ...engine.runner?.stats }),
     attach(io) {
       if (config.redisUrl) closeAdapter = attachRedisAdapter(io, config.redisUrl);
       const runner = new Runner({ io, dispatcher, cache, config, catalogue, migrations: buildMigrations({ debug: config.debug }), defs, store, scaledOut: !!config.redisUrl });
