@@ -89,7 +89,7 @@ export interface NodeDef<P = AnyParams> {
  * Declares a node type with its params typed from its own param list: `ctx.params.steps` is a
  * number, `ctx.params.sampler` the union of the sampler names, and a name the list lacks does
  * not compile. The types hold at run time because the engine only ever executes params that
- * protocol/graph.ts's validateGraph has checked against this same declaration (kind, range,
+ * protocol/validate.ts's validateGraph has checked against this same declaration (kind, range,
  * options, defaults filled in), once, before the run is queued. A plain list literal needs
  * nothing more; a list that spreads shared params (nodes/lib/diffusion.ts) ends in `as const`,
  * since TypeScript keeps the literal types through a spread only then.

@@ -1,4 +1,4 @@
-// The checks a graph passes before it may run: protocol/graph.ts's validateGraph (the same code
+// The checks a graph passes before it may run: protocol/validate.ts's validateGraph (the same code
 // the studio runs before sending), then what only the server can see: installed weights and each
 // node's own `check` (an upload's pixel count). Split from the runner, which queues what passes.
 import { relative } from 'node:path';
