@@ -2,9 +2,9 @@
 // map is fitted for these weights, the rows' 2-D points are streamed as a step.
 import * as tf from '@tensorflow/tfjs-core';
 import { mapPoints } from './lib/map-points.js';
-import { checkBatch, need, type ExecContext, type NodeDef, type Outputs } from './types.js';
+import { checkBatch, defineNode, need } from './types.js';
 
-export const clipImageEncodeNode: NodeDef = {
+export const clipImageEncodeNode = defineNode({
   decl: {
     type: 'clip-image-encode',
     version: 1,
@@ -16,7 +16,7 @@ export const clipImageEncodeNode: NodeDef = {
     params: [],
     models: ['clip'],
   },
-  async execute(ctx: ExecContext): Promise<Outputs> {
+  async execute(ctx) {
     const img = need(ctx, 'image', 'image');
     checkBatch(ctx, img.count, 'images');
     const clip = await ctx.models.clip();
@@ -38,4 +38,4 @@ export const clipImageEncodeNode: NodeDef = {
       emb?.dispose();
     }
   },
-};
+});

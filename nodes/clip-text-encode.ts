@@ -3,9 +3,9 @@
 // Once the corpus map is fitted for these weights, the rows' 2-D points are streamed as a step.
 import * as tf from '@tensorflow/tfjs-core';
 import { mapPoints } from './lib/map-points.js';
-import { checkBatch, need, type ExecContext, type NodeDef, type Outputs } from './types.js';
+import { checkBatch, defineNode, need } from './types.js';
 
-export const clipTextEncodeNode: NodeDef = {
+export const clipTextEncodeNode = defineNode({
   decl: {
     type: 'clip-text-encode',
     version: 1,
@@ -20,7 +20,7 @@ export const clipTextEncodeNode: NodeDef = {
     params: [],
     models: ['clip'],
   },
-  async execute(ctx: ExecContext): Promise<Outputs> {
+  async execute(ctx) {
     const { texts } = need(ctx, 'text', 'text');
     checkBatch(ctx, texts.length, 'prompts');
     const clip = await ctx.models.clip();
@@ -39,4 +39,4 @@ export const clipTextEncodeNode: NodeDef = {
       tf.dispose([enc.embeddings, enc.tokenStates, enc.ids]);
     }
   },
-};
+});

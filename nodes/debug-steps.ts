@@ -2,11 +2,12 @@
 // `workMs` of tensor math per step on the worker, so the engine's streaming, cancellation,
 // slow-client, watch and event-loop behaviour can be tested without a diffusion model. It is not
 // a stand-in for the decoder (that node arrives with its model). `failAt` makes step N throw;
-// `crashAt` ends the worker thread at step N (the pool must replace it).
+// `crashAt` ends the worker thread at step N (the pool must replace it); `badFrameAt` sends step
+// N's frame a row short, which sharp refuses (the runner must say so, count it and go on).
 import * as tf from '@tensorflow/tfjs-core';
-import { NodeFailure, type ExecContext, type NodeDef, type Outputs } from './types.js';
+import { defineNode, NodeFailure } from './types.js';
 
-export const debugStepsNode: NodeDef = {
+export const debugStepsNode = defineNode({
   decl: {
     type: 'debug-steps',
     version: 1,
@@ -22,16 +23,13 @@ export const debugStepsNode: NodeDef = {
       { name: 'seed', title: 'Seed', kind: 'integer', default: 0, min: 0, max: 2 ** 31 - 1 },
       { name: 'failAt', title: 'Fail at step (0: never)', kind: 'integer', default: 0, min: 0, max: 100_000 },
       { name: 'crashAt', title: 'Crash the worker at step (0: never)', kind: 'integer', default: 0, min: 0, max: 100_000 },
+      { name: 'badFrameAt', title: 'Send a malformed frame at step (0: never)', kind: 'integer', default: 0, min: 0, max: 100_000 },
     ],
     models: [],
   },
-  async execute(ctx: ExecContext): Promise<Outputs> {
-    const steps = Number(ctx.params.steps);
-    const workMs = Number(ctx.params.workMs);
-    const size = Number(ctx.params.size);
-    const failAt = Number(ctx.params.failAt);
-    const crashAt = Number(ctx.params.crashAt);
-    let rng = (Number(ctx.params.seed) * 2654435761 + 1) >>> 0;
+  async execute(ctx) {
+    const { steps, workMs, size, seed, failAt, crashAt, badFrameAt } = ctx.params;
+    let rng = (seed * 2654435761 + 1) >>> 0;
     let frame = new Uint8Array(size * size * 3);
     for (let s = 1; s <= steps; s++) {
       const until = Date.now() + workMs;
@@ -46,8 +44,9 @@ export const debugStepsNode: NodeDef = {
         rng = (Math.imul(rng, 1664525) + 1013904223) >>> 0;
         frame[i] = rng >>> 24;
       }
-      ctx.step({ step: s, total: steps, t: 1 - s / steps, frame: { size, data: frame } });
+      const data = badFrameAt === s ? frame.subarray(0, size * (size - 1) * 3) : frame;
+      ctx.step({ step: s, total: steps, t: 1 - s / steps, frame: { size, data } });
     }
-    return { image: { kind: 'image', count: 1, size, data: frame, labels: [`seed ${ctx.params.seed}`] } };
+    return { image: { kind: 'image', count: 1, size, data: frame, labels: [`seed ${seed}`] } };
   },
-};
+});

@@ -5,10 +5,10 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { rgbBytes } from '../ml/pipeline.js';
 import { DECODE_DEFAULTS } from '../ml/decoder/index.js';
-import { checkClip, imageSampling, samplingParams } from './lib/diffusion.js';
-import { checkBatch, need, NodeFailure, type ExecContext, type NodeDef, type Outputs } from './types.js';
+import { checkClip, guidanceParam, imageSampling, samplingParams, spacingParam } from './lib/diffusion.js';
+import { checkBatch, defineNode, need, NodeFailure } from './types.js';
 
-export const decoderNode: NodeDef = {
+export const decoderNode = defineNode({
   decl: {
     type: 'decoder',
     version: 1,
@@ -18,14 +18,16 @@ export const decoderNode: NodeDef = {
     inputs: [{ name: 'embedding', title: 'embedding', type: { kind: 'embedding', space: 'any' } }],
     outputs: [{ name: 'image', title: 'image 32x32', type: { kind: 'image' } }],
     params: [
-      ...samplingParams({ steps: DECODE_DEFAULTS.steps, sampler: DECODE_DEFAULTS.sampler, spacing: DECODE_DEFAULTS.spacing, guidance: DECODE_DEFAULTS.guidance }),
+      ...samplingParams({ steps: DECODE_DEFAULTS.steps, sampler: DECODE_DEFAULTS.sampler }),
+      spacingParam(DECODE_DEFAULTS.spacing),
+      guidanceParam(DECODE_DEFAULTS.guidance),
       { name: 'count', title: 'Images per embedding', kind: 'integer', default: 1, min: 1, max: 64, limit: 'batch' },
-    ],
+    ] as const,
     models: ['clip', 'decoder'],
   },
-  async execute(ctx: ExecContext): Promise<Outputs> {
+  async execute(ctx) {
     const emb = need(ctx, 'embedding', 'embedding');
-    const count = Number(ctx.params.count);
+    const { count } = ctx.params;
     const n = emb.count * count;
     checkBatch(ctx, n, 'images (embeddings × count)');
     const decoder = await ctx.models.decoder();
@@ -44,7 +46,7 @@ export const decoderNode: NodeDef = {
     try {
       const img = await decoder.decode({
         embeddings,
-        guidance: Number(ctx.params.guidance),
+        guidance: ctx.params.guidance,
         ...imageSampling(ctx),
       });
       try {
@@ -56,4 +58,4 @@ export const decoderNode: NodeDef = {
       embeddings.dispose();
     }
   },
-};
+});

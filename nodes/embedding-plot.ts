@@ -2,11 +2,11 @@
 // corpus's CLIP image embeddings (so points stay put between runs), with its nearest corpus icons.
 // Up to three sets (a, b, c), e.g. prompts, their images, and an interpolation path between them.
 // The first use with new CLIP weights fits the map (encodes the corpus: reported as steps).
-import { need, NodeFailure, optional, type ExecContext, type NodeDef, type Outputs, type Value } from './types.js';
+import { defineNode, need, NodeFailure, optional, type Value } from './types.js';
 import { loadEmbeddingMap, neighbours, project } from './lib/embedding-map.js';
 import type { PlotData } from '../protocol/index.js';
 
-export const embeddingPlotNode: NodeDef = {
+export const embeddingPlotNode = defineNode({
   decl: {
     type: 'embedding-plot',
     version: 1,
@@ -22,7 +22,7 @@ export const embeddingPlotNode: NodeDef = {
     params: [{ name: 'neighbours', title: 'Nearest icons', kind: 'integer', default: 5, min: 0, max: 20 }],
     models: ['clip'],
   },
-  async execute(ctx: ExecContext): Promise<Outputs> {
+  async execute(ctx) {
     const sets: [string, Extract<Value, { kind: 'embedding' }>][] = [['a', need(ctx, 'a', 'embedding')]];
     for (const port of ['b', 'c']) {
       const v = optional(ctx, port, 'embedding');
@@ -33,7 +33,7 @@ export const embeddingPlotNode: NodeDef = {
       // fitting the map the first time: progress as steps (and a chance to cancel)
       ctx.step({ step: done, total, t: undefined });
     });
-    const k = Number(ctx.params.neighbours);
+    const k = ctx.params.neighbours;
     const series: Extract<PlotData, { type: 'embedding-map' }>['series'] = [];
     for (const [port, e] of sets) {
       if (e.width !== map.width) throw new NodeFailure('INPUT_MISMATCH', `${port} has width ${e.width}, the map ${map.width}`, port);
@@ -49,4 +49,4 @@ export const embeddingPlotNode: NodeDef = {
     ctx.step({ step: 1, total: 1, points: series.flatMap((s) => s.points) });
     return { plot: { kind: 'plot', plot: { type: 'embedding-map', mapId: map.mapId, series } } };
   },
-};
+});

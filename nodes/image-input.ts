@@ -4,7 +4,7 @@
 // sees. A graph never names a file path.
 import sharp from 'sharp';
 import { renderIcon } from '../ml/data/corpus.js';
-import { checkBatch, NodeFailure, type ExecContext, type NodeDef, type Outputs } from './types.js';
+import { checkBatch, defineNode, NodeFailure } from './types.js';
 import { imageParamBytes, type Limits } from '../protocol/index.js';
 
 export const IMAGE_SIZE = 32;
@@ -37,7 +37,7 @@ async function checkUpload(v: unknown, limits: Limits): Promise<{ code: 'IMAGE_T
   }
 }
 
-export const imageInputNode: NodeDef = {
+export const imageInputNode = defineNode({
   decl: {
     type: 'image-input',
     version: 1,
@@ -58,7 +58,7 @@ export const imageInputNode: NodeDef = {
     if (params.upload === null || params.upload === undefined) return [{ code: 'MISSING_INPUT', message: 'source is "upload" but no image was uploaded', port: 'upload' }];
     return (await checkUpload(params.upload, limits)).map((p) => ({ ...p, port: 'upload' }));
   },
-  async execute(ctx: ExecContext): Promise<Outputs> {
+  async execute(ctx) {
     const S = IMAGE_SIZE;
     if (ctx.params.source === 'upload') {
       const buf = imageBytes(ctx.params.upload);
@@ -76,7 +76,7 @@ export const imageInputNode: NodeDef = {
       }
       return { image: { kind: 'image', count: 1, size: S, data: new Uint8Array(data), labels: ['upload'] } };
     }
-    const keys = String(ctx.params.key).split(/[\s,]+/).filter((k) => k.length > 0);
+    const keys = ctx.params.key.split(/[\s,]+/).filter((k) => k.length > 0);
     if (keys.length === 0) throw new NodeFailure('UNKNOWN_CORPUS_KEY', 'no corpus key given', 'key');
     checkBatch(ctx, keys.length, 'corpus images');
     const data = new Uint8Array(keys.length * S * S * 3); // [N, S, S, 3]
@@ -90,4 +90,4 @@ export const imageInputNode: NodeDef = {
     }
     return { image: { kind: 'image', count: keys.length, size: S, data, labels: keys } };
   },
-};
+});

@@ -2,10 +2,10 @@
 // embeddings live on, or lerp. One value at `t`, or a sweep of N evenly spaced values from a to
 // b. Rows pair up (a[i] with b[i]); a single row on either side is paired with every row of the
 // other. Output rows are sweep-major: all rows at t0, then all at t1, ...
-import { checkBatch, need, NodeFailure, row, type ExecContext, type NodeDef, type Outputs } from './types.js';
+import { checkBatch, defineNode, need, NodeFailure, row } from './types.js';
 import { lerp, normalize, slerp, sweepValues } from './lib/vec.js';
 
-export const interpolateNode: NodeDef = {
+export const interpolateNode = defineNode({
   decl: {
     type: 'interpolate',
     version: 1,
@@ -25,14 +25,14 @@ export const interpolateNode: NodeDef = {
     ],
     models: [],
   },
-  async execute(ctx: ExecContext): Promise<Outputs> {
+  async execute(ctx) {
     const a = need(ctx, 'a', 'embedding');
     const b = need(ctx, 'b', 'embedding');
     if (a.space !== b.space) throw new NodeFailure('INPUT_MISMATCH', `a is ${a.space}, b is ${b.space}: interpolate within one space`, 'b');
     if (a.width !== b.width) throw new NodeFailure('INPUT_MISMATCH', `a has width ${a.width}, b ${b.width}`, 'b');
     if (a.count !== b.count && a.count !== 1 && b.count !== 1) throw new NodeFailure('INPUT_MISMATCH', `a has ${a.count} rows, b ${b.count}: want equal counts or one row`, 'b');
     const rows = Math.max(a.count, b.count);
-    const ts = sweepValues(Number(ctx.params.sweep), Number(ctx.params.t));
+    const ts = sweepValues(ctx.params.sweep, ctx.params.t);
     checkBatch(ctx, rows * ts.length, 'interpolated rows');
     const f = ctx.params.mode === 'lerp' ? lerp : slerp;
     const out = new Float32Array(rows * ts.length * a.width);
@@ -50,4 +50,4 @@ export const interpolateNode: NodeDef = {
     });
     return { embedding: { kind: 'embedding', space: a.space, width: a.width, count: rows * ts.length, data: out, labels } };
   },
-};
+});

@@ -1,7 +1,7 @@
 // A markdown note on the canvas, so a graph reads like a notebook. It has no ports and runs nothing.
-import type { NodeDef } from './types.js';
+import { defineNode } from './types.js';
 
-export const noteNode: NodeDef = {
+export const noteNode = defineNode({
   decl: {
     type: 'note',
     version: 1,
@@ -17,4 +17,4 @@ export const noteNode: NodeDef = {
   async execute() {
     return {};
   },
-};
+});

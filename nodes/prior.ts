@@ -4,11 +4,11 @@
 // draw the trajectory (when the map has been fitted; see nodes/lib/map-points.ts).
 import * as tf from '@tensorflow/tfjs-core';
 import { DEFAULT_PRIOR_SAMPLING } from '../ml/prior/index.js';
-import { checkClip, samplingParams, type SamplerParam } from './lib/diffusion.js';
+import { checkClip, guidanceParam, samplingParams, type SamplerParam } from './lib/diffusion.js';
 import { pointsOnMap } from './lib/map-points.js';
-import { checkBatch, need, NodeFailure, type ExecContext, type NodeDef, type Outputs } from './types.js';
+import { checkBatch, defineNode, need, NodeFailure } from './types.js';
 
-export const priorNode: NodeDef = {
+export const priorNode = defineNode({
   decl: {
     type: 'prior',
     version: 1,
@@ -18,17 +18,18 @@ export const priorNode: NodeDef = {
     inputs: [{ name: 'embedding', title: 'text embedding', type: { kind: 'embedding', space: 'clip-text' } }],
     outputs: [{ name: 'embedding', title: 'image embedding', type: { kind: 'embedding', space: 'clip-image' } }],
     params: [
-      ...samplingParams({ steps: DEFAULT_PRIOR_SAMPLING.steps, sampler: DEFAULT_PRIOR_SAMPLING.sampler as SamplerParam, guidance: DEFAULT_PRIOR_SAMPLING.guidance }),
+      ...samplingParams({ steps: DEFAULT_PRIOR_SAMPLING.steps, sampler: DEFAULT_PRIOR_SAMPLING.sampler as SamplerParam }),
+      guidanceParam(DEFAULT_PRIOR_SAMPLING.guidance),
       { name: 'bestOf', title: 'Best of', kind: 'integer', default: DEFAULT_PRIOR_SAMPLING.bestOf, min: 1, max: 8, description: 'sample this many per caption, keep the one closest to the text (the paper: 2)' },
-    ],
+    ] as const,
     models: ['clip', 'prior'],
   },
-  async execute(ctx: ExecContext): Promise<Outputs> {
+  async execute(ctx) {
     const text = need(ctx, 'embedding', 'embedding');
     if (!text.tokenStates || !text.tokenShape) {
       throw new NodeFailure('INPUT_MISMATCH', 'the prior reads the caption’s tokens: link it straight to a CLIP text encode (interpolated or edited text embeddings have no tokens)', 'embedding');
     }
-    const bestOf = Number(ctx.params.bestOf);
+    const { bestOf } = ctx.params;
     checkBatch(ctx, text.count * bestOf, 'prior candidates (captions × best of)');
     const prior = await ctx.models.prior();
     checkClip('prior', prior, ctx);
@@ -40,10 +41,10 @@ export const priorNode: NodeDef = {
       const out = await prior.samplePrior({
         tokenStates,
         textEmbeddings,
-        steps: Number(ctx.params.steps),
-        sampler: ctx.params.sampler as SamplerParam,
-        guidance: Number(ctx.params.guidance),
-        seed: Number(ctx.params.seed),
+        steps: ctx.params.steps,
+        sampler: ctx.params.sampler,
+        guidance: ctx.params.guidance,
+        seed: ctx.params.seed,
         bestOf,
         onStep: async (s) => {
           const x0 = (await s.x0pred.data()) as Float32Array;
@@ -62,4 +63,4 @@ export const priorNode: NodeDef = {
       tf.dispose([tokenStates, textEmbeddings]);
     }
   },
-};
+});

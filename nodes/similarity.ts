@@ -1,9 +1,9 @@
 // A matrix of CLIP scores (cosine similarity) between two sets of embeddings, e.g. prompts (rows)
 // against images (columns), shown as a heatmap.
-import { need, NodeFailure, row, type ExecContext, type NodeDef, type Outputs } from './types.js';
+import { defineNode, need, NodeFailure, row } from './types.js';
 import { cosine } from './lib/vec.js';
 
-export const similarityNode: NodeDef = {
+export const similarityNode = defineNode({
   decl: {
     type: 'similarity',
     version: 1,
@@ -18,7 +18,7 @@ export const similarityNode: NodeDef = {
     params: [],
     models: [],
   },
-  async execute(ctx: ExecContext): Promise<Outputs> {
+  async execute(ctx) {
     const r = need(ctx, 'rows', 'embedding');
     const c = need(ctx, 'cols', 'embedding');
     if (r.width !== c.width) throw new NodeFailure('INPUT_MISMATCH', `rows have width ${r.width}, columns ${c.width}`, 'cols');
@@ -30,4 +30,4 @@ export const similarityNode: NodeDef = {
     }
     return { plot: { kind: 'plot', plot: { type: 'heatmap', metric: 'cosine', rows: [...r.labels], cols: [...c.labels], values } } };
   },
-};
+});

@@ -2,10 +2,10 @@
 // direction is z_d = norm(z_t1 - z_t0) (target caption minus current caption), and the edit is
 // slerp(z_i, z_d, θ): θ = 0 is the image unchanged, larger θ moves further along the change (the
 // paper sweeps θ over [0, 0.5]). One θ = `amount`, or a sweep of N values from 0 to `amount`.
-import { checkBatch, need, NodeFailure, row, type ExecContext, type NodeDef, type Outputs } from './types.js';
+import { checkBatch, defineNode, need, NodeFailure, row } from './types.js';
 import { normalize, slerp } from './lib/vec.js';
 
-export const textDiffNode: NodeDef = {
+export const textDiffNode = defineNode({
   decl: {
     type: 'text-diff',
     version: 1,
@@ -24,7 +24,7 @@ export const textDiffNode: NodeDef = {
     ],
     models: [],
   },
-  async execute(ctx: ExecContext): Promise<Outputs> {
+  async execute(ctx) {
     const img = need(ctx, 'image', 'embedding');
     const from = need(ctx, 'from', 'embedding');
     const to = need(ctx, 'to', 'embedding');
@@ -33,8 +33,7 @@ export const textDiffNode: NodeDef = {
       if (e.count !== 1) throw new NodeFailure('INPUT_MISMATCH', `${port} has ${e.count} rows; a text diff takes one "from" and one "to" caption`, port);
     }
     const zd = normalize(row(to, 0).map((v, i) => v - row(from, 0)[i]!));
-    const amount = Number(ctx.params.amount);
-    const n = Number(ctx.params.sweep);
+    const { amount, sweep: n } = ctx.params;
     const thetas = n <= 1 ? [amount] : Array.from({ length: n }, (_, k) => (amount * k) / (n - 1));
     checkBatch(ctx, img.count * thetas.length, 'edited rows');
     const out = new Float32Array(img.count * thetas.length * img.width);
@@ -48,4 +47,4 @@ export const textDiffNode: NodeDef = {
     });
     return { embedding: { kind: 'embedding', space: 'clip-image', width: img.width, count: img.count * thetas.length, data: out, labels } };
   },
-};
+});

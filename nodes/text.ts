@@ -1,8 +1,8 @@
 // A prompt. One text, or with `perLine` one text per non-empty line (a batch, e.g. the rows of a
 // similarity matrix).
-import { checkBatch, type ExecContext, type NodeDef, type Outputs } from './types.js';
+import { checkBatch, defineNode } from './types.js';
 
-export const textNode: NodeDef = {
+export const textNode = defineNode({
   decl: {
     type: 'text',
     version: 1,
@@ -17,10 +17,10 @@ export const textNode: NodeDef = {
     ],
     models: [],
   },
-  async execute(ctx: ExecContext): Promise<Outputs> {
-    const text = String(ctx.params.text);
-    const texts = ctx.params.perLine ? text.split('\n').map((l) => l.trim()).filter((l) => l.length > 0) : [text];
+  async execute(ctx) {
+    const { text, perLine } = ctx.params;
+    const texts = perLine ? text.split('\n').map((l) => l.trim()).filter((l) => l.length > 0) : [text];
     checkBatch(ctx, texts.length, 'prompts');
     return { text: { kind: 'text', texts } };
   },
-};
+});

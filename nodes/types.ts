@@ -3,7 +3,7 @@
 //
 // Values between nodes are plain typed arrays, never tensors: they cross threads and sit in the
 // output cache, and a node that makes tensors frees every one before it returns (leak-tested).
-import type { ErrorCode, EmbeddingSpace, Limits, NodeDecl, PlotData } from '../protocol/index.js';
+import type { ErrorCode, EmbeddingSpace, Limits, NodeDecl, ParamDecl, ParamValues, PlotData } from '../protocol/index.js';
 import type { Clip } from '../ml/clip/index.js';
 import type { Decoder, Upsampler } from '../ml/decoder/index.js';
 import type { Prior } from '../ml/prior/index.js';
@@ -53,10 +53,13 @@ export interface ModelProvider {
   weightsHash(model: string): string;
 }
 
-export interface ExecContext {
+/** A node's params as the engine holds them, before a declaration gives them types. */
+export type AnyParams = Record<string, unknown>;
+
+export interface ExecContext<P = AnyParams> {
   nodeId: string;
-  /** Validated params with defaults filled in. */
-  params: Record<string, unknown>;
+  /** Validated params with defaults filled in (typed from the declaration: see defineNode). */
+  params: P;
   /** Linked inputs by port name (optional inputs that are not linked are absent). */
   inputs: Record<string, Value | undefined>;
   models: ModelProvider;
@@ -69,16 +72,32 @@ export interface ExecContext {
   checkCancelled(): void;
 }
 
-export interface NodeDef {
+/** A node type: its declaration and what runs it. `P` is its params' type (see defineNode). */
+export interface NodeDef<P = AnyParams> {
   decl: NodeDecl;
   /** Bring params saved by an older version of this node type up to decl.version. */
-  migrate?(fromVersion: number, params: Record<string, unknown>): Record<string, unknown>;
+  migrate?(fromVersion: number, params: AnyParams): AnyParams;
   /**
    * Checks that need the server but nothing heavy (e.g. an upload's pixel count from its header),
    * run on the main thread before the run is accepted. Returns problems; an empty list is fine.
    */
-  check?(params: Record<string, unknown>, limits: Limits): Promise<{ code: ErrorCode; message: string; port?: string }[]>;
-  execute(ctx: ExecContext): Promise<Outputs>;
+  check?(params: P, limits: Limits): Promise<{ code: ErrorCode; message: string; port?: string }[]>;
+  execute(ctx: ExecContext<P>): Promise<Outputs>;
+}
+
+/**
+ * Declares a node type with its params typed from its own param list: `ctx.params.steps` is a
+ * number, `ctx.params.sampler` the union of the sampler names, and a name the list lacks does
+ * not compile. The types hold at run time because the engine only ever executes params that
+ * protocol/validate.ts's validateGraph has checked against this same declaration (kind, range,
+ * options, defaults filled in), once, before the run is queued. A plain list literal needs
+ * nothing more; a list that spreads shared params (nodes/lib/diffusion.ts) ends in `as const`,
+ * since TypeScript keeps the literal types through a spread only then.
+ */
+export function defineNode<const Ps extends readonly ParamDecl[]>(def: { decl: NodeDecl & { params: Ps } } & Omit<NodeDef<ParamValues<Ps>>, 'decl'>): NodeDef {
+  // handed to the engine as a NodeDef over params by name (TypeScript accepts the typed
+  // methods there); validateGraph, run before any execute, is what makes that true at run time
+  return def;
 }
 
 /** A failure with a stable code (from the one table); anything else thrown becomes NODE_FAILED. */
@@ -103,14 +122,14 @@ export class Cancelled extends Error {
 // ---------------------------------------------------------------------------------------------
 // Small helpers nodes share
 
-export function need<K extends Value['kind']>(ctx: ExecContext, port: string, kind: K): Extract<Value, { kind: K }> {
+export function need<K extends Value['kind']>(ctx: ExecContext<unknown>, port: string, kind: K): Extract<Value, { kind: K }> {
   const v = ctx.inputs[port];
   if (!v) throw new NodeFailure('MISSING_INPUT', `input "${port}" has no value`, port);
   if (v.kind !== kind) throw new NodeFailure('INPUT_MISMATCH', `input "${port}" got ${v.kind}, wants ${kind}`, port);
   return v as Extract<Value, { kind: K }>;
 }
 
-export function optional<K extends Value['kind']>(ctx: ExecContext, port: string, kind: K): Extract<Value, { kind: K }> | undefined {
+export function optional<K extends Value['kind']>(ctx: ExecContext<unknown>, port: string, kind: K): Extract<Value, { kind: K }> | undefined {
   return ctx.inputs[port] ? need(ctx, port, kind) : undefined;
 }
 
@@ -119,6 +138,6 @@ export function row(e: Extract<Value, { kind: 'embedding' }>, i: number): Float3
   return e.data.subarray(i * e.width, (i + 1) * e.width);
 }
 
-export function checkBatch(ctx: ExecContext, n: number, what: string): void {
+export function checkBatch(ctx: ExecContext<unknown>, n: number, what: string): void {
   if (n > ctx.limits.maxBatch) throw new NodeFailure('BATCH_TOO_LARGE', `${what}: ${n} rows; this server allows at most ${ctx.limits.maxBatch}`);
 }

@@ -3,10 +3,10 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { rgbBytes } from '../ml/pipeline.js';
 import { UPSAMPLE_DEFAULTS } from '../ml/decoder/index.js';
-import { imageSampling, samplingParams } from './lib/diffusion.js';
-import { checkBatch, need, NodeFailure, type ExecContext, type NodeDef, type Outputs } from './types.js';
+import { imageSampling, samplingParams, spacingParam } from './lib/diffusion.js';
+import { checkBatch, defineNode, need, NodeFailure } from './types.js';
 
-export const upsampleNode: NodeDef = {
+export const upsampleNode = defineNode({
   decl: {
     type: 'upsample',
     version: 1,
@@ -15,10 +15,10 @@ export const upsampleNode: NodeDef = {
     description: 'Diffusion super-resolution: each 32x32 image to 64x64.',
     inputs: [{ name: 'image', title: 'image 32x32', type: { kind: 'image' } }],
     outputs: [{ name: 'image', title: 'image 64x64', type: { kind: 'image' } }],
-    params: samplingParams({ steps: UPSAMPLE_DEFAULTS.steps, sampler: UPSAMPLE_DEFAULTS.sampler, spacing: UPSAMPLE_DEFAULTS.spacing }),
+    params: [...samplingParams({ steps: UPSAMPLE_DEFAULTS.steps, sampler: UPSAMPLE_DEFAULTS.sampler }), spacingParam(UPSAMPLE_DEFAULTS.spacing)],
     models: ['upsampler'],
   },
-  async execute(ctx: ExecContext): Promise<Outputs> {
+  async execute(ctx) {
     const low = need(ctx, 'image', 'image');
     checkBatch(ctx, low.count, 'images');
     const up = await ctx.models.upsampler();
@@ -38,4 +38,4 @@ export const upsampleNode: NodeDef = {
       images.dispose();
     }
   },
-};
+});

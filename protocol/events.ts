@@ -2,7 +2,8 @@
 // their sockets with these maps, so a renamed event or a changed payload fails to compile on
 // both ends at once. Event names are `domain:verb`.
 import { z } from 'zod';
-import type { EmbeddingSpace, NodeError } from './graph.js';
+import type { EmbeddingSpace } from './graph.js';
+import type { NodeError } from './validate.js';
 
 /** What the server says about itself on connect, and what /healthz answers. */
 export const ServerInfoSchema = z.object({

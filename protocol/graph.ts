@@ -5,13 +5,8 @@
 //    "nodes": [{"id", "type", "version", "params": {by name}, "position": {"x", "y"}}],
 //    "edges": [{"from": {"node", "port"}, "to": {"node", "port"}}]}
 //
-// `validateGraph` checks a graph against a node catalogue and the server's limits and lists
-// EVERY problem it finds (never only the first), each naming its node, port and a stable code
-// from the one error table in events.ts. It is pure (zod only), so the browser can run the same
-// checks before it sends a graph; the server runs it again and adds what needs the server
-// (uploaded image pixels, model weights present).
+// validate.ts checks a graph against a node catalogue and the server's limits (validateGraph).
 import { z } from 'zod';
-import type { ErrorCode } from './events.js';
 
 // ---------------------------------------------------------------------------------------------
 // Port types
@@ -92,13 +87,41 @@ export interface ParamDecl {
   max?: number;
   /** string: maximum characters (when `limit: 'text'`, the server's prompt limit applies instead if smaller). */
   maxLength?: number;
-  options?: string[];
+  options?: readonly string[];
   /** Which server limit bounds this param, if any. */
   limit?: 'steps' | 'batch' | 'text';
   /** UI hint: multi-line text. */
   multiline?: boolean;
   description?: string;
 }
+
+/** An image param's value: uploaded bytes, or a data: URL in saved JSON (see imageParamBytes). */
+export type ImageParam = Uint8Array | ArrayBuffer | string;
+
+/**
+ * The value a declared param holds once validateGraph has passed it (defaults filled in): what
+ * validate.ts's checkParams guarantees, as a type. number/integer → number, string → string,
+ * boolean → boolean, enum → the union of its options, image → ImageParam; null only where the
+ * default is.
+ */
+export type ParamValue<P extends ParamDecl> =
+  | (P extends { kind: 'number' | 'integer' } ? number
+    : P extends { kind: 'string' } ? string
+    : P extends { kind: 'boolean' } ? boolean
+    : P extends { kind: 'enum'; options: readonly (infer O extends string)[] } ? O
+    : P extends { kind: 'image' } ? ImageParam
+    : never)
+  | (null extends P['default'] ? null : never);
+
+/**
+ * A node's validated params by name, from its declaration's param list (declared `as const`, or
+ * through nodes/types.ts's defineNode): `{ steps: number; sampler: 'ddpm' | 'ddim' | ... }`.
+ */
+export type ParamValues<Ps extends readonly ParamDecl[]> = {
+  // a param whose name is only `string` (a list typed ParamDecl[]) gives no key: reading it then
+  // fails to compile, rather than every name being allowed
+  readonly [P in Ps[number] as string extends P['name'] ? never : P['name']]: ParamValue<P>;
+};
 
 export interface NodeDecl {
   type: string;
@@ -108,7 +131,7 @@ export interface NodeDecl {
   description: string;
   inputs: PortDecl[];
   outputs: PortDecl[];
-  params: ParamDecl[];
+  params: readonly ParamDecl[];
   /** Model checkpoints the node needs (folders under the weights root), e.g. ['clip']. */
   models: string[];
   /** Runs nothing (notes). */
@@ -178,284 +201,3 @@ export const GraphSchema = z
   })
   .strict();
 export type Graph = z.infer<typeof GraphSchema>;
-
-// ---------------------------------------------------------------------------------------------
-// Validation
-
-export interface NodeError {
-  /** The node the problem is on; null for whole-graph problems (size, top-level schema). */
-  nodeId: string | null;
-  /** The port (input or output name) or param name concerned, when there is one. */
-  port?: string;
-  code: ErrorCode;
-  message: string;
-}
-
-/** A node type's migration from older saved versions, supplied with the catalogue on the server. */
-export type Migrations = Record<string, ((version: number, params: Record<string, unknown>) => Record<string, unknown>) | undefined>;
-
-export interface ValidateOptions {
-  catalogue: Catalogue;
-  /** Server-side migrations by node type; absent in the browser (it then refuses old versions). */
-  migrations?: Migrations;
-}
-
-export interface ValidGraph {
-  graph: Graph;
-  /** Node ids in execution (topological) order; ties broken by the graph's node order. */
-  order: string[];
-  /** Params per node with defaults filled in (and migrated). */
-  params: Map<string, Record<string, unknown>>;
-  /** For each node, its linked inputs: port → [source node, source port]. */
-  inputs: Map<string, Map<string, [string, string]>>;
-}
-
-/** How many bytes an image param value holds (a data: URL is measured decoded). */
-export function imageParamBytes(v: unknown): number | null {
-  if (v instanceof Uint8Array) return v.byteLength;
-  if (v instanceof ArrayBuffer) return v.byteLength;
-  if (typeof v === 'string') {
-    const m = /^data:image\/(png|jpeg|webp);base64,([A-Za-z0-9+/=]*)$/.exec(v);
-    if (!m) return null;
-    const b64 = m[2]!;
-    const pad = b64.endsWith('==') ? 2 : b64.endsWith('=') ? 1 : 0;
-    return Math.floor((b64.length * 3) / 4) - pad;
-  }
-  return null;
-}
-
-/** Parse and check a graph. Returns every problem found, or the graph with its execution plan. */
-export function validateGraph(input: unknown, opts: ValidateOptions): { ok: true; value: ValidGraph } | { ok: false; errors: NodeError[] } {
-  const { catalogue } = opts;
-  const limits = catalogue.limits;
-  const errors: NodeError[] = [];
-  const err = (nodeId: string | null, code: ErrorCode, message: string, port?: string) =>
-    errors.push(port === undefined ? { nodeId, code, message } : { nodeId, port, code, message });
-
-  // Size first, before zod walks a huge array.
-  if (input && typeof input === 'object') {
-    const g = input as { nodes?: unknown; edges?: unknown };
-    if (Array.isArray(g.nodes) && g.nodes.length > limits.maxNodes) err(null, 'GRAPH_TOO_LARGE', `${g.nodes.length} nodes; at most ${limits.maxNodes}`);
-    if (Array.isArray(g.edges) && g.edges.length > limits.maxEdges) err(null, 'GRAPH_TOO_LARGE', `${g.edges.length} edges; at most ${limits.maxEdges}`);
-    if (errors.length) return { ok: false, errors };
-  }
-
-  const parsed = GraphSchema.safeParse(input);
-  if (!parsed.success) {
-    const raw = input as { nodes?: unknown[] } | null;
-    for (const issue of parsed.error.issues) {
-      // Name the node when the problem sits inside nodes[i] and that node has a readable id.
-      let nodeId: string | null = null;
-      let port: string | undefined;
-      if (issue.path[0] === 'nodes' && typeof issue.path[1] === 'number') {
-        const n = raw?.nodes?.[issue.path[1]] as { id?: unknown } | undefined;
-        nodeId = typeof n?.id === 'string' ? n.id : `nodes[${issue.path[1]}]`;
-        if (issue.path[2] === 'params' && typeof issue.path[3] === 'string') port = issue.path[3];
-      }
-      err(nodeId, 'GRAPH_SCHEMA', `${issue.path.join('.') || '(root)'}: ${issue.message}`, port);
-    }
-    return { ok: false, errors };
-  }
-  const graph = parsed.data;
-
-  const decls = new Map(catalogue.nodes.map((d) => [d.type, d]));
-  const planned = new Set(catalogue.planned);
-  const nodeById = new Map<string, GraphNode>();
-  const declById = new Map<string, NodeDecl>();
-  const params = new Map<string, Record<string, unknown>>();
-
-  for (const node of graph.nodes) {
-    if (nodeById.has(node.id)) {
-      err(node.id, 'DUPLICATE_NODE_ID', `two nodes have the id "${node.id}"`);
-      continue;
-    }
-    nodeById.set(node.id, node);
-    const decl = decls.get(node.type);
-    if (!decl) {
-      if (planned.has(node.type)) err(node.id, 'NODE_UNAVAILABLE', `node type "${node.type}" needs a model this server does not have yet`);
-      else err(node.id, 'UNKNOWN_NODE_TYPE', `unknown node type "${node.type}"`);
-      continue;
-    }
-    let p: Record<string, unknown> = node.params;
-    if (node.version > decl.version) {
-      err(node.id, 'NODE_VERSION', `${node.type} v${node.version} is newer than this server's v${decl.version}`);
-      continue;
-    }
-    if (node.version < decl.version) {
-      const migrate = opts.migrations?.[node.type];
-      if (!migrate) {
-        err(node.id, 'NODE_VERSION', `${node.type} v${node.version} cannot be migrated to v${decl.version}`);
-        continue;
-      }
-      try {
-        p = migrate(node.version, { ...p });
-      } catch (e) {
-        err(node.id, 'NODE_VERSION', `migrating ${node.type} v${node.version}: ${(e as Error).message}`);
-        continue;
-      }
-    }
-    declById.set(node.id, decl);
-    params.set(node.id, checkParams(node.id, decl, p, limits, err));
-  }
-
-  // Edges: ports exist, types fit, one link per input.
-  const inputs = new Map<string, Map<string, [string, string]>>();
-  const outgoing = new Map<string, Set<string>>();
-  for (const e of graph.edges) {
-    const fromDecl = declById.get(e.from.node);
-    const toDecl = declById.get(e.to.node);
-    let ok = true;
-    if (!nodeById.has(e.from.node)) {
-      err(e.to.node, 'UNKNOWN_NODE', `edge from unknown node "${e.from.node}"`, e.to.port);
-      ok = false;
-    }
-    if (!nodeById.has(e.to.node)) {
-      err(e.from.node, 'UNKNOWN_NODE', `edge to unknown node "${e.to.node}"`, e.from.port);
-      ok = false;
-    }
-    if (!ok || !fromDecl || !toDecl) continue; // unknown types were already reported
-    const out = fromDecl.outputs.find((p) => p.name === e.from.port);
-    const inp = toDecl.inputs.find((p) => p.name === e.to.port);
-    if (!out) err(e.from.node, 'UNKNOWN_PORT', `${fromDecl.type} has no output "${e.from.port}" (has ${names(fromDecl.outputs)})`, e.from.port);
-    if (!inp) err(e.to.node, 'UNKNOWN_PORT', `${toDecl.type} has no input "${e.to.port}" (has ${names(toDecl.inputs)})`, e.to.port);
-    if (!out || !inp) continue;
-    if (!portsCompatible(out.type, inp.type)) {
-      err(e.to.node, 'INCOMPATIBLE_LINK', `${e.from.node}.${e.from.port} gives ${describePortType(out.type)}, ${e.to.node}.${e.to.port} takes ${describePortType(inp.type)}`, e.to.port);
-      continue;
-    }
-    let m = inputs.get(e.to.node);
-    if (!m) inputs.set(e.to.node, (m = new Map()));
-    if (m.has(e.to.port)) {
-      err(e.to.node, 'DUPLICATE_INPUT', `input "${e.to.port}" is linked more than once`, e.to.port);
-      continue;
-    }
-    m.set(e.to.port, [e.from.node, e.from.port]);
-    let o = outgoing.get(e.from.node);
-    if (!o) outgoing.set(e.from.node, (o = new Set()));
-    o.add(e.to.node);
-  }
-
-  for (const [id, decl] of declById) {
-    for (const p of decl.inputs) {
-      if (p.required !== false && !inputs.get(id)?.has(p.name)) err(id, 'MISSING_INPUT', `input "${p.name}" (${describePortType(p.type)}) is not linked`, p.name);
-    }
-  }
-
-  // Kahn's algorithm in graph order; whatever is left sits on or behind a cycle.
-  const indeg = new Map<string, number>();
-  for (const id of nodeById.keys()) indeg.set(id, 0);
-  // in-degree counts distinct upstream nodes: one node may feed several inputs of another
-  for (const [to, m] of inputs) indeg.set(to, new Set([...m.values()].map(([src]) => src)).size);
-  const order: string[] = [];
-  const ready = graph.nodes.map((n) => n.id).filter((id, i, a) => a.indexOf(id) === i && indeg.get(id) === 0);
-  while (ready.length) {
-    const id = ready.shift()!;
-    order.push(id);
-    // successors in graph order keep the plan stable for the same graph
-    for (const n of graph.nodes) {
-      if (!outgoing.get(id)?.has(n.id)) continue;
-      const d = indeg.get(n.id)! - 1;
-      indeg.set(n.id, d);
-      if (d === 0) ready.push(n.id);
-    }
-  }
-  if (order.length < nodeById.size) {
-    const stuck = [...nodeById.keys()].filter((id) => !order.includes(id));
-    // report the nodes that are actually on a cycle (reach themselves), not those merely behind one
-    for (const id of stuck) {
-      if (reaches(id, id, outgoing)) err(id, 'CYCLE', `node is on a cycle (${stuck.filter((s) => reaches(s, id, outgoing) && reaches(id, s, outgoing)).join(' → ')})`);
-    }
-    // never hand out a plan that silently leaves nodes out
-    if (!errors.some((e) => e.code === 'CYCLE')) for (const id of stuck) err(id, 'CYCLE', 'node cannot be put in execution order');
-  }
-
-  if (errors.length) return { ok: false, errors };
-  return { ok: true, value: { graph, order, params, inputs } };
-}
-
-function names(ports: PortDecl[]): string {
-  return ports.length ? ports.map((p) => `"${p.name}"`).join(', ') : 'none';
-}
-
-function reaches(from: string, target: string, outgoing: Map<string, Set<string>>): boolean {
-  const seen = new Set<string>();
-  const stack = [...(outgoing.get(from) ?? [])];
-  while (stack.length) {
-    const n = stack.pop()!;
-    if (n === target) return true;
-    if (seen.has(n)) continue;
-    seen.add(n);
-    stack.push(...(outgoing.get(n) ?? []));
-  }
-  return false;
-}
-
-function checkParams(
-  nodeId: string,
-  decl: NodeDecl,
-  given: Record<string, unknown>,
-  limits: Limits,
-  err: (nodeId: string | null, code: ErrorCode, message: string, port?: string) => void,
-): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const name of Object.keys(given)) {
-    if (!decl.params.some((p) => p.name === name)) err(nodeId, 'UNKNOWN_PARAM', `${decl.type} has no param "${name}"`, name);
-  }
-  for (const p of decl.params) {
-    const v = given[p.name];
-    if (v === undefined || v === null) {
-      out[p.name] = p.default;
-      continue;
-    }
-    out[p.name] = v;
-    const bad = (code: ErrorCode, message: string) => err(nodeId, code, `${p.name}: ${message}`, p.name);
-    switch (p.kind) {
-      case 'number':
-      case 'integer': {
-        if (typeof v !== 'number' || !Number.isFinite(v)) {
-          bad('PARAM_TYPE', `wants a finite number, got ${typeName(v)}`);
-          break;
-        }
-        if (p.kind === 'integer' && !Number.isInteger(v)) {
-          bad('PARAM_TYPE', `wants an integer, got ${v}`);
-          break;
-        }
-        if (p.min !== undefined && v < p.min) bad('PARAM_OUT_OF_RANGE', `${v} is below the minimum ${p.min}`);
-        else if (p.max !== undefined && v > p.max) bad('PARAM_OUT_OF_RANGE', `${v} is above the maximum ${p.max}`);
-        else if (p.limit === 'steps' && v > limits.maxSteps) bad('TOO_MANY_STEPS', `${v} steps; this server allows at most ${limits.maxSteps}`);
-        else if (p.limit === 'batch' && v > limits.maxBatch) bad('BATCH_TOO_LARGE', `${v}; this server allows a batch or sweep of at most ${limits.maxBatch}`);
-        break;
-      }
-      case 'string': {
-        if (typeof v !== 'string') {
-          bad('PARAM_TYPE', `wants a string, got ${typeName(v)}`);
-          break;
-        }
-        const max = p.limit === 'text' ? Math.min(limits.maxTextChars, p.maxLength ?? Infinity) : p.maxLength;
-        if (max !== undefined && v.length > max) bad(p.limit === 'text' ? 'TEXT_TOO_LONG' : 'PARAM_OUT_OF_RANGE', `${v.length} characters; at most ${max}`);
-        break;
-      }
-      case 'enum':
-        if (typeof v !== 'string') bad('PARAM_TYPE', `wants one of ${p.options?.join(', ')}, got ${typeName(v)}`);
-        else if (!p.options?.includes(v)) bad('PARAM_OUT_OF_RANGE', `"${v}" is not one of ${p.options?.join(', ')}`);
-        break;
-      case 'boolean':
-        if (typeof v !== 'boolean') bad('PARAM_TYPE', `wants true or false, got ${typeName(v)}`);
-        break;
-      case 'image': {
-        const n = imageParamBytes(v);
-        if (n === null) bad('PARAM_TYPE', `wants image bytes or a data:image/(png|jpeg|webp);base64 URL, got ${typeName(v)}`);
-        else if (n > limits.maxUploadBytes) bad('IMAGE_TOO_LARGE', `${n} bytes; at most ${limits.maxUploadBytes}`);
-        break;
-      }
-    }
-  }
-  return out;
-}
-
-function typeName(v: unknown): string {
-  if (v === null) return 'null';
-  if (Array.isArray(v)) return 'an array';
-  if (v instanceof Uint8Array) return 'bytes';
-  return typeof v === 'string' ? `the string "${v.length > 20 ? v.slice(0, 20) + '…' : v}"` : typeof v;
-}

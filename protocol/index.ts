@@ -1,3 +1,4 @@
 export * from './events.js';
 export * from './graph.js';
+export * from './validate.js';
 export * from './rest.js';

@@ -26,6 +26,8 @@ export interface Engine {
   /** Set once the socket.io server exists (attach). */
   runner?: Runner;
   api: (req: http.IncomingMessage, res: http.ServerResponse) => boolean;
+  /** The runner's counters (runs started, steps dropped for slow sockets, frames not encoded), for /healthz. */
+  stats(): Record<string, number>;
   attach(io: StudioIO): void;
   close(): Promise<void>;
 }
@@ -51,9 +53,10 @@ export function createEngine(config: EngineConfig = configFromEnv()): Engine {
     pool,
     dispatcher,
     api: (req, res) => api(req, res),
+    stats: () => ({ ...engine.runner?.stats }),
     attach(io) {
       if (config.redisUrl) closeAdapter = attachRedisAdapter(io, config.redisUrl);
-      const runner = new Runner(io, dispatcher, cache, config, catalogue, buildMigrations({ debug: config.debug }), defs, store, { scaledOut: !!config.redisUrl });
+      const runner = new Runner({ io, dispatcher, cache, config, catalogue, migrations: buildMigrations({ debug: config.debug }), defs, store, scaledOut: !!config.redisUrl });
       engine.runner = runner;
       api = createApi({ config, catalogue, store, runner, pool });
       io.on('connection', (socket) => runner.attach(socket));

@@ -13,6 +13,25 @@ export async function encodePng(frame: RawFrame, size?: number): Promise<Buffer>
   return img.png({ compressionLevel: 3 }).toBuffer();
 }
 
+/** A step's frame, encoded once at full size and once per smaller preview size a watcher asked for. */
+export type StepFrames = { ok: true; png: Buffer; variants: Map<number, Buffer> } | { ok: false; error: string };
+
+/**
+ * Encodes a step's frame and its previews. Never throws: a frame sharp refuses (a node that sent
+ * the wrong number of bytes for its size) comes back as `ok: false` with sharp's reason, so the
+ * caller can count it, say so, and still send the step.
+ */
+export async function encodeStepFrames(frame: RawFrame, previewSizes: Iterable<number>): Promise<StepFrames> {
+  try {
+    const png = await encodePng(frame);
+    const variants = new Map<number, Buffer>();
+    for (const size of previewSizes) if (size < frame.size) variants.set(size, await encodePng(frame, size));
+    return { ok: true, png, variants };
+  } catch (e) {
+    return { ok: false, error: (e as Error).message };
+  }
+}
+
 export async function toWire(outputs: Outputs): Promise<Record<string, WireValue>> {
   const out: Record<string, WireValue> = {};
   for (const [port, v] of Object.entries(outputs)) {

@@ -25,6 +25,8 @@ export interface StudioServerOptions {
   nextUpgrade?: (req: http.IncomingMessage, socket: import('node:stream').Duplex, head: Buffer) => void;
   /** REST handler (the graph engine's /api/*); returns false for paths it does not serve. */
   api?: (req: http.IncomingMessage, res: http.ServerResponse) => boolean;
+  /** Counters /healthz reports beside `info` (the graph engine's, e.g. frames that failed to encode). */
+  stats?: () => Record<string, number>;
   /** Called once with the socket.io server before it listens (the graph engine's socket handlers). */
   setupIO?: (io: StudioIO) => void;
 }
@@ -41,7 +43,7 @@ export async function startStudioServer(opts: StudioServerOptions): Promise<Stud
     const path = (req.url ?? '/').split('?')[0];
     if (path === '/healthz') {
       res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store' });
-      res.end(JSON.stringify(opts.info));
+      res.end(JSON.stringify(opts.stats ? { ...opts.info, stats: opts.stats() } : opts.info));
       return;
     }
     if (opts.api?.(req, res)) return;

@@ -35,6 +35,7 @@ const server = await startStudioServer({
   nextHandler,
   nextUpgrade,
   api: engine.api,
+  stats: engine.stats,
   setupIO: (io) => engine.attach(io),
 });
 console.log(`[server] unCLIP Studio ${PACKAGE_VERSION} on http://${host ?? 'localhost'}:${server.port} (${dev ? 'dev' : 'production'}, backend ${backend.name}${withUI ? '' : ', no UI'}, ${engine.config.redisUrl ? `runs on \`npm run worker\` processes via ${redisWhere(engine.config.redisUrl)}` : `${engine.pool.size} node worker${engine.pool.size === 1 ? '' : 's'}`}, data ${engine.config.dataDir})`);

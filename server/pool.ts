@@ -1,7 +1,8 @@
 // The worker pool: ML work never runs on the thread that serves sockets. One worker thread per
 // core by default (UNCLIP_WORKERS). A run holds one worker from its first node to its last, so
 // the models that worker loaded stay warm for the next node, and two runs use two cores.
-// A worker that dies fails its job with WORKER_CRASHED and is replaced.
+// A worker that dies answers every request it held (its job, a memory probe) with WORKER_CRASHED
+// and is replaced; a run waiting for it to start up waits for its replacement.
 import { Worker } from 'node:worker_threads';
 import type { ErrorCode } from '../protocol/index.js';
 import type { Outputs, StepInfo } from '../nodes/index.js';
@@ -13,10 +14,20 @@ export type JobResult =
   | { ok: true; outputs: Outputs; ms: number; leaked: number }
   | { ok: false; code: ErrorCode; message: string; port?: string; cancelled: boolean; leaked: number };
 
-interface Pending {
-  onStep?: (info: StepInfo) => void;
-  resolve: (r: JobResult) => void;
-  memory?: (m: Extract<FromWorker, { type: 'memory' }>) => void;
+export type MemoryReport = Extract<FromWorker, { type: 'memory' }>;
+
+/** A request the worker has not answered yet: a node job, or a memory probe. */
+type Pending =
+  | { kind: 'job'; onStep?: (info: StepInfo) => void; resolve: (r: JobResult) => void }
+  | { kind: 'memory'; resolve: (m: MemoryReport) => void; reject: (e: Error) => void };
+
+/** A request that failed because the worker thread running it died. */
+export class WorkerCrashed extends Error {
+  readonly code = 'WORKER_CRASHED' satisfies ErrorCode;
+  constructor(message: string) {
+    super(message);
+    this.name = 'WorkerCrashed';
+  }
 }
 
 export class PoolWorker {
@@ -39,48 +50,63 @@ export class PoolWorker {
     const entry = new URL('./worker.ts', import.meta.url).href;
     const boot = `import('tsx/esm/api').then((m) => { m.register(); return import(${JSON.stringify(entry)}); })`;
     this.worker = new Worker(boot, { eval: true, workerData: this.init });
-    let markReady: (b: string) => void;
+    let markReady: (b: string | Promise<string>) => void;
     this.ready = new Promise((r) => (markReady = r));
+    let started = false;
     this.worker.on('message', (m: FromWorker) => {
-      if (m.type === 'ready') return markReady(m.backend);
+      if (m.type === 'ready') {
+        started = true;
+        return markReady(m.backend);
+      }
       const p = this.pending.get(m.jobId);
       if (!p) return;
-      if (m.type === 'step') p.onStep?.(m.info);
-      else if (m.type === 'memory') {
-        this.pending.delete(m.jobId);
-        p.memory?.(m);
-      } else {
-        this.pending.delete(m.jobId);
+      if (m.type === 'step') {
+        if (p.kind === 'job') p.onStep?.(m.info);
+        return;
+      }
+      this.pending.delete(m.jobId);
+      if (m.type === 'memory') {
+        if (p.kind === 'memory') p.resolve(m);
+      } else if (p.kind === 'job') {
         if (m.type === 'result') p.resolve({ ok: true, outputs: m.outputs, ms: m.ms, leaked: m.leaked });
         else p.resolve(m.port === undefined ? { ok: false, code: m.code, message: m.message, cancelled: m.cancelled, leaked: m.leaked } : { ok: false, code: m.code, message: m.message, port: m.port, cancelled: m.cancelled, leaked: m.leaked });
       }
     });
+    // 'error' (an uncaught exception) is followed by 'exit'; whichever comes first answers
+    // everything pending, so nothing waits on a thread that is gone
     const fail = (why: string) => {
-      for (const [, p] of this.pending) {
-        if (p.memory) continue;
-        p.resolve({ ok: false, code: 'WORKER_CRASHED', message: why, cancelled: false, leaked: 0 });
-      }
+      const pending = [...this.pending.values()];
       this.pending.clear();
+      for (const p of pending) {
+        if (p.kind === 'job') p.resolve({ ok: false, code: 'WORKER_CRASHED', message: why, cancelled: false, leaked: 0 });
+        else p.reject(new WorkerCrashed(why));
+      }
     };
     this.worker.on('error', (e) => fail(`worker ${this.index} failed: ${e.message}`));
     this.worker.on('exit', (code) => {
       fail(`worker ${this.index} exited (${code})`);
-      if (!this.closing) this.spawn();
+      if (this.closing) return;
+      this.spawn();
+      // whoever awaits the dead thread's start-up gets the replacement's instead
+      if (!started) markReady(this.ready);
     });
   }
 
   run(job: JobRequest, onStep?: (info: StepInfo) => void): Promise<JobResult> {
     const jobId = this.nextId++;
+    if (this.closing) return Promise.resolve({ ok: false, code: 'WORKER_CRASHED', message: `worker ${this.index} is closed`, cancelled: false, leaked: 0 });
     return new Promise((resolve) => {
-      this.pending.set(jobId, { onStep, resolve });
+      this.pending.set(jobId, { kind: 'job', onStep, resolve });
       this.worker.postMessage({ type: 'job', jobId, ...job } satisfies ToWorker);
     });
   }
 
-  memory(): Promise<Extract<FromWorker, { type: 'memory' }>> {
+  /** The worker's tensor counts; rejects with WorkerCrashed if the thread dies first. */
+  memory(): Promise<MemoryReport> {
     const jobId = this.nextId++;
-    return new Promise((resolve) => {
-      this.pending.set(jobId, { resolve: () => {}, memory: resolve });
+    if (this.closing) return Promise.reject(new WorkerCrashed(`worker ${this.index} is closed`));
+    return new Promise((resolve, reject) => {
+      this.pending.set(jobId, { kind: 'memory', resolve, reject });
       this.worker.postMessage({ type: 'memory', jobId } satisfies ToWorker);
     });
   }

@@ -1,54 +1,33 @@
-// The runner: takes `run:start`, checks the graph, queues it, hands it to a dispatcher that
-// executes it node by node (server/executor.ts: on this process's worker pool by default, on
-// `npm run worker` processes through Redis when REDIS_URL is set), and streams what happens to
-// everyone in the run's room (`run:<id>`: the client that started it and any watchers).
+// The runner: takes `run:start`, checks the graph (server/run-checks.ts), queues it, hands it to
+// a dispatcher that executes it node by node (server/executor.ts: on this process's worker pool
+// by default, on `npm run worker` processes through Redis when REDIS_URL is set), and streams
+// what happens to everyone in the run's room (server/run-stream.ts: slow clients, previews,
+// watchers on other socket servers).
 //
-// Streaming rules:
-// - Every event of a run is appended to its log (frames included), so a late watcher gets the
-//   steps so far and then the live ones, and a finished run can be replayed.
-// - `node:step` frames are the only bulky events. Each socket sends them directly while its
-//   outgoing buffer is short; once it backs up (a slow client) only the newest step per run
-//   waits in a one-event slot, sent when the socket drains. A slow client therefore gets the
-//   newest frame, never a growing backlog; control events flush the slot first so order holds.
-// - Preview cadence and size are per client (`options` of run:start / run:watch).
-// - Scaled out (REDIS_URL, several socket servers on one Redis): the server that took a run owns
-//   it. A watcher on another server asks the owners (a socket.io server-side emit); the owner
-//   replays the log to that socket and joins it to the room through the Redis adapter, and from
-//   then on also broadcasts the run's events to the room's members elsewhere, in full (preview
-//   options and the slow-client slot apply to the owner's own sockets only).
+// Every event of a run is appended to its log (frames included), so a late watcher gets the
+// steps so far and then the live ones, and a finished run can be replayed.
 import { randomBytes } from 'node:crypto';
-import { relative } from 'node:path';
-import type { Socket } from 'socket.io';
 import {
   RunStartSchema,
   RunRefSchema,
   RunWatchSchema,
   parsePayload,
-  validateGraph,
   type Catalogue,
-  type ErrorCode,
   type Migrations,
-  type NodeError,
-  type PreviewOptions,
   type RunEvent,
   type RunStartReply,
   type RunStatus,
-  type ClientToServerEvents,
-  type ServerToClientEvents,
-  type InterServerEvents,
-  type SocketData,
   type ValidGraph,
 } from '../protocol/index.js';
 import type { NodeDef, StepInfo } from '../nodes/index.js';
 import type { OutputCache } from './cache.js';
 import type { EngineConfig } from './config.js';
 import type { Dispatcher, ExecResult, ExecSink, NodeRecord } from './executor.js';
-import { bytesToDataUrls, encodePng } from './frames.js';
-import type { Store } from './store.js';
-import { modelDir, modelHash } from '../ml/weights.js';
+import { bytesToDataUrls, encodeStepFrames } from './frames.js';
 import type { StudioIO } from './http-server.js';
-
-type StudioSocket = Socket<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>;
+import { checkRun, refuse, type CheckDeps } from './run-checks.js';
+import { RunStream, type StudioSocket } from './run-stream.js';
+import type { Store } from './store.js';
 
 export type { NodeRecord } from './executor.js';
 
@@ -70,71 +49,70 @@ export interface Run {
   nodes: Map<string, NodeRecord>;
   /** serialises event handling (frame encoding is async) so events keep their order */
   chain: Promise<void>;
+  /** steps whose frame sharp could not encode (they went out without it; see handleStep) */
+  framesFailed: number;
   /** scaled out: sockets on other socket servers watch this run (events also go through the adapter) */
   remoteWatchers?: boolean;
 }
 
-/** Between socket servers sharing a Redis adapter: "who owns this run? join my socket to it". */
-interface RemoteWatch {
-  runId: string;
-  socketId: string;
+export interface RunnerOptions {
+  io: StudioIO;
+  dispatcher: Dispatcher;
+  /** the output cache of in-process runs (scaled out, each worker process has its own) */
+  cache: OutputCache;
+  config: EngineConfig;
+  catalogue: Catalogue;
+  migrations: Migrations;
+  defs: NodeDef[];
+  /** where runs of saved graphs are recorded (absent: nothing is recorded) */
+  store?: Store;
+  /** several socket servers share one Redis: answer the others' watch requests for our runs */
+  scaledOut?: boolean;
 }
-type InterServerIO = {
-  on(event: 'run:watch', listener: (req: RemoteWatch, ack: (status: RunStatus | null) => void) => void): void;
-  /** the ack gets every other server's answer (or what came within the adapter's request timeout, 5 s) */
-  serverSideEmit(event: 'run:watch', req: RemoteWatch, ack: (err: Error | null, statuses: (RunStatus | null)[]) => void): void;
-};
-
-const room = (runId: string) => `run:${runId}`;
-/**
- * A socket with at least this many packets waiting in engine.io's write buffer is "slow": its
- * frames go to the newest-frame slot. Packets wait there only while the transport is still
- * sending earlier ones, so a client that keeps up never gets near this; a burst (a watcher's
- * replay) may briefly reach it, and then the live frames skip to the newest.
- */
-const SLOW_BACKLOG = 16;
 
 export class Runner {
   private runs = new Map<string, Run>();
   private waiting: Run[] = [];
   private finished: string[] = [];
-  /** per socket: run id → preview options */
-  private preview = new Map<string, Map<string, PreviewOptions>>();
-  /** per socket: run id → the newest step waiting for the socket to drain */
-  private slots = new Map<string, Map<string, RunEvent>>();
-  private defs: Map<string, NodeDef>;
-  /** Event-loop friendly stats for tests and benchmarks. */
-  readonly stats = { runsStarted: 0, stepsDropped: 0 };
+  private readonly io: StudioIO;
+  private readonly dispatcher: Dispatcher;
+  private readonly config: EngineConfig;
+  private readonly store: Store | undefined;
+  private readonly scaledOut: boolean;
+  private readonly checks: CheckDeps;
+  private readonly stream: RunStream;
+  /** the output cache of in-process runs (REST reports its stats) */
+  readonly cache: OutputCache;
+  /**
+   * Counters for /healthz, tests and benchmarks: runs started, steps a slow socket's slot
+   * replaced, and frames sharp refused (logged; their steps went out without the picture).
+   */
+  readonly stats = { runsStarted: 0, stepsDropped: 0, framesFailed: 0 };
 
-  constructor(
-    private io: StudioIO,
-    private dispatcher: Dispatcher,
-    /** the output cache of in-process runs (scaled out, each worker process has its own) */
-    readonly cache: OutputCache,
-    private config: EngineConfig,
-    private catalogue: Catalogue,
-    private migrations: Migrations,
-    defs: NodeDef[],
-    private store?: Store,
-    private opts: { scaledOut?: boolean } = {},
-  ) {
-    this.defs = new Map(defs.map((d) => [d.decl.type, d]));
-    if (opts.scaledOut) (io as unknown as InterServerIO).on('run:watch', (req, ack) => this.watchFromElsewhere(req, ack));
+  constructor(opts: RunnerOptions) {
+    this.io = opts.io;
+    this.dispatcher = opts.dispatcher;
+    this.cache = opts.cache;
+    this.config = opts.config;
+    this.store = opts.store;
+    this.scaledOut = !!opts.scaledOut;
+    this.checks = { catalogue: opts.catalogue, migrations: opts.migrations, defs: new Map(opts.defs.map((d) => [d.decl.type, d])), config: opts.config };
+    this.stream = new RunStream(opts.io, this.stats, this.scaledOut ? { lookup: (id) => this.runs.get(id) } : undefined);
   }
 
   attach(socket: StudioSocket): void {
-    socket.conn.on('drain', () => this.flushSlots(socket));
+    this.stream.attach(socket);
     socket.on('run:start', (req, ack) => {
       if (typeof ack !== 'function') return;
-      this.start(socket, req).then(ack, (e: unknown) => ack(fail('INTERNAL', (e as Error).message)));
+      this.start(socket, req).then(ack, (e: unknown) => ack(refuse('INTERNAL', (e as Error).message)));
     });
     socket.on('run:cancel', (req, ack) => {
       if (typeof ack !== 'function') return;
       const p = parsePayload(RunRefSchema, req);
       if (!p.ok) return ack(p);
       const run = this.runs.get(p.value.runId);
-      if (!run) return ack(fail('UNKNOWN_RUN', `no run ${p.value.runId}`));
-      if (run.ownerId !== socket.id) return ack(fail('FORBIDDEN', 'only the client that started a run may cancel it'));
+      if (!run) return ack(refuse('UNKNOWN_RUN', `no run ${p.value.runId}`));
+      if (run.ownerId !== socket.id) return ack(refuse('FORBIDDEN', 'only the client that started a run may cancel it'));
       this.cancel(run);
       ack({ ok: true, status: run.status });
     });
@@ -143,15 +121,11 @@ export class Runner {
       const p = parsePayload(RunWatchSchema, req);
       if (!p.ok) return ack(p);
       const run = this.runs.get(p.value.runId);
-      const unknown = fail('UNKNOWN_RUN', `no run ${p.value.runId} (finished runs are kept for a while; saved graphs keep their latest run)`);
-      if (!run && this.opts.scaledOut) return this.watchElsewhere(socket, p.value.runId, (status) => ack(status ? { ok: true, status } : unknown));
+      const unknown = refuse('UNKNOWN_RUN', `no run ${p.value.runId} (finished runs are kept for a while; saved graphs keep their latest run)`);
+      if (!run && this.scaledOut) return this.stream.watchElsewhere(socket, p.value.runId, (status) => ack(status ? { ok: true, status } : unknown));
       if (!run) return ack(unknown);
-      this.setPreview(socket, run.id, p.value.options);
       ack({ ok: true, status: run.status });
-      // Replay and join in the same tick: nothing can be emitted in between, so the watcher
-      // misses nothing and sees nothing twice.
-      for (const ev of run.log) (socket.emit as (e: string, p: unknown) => void)(ev.event, ev.payload);
-      socket.join(room(run.id));
+      this.stream.replayAndJoin(socket, run, p.value.options);
     });
     socket.on('disconnect', () => this.onDisconnect(socket));
   }
@@ -171,34 +145,25 @@ export class Runner {
 
   private async start(socket: StudioSocket, req: unknown): Promise<RunStartReply> {
     const p = parsePayload(RunStartSchema, req);
-    if (!p.ok) return fail('BAD_REQUEST', p.error.message);
+    if (!p.ok) return refuse('BAD_REQUEST', p.error.message);
     const limit = this.config.limits.maxQueuedPerClient;
-    if (this.ownedActive(socket.id) >= limit) return fail('TOO_MANY_QUEUED', `this client has ${limit} runs queued or running; at most ${limit}`);
+    if (this.ownedActive(socket.id) >= limit) return refuse('TOO_MANY_QUEUED', `this client has ${limit} runs queued or running; at most ${limit}`);
 
-    const v = validateGraph(p.value.graph, { catalogue: this.catalogue, migrations: this.migrations });
-    if (!v.ok) return fail('INVALID_GRAPH', summarise(v.errors), v.errors);
-    const plan = v.value;
-    const errors: NodeError[] = [];
-    for (const node of plan.graph.nodes) {
-      const def = this.defs.get(node.type)!;
-      for (const m of def.decl.models) {
-        if (!modelHash(this.config.weightsDir, m)) errors.push({ nodeId: node.id, code: 'MODEL_MISSING', message: `${node.type} needs the ${m} weights (${relative(process.cwd(), modelDir(this.config.weightsDir, m)) || modelDir(this.config.weightsDir, m)}), which are not installed` });
-      }
-      if (def.check) for (const e of await def.check(plan.params.get(node.id)!, this.config.limits)) errors.push({ nodeId: node.id, ...e });
-    }
-    if (errors.length) return fail('INVALID_GRAPH', summarise(errors), errors);
+    const checked = await checkRun(p.value.graph, this.checks);
+    if (!checked.ok) return checked;
+    const plan = checked.plan;
 
     let graphId: string | null = null;
     if (p.value.graphId !== undefined) {
-      if (!this.store) return fail('INTERNAL', 'no store');
+      if (!this.store) return refuse('INTERNAL', 'no store');
       const check = this.store.checkToken(p.value.graphId, p.value.editToken);
-      if (check === 'not-found') return fail('NOT_FOUND', `no graph ${p.value.graphId}`);
-      if (check === 'forbidden') return fail('FORBIDDEN', 'recording a run on a saved graph needs its edit token');
+      if (check === 'not-found') return refuse('NOT_FOUND', `no graph ${p.value.graphId}`);
+      if (check === 'forbidden') return refuse('FORBIDDEN', 'recording a run on a saved graph needs its edit token');
       graphId = p.value.graphId;
     }
-    if (!socket.connected) return fail('CANCELLED', 'the client disconnected');
+    if (!socket.connected) return refuse('CANCELLED', 'the client disconnected');
     // checked again: the awaits above let other starts of this client in
-    if (this.ownedActive(socket.id) >= limit) return fail('TOO_MANY_QUEUED', `this client has ${limit} runs queued or running; at most ${limit}`);
+    if (this.ownedActive(socket.id) >= limit) return refuse('TOO_MANY_QUEUED', `this client has ${limit} runs queued or running; at most ${limit}`);
 
     const run: Run = {
       id: newRunId(),
@@ -213,11 +178,11 @@ export class Runner {
       cancel: new SharedArrayBuffer(4),
       nodes: new Map(plan.order.map((id) => [id, { status: 'pending' }])),
       chain: Promise.resolve(),
+      framesFailed: 0,
     };
     this.runs.set(run.id, run);
     this.stats.runsStarted++;
-    this.setPreview(socket, run.id, p.value.options);
-    socket.join(room(run.id));
+    this.stream.join(socket, run.id, p.value.options);
     this.waiting.push(run);
     if (graphId && this.store) this.store.createRun({ id: run.id, graphId, graph: plan.graph, startedAt: run.createdAt });
     // after the ack has gone out: the client knows the run id before its first event
@@ -276,6 +241,7 @@ export class Runner {
   private finish(run: Run, { outcome, ms, timings, cached }: ExecResult): void {
     run.ms = ms;
     run.finishedAt = new Date();
+    if (run.framesFailed > 1) console.error(`[runner] run ${run.id}: ${run.framesFailed} frames in all were not encoded`);
     if (outcome.kind === 'done') {
       run.status = 'done';
       this.emit(run, { event: 'run:done', payload: { runId: run.id, ms: run.ms, timings, cached } });
@@ -294,118 +260,33 @@ export class Runner {
   }
 
   private async handleStep(run: Run, nodeId: string, info: StepInfo): Promise<void> {
-    let frame: Buffer | undefined;
-    const variants = new Map<number, Buffer>();
-    if (info.frame) {
-      frame = await encodePng(info.frame);
-      // smaller previews for the clients that asked for them, encoded once per size
-      for (const size of this.previewSizes(run)) if (size < info.frame.size) variants.set(size, await encodePng(info.frame, size));
-    }
     const payload: Extract<RunEvent, { event: 'node:step' }>['payload'] = { runId: run.id, nodeId, step: info.step, total: info.total };
     if (info.t !== undefined) payload.t = info.t;
-    if (frame) payload.frame = frame;
+    let variants: Map<number, Buffer> | undefined;
+    if (info.frame) {
+      // smaller previews for the clients that asked for them, encoded once per size
+      const frames = await encodeStepFrames(info.frame, this.stream.previewSizes(run.id));
+      if (frames.ok) {
+        payload.frame = frames.png;
+        variants = frames.variants;
+      } else {
+        // the step still goes out (its progress is true), without the picture; said once per
+        // run here and counted, with the run's total at its end
+        this.stats.framesFailed++;
+        if (run.framesFailed++ === 0) console.error(`[runner] run ${run.id}: ${nodeId} step ${info.step}: frame not encoded (${frames.error}); sending its steps without it`);
+      }
+    }
     if (info.points) payload.points = info.points;
     this.emit(run, { event: 'node:step', payload }, variants);
   }
 
-  // -------------------------------------------------------------------------------------------
-  // emit
-
+  /** Records an event in the run's log (and the store, for saved graphs) and streams it. */
   private emit(run: Run, ev: RunEvent, variants?: Map<number, Buffer>): void {
     run.log.push(ev);
     // a saved graph's run is written as it goes (in small transactions), so a crash keeps the
     // steps so far; node ends and the run's end flush too
     if (run.graphId && (run.log.length - run.saved >= 16 || Date.now() - run.savedAt > 500)) this.persist(run);
-    const members = this.io.sockets.adapter.rooms.get(room(run.id));
-    // members on other socket servers get it through the Redis adapter
-    if (run.remoteWatchers) (this.io.to(room(run.id)).except([...(members ?? [])]).emit as (e: string, p: unknown) => boolean)(ev.event, ev.payload);
-    if (!members) return;
-    for (const sid of members) {
-      const socket = this.io.sockets.sockets.get(sid);
-      if (socket) this.deliver(socket, run, ev, variants);
-    }
-  }
-
-  /** Scaled out: run:watch of a run this server does not know; asks the other socket servers. */
-  private watchElsewhere(socket: StudioSocket, runId: string, reply: (status: RunStatus | null) => void): void {
-    (this.io as unknown as InterServerIO).serverSideEmit('run:watch', { runId, socketId: socket.id }, (_err, statuses) => {
-      reply(statuses?.find((s) => s !== null) ?? null);
-    });
-  }
-
-  /** Scaled out: another socket server's client watches a run of ours. */
-  private watchFromElsewhere(req: RemoteWatch, ack: (status: RunStatus | null) => void): void {
-    const run = this.runs.get(req.runId);
-    if (!run) return ack(null);
-    // replay and join in one tick, all through the adapter's one publishing connection: the
-    // watcher's server receives them in this order, before any later event of the run
-    const to = this.io.to(req.socketId);
-    for (const ev of run.log) (to.emit as (e: string, p: unknown) => boolean)(ev.event, ev.payload);
-    this.io.in(req.socketId).socketsJoin(room(run.id));
-    run.remoteWatchers = true;
-    ack(run.status);
-  }
-
-  private deliver(socket: StudioSocket, run: Run, ev: RunEvent, variants?: Map<number, Buffer>): void {
-    const send = socket.emit as (e: string, p: unknown) => boolean;
-    if (ev.event !== 'node:step') {
-      this.flushSlot(socket, run.id);
-      send.call(socket, ev.event, ev.payload);
-      return;
-    }
-    const opts = this.preview.get(socket.id)?.get(run.id) ?? {};
-    let payload = ev.payload;
-    if (payload.frame) {
-      const every = opts.previewEvery ?? 1;
-      if (payload.step % every !== 0 && payload.step !== payload.total) {
-        const { frame: _drop, ...rest } = payload;
-        payload = rest;
-      } else if (opts.previewSize !== undefined && variants?.has(opts.previewSize)) {
-        payload = { ...payload, frame: variants.get(opts.previewSize)! };
-      }
-    }
-    const step: RunEvent = { event: 'node:step', payload };
-    if (isSlow(socket)) {
-      let slots = this.slots.get(socket.id);
-      if (!slots) this.slots.set(socket.id, (slots = new Map()));
-      if (slots.has(run.id)) this.stats.stepsDropped++;
-      slots.set(run.id, step);
-      return;
-    }
-    this.flushSlot(socket, run.id);
-    send.call(socket, step.event, step.payload);
-  }
-
-  private flushSlot(socket: StudioSocket, runId: string): void {
-    const slots = this.slots.get(socket.id);
-    const ev = slots?.get(runId);
-    if (!slots || !ev) return;
-    slots.delete(runId);
-    (socket.emit as (e: string, p: unknown) => boolean).call(socket, ev.event, ev.payload);
-  }
-
-  private flushSlots(socket: StudioSocket): void {
-    const slots = this.slots.get(socket.id);
-    if (!slots) return;
-    for (const runId of [...slots.keys()]) {
-      if (isSlow(socket)) return;
-      this.flushSlot(socket, runId);
-    }
-  }
-
-  private setPreview(socket: StudioSocket, runId: string, opts: PreviewOptions | undefined): void {
-    let m = this.preview.get(socket.id);
-    if (!m) this.preview.set(socket.id, (m = new Map()));
-    m.set(runId, opts ?? {});
-  }
-
-  private previewSizes(run: Run): Set<number> {
-    const sizes = new Set<number>();
-    for (const sid of this.io.sockets.adapter.rooms.get(room(run.id)) ?? []) {
-      const s = this.preview.get(sid)?.get(run.id)?.previewSize;
-      if (s !== undefined) sizes.add(s);
-    }
-    return sizes;
+    this.stream.send(run, ev, variants);
   }
 
   // -------------------------------------------------------------------------------------------
@@ -431,12 +312,11 @@ export class Runner {
   }
 
   private onDisconnect(socket: StudioSocket): void {
-    this.preview.delete(socket.id);
-    this.slots.delete(socket.id);
+    this.stream.forget(socket);
     for (const run of this.runs.values()) {
       if (run.status !== 'queued' && run.status !== 'running') continue;
       // socket.io has already taken the socket out of its rooms: whoever is left is watching
-      const watchers = this.io.sockets.adapter.rooms.get(room(run.id))?.size ?? 0;
+      const watchers = this.stream.members(run.id);
       const ownerGone = !this.io.sockets.sockets.has(run.ownerId);
       if (ownerGone && watchers === 0 && !run.remoteWatchers) this.cancel(run);
     }
@@ -487,20 +367,6 @@ export class Runner {
   }
 }
 
-function isSlow(socket: StudioSocket): boolean {
-  const conn = socket.conn as unknown as { writeBuffer?: unknown[] };
-  return (conn.writeBuffer?.length ?? 0) >= SLOW_BACKLOG;
-}
-
 function newRunId(): string {
   return randomBytes(16).toString('base64url');
-}
-
-function fail(code: ErrorCode, message: string, nodeErrors: NodeError[] = []): { ok: false; error: { code: ErrorCode; message: string; nodeErrors: NodeError[] } } {
-  return { ok: false, error: { code, message, nodeErrors } };
-}
-
-function summarise(errors: NodeError[]): string {
-  const head = errors.slice(0, 3).map((e) => `${e.nodeId ?? 'graph'}${e.port ? `.${e.port}` : ''}: ${e.code}`).join('; ');
-  return `${errors.length} problem${errors.length === 1 ? '' : 's'}: ${head}${errors.length > 3 ? '; …' : ''}`;
 }

@@ -239,6 +239,16 @@ test('a worker that dies fails its node with WORKER_CRASHED, is replaced, and th
   assert.equal((await rec.end(next)).event, 'run:done');
 });
 
+test('a frame sharp cannot encode is logged and counted in /healthz; its step goes out without it and the run ends done', async () => {
+  const before = (await getJson('/healthz')).stats.framesFailed as number;
+  const id = await startOk(a, graph([debug('d', { steps: 4, workMs: 1, size: 16, badFrameAt: 2, seed: 73 })]));
+  assert.equal((await rec.end(id)).event, 'run:done');
+  const steps = rec.of(id).filter((e): e is Extract<RunEvent, { event: 'node:step' }> => e.event === 'node:step');
+  assert.deepEqual(steps.map((s) => [s.payload.step, !!s.payload.frame]), [[1, true], [2, false], [3, true], [4, true]]);
+  assert.equal((await getJson('/healthz')).stats.framesFailed, before + 1);
+  assert.match(server.output(), new RegExp(`run ${id}: d step 2: frame not encoded`));
+});
+
 test('cancel stops a run between two steps, nothing leaks, and the next run works', async () => {
   const id = await startOk(a, graph([debug('d', { steps: 300, workMs: 20, seed: 5 })]));
   await rec.wait(id, (e) => e.event === 'node:step' && e.payload.step >= 3);

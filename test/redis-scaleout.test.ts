@@ -150,6 +150,22 @@ test('cancel travels through Redis: a running run stops between steps, a queued 
   assert.equal(rec.of(queued).length, 2, 'the removed job stayed removed');
 });
 
+test('through Redis too: a node worker thread that dies ends its run with WORKER_CRASHED and is replaced; a frame sharp refuses is counted where it is encoded', { timeout: 120_000, skip }, async () => {
+  const crash = await startOk(a, graph([debug('d', { steps: 10, workMs: 1, crashAt: 3, seed: 21 })]));
+  const end = (await rec.end(crash, 60_000)) as Ev<'run:error'>;
+  assert.equal(end.event, 'run:error', JSON.stringify(end.payload));
+  assert.equal(end.payload.code, 'WORKER_CRASHED');
+  const nodeErr = rec.of(crash).find((e): e is Ev<'node:error'> => e.event === 'node:error')!;
+  assert.equal(nodeErr.payload.code, 'WORKER_CRASHED');
+
+  const before = (await (await fetch(`${s1.url}/healthz`)).json()).stats.framesFailed as number;
+  const next = await startOk(a, graph([debug('d', { steps: 3, workMs: 1, size: 16, badFrameAt: 2, seed: 22 })]));
+  assert.equal((await rec.end(next, 60_000)).event, 'run:done', 'the replaced worker thread runs the next one');
+  const frames = rec.of(next).filter((e): e is Ev<'node:step'> => e.event === 'node:step').map((e) => !!e.payload.frame);
+  assert.deepEqual(frames, [true, false, true]);
+  assert.equal((await (await fetch(`${s1.url}/healthz`)).json()).stats.framesFailed, before + 1);
+});
+
 test('a client on the other socket server watches the run through the Redis adapter: steps so far, then the live ones', { timeout: 120_000, skip }, async () => {
   const b = await connect(s2.url);
   const watch = new Recorder(b);

@@ -12,20 +12,24 @@ import { NodeFailure, type ExecContext, type RawFrame } from '../types.js';
 /** The sampler param's value: a name from ml/diffusion's SAMPLER_LIST. */
 export type SamplerParam = SamplerName;
 
-export function samplingParams(d: { steps: number; sampler: SamplerParam; guidance?: number; spacing?: Spacing }): ParamDecl[] {
-  const out: ParamDecl[] = [
+/** The params every diffusion node samples with: steps, sampler, seed (typed: see defineNode). */
+export function samplingParams(d: { steps: number; sampler: SamplerParam }) {
+  return [
     // Every shipped model has the default schedule; sampling checks steps against the loaded model's T.
     { name: 'steps', title: 'Steps', kind: 'integer', default: d.steps, min: 1, max: DEFAULT_SCHEDULE.T, limit: 'steps' },
     { name: 'sampler', title: 'Sampler', kind: 'enum', default: d.sampler, options: [...SAMPLERS], description: SAMPLER_HELP },
     { name: 'seed', title: 'Seed', kind: 'integer', default: 0, min: 0, max: 2 ** 31 - 1 },
-  ];
-  if (d.spacing !== undefined) {
-    out.push({ name: 'spacing', title: 'Step spacing', kind: 'enum', default: d.spacing, options: [...SPACINGS], description: 'quadratic puts more steps near the end, where the last bits of noise are removed' });
-  }
-  if (d.guidance !== undefined) {
-    out.push({ name: 'guidance', title: 'Guidance', kind: 'number', default: d.guidance, min: 1, max: 20, description: 'classifier-free guidance scale (1: none)' });
-  }
-  return out;
+  ] as const satisfies readonly ParamDecl[];
+}
+
+/** The decoder's and upsampler's step spacing. */
+export function spacingParam(d: Spacing) {
+  return { name: 'spacing', title: 'Step spacing', kind: 'enum', default: d, options: [...SPACINGS], description: 'quadratic puts more steps near the end, where the last bits of noise are removed' } as const satisfies ParamDecl;
+}
+
+/** Classifier-free guidance (the prior and the decoder). */
+export function guidanceParam(d: number) {
+  return { name: 'guidance', title: 'Guidance', kind: 'number', default: d, min: 1, max: 20, description: 'classifier-free guidance scale (1: none)' } as const satisfies ParamDecl;
 }
 
 export function checkClip(what: string, model: { clipMismatch(hash: string): string | null }, ctx: ExecContext): void {
@@ -34,12 +38,10 @@ export function checkClip(what: string, model: { clipMismatch(hash: string): str
 }
 
 /** What the decoder and upsample nodes pass to sampling from their params, streaming every step's frame. */
-export function imageSampling(ctx: ExecContext): { steps: number; sampler: SamplerParam; spacing: Spacing; seed: number; onStep: (s: ImageStepInfo) => void | Promise<void> } {
+export function imageSampling(ctx: ExecContext<{ readonly steps: number; readonly sampler: SamplerParam; readonly spacing: Spacing; readonly seed: number }>): { steps: number; sampler: SamplerParam; spacing: Spacing; seed: number; onStep: (s: ImageStepInfo) => void | Promise<void> } {
+  const { steps, sampler, spacing, seed } = ctx.params;
   return {
-    steps: Number(ctx.params.steps),
-    sampler: ctx.params.sampler as SamplerParam,
-    spacing: ctx.params.spacing as Spacing,
-    seed: Number(ctx.params.seed),
+    steps, sampler, spacing, seed,
     onStep: (s) => ctx.step({ step: s.step, total: s.total, t: s.t / s.T, frame: stepFrame(s.xt, s.x0pred) }),
   };
 }

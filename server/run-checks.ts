@@ -1,0 +1,44 @@
+// The checks a graph passes before it may run: protocol/validate.ts's validateGraph (the same code
+// the studio runs before sending), then what only the server can see: installed weights and each
+// node's own `check` (an upload's pixel count). Split from the runner, which queues what passes.
+import { relative } from 'node:path';
+import { validateGraph, type Catalogue, type ErrorCode, type Migrations, type NodeError, type ValidGraph } from '../protocol/index.js';
+import type { NodeDef } from '../nodes/index.js';
+import type { EngineConfig } from './config.js';
+import { modelDir, modelHash } from '../ml/weights.js';
+
+export interface CheckDeps {
+  catalogue: Catalogue;
+  migrations: Migrations;
+  defs: Map<string, NodeDef>;
+  config: EngineConfig;
+}
+
+export type Refusal = { ok: false; error: { code: ErrorCode; message: string; nodeErrors: NodeError[] } };
+
+export async function checkRun(graph: unknown, deps: CheckDeps): Promise<{ ok: true; plan: ValidGraph } | Refusal> {
+  const { config } = deps;
+  const v = validateGraph(graph, { catalogue: deps.catalogue, migrations: deps.migrations });
+  if (!v.ok) return refuse('INVALID_GRAPH', summarise(v.errors), v.errors);
+  const plan = v.value;
+  const errors: NodeError[] = [];
+  for (const node of plan.graph.nodes) {
+    const def = deps.defs.get(node.type)!;
+    for (const m of def.decl.models) {
+      const dir = modelDir(config.weightsDir, m);
+      if (!modelHash(config.weightsDir, m)) errors.push({ nodeId: node.id, code: 'MODEL_MISSING', message: `${node.type} needs the ${m} weights (${relative(process.cwd(), dir) || dir}), which are not installed` });
+    }
+    if (def.check) for (const e of await def.check(plan.params.get(node.id)!, config.limits)) errors.push({ nodeId: node.id, ...e });
+  }
+  if (errors.length) return refuse('INVALID_GRAPH', summarise(errors), errors);
+  return { ok: true, plan };
+}
+
+export function refuse(code: ErrorCode, message: string, nodeErrors: NodeError[] = []): Refusal {
+  return { ok: false, error: { code, message, nodeErrors } };
+}
+
+function summarise(errors: NodeError[]): string {
+  const head = errors.slice(0, 3).map((e) => `${e.nodeId ?? 'graph'}${e.port ? `.${e.port}` : ''}: ${e.code}`).join('; ');
+  return `${errors.length} problem${errors.length === 1 ? '' : 's'}: ${head}${errors.length > 3 ? '; …' : ''}`;
+}
