@@ -1,6 +1,7 @@
 // Training dispatcher: `npm run train -- <model> [options]`. Each model owns its flags (a schema
 // read by ml/training/flags.ts) and its step; the loop is ml/training's. This file only routes.
 import { initBackend } from './backend.js';
+import { FlagError } from './training/flags.js';
 
 const USAGE = 'usage: npm run train -- clip|prior|decoder|upsampler [--steps N] [--batch B] [--resume] [--init-from DIR] [--lr X] ... (an unknown flag lists them all); clip-export [RUN_DIR] [WEIGHTS_DIR]';
 
@@ -33,6 +34,10 @@ async function main(argv: string[]): Promise<void> {
 }
 
 main(process.argv.slice(2)).catch((e: unknown) => {
+  if (e instanceof FlagError) {
+    process.stderr.write(`${e.message}\n`);
+    process.exit(2);
+  }
   process.stderr.write(`${(e as Error).stack ?? String(e)}\n`);
   process.exit(1);
 });

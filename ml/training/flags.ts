@@ -7,6 +7,11 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 
+/** A bad command line: the CLI prints its message alone (no stack), since the user, not the code, must change. */
+export class FlagError extends Error {
+  override name = 'FlagError';
+}
+
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
 const flagOf = (key: string) => `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
@@ -37,7 +42,7 @@ export function usage(schema: FlagSchema): string {
 
 function number(flag: string, raw: string): number {
   const x = raw.trim() === '' ? NaN : Number(raw);
-  if (!Number.isFinite(x)) throw new Error(`${flag} needs a number, got ${raw}`);
+  if (!Number.isFinite(x)) throw new FlagError(`${flag} needs a number, got ${raw}`);
   return x;
 }
 
@@ -55,14 +60,14 @@ export function parseFlags<S extends FlagSchema>(schema: S, argv: readonly strin
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i]!;
     const key = byFlag.get(flag);
-    if (key === undefined) throw new Error(`unknown option ${flag} (${name}: ${usage(schema)})`);
+    if (key === undefined) throw new FlagError(`unknown option ${flag} (${name}: ${usage(schema)})`);
     const kind = kindOf(shape[key]!);
     if (kind === 'switch') {
       values[key] = true;
       continue;
     }
     const raw = argv[++i];
-    if (raw === undefined) throw new Error(`${flag} needs a value`);
+    if (raw === undefined) throw new FlagError(`${flag} needs a value`);
     given[key] = raw;
     if (kind === 'number') values[key] = number(flag, raw);
     else if (kind === 'numbers') values[key] = raw.split(',').map((s) => number(flag, s));
@@ -71,7 +76,7 @@ export function parseFlags<S extends FlagSchema>(schema: S, argv: readonly strin
       try {
         values[key] = JSON.parse(raw) as unknown;
       } catch {
-        throw new Error(`${flag} needs JSON, got ${raw}`);
+        throw new FlagError(`${flag} needs JSON, got ${raw}`);
       }
     } else values[key] = raw;
   }
@@ -80,7 +85,7 @@ export function parseFlags<S extends FlagSchema>(schema: S, argv: readonly strin
   const issue = r.error.issues[0]!;
   const key = String(issue.path[0] ?? '');
   const flag = byFlag.has(flagOf(key)) ? flagOf(key) : name;
-  throw new Error(`${flag} ${issue.message}${key in given ? `, got ${given[key]}` : ''}`);
+  throw new FlagError(`${flag} ${issue.message}${key in given ? `, got ${given[key]}` : ''}`);
 }
 
 // ---- the rules trainers' flags share ----------------------------------------------------------
