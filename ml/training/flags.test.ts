@@ -18,7 +18,7 @@ const trainers: [string, (argv: string[]) => { steps: number; lr: number; batch:
 
 test('every trainer refuses a non-number or an out-of-range value, naming the flag and the value', () => {
   for (const [name, parse] of trainers) {
-    assert.throws(() => parse(['--lr', 'abc']), /^Error: --lr needs a number, got abc$/, name);
+    assert.throws(() => parse(['--lr', 'abc']), /^FlagError: --lr needs a number, got abc$/, name);
     assert.throws(() => parse(['--lr', '']), /--lr needs a number/, `${name}: an empty value is not 0`);
     assert.throws(() => parse(['--lr', '0']), /--lr must be positive, got 0/, name);
     assert.throws(() => parse(['--steps', '-3']), /--steps must be a positive whole number of steps, got -3/, name);
