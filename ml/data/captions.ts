@@ -2,7 +2,8 @@
 // tags and group and the style's words, and a seeded sampler over them.
 
 import type { CorpusEntry } from './corpus.js';
-import { STYLE_WORDS, toneWords } from './match.js';
+import { toneWords } from './emoji-index.js';
+import { STYLE_WORDS } from './match.js';
 
 export { mulberry32 } from '../rng.js';
 

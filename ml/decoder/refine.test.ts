@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../backend.js';
-import { positionFeatures } from './unet.js';
+import { positionFeatures } from './unet-blocks.js';
 import { type DecoderConfig, createDecoderNet, decoderBatch, decoderConfig, diffusionLoss, disposeBatch } from './model.js';
 import { perturb } from './test-util.js';
 import { Trainer } from '../training/trainer.js';

@@ -26,8 +26,11 @@
 //
 // Parameters are tf.Variables in a map keyed by stable names ("d1.0.c1.w", "mid.a.q.w", ...): the
 // names in the checkpoint. The variables' own names carry a per-instance prefix so several models
-// can live in one process.
+// can live in one process. The layers (dense, conv, norms, res-block, attention block, the
+// timestep sinusoid and position code) are unet-blocks.ts; this file is the configuration, the
+// parameter store and the network assembled from them.
 import * as tf from '@tensorflow/tfjs-core';
+import { attnBlock, conv, dense, groupNorm, layerNorm, positionFeatures, resBlock, silu, sinusoid, type Init, type ParamSource } from './unet-blocks.js';
 
 export interface UNetConfig {
   /** Side of the images it takes and returns. */
@@ -87,8 +90,6 @@ export interface UNetCond {
   /** [B] noise-augmentation timestep of `lowres` (upsampler). */
   augT?: tf.Tensor1D;
 }
-
-type Init = { kind: 'normal'; std: number } | { kind: 'zeros' } | { kind: 'ones' };
 
 let instances = 0;
 
@@ -189,7 +190,8 @@ export class UNet {
     this.params.clear();
   }
 
-  private p(name: string, shape: number[], init: Init): tf.Variable {
+  /** The network's parameter source (the layers of unet-blocks.ts ask it for their weights): an arrow, so it can be passed. */
+  private readonly p: ParamSource = (name: string, shape: number[], init: Init): tf.Variable => {
     const have = this.params.get(name);
     if (have) return have;
     if (this.disposed) throw new Error('this U-Net was disposed');
@@ -210,67 +212,7 @@ export class UNet {
     const v = tf.variable(value, this.trainable, this.prefix + name);
     this.params.set(name, v);
     return v;
-  }
-
-  // ---- layers ------------------------------------------------------------------------------
-
-  private dense(name: string, x: tf.Tensor, din: number, dout: number, zero = false): tf.Tensor {
-    const lead = x.shape.slice(0, -1);
-    const w = this.p(`${name}.w`, [din, dout], zero ? { kind: 'zeros' } : { kind: 'normal', std: 1 / Math.sqrt(din) });
-    const y = tf.add(tf.matMul(tf.reshape(x, [-1, din]), w), this.p(`${name}.b`, [dout], { kind: 'zeros' })); // [rows, dout]
-    return tf.reshape(y, [...lead, dout]); // [..., dout]
-  }
-
-  private conv(name: string, x: tf.Tensor4D, cin: number, cout: number, k = 3, stride = 1, zero = false): tf.Tensor4D {
-    const w = this.p(`${name}.w`, [k, k, cin, cout], zero ? { kind: 'zeros' } : { kind: 'normal', std: Math.sqrt(2 / (k * k * cin)) });
-    return tf.add(tf.conv2d(x, w as tf.Tensor4D, stride, 'same'), this.p(`${name}.b`, [cout], { kind: 'zeros' }));
-  }
-
-  private groupNorm(name: string, x: tf.Tensor4D): tf.Tensor4D {
-    const [b, h, w, c] = x.shape;
-    const groups = Math.min(8, c / 4);
-    const g = tf.reshape(x, [b, h * w, groups, c / groups]); // [B, HW, G, C/G]
-    const { mean, variance } = tf.moments(g, [1, 3], true);
-    const y = tf.reshape(tf.mul(tf.sub(g, mean), tf.rsqrt(tf.add(variance, 1e-5))), [b, h, w, c]); // [B, H, W, C]
-    return tf.add(tf.mul(y, this.p(`${name}.g`, [c], { kind: 'ones' })), this.p(`${name}.b`, [c], { kind: 'zeros' }));
-  }
-
-  private layerNorm(name: string, x: tf.Tensor, d: number): tf.Tensor {
-    const { mean, variance } = tf.moments(x, -1, true);
-    const y = tf.mul(tf.sub(x, mean), tf.rsqrt(tf.add(variance, 1e-5)));
-    return tf.add(tf.mul(y, this.p(`${name}.g`, [d], { kind: 'ones' })), this.p(`${name}.b`, [d], { kind: 'zeros' }));
-  }
-
-  private resBlock(name: string, x: tf.Tensor4D, cin: number, cout: number, embS: tf.Tensor2D): tf.Tensor4D {
-    const { tdim } = this.config;
-    let h = this.conv(`${name}.c1`, silu(this.groupNorm(`${name}.n1`, x)), cin, cout);
-    h = tf.add(h, tf.reshape(this.dense(`${name}.e`, embS, tdim, cout), [-1, 1, 1, cout])); // [B, 1, 1, C] over H, W
-    h = this.conv(`${name}.c2`, silu(this.groupNorm(`${name}.n2`, h)), cout, cout, 3, 1, true);
-    const skip = cin === cout ? x : this.conv(`${name}.skip`, x, cin, cout, 1);
-    return tf.add(skip, h);
-  }
-
-  /** Self-attention over the H·W image tokens, whose keys and values also include the context tokens. */
-  private attnBlock(name: string, x: tf.Tensor4D, ctx: tf.Tensor3D | null): tf.Tensor4D {
-    const [b, hh, ww, c] = x.shape;
-    const { heads, tdim } = this.config;
-    const l = hh * ww;
-    const dh = c / heads;
-    const tokens = tf.reshape(this.groupNorm(`${name}.n`, x), [b, l, c]); // [B, L, C]
-    let k = this.dense(`${name}.k`, tokens, c, c);
-    let v = this.dense(`${name}.v`, tokens, c, c);
-    const q = this.dense(`${name}.q`, tokens, c, c);
-    if (ctx) {
-      k = tf.concat([k, this.dense(`${name}.ck`, ctx, tdim, c)], 1); // [B, L + 4, C]
-      v = tf.concat([v, this.dense(`${name}.cv`, ctx, tdim, c)], 1);
-    }
-    const lk = k.shape[1]!;
-    // Heads folded into the batch once: [B, len, H, dh] → [B, H, len, dh] → [B·H, len, dh].
-    const split = (y: tf.Tensor, len: number) => tf.reshape(tf.transpose(tf.reshape(y, [b, len, heads, dh]), [0, 2, 1, 3]), [b * heads, len, dh]);
-    const att = tf.softmax(tf.mul(tf.matMul(split(q, l), split(k, lk), false, true), 1 / Math.sqrt(dh))); // [B·H, L, Lk]
-    const o = tf.reshape(tf.transpose(tf.reshape(tf.matMul(att, split(v, lk)), [b, heads, l, dh]), [0, 2, 1, 3]), [b, l, c]); // [B, L, C]
-    return tf.add(x, tf.reshape(this.dense(`${name}.o`, o, c, c, true), [b, hh, ww, c])); // tokens back to [B, H, W, C]
-  }
+  };
 
   // ---- the network -------------------------------------------------------------------------
 
@@ -286,7 +228,7 @@ export class UNet {
     }
     const c0 = cfg.channels[0]!;
     // Timestep embedding: sinusoid → dense → SiLU → dense.
-    let emb = this.dense('temb.2', silu(this.dense('temb.1', sinusoid(t, c0), c0, cfg.tdim)), cfg.tdim, cfg.tdim) as tf.Tensor2D; // [B, tdim]
+    let emb = dense(this.p, 'temb.2', silu(dense(this.p, 'temb.1', sinusoid(t, c0), c0, cfg.tdim)), cfg.tdim, cfg.tdim) as tf.Tensor2D; // [B, tdim]
 
     let ctx: tf.Tensor3D | null = null;
     if (cfg.embDim) {
@@ -304,15 +246,15 @@ export class UNet {
           e = tf.add(tf.mul(keep, e), tf.mul(tf.sub(1, keep), nul)) as tf.Tensor2D;
         }
       }
-      emb = tf.add(emb, this.dense('clip.emb', e, D, cfg.tdim)) as tf.Tensor2D; // way 1: added to the timestep embedding
-      const tokens = tf.reshape(this.dense('clip.ctx', e, D, cfg.contextTokens * cfg.tdim), [B, cfg.contextTokens, cfg.tdim]); // way 2: [B, 4, tdim]
-      ctx = this.layerNorm('clip.ctx.ln', tokens, cfg.tdim) as tf.Tensor3D;
+      emb = tf.add(emb, dense(this.p, 'clip.emb', e, D, cfg.tdim)) as tf.Tensor2D; // way 1: added to the timestep embedding
+      const tokens = tf.reshape(dense(this.p, 'clip.ctx', e, D, cfg.contextTokens * cfg.tdim), [B, cfg.contextTokens, cfg.tdim]); // way 2: [B, 4, tdim]
+      ctx = layerNorm(this.p, 'clip.ctx.ln', tokens, cfg.tdim) as tf.Tensor3D;
     } else if (cond.emb) {
       throw new Error('this U-Net is not conditioned on an embedding');
     }
     if (cfg.augCond) {
       if (!cond.augT) throw new Error('this U-Net needs the noise-augmentation level augT');
-      emb = tf.add(emb, this.dense('aug.2', silu(this.dense('aug.1', sinusoid(cond.augT, c0), c0, cfg.tdim)), cfg.tdim, cfg.tdim)) as tf.Tensor2D;
+      emb = tf.add(emb, dense(this.p, 'aug.2', silu(dense(this.p, 'aug.1', sinusoid(cond.augT, c0), c0, cfg.tdim)), cfg.tdim, cfg.tdim)) as tf.Tensor2D;
     }
     const embS = silu(emb) as tf.Tensor2D;
 
@@ -322,7 +264,7 @@ export class UNet {
       input = tf.concat([x, cond.lowres], 3); // [B, S, S, out + cond]
     }
     const cin = cfg.outChannels + cfg.condChannels;
-    let h = cfg.stem === 's2d' ? this.conv('in', input, cin, c0, 2, 2) : this.conv('in', input, cin, c0);
+    let h = cfg.stem === 's2d' ? conv(this.p, 'in', input, cin, c0, 2, 2) : conv(this.p, 'in', input, cin, c0);
     if (cfg.pos) {
       const side = h.shape[1];
       const f = positionFeatures(side); // [side², F]
@@ -336,16 +278,16 @@ export class UNet {
       const co = cfg.channels[lvl]!;
       const attn = cfg.attnRes.includes(h.shape[1]);
       for (let i = 0; i < cfg.blocks; i++) {
-        h = this.resBlock(`d${lvl}.${i}`, h, c, co, embS);
+        h = resBlock(this.p, `d${lvl}.${i}`, h, c, co, embS, cfg.tdim);
         c = co;
-        if (attn) h = this.attnBlock(`d${lvl}.${i}.a`, h, ctx);
+        if (attn) h = attnBlock(this.p, `d${lvl}.${i}.a`, h, ctx, cfg.heads, cfg.tdim);
       }
       skips.push(h);
-      if (lvl < last) h = this.conv(`d${lvl}.down`, h, c, c, 3, 2);
+      if (lvl < last) h = conv(this.p, `d${lvl}.down`, h, c, c, 3, 2);
     }
-    h = this.resBlock('mid.1', h, c, c, embS);
-    if (cfg.attnRes.length) h = this.attnBlock('mid.a', h, ctx);
-    h = this.resBlock('mid.2', h, c, c, embS);
+    h = resBlock(this.p, 'mid.1', h, c, c, embS, cfg.tdim);
+    if (cfg.attnRes.length) h = attnBlock(this.p, 'mid.a', h, ctx, cfg.heads, cfg.tdim);
+    h = resBlock(this.p, 'mid.2', h, c, c, embS, cfg.tdim);
     for (let lvl = last; lvl >= 0; lvl--) {
       const co = cfg.channels[lvl]!;
       const s = skips[lvl]!;
@@ -353,18 +295,18 @@ export class UNet {
       h = tf.concat([h, s], 3); // [B, h, w, c + skip]
       c += s.shape[3];
       for (let i = 0; i < cfg.blocks; i++) {
-        h = this.resBlock(`u${lvl}.${i}`, h, c, co, embS);
+        h = resBlock(this.p, `u${lvl}.${i}`, h, c, co, embS, cfg.tdim);
         c = co;
-        if (attn) h = this.attnBlock(`u${lvl}.${i}.a`, h, ctx);
+        if (attn) h = attnBlock(this.p, `u${lvl}.${i}.a`, h, ctx, cfg.heads, cfg.tdim);
       }
       if (lvl > 0) {
         const [, hh, ww] = h.shape;
         h = tf.image.resizeNearestNeighbor(h, [hh * 2, ww * 2]); // [B, 2h, 2w, c]
-        if (cfg.upConv) h = this.conv(`u${lvl}.up`, h, c, c);
+        if (cfg.upConv) h = conv(this.p, `u${lvl}.up`, h, c, c);
       }
     }
-    const final = silu(this.groupNorm('out.n', h));
-    if (cfg.stem === 'conv') return this.conv('out', final, c, cfg.outChannels, 3, 1, true);
+    const final = silu(groupNorm(this.p, 'out.n', h));
+    if (cfg.stem === 'conv') return conv(this.p, 'out', final, c, cfg.outChannels, 3, 1, true);
     const w = this.p('out.w', [2, 2, cfg.outChannels, c], { kind: 'zeros' }) as tf.Tensor4D; // transposed conv: [k, k, out, in]
     const y = tf.add(tf.conv2dTranspose(final, w, [B, S, S, cfg.outChannels], 2, 'valid'), this.p('out.b', [cfg.outChannels], { kind: 'zeros' })) as tf.Tensor4D;
     return cfg.refine ? this.refineHead(input, y, final, embS, cfg.refine) : y;
@@ -374,44 +316,12 @@ export class UNet {
   private refineHead(input: tf.Tensor4D, y: tf.Tensor4D, final: tf.Tensor4D, embS: tf.Tensor2D, r: number): tf.Tensor4D {
     const { tdim, outChannels } = this.config;
     const [, S] = input.shape;
-    const features = tf.image.resizeNearestNeighbor(this.conv('refine.ctx', final, final.shape[3], r, 1), [S, S]); // [B, S, S, r]
-    let f: tf.Tensor4D = tf.add(this.conv('refine.in', tf.concat([input, y], 3), input.shape[3] + outChannels, r), features);
-    f = tf.add(f, tf.reshape(this.dense('refine.e', embS, tdim, r), [-1, 1, 1, r])); // the timestep decides how much to correct
-    f = this.conv('refine.c', silu(this.groupNorm('refine.n1', f)), r, r);
-    return tf.add(y, this.conv('refine.out', silu(this.groupNorm('refine.n2', f)), r, outChannels, 3, 1, true));
+    const features = tf.image.resizeNearestNeighbor(conv(this.p, 'refine.ctx', final, final.shape[3], r, 1), [S, S]); // [B, S, S, r]
+    let f: tf.Tensor4D = tf.add(conv(this.p, 'refine.in', tf.concat([input, y], 3), input.shape[3] + outChannels, r), features);
+    f = tf.add(f, tf.reshape(dense(this.p, 'refine.e', embS, tdim, r), [-1, 1, 1, r])); // the timestep decides how much to correct
+    f = conv(this.p, 'refine.c', silu(groupNorm(this.p, 'refine.n1', f)), r, r);
+    return tf.add(y, conv(this.p, 'refine.out', silu(groupNorm(this.p, 'refine.n2', f)), r, outChannels, 3, 1, true));
   }
-}
-
-function silu<T extends tf.Tensor>(x: T): T {
-  return tf.mul(x, tf.sigmoid(x));
-}
-
-/** Frequencies (cycles across the grid) of the position code's Fourier features. */
-const POS_FREQS = [0.5, 1, 2, 4, 8];
-
-/**
- * [side², 4·|POS_FREQS|] fixed features of each cell's coordinates (row-major): sin and cos of
- * π·f·u and π·f·v, with u, v the cell centre in (-1, 1). Separable in u and v; the layers after
- * the stem combine them.
- */
-export function positionFeatures(side: number): tf.Tensor2D {
-  const rows: number[] = [];
-  for (let i = 0; i < side; i++) {
-    for (let j = 0; j < side; j++) {
-      const v = (2 * i + 1) / side - 1;
-      const u = (2 * j + 1) / side - 1;
-      for (const f of POS_FREQS) rows.push(Math.sin(Math.PI * f * u), Math.cos(Math.PI * f * u), Math.sin(Math.PI * f * v), Math.cos(Math.PI * f * v));
-    }
-  }
-  return tf.tensor2d(rows, [side * side, 4 * POS_FREQS.length]);
-}
-
-/** Sinusoidal embedding [B, dim] of integer timesteps [B] (ADM: cos | sin, max period 10000). */
-export function sinusoid(t: tf.Tensor1D, dim: number): tf.Tensor2D {
-  const half = dim / 2;
-  const freqs = tf.exp(tf.mul(-Math.log(10000) / half, tf.range(0, half))); // [half]
-  const args = tf.mul(tf.reshape(tf.cast(t, 'float32'), [-1, 1]), tf.reshape(freqs, [1, half])); // [B, half]
-  return tf.concat([tf.cos(args), tf.sin(args)], 1) as tf.Tensor2D;
 }
 
 function validate(c: UNetConfig): void {
