@@ -13,9 +13,9 @@ import { writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import sharp from 'sharp';
 import { initBackend } from './backend.js';
-import { isSamplerName, SAMPLER_HELP, SAMPLERS, SPACINGS, type SamplerName, type Spacing } from './diffusion/index.js';
+import { isSamplerName, SAMPLER_HELP, SAMPLERS, SPACINGS, type Spacing } from './diffusion/index.js';
 import { imageGridPng } from './png.js';
-import { generate, loadPipeline, rgbBytes, sideBySide, type Pipeline } from './pipeline.js';
+import { generate, loadPipeline, rgbBytes, sideBySide, type GenerateOptions, type Pipeline } from './pipeline.js';
 
 const USAGE = `usage: npm run generate -- "<prompt>" [--grid file.png] [--seed N] [--steps N] [--sampler ${SAMPLERS.join('|')}] [--spacing ${SPACINGS.join('|')}] [--guidance X] [--prior-steps N] [--upsample-steps N] [--no-prior] [--no-upsample] [--out file.png] [--frames dir/] [--weights-dir D]
 samplers: ${SAMPLER_HELP}`;
@@ -23,22 +23,16 @@ samplers: ${SAMPLER_HELP}`;
 /** The README's grid: concepts across the corpus's groups. */
 export const GRID_PROMPTS = ['red apple', 'banana', 'rocket', 'snowman', 'sun', 'fire', 'red heart', 'cat face', 'dog face', 'pizza', 'tree', 'car', 'blue book', 'ghost', 'star', 'house'];
 
-interface Args {
+/** The command line: the pipeline's sampling options (one declaration, in ml/pipeline.ts) and what only the CLI has. */
+type Args = Pick<GenerateOptions, 'seed' | 'steps' | 'sampler' | 'spacing' | 'guidance' | 'priorSteps' | 'upsampleSteps'> & {
   prompt: string;
   grid?: string;
-  seed?: number;
-  steps?: number;
-  sampler?: SamplerName;
-  spacing?: Spacing;
-  guidance?: number;
-  priorSteps?: number;
-  upsampleSteps?: number;
   noPrior: boolean;
   noUpsample: boolean;
   out: string;
   frames?: string;
   weightsDir?: string;
-}
+};
 
 export function parseGenerateArgs(argv: string[]): Args {
   const words: string[] = [];
