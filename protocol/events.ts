@@ -70,12 +70,49 @@ export type RunWatchReply = { ok: true; status: RunStatus } | ProtocolError;
  */
 export type ImageBytes = Uint8Array | string;
 
+/**
+ * A node's images on one port, packed: every image's bytes back to back in one binary
+ * attachment, `ends[i]` the offset where image i ends. socket.io's parser refuses a packet with
+ * more than 10 attachments (the client disconnects), and a batch may hold UNCLIP_MAX_BATCH
+ * images, so an output never sends one attachment per image. The browser receives `bytes` as an
+ * ArrayBuffer.
+ */
+export interface PackedImages {
+  bytes: Uint8Array | ArrayBuffer;
+  ends: number[];
+}
+/** Images over the socket are packed; in REST JSON and stored runs they are a data: URL each. */
+export type WireImages = PackedImages | string[];
+
+/** Packs PNG/WebP byte arrays into one buffer (what the server sends over the socket). */
+export function packImages(images: Uint8Array[]): PackedImages {
+  const ends: number[] = [];
+  let n = 0;
+  for (const im of images) ends.push((n += im.byteLength));
+  const bytes = new Uint8Array(n);
+  images.forEach((im, i) => bytes.set(im, i === 0 ? 0 : ends[i - 1]!));
+  return { bytes, ends };
+}
+
+export function isPackedImages(v: unknown): v is PackedImages {
+  if (!v || typeof v !== 'object' || Array.isArray(v)) return false;
+  const p = v as { bytes?: unknown; ends?: unknown };
+  return (p.bytes instanceof Uint8Array || p.bytes instanceof ArrayBuffer) && Array.isArray(p.ends);
+}
+
+/** The images of an image output, one entry each, whichever form they came in (views, not copies). */
+export function imageList(images: WireImages): ImageBytes[] {
+  if (Array.isArray(images)) return images;
+  const all = images.bytes instanceof Uint8Array ? images.bytes : new Uint8Array(images.bytes);
+  return images.ends.map((end, i) => all.subarray(i === 0 ? 0 : images.ends[i - 1]!, end));
+}
+
 /** A node's output on one port, as it crosses the wire. */
 export type WireValue =
   | { kind: 'text'; texts: string[] }
   | { kind: 'tokens'; tokens: string[][]; unknownWords: string[][]; truncatedWords: string[][] }
   | { kind: 'embedding'; space: EmbeddingSpace; width: number; vectors: number[][]; labels: string[] }
-  | { kind: 'image'; width: number; height: number; images: ImageBytes[]; labels: string[] }
+  | { kind: 'image'; width: number; height: number; images: WireImages; labels: string[] }
   | { kind: 'plot'; plot: PlotData };
 
 export interface MapNeighbour {

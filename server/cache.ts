@@ -4,7 +4,7 @@
 // leaves every earlier key, and its cache hit, as it was (reactive, like a notebook).
 // LRU within a byte budget (UNCLIP_CACHE_MB).
 import { createHash } from 'node:crypto';
-import type { WireValue } from '../protocol/index.js';
+import { imageList, type WireValue } from '../protocol/index.js';
 import type { Outputs } from '../nodes/index.js';
 
 export interface CacheEntry {
@@ -52,7 +52,7 @@ export function sizeOf(outputs: Outputs, wire: Record<string, WireValue>): numbe
     else n += JSON.stringify(v).length;
   }
   for (const w of Object.values(wire)) {
-    if (w.kind === 'image') n += w.images.reduce((s, b) => s + (typeof b === 'string' ? b.length : b.byteLength), 0);
+    if (w.kind === 'image') n += imageList(w.images).reduce((s, b) => s + (typeof b === 'string' ? b.length : b.byteLength), 0);
     else if (w.kind === 'embedding') n += w.vectors.length * w.width * 8;
   }
   return n + 256;

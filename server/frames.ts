@@ -1,7 +1,7 @@
 // Frame and output encoding for the wire: raw RGB → PNG with sharp (its work runs on libuv's
 // thread pool, not on the event loop), and binary → data: URLs for JSON (REST, the store).
 import sharp from 'sharp';
-import type { WireValue } from '../protocol/index.js';
+import { imageList, isPackedImages, packImages, type WireValue } from '../protocol/index.js';
 import type { Outputs, RawFrame } from '../nodes/index.js';
 
 export async function encodePng(frame: RawFrame, size?: number): Promise<Buffer> {
@@ -46,7 +46,8 @@ export async function toWire(outputs: Outputs): Promise<Record<string, WireValue
         const px = v.size * v.size * 3;
         const images: Buffer[] = [];
         for (let i = 0; i < v.count; i++) images.push(await encodePng({ size: v.size, data: v.data.subarray(i * px, (i + 1) * px) }));
-        out[port] = { kind: 'image', width: v.size, height: v.size, images, labels: v.labels };
+        // one attachment for all of them (socket.io allows 10 per packet)
+        out[port] = { kind: 'image', width: v.size, height: v.size, images: packImages(images), labels: v.labels };
         break;
       }
       default:
@@ -63,10 +64,11 @@ function mimeOf(b: Uint8Array): string {
   return 'application/octet-stream';
 }
 
-/** A deep copy where every byte array is a data: URL (JSON for REST and the store). */
+/** A deep copy where every byte array is a data: URL, and packed images a list of them (JSON for REST and the store). */
 export function bytesToDataUrls<T>(v: T): T {
   const walk = (x: unknown): unknown => {
     if (x instanceof Uint8Array) return `data:${mimeOf(x)};base64,${Buffer.from(x.buffer, x.byteOffset, x.byteLength).toString('base64')}`;
+    if (isPackedImages(x)) return imageList(x).map(walk);
     if (Array.isArray(x)) return x.map(walk);
     if (x && typeof x === 'object') return Object.fromEntries(Object.entries(x).map(([k, y]) => [k, walk(y)]));
     return x;

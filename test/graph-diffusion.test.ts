@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import sharp from 'sharp';
-import type { RunEvent } from '../protocol/index.js';
+import { imageList, type RunEvent } from '../protocol/index.js';
 import { ROOT } from './helpers/server.js';
 import { type GraphServer, type Recorder, startGraphServer, startOk, trace, type Client } from './helpers/graph.js';
 
@@ -49,10 +49,10 @@ test('text-to-image: a PNG frame (x_t | x0) for every decoder step, the 32 and 6
   assert.equal(ups.length, 10);
   const out = (nodeId: string) => (evs.find((e) => e.event === 'node:output' && e.payload.nodeId === nodeId) as OutEv).payload.outputs;
   const img = out('decoder').image!;
-  assert.ok(img.kind === 'image' && img.width === 32 && img.images.length === 1);
+  assert.ok(img.kind === 'image' && img.width === 32 && imageList(img.images).length === 1);
   const big = out('upsample').image!;
   assert.ok(big.kind === 'image' && big.width === 64);
-  assert.equal((await sharp(Buffer.from(big.images[0]!)).metadata()).width, 64);
+  assert.equal((await sharp(Buffer.from(imageList(big.images)[0] as Uint8Array)).metadata()).width, 64);
   const pe = out('prior').embedding!;
   assert.ok(pe.kind === 'embedding' && pe.space === 'clip-image' && pe.vectors.length === 1);
   const summary = await (await fetch(`${server.url}/api/runs/${id}`)).json();

@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
-import type { Catalogue, NodeError, RunEvent } from '../protocol/index.js';
+import { imageList, type Catalogue, type NodeError, type RunEvent } from '../protocol/index.js';
 import { startServer, type RunningServer } from './helpers/server.js';
 import { connect, edge, graph, node, Recorder, sleep, start, startOk, trace, type Client } from './helpers/graph.js';
 
@@ -167,7 +167,7 @@ test('a run streams events in topological order: start, every step with a decoda
   const img = out.payload.outputs.image!;
   assert.equal(img.kind, 'image');
   if (img.kind === 'image') {
-    const { data, info } = await sharp(Buffer.from(img.images[0] as Uint8Array)).raw().toBuffer({ resolveWithObject: true });
+    const { data, info } = await sharp(Buffer.from(imageList(img.images)[0] as Uint8Array)).raw().toBuffer({ resolveWithObject: true });
     assert.equal(info.width, 32);
     assert.ok(data.some((v) => v < 200), 'the apple is drawn, not a blank image');
   }
@@ -205,7 +205,7 @@ test('an uploaded PNG travels as bytes and comes out 32x32', async () => {
   const out = rec.of(id).find((e) => e.event === 'node:output') as Extract<RunEvent, { event: 'node:output' }>;
   const img = out.payload.outputs.image!;
   assert.ok(img.kind === 'image');
-  const { data, info } = await sharp(Buffer.from(img.images[0] as Uint8Array)).raw().toBuffer({ resolveWithObject: true });
+  const { data, info } = await sharp(Buffer.from(imageList(img.images)[0] as Uint8Array)).raw().toBuffer({ resolveWithObject: true });
   assert.equal(info.width, 32);
   // centre pixel is blue (the upload), the top rows white (letterboxed on white)
   const px = (x: number, y: number) => [...data.subarray((y * 32 + x) * info.channels, (y * 32 + x) * info.channels + 3)];

@@ -13,7 +13,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import sharp from 'sharp';
-import type { RunEvent } from '../protocol/index.js';
+import { imageList, type RunEvent } from '../protocol/index.js';
 import { connect, graph, node, Recorder, startOk, trace, type Client } from './helpers/graph.js';
 import { skipIfMissing } from './helpers/requires.js';
 import { freePort, ROOT, startServer, type RunningServer } from './helpers/server.js';
@@ -111,8 +111,8 @@ test('the socket server runs no ML: a debug graph runs on the worker process and
     assert.equal(meta.width, 48);
   }
   const out = evs.find((e): e is Ev<'node:output'> => e.event === 'node:output' && e.payload.nodeId === 'd')!.payload.outputs.image!;
-  assert.ok(out.kind === 'image' && out.images.length === 1);
-  assert.equal((await sharp(Buffer.from(out.images[0] as Uint8Array)).metadata()).width, 48);
+  assert.ok(out.kind === 'image' && imageList(out.images).length === 1);
+  assert.equal((await sharp(Buffer.from(imageList(out.images)[0] as Uint8Array)).metadata()).width, 48);
 
   // the worker process keeps its output cache: only the changed node reruns
   const again = await startOk(a, graph([node('i', 'image-input', { key: 'noto:grapes' }), debug('d', { steps: 6, workMs: 5, size: 48, seed: 12 })]));

@@ -3,7 +3,7 @@
 // embedding summaries, images (with a PNG download that carries the graph), plots; and for nodes
 // that streamed step frames, the live frame and then the filmstrip (x_t | predicted x0 captioned
 // for the diffusion nodes); for nodes that streamed map points (the prior), their trajectory.
-import type { WireValue } from '../../protocol';
+import { imageList, type WireValue } from '../../protocol';
 import { declOf } from '../lib/graphModel';
 import type { NodeRun } from '../lib/runState';
 import { useStudio } from './store';
@@ -65,10 +65,11 @@ function Value({ nodeId, port, v, wide }: { nodeId: string; port: string; v: Wir
       );
     case 'embedding':
       return <EmbeddingSummary v={v} />;
-    case 'image':
+    case 'image': {
+      const images = imageList(v.images);
       return (
-        <div className={`images${v.images.length > 1 ? ' many' : ''}`} data-testid={`images-${nodeId}`}>
-          {v.images.map((src, i) => (
+        <div className={`images${images.length > 1 ? ' many' : ''}`} data-testid={`images-${nodeId}`}>
+          {images.map((src, i) => (
             <figure key={i} title={v.labels[i]}>
               <img src={String(src)} alt={v.labels[i] ?? `${port} ${i + 1}`} width={96} height={96} />
               <figcaption>
@@ -81,6 +82,7 @@ function Value({ nodeId, port, v, wide }: { nodeId: string; port: string; v: Wir
           ))}
         </div>
       );
+    }
     case 'plot':
       return v.plot.type === 'heatmap' ? <Heatmap plot={v.plot} /> : <EmbeddingMap nodeId={nodeId} plot={v.plot} wide={wide} />;
   }

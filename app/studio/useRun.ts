@@ -5,7 +5,7 @@
 // rest of the studio only ever sees URLs. A run's URLs are freed when the run after the next one
 // starts: the next run may come back `node:cached` and keep showing them (runState's `carried`).
 import { useCallback, useEffect, useRef } from 'react';
-import type { Graph, RunEvent, ServerToClientEvents, WireValue } from '../../protocol';
+import { imageList, type Graph, type RunEvent, type ServerToClientEvents, type WireValue } from '../../protocol';
 import { applyEvent, IDLE_RUN, refused, startRun, type RunView } from '../lib/runState';
 import { useStudioApi } from './store';
 import type { StudioSocket } from './useServerInfo';
@@ -55,7 +55,7 @@ export function useRun(socket: StudioSocket | null) {
         } else if (name === 'node:output') {
           const o = payload as Extract<RunEvent, { event: 'node:output' }>['payload'];
           const outputs: Record<string, WireValue> = {};
-          for (const [port, v] of Object.entries(o.outputs)) outputs[port] = v.kind === 'image' ? { ...v, images: v.images.map((im) => toUrl(im) as string) } : v;
+          for (const [port, v] of Object.entries(o.outputs)) outputs[port] = v.kind === 'image' ? { ...v, images: imageList(v.images).map((im) => toUrl(im) as string) } : v;
           p = { ...o, outputs };
         }
         setView((v) => applyEvent(v, { event: name, payload: p } as RunEvent));
