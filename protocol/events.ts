@@ -191,6 +191,7 @@ export interface InterServerEvents {}
 /** One table of error codes for everything that crosses the wire. */
 export const ERROR_CODES = {
   BAD_REQUEST: 'the payload did not match the schema',
+  PAYLOAD_TOO_LARGE: 'the request is larger than this server accepts',
   INTERNAL: 'the server failed; the message says how',
   // graph validation (before anything runs); each names a node and, where there is one, a port
   INVALID_GRAPH: 'the graph was refused; nodeErrors lists every problem',
@@ -230,6 +231,16 @@ export const ERROR_CODES = {
 } as const;
 export type ErrorCode = keyof typeof ERROR_CODES;
 
+/** An error reply lists at most this many problems (its message gives the full count). */
+export const MAX_LISTED_PROBLEMS = 50;
+/** User text (ids, names, values) quoted in an error message is cut to this many characters. */
+export const MAX_ECHO_CHARS = 80;
+
+/** User text as an error message may quote it: cut to `max` characters, saying how long it was. */
+export function echo(text: string, max: number = MAX_ECHO_CHARS): string {
+  return text.length <= max ? text : `${text.slice(0, max)}…(${text.length} chars)`;
+}
+
 export interface ProtocolError {
   ok: false;
   error: { code: ErrorCode; message: string; nodeErrors?: NodeError[] };
@@ -249,7 +260,44 @@ export function parsePayload<S extends z.ZodTypeAny>(
   return protocolError('BAD_REQUEST', formatZodIssues(r.error));
 }
 
-/** One line listing every schema problem, each with its path: what BAD_REQUEST messages say. */
+/**
+ * One line listing the schema problems, each with its path: what BAD_REQUEST messages say. Both
+ * are bounded (a path or a message such as "Unrecognized key(s)" may quote any amount of user
+ * text): at most MAX_LISTED_PROBLEMS problems, each part cut with `echo`.
+ */
 export function formatZodIssues(error: z.ZodError): string {
-  return error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
+  const listed = error.issues.slice(0, MAX_LISTED_PROBLEMS).map((i) => `${echo(i.path.join('.')) || '(root)'}: ${echo(i.message, 4 * MAX_ECHO_CHARS)}`);
+  const more = error.issues.length - listed.length;
+  return listed.join('; ') + (more > 0 ? `; … and ${more} more` : '');
+}
+
+/**
+ * Whether a parsed payload holds more than `maxBytes` (strings and binary by length, plus a few
+ * bytes per key and value): checked before a schema walks it. Stops as soon as it is over, and
+ * walks without recursion, so neither a huge nor a deeply nested payload costs more than the limit.
+ */
+export function exceedsBytes(value: unknown, maxBytes: number): boolean {
+  let n = 0;
+  const stack: unknown[] = [value];
+  while (stack.length) {
+    const v = stack.pop();
+    n += 8;
+    if (typeof v === 'string') n += v.length;
+    else if (v instanceof Uint8Array || v instanceof ArrayBuffer) n += v.byteLength;
+    else if (Array.isArray(v)) {
+      for (const x of v) {
+        if ((n += 1) > maxBytes) return true;
+        stack.push(x);
+      }
+    }
+    else if (v && typeof v === 'object') {
+      for (const k in v) {
+        n += k.length + 8;
+        if (n > maxBytes) return true;
+        if (Object.hasOwn(v, k)) stack.push((v as Record<string, unknown>)[k]);
+      }
+    }
+    if (n > maxBytes) return true;
+  }
+  return false;
 }

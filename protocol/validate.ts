@@ -4,7 +4,7 @@
 // run the same checks before it sends a graph; the server runs it again and adds what needs the
 // server (uploaded image pixels, model weights present). The params it hands out are exactly what
 // graph.ts's ParamValues promises for each declaration, which is what lets nodes read them typed.
-import type { ErrorCode } from './events.js';
+import { echo, MAX_LISTED_PROBLEMS, type ErrorCode } from './events.js';
 import { describePortType, GraphSchema, portsCompatible, type Catalogue, type Graph, type GraphNode, type Limits, type NodeDecl, type PortDecl } from './graph.js';
 
 export interface NodeError {
@@ -49,20 +49,42 @@ export function imageParamBytes(v: unknown): number | null {
   return null;
 }
 
-/** Parse and check a graph. Returns every problem found, or the graph with its execution plan. */
-export function validateGraph(input: unknown, opts: ValidateOptions): { ok: true; value: ValidGraph } | { ok: false; errors: NodeError[] } {
+/** More params than any node type declares; a node with more is refused before they are read one by one. */
+export const MAX_PARAMS_PER_NODE = 64;
+
+/**
+ * A refusal: the problems found, at most MAX_LISTED_PROBLEMS of them (a reply stays small
+ * whatever was sent); `omitted` counts the ones found beyond those.
+ */
+export type GraphProblems = { ok: false; errors: NodeError[]; omitted?: number };
+
+/** Parse and check a graph. Returns every problem found (up to the listing cap), or the graph with its execution plan. */
+export function validateGraph(input: unknown, opts: ValidateOptions): { ok: true; value: ValidGraph } | GraphProblems {
   const { catalogue } = opts;
   const limits = catalogue.limits;
   const errors: NodeError[] = [];
-  const err = (nodeId: string | null, code: ErrorCode, message: string, port?: string) =>
-    errors.push(port === undefined ? { nodeId, code, message } : { nodeId, port, code, message });
+  let omitted = 0;
+  const err = (nodeId: string | null, code: ErrorCode, message: string, port?: string) => {
+    if (errors.length >= MAX_LISTED_PROBLEMS) omitted++;
+    else errors.push(port === undefined ? { nodeId, code, message } : { nodeId, port, code, message });
+  };
+  const refused = (): GraphProblems => (omitted > 0 ? { ok: false, errors, omitted } : { ok: false, errors });
 
-  // Size first, before zod walks a huge array.
+  // Size first, before zod walks a huge array or a node's huge params.
   if (input && typeof input === 'object') {
     const g = input as { nodes?: unknown; edges?: unknown };
     if (Array.isArray(g.nodes) && g.nodes.length > limits.maxNodes) err(null, 'GRAPH_TOO_LARGE', `${g.nodes.length} nodes; at most ${limits.maxNodes}`);
     if (Array.isArray(g.edges) && g.edges.length > limits.maxEdges) err(null, 'GRAPH_TOO_LARGE', `${g.edges.length} edges; at most ${limits.maxEdges}`);
-    if (errors.length) return { ok: false, errors };
+    if (Array.isArray(g.nodes) && !errors.length) {
+      for (const [i, n] of g.nodes.entries()) {
+        const params = (n as { params?: unknown } | null)?.params;
+        if (!params || typeof params !== 'object') continue;
+        let count = 0;
+        for (const _ in params) if (++count > MAX_PARAMS_PER_NODE) break;
+        if (count > MAX_PARAMS_PER_NODE) err(rawId(n, i), 'GRAPH_TOO_LARGE', `more than ${MAX_PARAMS_PER_NODE} params`);
+      }
+    }
+    if (errors.length) return refused();
   }
 
   const parsed = GraphSchema.safeParse(input);
@@ -73,13 +95,12 @@ export function validateGraph(input: unknown, opts: ValidateOptions): { ok: true
       let nodeId: string | null = null;
       let port: string | undefined;
       if (issue.path[0] === 'nodes' && typeof issue.path[1] === 'number') {
-        const n = raw?.nodes?.[issue.path[1]] as { id?: unknown } | undefined;
-        nodeId = typeof n?.id === 'string' ? n.id : `nodes[${issue.path[1]}]`;
-        if (issue.path[2] === 'params' && typeof issue.path[3] === 'string') port = issue.path[3];
+        nodeId = rawId(raw?.nodes?.[issue.path[1]], issue.path[1]);
+        if (issue.path[2] === 'params' && typeof issue.path[3] === 'string') port = echo(issue.path[3]);
       }
-      err(nodeId, 'GRAPH_SCHEMA', `${issue.path.join('.') || '(root)'}: ${issue.message}`, port);
+      err(nodeId, 'GRAPH_SCHEMA', `${echo(issue.path.join('.')) || '(root)'}: ${echo(issue.message, 320)}`, port);
     }
-    return { ok: false, errors };
+    return refused();
   }
   const graph = parsed.data;
 
@@ -194,8 +215,14 @@ export function validateGraph(input: unknown, opts: ValidateOptions): { ok: true
     if (!errors.some((e) => e.code === 'CYCLE')) for (const id of stuck) err(id, 'CYCLE', 'node cannot be put in execution order');
   }
 
-  if (errors.length) return { ok: false, errors };
+  if (errors.length) return refused();
   return { ok: true, value: { graph, order, params, inputs } };
+}
+
+/** How a problem names a node that may not have passed the schema: its id (cut to size) if it has a string one. */
+function rawId(n: unknown, index: number): string {
+  const id = (n as { id?: unknown } | null | undefined)?.id;
+  return typeof id === 'string' ? echo(id) : `nodes[${index}]`;
 }
 
 function names(ports: PortDecl[]): string {
@@ -224,7 +251,7 @@ function checkParams(
 ): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const name of Object.keys(given)) {
-    if (!decl.params.some((p) => p.name === name)) err(nodeId, 'UNKNOWN_PARAM', `${decl.type} has no param "${name}"`, name);
+    if (!decl.params.some((p) => p.name === name)) err(nodeId, 'UNKNOWN_PARAM', `${decl.type} has no param "${echo(name)}"`, echo(name));
   }
   for (const p of decl.params) {
     const v = given[p.name];
@@ -262,7 +289,7 @@ function checkParams(
       }
       case 'enum':
         if (typeof v !== 'string') bad('PARAM_TYPE', `wants one of ${p.options?.join(', ')}, got ${typeName(v)}`);
-        else if (!p.options?.includes(v)) bad('PARAM_OUT_OF_RANGE', `"${v}" is not one of ${p.options?.join(', ')}`);
+        else if (!p.options?.includes(v)) bad('PARAM_OUT_OF_RANGE', `"${echo(v)}" is not one of ${p.options?.join(', ')}`);
         break;
       case 'boolean':
         if (typeof v !== 'boolean') bad('PARAM_TYPE', `wants true or false, got ${typeName(v)}`);

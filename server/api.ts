@@ -51,7 +51,7 @@ export interface ApiDeps {
 /** Handles /api/*; returns false for anything else. */
 export function createApi(deps: ApiDeps): (req: http.IncomingMessage, res: http.ServerResponse) => boolean {
   const { config, catalogue, store, runner, pool } = deps;
-  const bodyLimit = Math.ceil(config.limits.maxUploadBytes * 1.4) + 1024 * 1024; // a data: URL upload plus the graph
+  const bodyLimit = config.maxRequestBytes;
   // event-loop delay of the socket thread, for tests and benchmarks (debug only); sampled every
   // 1 ms, so an idle loop reads about 1 ms
   const loop = config.debug ? monitorEventLoopDelay({ resolution: 1 }) : undefined;
@@ -144,7 +144,7 @@ export function createApi(deps: ApiDeps): (req: http.IncomingMessage, res: http.
     const path = (req.url ?? '/').split('?')[0]!;
     if (!path.startsWith('/api/')) return false;
     route(req, res, path).catch((e: unknown) => {
-      if (e instanceof HttpError) return json(res, e.status, { ok: false, error: { code: e.code, message: e.message }, ...e.extra });
+      if (e instanceof HttpError) return json(res, e.status, { ok: false, error: { code: e.code, message: e.message }, ...e.extra }, e.status === 413 ? { connection: 'close' } : {});
       console.error(`[api] ${req.method} ${path}: ${(e as Error).stack ?? e}`);
       json(res, 500, { ok: false, error: { code: 'INTERNAL', message: (e as Error).message } });
     });
@@ -171,20 +171,32 @@ function bearer(req: http.IncomingMessage): string | undefined {
   return m?.[1];
 }
 
+/** How much of an oversized body is read and thrown away so that its client can read the 413. */
+const DISCARD_MAX = 64 * 2 ** 20;
+
+/**
+ * Reads a JSON body of at most `limit` bytes. A larger one is refused with 413 without keeping
+ * it: the rest is read and thrown away (up to DISCARD_MAX) before the answer, since a client
+ * still sending its body when the connection closes sees a reset instead of the JSON error. The
+ * 413 closes the connection after it.
+ */
 function readJson(req: http.IncomingMessage, limit: number, allowEmpty = false): Promise<unknown> {
   return new Promise((resolve, reject) => {
+    const tooLarge = () => reject(new HttpError(413, 'PAYLOAD_TOO_LARGE', `request body over ${limit} bytes`));
     const chunks: Buffer[] = [];
     let n = 0;
+    let over = Number(req.headers['content-length']) > limit;
     req.on('data', (c: Buffer) => {
       n += c.length;
-      if (n > limit) {
-        reject(new HttpError(413, 'IMAGE_TOO_LARGE', `request body over ${limit} bytes`));
-        req.destroy();
-        return;
+      if (!over && n > limit) {
+        over = true;
+        chunks.length = 0;
       }
-      chunks.push(c);
+      if (!over) chunks.push(c);
+      else if (n > limit + DISCARD_MAX) tooLarge(); // enough: answer now (settles once)
     });
     req.on('end', () => {
+      if (over) return tooLarge();
       const text = Buffer.concat(chunks).toString('utf8');
       if (!text.trim()) return allowEmpty ? resolve(undefined) : reject(new HttpError(400, 'BAD_REQUEST', 'empty body'));
       try {
@@ -197,9 +209,9 @@ function readJson(req: http.IncomingMessage, limit: number, allowEmpty = false):
   });
 }
 
-function json(res: http.ServerResponse, status: number, body: unknown): void {
+function json(res: http.ServerResponse, status: number, body: unknown, headers: http.OutgoingHttpHeaders = {}): void {
   if (res.headersSent) return;
   const text = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store', 'content-length': Buffer.byteLength(text) });
+  res.writeHead(status, { ...headers, 'content-type': 'application/json', 'cache-control': 'no-store', 'content-length': Buffer.byteLength(text) });
   res.end(text);
 }

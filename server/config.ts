@@ -20,6 +20,12 @@ export interface EngineConfig {
   debug: boolean;
   /** Output cache budget in MiB (UNCLIP_CACHE_MB). */
   cacheMb: number;
+  /**
+   * The largest request accepted, a REST body or a `run:start` payload (UNCLIP_MAX_REQUEST_BYTES;
+   * default one upload as a data: URL plus 1 MiB of graph). Larger ones are refused with
+   * PAYLOAD_TOO_LARGE before they are parsed or checked.
+   */
+  maxRequestBytes: number;
   /** Finished runs kept in memory for watch and replay (UNCLIP_KEEP_RUNS). */
   keepRuns: number;
   /**
@@ -56,6 +62,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): EngineConfi
     cacheDir: resolve(env.UNCLIP_CACHE_DIR || resolve(REPO_ROOT, 'data', 'cache')),
     debug: env.UNCLIP_DEBUG === '1',
     cacheMb: int(env, 'UNCLIP_CACHE_MB', 256, 0),
+    maxRequestBytes: int(env, 'UNCLIP_MAX_REQUEST_BYTES', Math.ceil(limits.maxUploadBytes * 1.4) + 2 ** 20, 1024),
     keepRuns: int(env, 'UNCLIP_KEEP_RUNS', 100, 1),
     ...(env.REDIS_URL ? { redisUrl: env.REDIS_URL } : {}),
   };

@@ -2,10 +2,12 @@
 // Split from main.ts so tests can start it on a free loopback port without touching signals.
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { Server as IOServer } from 'socket.io';
+import { Server as IOServer, type Socket } from 'socket.io';
 import {
   PingRequestSchema,
+  echo,
   parsePayload,
+  protocolError,
   type ClientToServerEvents,
   type InterServerEvents,
   type ServerInfo,
@@ -29,7 +31,38 @@ export interface StudioServerOptions {
   stats?: () => Record<string, number>;
   /** Called once with the socket.io server before it listens (the graph engine's socket handlers). */
   setupIO?: (io: StudioIO) => void;
+  /**
+   * The largest socket.io message (default 16 MiB). Over it socket.io drops the client, so keep it
+   * above the engine's own request limit, which answers with PAYLOAD_TOO_LARGE.
+   */
+  maxMessageBytes?: number;
 }
+
+type Ack<E extends keyof ClientToServerEvents> = Parameters<ClientToServerEvents[E]>[1];
+
+/** The client events this server answers; any other event that asks for an ack is told so. */
+const CLIENT_EVENTS: Record<keyof ClientToServerEvents, true> = { 'server:ping': true, 'run:start': true, 'run:cancel': true, 'run:watch': true };
+
+/**
+ * socket.io calls a handler with whatever the client sent and, when it asked for an answer, the
+ * ack last: `emit('run:start', ack)` hands the ack over as the payload. This takes the ack from
+ * the end and the payload from the front, so every request with an ack gets an answer.
+ */
+function takeRequest(args: unknown[]): { req: unknown; ack: (reply: unknown) => void } | null {
+  const ack = args[args.length - 1];
+  if (typeof ack !== 'function') return null;
+  return { req: args.length > 1 ? args[0] : undefined, ack: ack as (reply: unknown) => void };
+}
+
+/** Registers a request handler (an event with an ack); requests sent without an ack are ignored. */
+export function onRequest<E extends keyof ClientToServerEvents>(socket: Socket<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>, event: E, handle: (req: unknown, ack: Ack<E>) => void): void {
+  // untyped on purpose: the arguments are whatever the client sent
+  (socket as unknown as { on(event: string, listener: (...args: unknown[]) => void): void }).on(event, (...args: unknown[]) => {
+    const r = takeRequest(args);
+    if (r) handle(r.req, r.ack as Ack<E>);
+  });
+}
+
 
 export interface StudioServer {
   http: http.Server;
@@ -58,7 +91,7 @@ export async function startStudioServer(opts: StudioServerOptions): Promise<Stud
     res.end('the studio UI is disabled on this server (UNCLIP_UI=0)');
   });
 
-  const io: StudioIO = new IOServer(server, { maxHttpBufferSize: 16 * 1024 * 1024 });
+  const io: StudioIO = new IOServer(server, { maxHttpBufferSize: opts.maxMessageBytes ?? 16 * 2 ** 20 });
   if (opts.nextUpgrade) {
     const upgrade = opts.nextUpgrade;
     server.on('upgrade', (req, socket, head) => {
@@ -70,11 +103,14 @@ export async function startStudioServer(opts: StudioServerOptions): Promise<Stud
   io.on('connection', (socket) => {
     socket.data.connectedAt = Date.now();
     socket.emit('server:info', opts.info);
-    socket.on('server:ping', (req, ack) => {
-      if (typeof ack !== 'function') return;
+    onRequest(socket, 'server:ping', (req, ack) => {
       const parsed = parsePayload(PingRequestSchema, req);
       if (!parsed.ok) return ack(parsed);
       ack({ clientTime: parsed.value.clientTime, serverTime: Date.now() });
+    });
+    socket.onAny((event: unknown, ...args: unknown[]) => {
+      if (typeof event === 'string' && Object.hasOwn(CLIENT_EVENTS, event)) return;
+      takeRequest(args)?.ack(protocolError('BAD_REQUEST', `unknown event "${echo(String(event))}"`));
     });
   });
 

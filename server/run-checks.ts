@@ -2,7 +2,7 @@
 // the studio runs before sending), then what only the server can see: installed weights and each
 // node's own `check` (an upload's pixel count). Split from the runner, which queues what passes.
 import { relative } from 'node:path';
-import { validateGraph, type Catalogue, type ErrorCode, type Migrations, type NodeError, type ValidGraph } from '../protocol/index.js';
+import { MAX_LISTED_PROBLEMS, validateGraph, type Catalogue, type ErrorCode, type Migrations, type NodeError, type ValidGraph } from '../protocol/index.js';
 import type { NodeDef } from '../nodes/index.js';
 import type { EngineConfig } from './config.js';
 import { modelDir, modelHash } from '../ml/weights.js';
@@ -19,7 +19,7 @@ export type Refusal = { ok: false; error: { code: ErrorCode; message: string; no
 export async function checkRun(graph: unknown, deps: CheckDeps): Promise<{ ok: true; plan: ValidGraph } | Refusal> {
   const { config } = deps;
   const v = validateGraph(graph, { catalogue: deps.catalogue, migrations: deps.migrations });
-  if (!v.ok) return refuse('INVALID_GRAPH', summarise(v.errors), v.errors);
+  if (!v.ok) return refuse('INVALID_GRAPH', summarise(v.errors, v.errors.length + (v.omitted ?? 0)), v.errors);
   const plan = v.value;
   const errors: NodeError[] = [];
   for (const node of plan.graph.nodes) {
@@ -30,7 +30,8 @@ export async function checkRun(graph: unknown, deps: CheckDeps): Promise<{ ok: t
     }
     if (def.check) for (const e of await def.check(plan.params.get(node.id)!, config.limits)) errors.push({ nodeId: node.id, ...e });
   }
-  if (errors.length) return refuse('INVALID_GRAPH', summarise(errors), errors);
+  const listed = errors.slice(0, MAX_LISTED_PROBLEMS);
+  if (errors.length) return refuse('INVALID_GRAPH', summarise(listed, errors.length), listed);
   return { ok: true, plan };
 }
 
@@ -38,7 +39,9 @@ export function refuse(code: ErrorCode, message: string, nodeErrors: NodeError[]
   return { ok: false, error: { code, message, nodeErrors } };
 }
 
-function summarise(errors: NodeError[]): string {
+/** `total` counts every problem found; `errors` lists at most MAX_LISTED_PROBLEMS of them. */
+function summarise(errors: NodeError[], total: number): string {
   const head = errors.slice(0, 3).map((e) => `${e.nodeId ?? 'graph'}${e.port ? `.${e.port}` : ''}: ${e.code}`).join('; ');
-  return `${errors.length} problem${errors.length === 1 ? '' : 's'}: ${head}${errors.length > 3 ? '; …' : ''}`;
+  const listed = total > errors.length ? ` (${MAX_LISTED_PROBLEMS} listed)` : '';
+  return `${total} problem${total === 1 ? '' : 's'}${listed}: ${head}${total > 3 ? '; …' : ''}`;
 }

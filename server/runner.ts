@@ -11,6 +11,7 @@ import {
   RunStartSchema,
   RunRefSchema,
   RunWatchSchema,
+  exceedsBytes,
   parsePayload,
   type Catalogue,
   type Migrations,
@@ -24,7 +25,7 @@ import type { OutputCache } from './cache.js';
 import type { EngineConfig } from './config.js';
 import type { Dispatcher, ExecResult, ExecSink, NodeRecord } from './executor.js';
 import { bytesToDataUrls, encodeStepFrames } from './frames.js';
-import type { StudioIO } from './http-server.js';
+import { onRequest, type StudioIO } from './http-server.js';
 import { checkRun, refuse, type CheckDeps } from './run-checks.js';
 import { RunStream, type StudioSocket } from './run-stream.js';
 import type { Store } from './store.js';
@@ -102,12 +103,10 @@ export class Runner {
 
   attach(socket: StudioSocket): void {
     this.stream.attach(socket);
-    socket.on('run:start', (req, ack) => {
-      if (typeof ack !== 'function') return;
+    onRequest(socket, 'run:start', (req, ack) => {
       this.start(socket, req).then(ack, (e: unknown) => ack(refuse('INTERNAL', (e as Error).message)));
     });
-    socket.on('run:cancel', (req, ack) => {
-      if (typeof ack !== 'function') return;
+    onRequest(socket, 'run:cancel', (req, ack) => {
       const p = parsePayload(RunRefSchema, req);
       if (!p.ok) return ack(p);
       const run = this.runs.get(p.value.runId);
@@ -116,8 +115,7 @@ export class Runner {
       this.cancel(run);
       ack({ ok: true, status: run.status });
     });
-    socket.on('run:watch', (req, ack) => {
-      if (typeof ack !== 'function') return;
+    onRequest(socket, 'run:watch', (req, ack) => {
       const p = parsePayload(RunWatchSchema, req);
       if (!p.ok) return ack(p);
       const run = this.runs.get(p.value.runId);
@@ -144,6 +142,9 @@ export class Runner {
   // start
 
   private async start(socket: StudioSocket, req: unknown): Promise<RunStartReply> {
+    // measured before any schema walks it (a payload under socket.io's own limit may still be
+    // millions of keys)
+    if (exceedsBytes(req, this.config.maxRequestBytes)) return refuse('PAYLOAD_TOO_LARGE', `run:start payload over ${this.config.maxRequestBytes} bytes`);
     const p = parsePayload(RunStartSchema, req);
     if (!p.ok) return refuse('BAD_REQUEST', p.error.message);
     const limit = this.config.limits.maxQueuedPerClient;
