@@ -154,9 +154,10 @@ export function createApi(deps: ApiDeps): (req: http.IncomingMessage, res: http.
 
 /** The stored run plus each node's last outputs, so a share page needs no event folding. */
 function withOutputs(run: StoredRun): StoredRunWithOutputs {
-  const outputs: StoredRunWithOutputs['outputs'] = {};
-  for (const e of run.events) if (e.event === 'node:output') outputs[e.payload.nodeId] = e.payload.outputs;
-  return { ...run, outputs };
+  // node ids are user text: collected in a Map (a plain object would swallow "__proto__")
+  const outputs = new Map<string, StoredRunWithOutputs['outputs'][string]>();
+  for (const e of run.events) if (e.event === 'node:output') outputs.set(e.payload.nodeId, e.payload.outputs);
+  return { ...run, outputs: Object.fromEntries(outputs) };
 }
 
 function parse<S extends z.ZodTypeAny>(schema: S, v: unknown): z.infer<S> {

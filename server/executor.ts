@@ -114,7 +114,9 @@ export async function executeGraph(
   const t0 = performance.now();
   const flag = new Int32Array(ticket.cancel);
   const values = new Map<string, { key: string; outputs: Outputs }>();
-  const timings: Record<string, number> = {};
+  // node ids are user text: a Map, made an object with own properties at the end (an id such as
+  // "__proto__" assigned into a plain object would set its prototype and vanish)
+  const timings = new Map<string, number>();
   const cached: string[] = [];
   let outcome: Outcome = { kind: 'done' };
   try {
@@ -176,7 +178,7 @@ export async function executeGraph(
         values.set(id, { key, outputs: res.outputs });
         rec.status = 'done';
         rec.ms = res.ms;
-        timings[id] = Math.round(res.ms * 10) / 10;
+        timings.set(id, Math.round(res.ms * 10) / 10);
         sink.event({ event: 'node:output', payload: { runId, nodeId: id, outputs: wire } });
       } else if (res.cancelled) {
         rec.status = 'cancelled';
@@ -196,5 +198,5 @@ export async function executeGraph(
     outcome = { kind: 'error', code: 'INTERNAL', message: (e as Error).message };
   }
   await sink.flushed();
-  return { outcome, ms: Math.round((performance.now() - t0) * 10) / 10, timings, cached };
+  return { outcome, ms: Math.round((performance.now() - t0) * 10) / 10, timings: Object.fromEntries(timings), cached };
 }

@@ -76,13 +76,15 @@ function splitKey(key: string): { style: StyleName; iconName: string } {
 /** The SVG document of one icon (aliases resolve to their parent), drawn at `px` x `px`. */
 export function iconSvg(style: StyleName, iconName: string, px: number): string {
   const set = loadIconSet(style);
+  // own properties only: a key such as "noto:__proto__" or "noto:constructor" names no icon
+  const own = <T>(o: Record<string, T> | undefined, k: string): T | undefined => (o && Object.hasOwn(o, k) ? o[k] : undefined);
   let name = iconName;
-  for (let hops = 0; !set.icons[name] && hops < 4; hops++) {
-    const parent = set.aliases?.[name]?.parent;
+  for (let hops = 0; !own(set.icons, name) && hops < 4; hops++) {
+    const parent = own(set.aliases, name)?.parent;
     if (!parent) break;
     name = parent;
   }
-  const icon = set.icons[name];
+  const icon = own(set.icons, name);
   if (!icon) throw new Error(`no icon "${iconName}" in ${style}`);
   const w = icon.width ?? set.width ?? 16;
   const h = icon.height ?? set.height ?? 16;
