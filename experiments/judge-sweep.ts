@@ -1,0 +1,67 @@
+// Which sampling settings make pictures people recognise, with the models as shipped? Each setting
+// generates one 32x32 image per judge concept (ml/judge.ts: 120 held-out concepts, each image
+// ranked by its nearest training-style icon in pixel space) with the prior, and prints top-1 and
+// top-5. Same seed for every setting, so differences are the setting's, not the noise's.
+//
+//   npx tsx experiments/judge-sweep.ts [--seed 1] [--n 120] [--only name,name] [--weights DIR]
+//
+// --weights DIR reads clip/, prior/ and decoder/ from DIR: a checkpoint judged before it ships.
+//
+// One JSON line per setting on stdout; the answers are in experiments/README.md.
+import * as tf from '@tensorflow/tfjs-core';
+import { initBackend } from '../ml/backend.js';
+import { loadCorpus } from '../ml/data/corpus.js';
+import { makeJudge, topKScore } from '../ml/judge.js';
+import { generate, loadPipeline, rgbBytes, type GenerateOptions } from '../ml/pipeline.js';
+
+type Setting = Omit<GenerateOptions, 'prompts' | 'seed' | 'noUpsample'>;
+
+const SETTINGS: Record<string, Setting> = {
+  default: {},
+  'guidance-1': { guidance: 1 },
+  'guidance-2': { guidance: 2 },
+  'guidance-5': { guidance: 5 },
+  'guidance-8': { guidance: 8 },
+  'steps-50': { steps: 50 },
+  ddim: { sampler: 'ddim' },
+  ddpm: { sampler: 'ddpm', steps: 100 },
+  'quadratic-spacing': { spacing: 'quadratic' },
+  'prior-guidance-1': { priorGuidance: 1 },
+  'prior-guidance-4': { priorGuidance: 4 },
+  'prior-guidance-6': { priorGuidance: 6 },
+  'prior-guidance-4-guidance-5': { priorGuidance: 4, guidance: 5 },
+};
+
+const args = process.argv.slice(2);
+const flag = (name: string) => (args.includes(name) ? args[args.indexOf(name) + 1] : undefined);
+const seed = Number(flag('--seed') ?? 1);
+const only = flag('--only')?.split(',');
+
+await initBackend({ log: (l) => process.stderr.write(l + '\n') });
+const corpus = await loadCorpus({ size: 32 });
+const judge = makeJudge(corpus, { n: Number(flag('--n') ?? 120) });
+const p = await loadPipeline({ weightsDir: flag('--weights'), upsampler: false });
+const N = judge.labels.length;
+const px = judge.size * judge.size * 3;
+const truth = judge.labels.map((_, c) => c);
+const chunk = 20;
+try {
+  for (const [name, setting] of Object.entries(SETTINGS)) {
+    if (only && !only.includes(name)) continue;
+    const bytes = new Uint8Array(N * px);
+    const t0 = performance.now();
+    for (let s = 0; s < N; s += chunk) {
+      const gen = await generate(p, { ...setting, prompts: judge.labels.slice(s, s + chunk), seed: seed * 1000 + s, noUpsample: true });
+      try {
+        bytes.set(await rgbBytes(gen.images), s * px);
+      } finally {
+        tf.dispose([gen.images, gen.embeddings]);
+      }
+    }
+    const score = topKScore(judge.rank(bytes, truth));
+    const msPerImage = Math.round((performance.now() - t0) / N);
+    console.log(JSON.stringify({ setting: name, ...setting, seed, concepts: N, ...score, msPerImage }));
+  }
+} finally {
+  p.dispose();
+}
