@@ -23,6 +23,7 @@ const corpusStyles = corpusArg?.includes('=') ? corpusArg.slice(9).split(',') : 
 const OUT = resolve(args.includes('--out') ? args[args.indexOf('--out') + 1]! : join(ROOT, 'gpu-bundle'));
 const LIMIT = 60 * 1024 * 1024;
 const CACHE = join(ROOT, 'data', 'cache');
+const BIN_CACHE = join(ROOT, 'node_modules', '.cache', 'unclip-gpu-bundle');
 const CORPUS = ['corpus-32-v1.bin', 'corpus-32-v1.json'];
 const XZ_EXE = ['--x86', '--lzma2=preset=9e', '-T1']; // the x86 filter: about 10% off a binary
 
@@ -86,25 +87,28 @@ function copyDawnJs(app: string): void {
 }
 
 /**
- * A binary stripped (debug info is a fifth of Node and of dawn.node) and xz'd to OUT/name.xz;
- * skipped when the stamp (what was packed) has not changed, since it takes a minute or two.
+ * A binary stripped (debug info is a fifth of Node and of dawn.node) and xz'd to OUT/name.xz.
+ * Compressing takes minutes here, so the result is cached (under node_modules/.cache, stamped
+ * with what was packed) and copied into every bundle built on this machine.
  */
 function packBinary(src: string, name: string, stampText: string, stripArgs: string[]): void {
-  const xz = join(OUT, `${name}.xz`);
-  const stamp = join(OUT, `${name}.stamp`);
-  if (existsSync(xz) && existsSync(stamp) && readFileSync(stamp, 'utf8') === stampText) return;
-  log(`compressing ${src}; this takes a minute or two`);
-  const tmp = join(OUT, `${name}.tmp`);
-  copyFileSync(src, tmp);
-  try {
-    sh('strip', [...stripArgs, tmp]);
-  } catch {
-    log(`strip failed; shipping ${name} unstripped`);
+  mkdirSync(BIN_CACHE, { recursive: true });
+  const xz = join(BIN_CACHE, `${name}.xz`);
+  const stamp = join(BIN_CACHE, `${name}.stamp`);
+  if (!(existsSync(xz) && existsSync(stamp) && readFileSync(stamp, 'utf8') === stampText)) {
+    log(`compressing ${src}; this takes a few minutes`);
+    const tmp = join(BIN_CACHE, `${name}.tmp`);
+    copyFileSync(src, tmp);
+    try {
+      sh('strip', [...stripArgs, tmp]);
+    } catch {
+      log(`strip failed; shipping ${name} unstripped`);
+    }
+    sh('xz', [...XZ_EXE, '-f', tmp]);
+    execFileSync('mv', ['-f', `${tmp}.xz`, xz]);
+    writeFileSync(stamp, stampText);
   }
-  sh('xz', [...XZ_EXE, '-f', tmp]);
-  rmSync(xz, { force: true });
-  execFileSync('mv', [`${tmp}.xz`, xz]);
-  writeFileSync(stamp, stampText);
+  copyFileSync(xz, join(OUT, `${name}.xz`));
 }
 
 /** The corpus cache, whole or only some styles' rows (the loader then trusts its entry list). */
@@ -129,14 +133,16 @@ function stageCorpus(stage: string): string[] {
 
 /** libvulkan1 from Debian's registry, cached; the bundle still builds (with a warning) without it. */
 function fetchVulkan(): void {
-  const dir = join(OUT, 'vulkan');
-  mkdirSync(dir, { recursive: true });
-  if (readdirSync(dir).some((f) => f.endsWith('.deb'))) return;
-  try {
-    execFileSync('apt-get', ['download', 'libvulkan1'], { cwd: dir, stdio: 'ignore' });
-  } catch {
-    log('WARNING: apt-get download libvulkan1 failed; run.sh will need libvulkan.so.1 on the machine');
+  const cache = join(BIN_CACHE, 'vulkan');
+  mkdirSync(cache, { recursive: true });
+  if (!readdirSync(cache).some((f) => f.endsWith('.deb'))) {
+    try {
+      execFileSync('apt-get', ['download', 'libvulkan1'], { cwd: cache, stdio: 'ignore' });
+    } catch {
+      log('WARNING: apt-get download libvulkan1 failed; run.sh will need libvulkan.so.1 on the machine');
+    }
   }
+  cpSync(cache, join(OUT, 'vulkan'), { recursive: true });
 }
 
 function tarXz(out: string, cwd: string, paths: string[]): void {
@@ -144,6 +150,10 @@ function tarXz(out: string, cwd: string, paths: string[]): void {
 }
 
 async function main(): Promise<void> {
+  if (existsSync(OUT) && readdirSync(OUT).length && !existsSync(join(OUT, 'manifest.json'))) {
+    throw new Error(`${OUT} holds files but no manifest.json: not a bundle folder, so not cleared`);
+  }
+  rmSync(OUT, { recursive: true, force: true }); // nothing stale may travel
   mkdirSync(OUT, { recursive: true });
   const stage = join(OUT, '.stage');
   rmSync(stage, { recursive: true, force: true });
@@ -153,7 +163,6 @@ async function main(): Promise<void> {
   await bundleJs(app);
   copyDawnJs(app);
   tarXz(join(OUT, 'app.tar.xz'), stage, ['app']);
-  for (const part of ['weights', 'corpus']) rmSync(join(OUT, `${part}.tar.xz`), { force: true });
   if (flag('weights')) tarXz(join(OUT, 'weights.tar.xz'), ROOT, ['weights']);
   if (corpusArg) tarXz(join(OUT, 'corpus.tar.xz'), stage, stageCorpus(stage));
   packBinary(process.execPath, 'node', process.version, []);
@@ -162,7 +171,7 @@ async function main(): Promise<void> {
   fetchVulkan();
   cpSync(join(ROOT, 'gpu', 'run.sh'), join(OUT, 'run.sh'));
   rmSync(stage, { recursive: true, force: true });
-  const files = readdirSync(OUT, { recursive: true }).map(String).filter((f) => statSync(join(OUT, f)).isFile() && !f.endsWith('.stamp') && f !== 'manifest.json');
+  const files = readdirSync(OUT, { recursive: true }).map(String).filter((f) => statSync(join(OUT, f)).isFile() && f !== 'manifest.json');
   const total = files.reduce((s, f) => s + size(join(OUT, f)), 0);
   const sizes = Object.fromEntries(files.map((f) => [f, size(join(OUT, f))]));
   writeFileSync(join(OUT, 'manifest.json'), JSON.stringify({ node: process.version, bytes: total, files: sizes }, null, 2) + '\n');

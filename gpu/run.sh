@@ -5,7 +5,7 @@
 #   parity    one decoder step (and a 4-step sample) on wasm and on WebGPU, max abs diff
 #   bench     npm run bench -- --json on WebGPU
 #   train     MINUTES of decoder training on WebGPU (--init-from weights/decoder --no-export)
-#   train-cpu one minute of the same training on wasm, the CPU figure of the same run
+#   train-cpu one minute of the same training on wasm (batch 32), the CPU figure of the same run
 # Results go to $OUT (else ./gpu-out): summary.json, log.txt and the checkpoint as ≤15 MiB parts
 # (join them: cat checkpoint-decoder.tar.xz.part-* | tar -xJf -).
 #
@@ -111,8 +111,9 @@ if [ -x "$NODE" ]; then
   if [ "$DRY" = 1 ]; then
     step train train wasm 600 4 "$WORK/runs/decoder" --steps 3 --save-every-min 60
   else
-    step train-cpu train wasm 60 32 "$WORK/runs/decoder-cpu" --steps 1000000
+    # the GPU first: it also computes the CLIP embedding cache the CPU run then reuses
     step train train webgpu $((MINUTES * 60)) "$BATCH" "$WORK/runs/decoder" --steps 100000000
+    step train-cpu train wasm 60 32 "$WORK/runs/decoder-cpu" --steps 1000000
   fi
   if [ -d "$WORK/runs/decoder" ]; then
     # float32 weights hardly compress: xz -0 is fast and enough; parts stay under the 16 MiB limit
