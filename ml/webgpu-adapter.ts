@@ -66,11 +66,14 @@ export async function findWebGpuAdapter(): Promise<{ adapter: string } | { skip:
     return { skip: 'Dawn found no GPU adapter (no libvulkan.so.1, no GPU driver, or only a software Vulkan Dawn refuses)' };
   }
   const software = softwareReason(adapter);
-  if (software) return { skip: software };
+  // UNCLIP_WEBGPU_ALLOW_SOFTWARE=1 takes it anyway: with UNCLIP_DAWN_FLAGS=backend=null a machine
+  // without a GPU runs the WebGPU code paths (kernels exist, no sync reads) without real numbers.
+  if (software && process.env.UNCLIP_WEBGPU_ALLOW_SOFTWARE !== '1') return { skip: software };
   Object.assign(globalThis, dawn.globals);
   // Node 21+ has a `navigator` whose properties are getters; define rather than assign.
   const nav = ((globalThis as { navigator?: object }).navigator ??= {});
   Object.defineProperty(nav, 'gpu', { value: gpu, configurable: true });
-  return { adapter: describeAdapter(adapter.info ?? {}) };
+  const name = describeAdapter(adapter.info ?? {});
+  return { adapter: software ? `${name}, software: allowed by UNCLIP_WEBGPU_ALLOW_SOFTWARE` : name };
 }
 

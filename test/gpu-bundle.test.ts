@@ -28,6 +28,8 @@ const skip = skipIfMissing(missing, import.meta.url);
 const tmp = mkdtempSync(join(tmpdir(), 'unclip-gpu-bundle-'));
 after(() => rmSync(tmp, { recursive: true, force: true }));
 const MiB = 2 ** 20;
+// A bare environment (nothing inherited); the cast only drops Next's required NODE_ENV typing.
+const bare = (env: Record<string, string>) => env as unknown as NodeJS.ProcessEnv;
 
 test('the bundle builds within 60 MiB and its dry run passes every step without a node on PATH', { skip, timeout: 15 * 60_000 }, () => {
   // one style's rows of the corpus: the sliced cache is what the GPU machine trains on, and its
@@ -44,12 +46,12 @@ test('the bundle builds within 60 MiB and its dry run passes every step without 
   const out = join(tmp, 'out');
   const r = spawnSync('bash', [join(copy, 'run.sh'), '--dry'], {
     cwd: ROOT, // where the weights and the corpus cache are, as in the device tool's checkout
-    env: { PATH: bin, HOME: tmp, OUT: out, UNCLIP_GPU_WORK: join(tmp, 'work') },
+    env: bare({ PATH: bin, HOME: tmp, OUT: out, UNCLIP_GPU_WORK: join(tmp, 'work') }),
     encoding: 'utf8',
     timeout: 10 * 60_000,
   });
   assert.equal(r.status, 0, r.stderr);
-  assert.equal(spawnSync('bash', ['-c', 'command -v node'], { env: { PATH: bin } }).status, 1, 'no node on the PATH run.sh had');
+  assert.equal(spawnSync('bash', ['-c', 'command -v node'], { env: bare({ PATH: bin }) }).status, 1, 'no node on the PATH run.sh had');
 
   const summary = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8'));
   const log = readFileSync(join(out, 'log.txt'), 'utf8');
@@ -77,5 +79,20 @@ test('the bundle builds within 60 MiB and its dry run passes every step without 
   const state = JSON.parse(readFileSync(join(back, 'decoder', 'state.json'), 'utf8')) as { state: { step: number; initFrom: string } };
   assert.equal(state.state.step, 3);
   assert.equal(state.state.initFrom, 'weights/decoder');
+
+  // The bundled WebGPU path (tfjs-backend-webgpu in the bundle, the unpacked dawn.node) loads and
+  // samples on Dawn's null adapter, which computes nothing but has every kernel.
+  const work = join(tmp, 'work');
+  const gpu = spawnSync(join(work, 'bin', 'node'), [join(work, 'app', 'lib', 'js', 'parity.js'), 'run', join(tmp, 'null.bin')], {
+    cwd: join(work, 'app'),
+    env: bare({ PATH: bin, UNCLIP_BACKEND: 'webgpu', UNCLIP_DAWN_FLAGS: 'backend=null', UNCLIP_WEBGPU_ALLOW_SOFTWARE: '1' }),
+    encoding: 'utf8',
+    timeout: 5 * 60_000,
+  });
+  assert.equal(gpu.status, 0, gpu.stderr);
+  const ran = JSON.parse(gpu.stdout.trim().split('\n').at(-1)!) as { backend: string; adapter: string; values: number };
+  assert.equal(ran.backend, 'webgpu');
+  assert.match(ran.adapter, /^null-backend, software: allowed by UNCLIP_WEBGPU_ALLOW_SOFTWARE$/);
+  assert.equal(ran.values, summary.parity.values);
   assert.ok(existsSync(join(back, 'decoder', 'model.safetensors')));
 });
