@@ -4,9 +4,12 @@
 // clear line. On a machine with a GPU the same tests check that WebGPU is chosen and named.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { test } from 'node:test';
 import { ROOT } from '../test/helpers/server.js';
-import { describeAdapter, findWebGpuAdapter, softwareReason } from './webgpu-adapter.js';
+import { describeAdapter, findWebGpuAdapter, softwareReason, vulkanLoaderPresent } from './webgpu-adapter.js';
 
 const CHOOSE = "import { initBackend } from './ml/backend.ts'; const c = await initBackend({ log: (l) => console.error(l) }); console.log(JSON.stringify(c));";
 
@@ -69,4 +72,22 @@ test("Dawn's null adapter and software adapters are no GPU; a hardware one is", 
   const h100 = { vendor: 'nvidia', architecture: 'hopper', device: '', description: 'NVIDIA H100 80GB HBM3' };
   assert.equal(softwareReason({ info: h100 }), null);
   assert.equal(describeAdapter(h100), 'NVIDIA H100 80GB HBM3 (nvidia, hopper)');
+});
+
+test('a libvulkan.so.1 on LD_LIBRARY_PATH counts as a Vulkan loader', { skip: process.platform !== 'linux' && 'Linux only' }, () => {
+  const dir = mkdtempSync(join(tmpdir(), 'unclip-vk-'));
+  const saved = process.env.LD_LIBRARY_PATH;
+  try {
+    process.env.LD_LIBRARY_PATH = `/nonexistent:${dir}`;
+    const before = vulkanLoaderPresent();
+    writeFileSync(join(dir, 'libvulkan.so.1'), '');
+    assert.equal(vulkanLoaderPresent(), true);
+    // without the file, the answer is the linker cache's (this machine's own)
+    rmSync(join(dir, 'libvulkan.so.1'));
+    assert.equal(vulkanLoaderPresent(), before);
+  } finally {
+    if (saved === undefined) delete process.env.LD_LIBRARY_PATH;
+    else process.env.LD_LIBRARY_PATH = saved;
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

@@ -5,6 +5,8 @@
 // adapter at all (no libvulkan, or a Vulkan driver Dawn refuses, such as Debian 12's lavapipe),
 // its null backend (computes nothing), or a software adapter (SwiftShader, llvmpipe: slower than
 // wasm). Only a hardware adapter is worth choosing over tfjs-node and wasm.
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 
 interface AdapterInfo {
   vendor?: string;
@@ -27,6 +29,22 @@ interface DawnModule {
 }
 
 const SOFTWARE = /null|llvmpipe|lavapipe|swiftshader|software|basic render/i;
+
+/**
+ * Linux: whether libvulkan.so.1 can be found (the dynamic linker's cache or LD_LIBRARY_PATH).
+ * Without it Dawn has nothing to try and prints a warning from every thread that asks, so asking
+ * is skipped. Other systems: true (Dawn uses Metal or D3D12 there).
+ */
+export function vulkanLoaderPresent(): boolean {
+  if (process.platform !== 'linux') return true;
+  const dirs = (process.env.LD_LIBRARY_PATH ?? '').split(':').filter((d) => d);
+  if (dirs.some((d) => existsSync(join(d, 'libvulkan.so.1')))) return true;
+  try {
+    return readFileSync('/etc/ld.so.cache').includes('libvulkan.so.1');
+  } catch {
+    return true; // no cache to read: let Dawn look for itself
+  }
+}
 
 /** One line naming an adapter, e.g. "NVIDIA H100 80GB HBM3 (nvidia, hopper)". */
 export function describeAdapter(info: AdapterInfo): string {
@@ -60,6 +78,9 @@ export async function findWebGpuAdapter(): Promise<{ adapter: string } | { skip:
     return { skip: `dawn.node failed to load (${(e as Error).message.split('\n')[0]})` };
   }
   const flags = (process.env.UNCLIP_DAWN_FLAGS ?? '').split(',').map((f) => f.trim()).filter((f) => f);
+  if (!flags.includes('backend=null') && !vulkanLoaderPresent()) {
+    return { skip: 'no Vulkan loader (libvulkan.so.1) on this machine' };
+  }
   const gpu = dawn.create(flags);
   const adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' });
   if (!adapter) {
