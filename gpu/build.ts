@@ -4,8 +4,8 @@
 //
 // Layout: run.sh (unpacks and runs, see there), node.xz and dawn.node.xz (this Node and the
 // linux-x64 dawn.node, stripped, xz with the x86 filter), app.tar.xz (the entry points bundled by
-// esbuild into plain JS, tfjs's wasm binaries), vulkan/*.deb (the loader, unpacked only where the
-// machine lacks libvulkan.so.1), and on request weights.tar.xz and corpus.tar.xz (the rendered
+// esbuild into plain JS, tfjs's wasm binaries), vulkan/*.deb (the loader and GL dispatch, unpacked
+// only where the machine lacks them), and on request weights.tar.xz and corpus.tar.xz (the rendered
 // corpus cache; `--corpus=noto,twemoji` keeps only those styles' rows). The weights and corpus are
 // opt-in because the device tool sends the repository's tracked files (weights/ included) with
 // every call, and its 64 MiB travel limit leaves room for neither twice nor the whole corpus.
@@ -25,6 +25,9 @@ const LIMIT = 60 * 1024 * 1024;
 const CACHE = join(ROOT, 'data', 'cache');
 const BIN_CACHE = join(ROOT, 'node_modules', '.cache', 'unclip-gpu-bundle');
 const CORPUS = ['corpus-32-v1.bin', 'corpus-32-v1.json'];
+// The Vulkan loader, and the GL dispatch libraries NVIDIA's ICD (libGLX_nvidia) loads: the set
+// the device tool's notes found to run Vulkan on its GPU machines.
+const VULKAN_DEBS = ['libvulkan1', 'libglvnd0', 'libglx0', 'libegl1', 'libgl1', 'libopengl0', 'libgles2'];
 const XZ_EXE = ['--x86', '--lzma2=preset=9e', '-T1']; // the x86 filter: about 10% off a binary
 
 /** The entry points the bundle runs, as output name → source. */
@@ -131,15 +134,17 @@ function stageCorpus(stage: string): string[] {
   return CORPUS.map((f) => join('data', 'cache', f));
 }
 
-/** libvulkan1 from Debian's registry, cached; the bundle still builds (with a warning) without it. */
+/** VULKAN_DEBS from Debian's registry, cached; the bundle still builds (with a warning) without. */
 function fetchVulkan(): void {
   const cache = join(BIN_CACHE, 'vulkan');
   mkdirSync(cache, { recursive: true });
-  if (!readdirSync(cache).some((f) => f.endsWith('.deb'))) {
+  const have = readdirSync(cache);
+  const want = VULKAN_DEBS.filter((p) => !have.some((f) => f.startsWith(`${p}_`)));
+  if (want.length) {
     try {
-      execFileSync('apt-get', ['download', 'libvulkan1'], { cwd: cache, stdio: 'ignore' });
+      execFileSync('apt-get', ['download', ...want], { cwd: cache, stdio: 'ignore' });
     } catch {
-      log('WARNING: apt-get download libvulkan1 failed; run.sh will need libvulkan.so.1 on the machine');
+      log(`WARNING: apt-get download ${want.join(' ')} failed; run.sh will need them on the machine`);
     }
   }
   cpSync(cache, join(OUT, 'vulkan'), { recursive: true });
