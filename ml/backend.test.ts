@@ -8,9 +8,10 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { ROOT } from '../test/helpers/server.js';
+import { fileURLToPath } from 'node:url';
 import { describeAdapter, findWebGpuAdapter, softwareReason, vulkanLoaderPresent } from './webgpu-adapter.js';
 
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const CHOOSE = "import { initBackend } from './ml/backend.ts'; const c = await initBackend({ log: (l) => console.error(l) }); console.log(JSON.stringify(c));";
 
 function choose(env: Record<string, string | undefined> = {}) {
