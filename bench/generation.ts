@@ -9,6 +9,7 @@ import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { generate, loadPipeline } from '../ml/pipeline.js';
 import { ROOT } from '../test/helpers/server.js';
@@ -76,8 +77,12 @@ export async function benchGeneration(runs = 5): Promise<GenerationFigures> {
 async function generatePeakRss(): Promise<number> {
   const tmp = mkdtempSync(join(tmpdir(), 'unclip-gen-'));
   try {
-    const tsx = join(ROOT, 'node_modules', '.bin', 'tsx');
-    const { stdout } = await promisify(execFile)(tsx, [join(ROOT, 'ml', 'generate.ts'), 'red apple', '--out', join(tmp, 'a.png')], { cwd: ROOT, maxBuffer: 1 << 20 });
+    // In the GPU bundle (gpu/build.ts) this is plain JS beside the bundled generate.js, and no tsx.
+    const bundled = import.meta.url.endsWith('.js');
+    const [cmd, script] = bundled
+      ? [process.execPath, fileURLToPath(new URL('./generate.js', import.meta.url))]
+      : [join(ROOT, 'node_modules', '.bin', 'tsx'), join(ROOT, 'ml', 'generate.ts')];
+    const { stdout } = await promisify(execFile)(cmd, [script, 'red apple', '--out', join(tmp, 'a.png')], { cwd: ROOT, maxBuffer: 1 << 20 });
     const last = JSON.parse(stdout.trim().split('\n').at(-1)!) as { peak_rss_mb: number };
     return last.peak_rss_mb;
   } finally {

@@ -9,6 +9,8 @@ import type { NodeError } from './validate.js';
 export const ServerInfoSchema = z.object({
   ok: z.literal(true),
   backend: z.string(),
+  /** The GPU adapter the backend runs on (WebGPU only). */
+  adapter: z.string().optional(),
   version: z.string(),
 });
 export type ServerInfo = z.infer<typeof ServerInfoSchema>;

@@ -31,7 +31,7 @@ if (withUI) {
 const server = await startStudioServer({
   port,
   host,
-  info: { ok: true, backend: backend.name, version: PACKAGE_VERSION },
+  info: { ok: true, backend: backend.name, ...(backend.adapter ? { adapter: backend.adapter } : {}), version: PACKAGE_VERSION },
   nextHandler,
   nextUpgrade,
   api: engine.api,

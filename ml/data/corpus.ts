@@ -316,7 +316,11 @@ export async function loadCorpus(opts: LoadOptions = {}): Promise<Corpus> {
   const styles = opts.styles ?? STYLES;
   const cacheDir = opts.cacheDir ?? DEFAULT_CACHE_DIR;
   let cache = await readCache(size, cacheDir);
-  const want = allIconKeys(STYLES);
+  // UNCLIP_CORPUS_CACHE_ONLY=1 trusts the cache's own entry list: where the icon packages are not
+  // installed (the GPU bundle carries the cache, not 60 MB of SVGs), nothing can be re-matched.
+  const cacheOnly = process.env.UNCLIP_CORPUS_CACHE_ONLY === '1';
+  if (cacheOnly && !cache) throw new Error(`UNCLIP_CORPUS_CACHE_ONLY=1 but ${cachePaths(size, cacheDir).bin} is missing or stale`);
+  const want = cacheOnly ? [] : allIconKeys(STYLES);
   if (cache) {
     const have = new Set(cache.index.icons);
     if (want.some((k) => !have.has(k))) cache = null;
@@ -325,8 +329,8 @@ export async function loadCorpus(opts: LoadOptions = {}): Promise<Corpus> {
   const c = cache;
   const row = new Map<string, number>();
   c.index.icons.forEach((k, i) => row.set(k, i));
-  const everything = corpusEntries(STYLES);
-  if (!sameEntries(c.index.entries, everything)) {
+  const everything = cacheOnly ? c.index.entries : corpusEntries(STYLES);
+  if (!cacheOnly && !sameEntries(c.index.entries, everything)) {
     // the matcher changed since the build: refresh the informational entry list (images are reused)
     c.index.entries = everything;
     await writeAtomic(cachePaths(size, cacheDir).json, JSON.stringify(c.index)).catch(() => {});

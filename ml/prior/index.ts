@@ -177,16 +177,21 @@ export class Prior {
       if (K === 1) return emb;
       // Best of K: per prompt, the candidate with the highest dot product with its text embedding.
       try {
-        return tf.tidy(() => {
-          const scores = tf.sum(tf.mul(emb, te), 1).dataSync(); // [B]
-          const pick = new Int32Array(N);
-          for (let i = 0; i < N; i++) {
-            let best = 0;
-            for (let k = 1; k < K; k++) if (scores[k * N + i]! > scores[best * N + i]!) best = k;
-            pick[i] = best * N + i;
-          }
-          return tf.gather(emb, tf.tensor1d(pick, 'int32')) as tf.Tensor2D; // [N, D]
-        });
+        // read asynchronously: WebGPU under Node cannot read synchronously (dataSync throws)
+        const dots = tf.tidy(() => tf.sum(tf.mul(emb, te), 1)); // [B]
+        let scores: Float32Array;
+        try {
+          scores = (await dots.data()) as Float32Array;
+        } finally {
+          dots.dispose();
+        }
+        const pick = new Int32Array(N);
+        for (let i = 0; i < N; i++) {
+          let best = 0;
+          for (let k = 1; k < K; k++) if (scores[k * N + i]! > scores[best * N + i]!) best = k;
+          pick[i] = best * N + i;
+        }
+        return tf.tidy(() => tf.gather(emb, tf.tensor1d(pick, 'int32')) as tf.Tensor2D); // [N, D]
       } finally {
         emb.dispose();
       }

@@ -1,0 +1,5 @@
+// Replaces bench/server.ts inside the GPU bundle (gpu/build.ts): the server bench starts the
+// studio, which needs Next.js, socket.io and SQLite, none of which the bundle carries.
+export async function benchServer(): Promise<never> {
+  throw new Error('the server bench is not in the GPU bundle (it needs Next.js, socket.io and SQLite)');
+}
