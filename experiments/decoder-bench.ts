@@ -33,7 +33,7 @@ async function trainRate(net: UNet, batch: () => ReturnType<typeof decoderBatch>
     const b = batch();
     const c0 = process.cpuUsage();
     const w0 = performance.now();
-    trainer.step(() => diffusionLoss(net, 'v', b));
+    await trainer.step(() => diffusionLoss(net, 'v', b));
     if (i > 0) {
       cpu.push(cpuMs(process.cpuUsage(c0)));
       wall.push(performance.now() - w0);

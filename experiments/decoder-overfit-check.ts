@@ -37,7 +37,7 @@ const t0 = Date.now();
 for (let i = 0; i < steps; i++) {
   tr.learningRate = i < 20 ? (1e-3 * (i + 1)) / 20 : 1e-3;
   const b = decoderBatch(cfg, imgs, e, 8, rand, i);
-  const r = tr.step(() => diffusionLoss(net, 'v', b));
+  const r = await tr.step(() => diffusionLoss(net, 'v', b));
   disposeBatch(b);
   if (i % 20 === 0 || i === steps - 1) console.error(`step ${i} loss ${r.loss.toFixed(4)} gnorm ${r.gradNorm.toFixed(2)} ${((Date.now() - t0) / 1000).toFixed(0)}s`);
 }

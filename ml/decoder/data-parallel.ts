@@ -18,7 +18,7 @@ import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { Parameterization } from '../diffusion/index.js';
 import type { DiffusionBatch } from './model.js';
-import { type Trainer, parameterGradients } from '../training/trainer.js';
+import { type Trainer, parameterGradients, readScalar } from '../training/trainer.js';
 import type { UNet, UNetConfig } from './unet.js';
 
 /** One batch tensor as plain data (what crosses to a worker). */
@@ -178,10 +178,11 @@ export class DataParallel {
     const [a0, b0] = parts[0]!;
     let local: { loss: number; grads: tf.Tensor[] };
     try {
-      local = parameterGradients(this.net, () => {
+      const own = parameterGradients(this.net, () => {
         const mine = a0 === 0 && b0 === n ? batch : sliceBatch(batch, a0, b0);
         return loss(mine); // slices are made inside the gradient's tidy and go with it
       });
+      local = { loss: await readScalar(own.loss), grads: own.grads };
     } catch (e) {
       await Promise.allSettled(remote); // the workers are free again before the error goes up
       throw e;
@@ -196,7 +197,7 @@ export class DataParallel {
     }
     if (!replies.length) {
       try {
-        return { loss: local.loss, gradNorm: trainer.apply(local.grads) };
+        return { loss: local.loss, gradNorm: await trainer.apply(local.grads) };
       } finally {
         tf.dispose(local.grads);
       }
@@ -213,7 +214,7 @@ export class DataParallel {
     tf.dispose(local.grads);
     try {
       const total = weights[0]! * local.loss + replies.reduce((s, r, i) => s + weights[i + 1]! * r.loss, 0);
-      return { loss: total, gradNorm: trainer.apply(grads) };
+      return { loss: total, gradNorm: await trainer.apply(grads) };
     } finally {
       tf.dispose(grads);
     }

@@ -7,7 +7,7 @@ import { initBackend } from '../backend.js';
 import type { WorkerInit, WorkerReply, WorkerStep } from './data-parallel.js';
 import { unpackBatch } from './data-parallel.js';
 import { diffusionLoss, disposeBatch } from './model.js';
-import { parameterGradients } from '../training/trainer.js';
+import { parameterGradients, readScalar } from '../training/trainer.js';
 import { UNet } from './unet.js';
 
 const port = parentPort;
@@ -17,14 +17,15 @@ await initBackend({ log: () => {} });
 const net = new UNet(init.config, { name: init.name });
 const names = net.names;
 
-port.on('message', (m: WorkerStep) => {
+port.on('message', async (m: WorkerStep) => {
   let reply: WorkerReply;
   try {
     if (m.params.length !== names.length) throw new Error(`${m.params.length} parameters sent, the network has ${names.length}`);
     tf.tidy(() => names.forEach((p, i) => net.params.get(p)!.assign(tf.tensor(m.params[i]!, net.params.get(p)!.shape))));
     const batch = unpackBatch(m.batch);
     try {
-      const { loss, grads } = parameterGradients(net, () => diffusionLoss(net, init.prediction, batch));
+      const { loss: lossTensor, grads } = parameterGradients(net, () => diffusionLoss(net, init.prediction, batch));
+      const loss = await readScalar(lossTensor);
       // Copies: a backend may hand out its own storage, which must not be transferred away.
       const arrays = grads.map((g) => (g.dataSync() as Float32Array).slice());
       tf.dispose(grads);

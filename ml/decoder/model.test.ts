@@ -120,7 +120,7 @@ test('the upsampler is conditioned on its low-res image and on the augmentation 
   }
 });
 
-test('a training step lowers the loss on a tiny fixed batch (20 steps) and leaks no tensors', () => {
+test('a training step lowers the loss on a tiny fixed batch (20 steps) and leaks no tensors', async () => {
   const cfg = tinyDecoderConfig(16);
   const net = createDecoderNet(cfg, { seed: 11 });
   const trainer = new Trainer(net, { lr: 3e-3, emaDecay: 0.99 });
@@ -137,7 +137,7 @@ test('a training step lowers the loss on a tiny fixed batch (20 steps) and leaks
     const losses: number[] = [];
     let tensorsAfterFirst = 0;
     for (let i = 0; i < 20; i++) {
-      losses.push(trainer.step(() => diffusionLoss(net, cfg.prediction, batch)).loss);
+      losses.push((await trainer.step(() => diffusionLoss(net, cfg.prediction, batch))).loss);
       if (i === 0) tensorsAfterFirst = tf.memory().numTensors; // Adam's moments exist from here on
     }
     assert.equal(tf.memory().numTensors, tensorsAfterFirst, 'steps 2..20 leave no tensors behind');
@@ -169,7 +169,7 @@ test('resume is exact: training state saved and restored continues with the same
   const b2 = mk(2);
   try {
     // Three steps first: Adam's bias-correction powers must come back as they were, not recomputed.
-    for (let i = 0; i < 3; i++) ta.step(() => diffusionLoss(a, cfg.prediction, b1));
+    for (let i = 0; i < 3; i++) await ta.step(() => diffusionLoss(a, cfg.prediction, b1));
     // "Checkpoint": weights and trainer state as plain copies, as saveCheckpoint/loadCheckpoint would give.
     const state = await ta.state();
     const saved = Object.fromEntries(Object.entries(state).map(([k, t]) => [k, tf.clone(t)]));
@@ -179,8 +179,8 @@ test('resume is exact: training state saved and restored continues with the same
     const tb = new Trainer(b, { lr: 1e-3, emaDecay: 0.9 });
     await tb.restore(saved, ta.steps);
     tf.dispose([...Object.values(saved), ...Object.values(weights)]);
-    const la = ta.step(() => diffusionLoss(a, cfg.prediction, b2)).loss;
-    const lb = tb.step(() => diffusionLoss(b, cfg.prediction, b2)).loss;
+    const la = (await ta.step(() => diffusionLoss(a, cfg.prediction, b2))).loss;
+    const lb = (await tb.step(() => diffusionLoss(b, cfg.prediction, b2))).loss;
     assert.equal(lb, la);
     for (const n of a.names) {
       assert.equal(maxAbsDiff(a.params.get(n)!, b.params.get(n)!), 0, `param ${n}`);

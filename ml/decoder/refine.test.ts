@@ -59,7 +59,7 @@ test('a resumed run that grows the head restores Adam around it (zero moments fo
   const ta = new Trainer(a, { lr: 1e-3, emaDecay: 0.9 });
   const b1 = batch(tinyS2d(), 1);
   try {
-    for (let i = 0; i < 3; i++) ta.step(() => diffusionLoss(a, 'v', b1));
+    for (let i = 0; i < 3; i++) await ta.step(() => diffusionLoss(a, 'v', b1));
     const state = await ta.state();
     const saved = copy(state);
     state['adam/iterations']?.dispose();
@@ -72,8 +72,8 @@ test('a resumed run that grows the head restores Adam around it (zero moments fo
     tf.dispose([...Object.values(saved), ...Object.values(weights)]);
     try {
       // The trunk continues exactly as the old run would have; the head starts moving.
-      const la = ta.step(() => diffusionLoss(a, 'v', b1)).loss;
-      const lg = tg.step(() => diffusionLoss(g, 'v', b1)).loss;
+      const la = (await ta.step(() => diffusionLoss(a, 'v', b1))).loss;
+      const lg = (await tg.step(() => diffusionLoss(g, 'v', b1))).loss;
       assert.ok(Math.abs(la - lg) < 1e-6, `the first step's loss is the old net's (${la} vs ${lg})`);
       const out = g.params.get('refine.out.w')!;
       assert.ok(tf.tidy(() => tf.max(tf.abs(out)).dataSync()[0]!) > 0, 'the head\'s output conv left zero');

@@ -90,13 +90,13 @@ async function oldDecoderRun(dir: string): Promise<{ next: number[] }> {
   let r = 9;
   const batch = decoderBatch(cfg, imgs, emb, 2, () => ((r = (r * 16807) % 2147483647) / 2147483647), 4);
   try {
-    for (let i = 0; i < 3; i++) trainer.step(() => diffusionLoss(net, cfg.prediction, batch));
+    for (let i = 0; i < 3; i++) await trainer.step(() => diffusionLoss(net, cfg.prediction, batch));
     const state = await trainer.state();
     const old = { step: 3, totalSteps: 10, rng: 12345, epoch: 0, epochPos: 6, imagesSeen: 6, trainSeconds: 1.5, lossLog: [], batch: 2, lr: 1e-3, warmup: 500, emaDecay: 0.99, seed: 1, clipHash: 'c'.repeat(64), highT: [{ step: 0, fraction: 0.5, from: 700 }] };
     saveCheckpoint(dir, { config: cfg, tensors: net.tensors(), state: { json: old, tensors: state }, metadata: { model: 'decoder', step: '3' } });
     state['adam/iterations']?.dispose();
     // What the old run's next step gives: the resumed run must give the same.
-    trainer.step(() => diffusionLoss(net, cfg.prediction, batch));
+    await trainer.step(() => diffusionLoss(net, cfg.prediction, batch));
     return { next: Array.from(net.params.get('out.w')!.dataSync()) };
   } finally {
     disposeBatch(batch);
@@ -124,7 +124,7 @@ test('a decoder run folder saved before the shared loop resumes: its state read 
     let r = 9;
     const batch = decoderBatch(cfg, imgs, emb, 2, () => ((r = (r * 16807) % 2147483647) / 2147483647), 4);
     try {
-      trainer.step(() => diffusionLoss(net, cfg.prediction, batch));
+      await trainer.step(() => diffusionLoss(net, cfg.prediction, batch));
       assert.deepEqual(Array.from(net.params.get('out.w')!.dataSync()), next, 'bit for bit the step the old run would have taken');
     } finally {
       disposeBatch(batch);

@@ -82,14 +82,26 @@ export interface TrainerOptions {
  * was dropped) gets a zero gradient rather than none, so Adam's state always covers every
  * parameter in order.
  */
-export function parameterGradients(net: ParamSet, f: () => tf.Scalar): { loss: number; grads: tf.Tensor[] } {
+export function parameterGradients(net: ParamSet, f: () => tf.Scalar): { loss: tf.Scalar; grads: tf.Tensor[] } {
   return tf.tidy(() => {
     const names = net.names;
     const vars = names.map((n) => net.params.get(n)!);
     const { value, grads } = tf.variableGrads(f, vars);
     const list = names.map((n, i) => grads[net.variableName(n)] ?? tf.zerosLike(vars[i]!));
-    return { loss: value.dataSync()[0]!, grads: list };
+    return { loss: value, grads: list };
   });
+}
+
+/**
+ * A scalar's value, then the scalar freed. Read asynchronously because the WebGPU backend cannot
+ * read synchronously under Node (`dataSync` needs OffscreenCanvas there); on wasm it costs the same.
+ */
+export async function readScalar(t: tf.Tensor): Promise<number> {
+  try {
+    return (await t.data())[0]!;
+  } finally {
+    t.dispose();
+  }
 }
 
 export class Trainer {
@@ -147,11 +159,13 @@ export class Trainer {
   }
 
   /** One step on the loss `f` builds (synchronous, inside a tidy here). Returns the loss and the gradient norm before clipping. */
-  step(f: () => tf.Scalar): { loss: number; gradNorm: number } {
+  async step(f: () => tf.Scalar): Promise<{ loss: number; gradNorm: number }> {
     const { loss, grads } = parameterGradients(this.net, f);
     try {
-      return { loss, gradNorm: this.apply(grads) };
+      const gradNorm = await this.apply(grads);
+      return { loss: await readScalar(loss), gradNorm };
     } finally {
+      loss.dispose();
       tf.dispose(grads);
     }
   }
@@ -161,18 +175,18 @@ export class Trainer {
    * the norm before clipping. Separate from step() so that gradients computed elsewhere (another
    * thread's share of the batch: ml/decoder/data-parallel.ts) can be averaged in first.
    */
-  apply(grads: tf.Tensor[]): number {
+  async apply(grads: tf.Tensor[]): Promise<number> {
     if (grads.length !== this.names.length) throw new Error(`apply: ${grads.length} gradients for ${this.names.length} parameters`);
     const gradNorm = tf.tidy(() => {
       const norm = tf.sqrt(tf.addN(grads.map((g) => tf.sum(tf.square(g)))));
       let scale: tf.Tensor | null = null;
       if (this.clipNorm > 0) scale = tf.minimum(1, tf.div(this.clipNorm, tf.add(norm, 1e-6)));
       this.opt.applyGradients(this.names.map((n, i) => ({ name: this.net.variableName(n), tensor: scale ? tf.mul(grads[i]!, scale) : grads[i]! })));
-      return norm.dataSync()[0]!;
+      return norm;
     });
     this.steps++;
     this.updateEma();
-    return gradNorm;
+    return readScalar(gradNorm);
   }
 
   private updateEma(): void {
