@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from './backend.js';
-import { adamState, decodeSafetensors, encodeSafetensors, loadCheckpoint, loadInitialWeights, restoreAdamState, saveCheckpoint, WEIGHTS_FILE } from './checkpoint.js';
+import { adamState, decodeSafetensors, encodeSafetensors, loadCheckpoint, loadInitialWeights, restoreAdamState, saveCheckpoint, saveCheckpointAsync, WEIGHTS_FILE } from './checkpoint.js';
 
 await initBackend({ log: () => {} });
 
@@ -139,5 +139,29 @@ test('Adam state saved and restored continues training exactly', async () => {
     optC.dispose();
   } finally {
     rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('saveCheckpointAsync (for backends that cannot read synchronously) writes what saveCheckpoint writes', async () => {
+  const w = { a: tf.tensor2d([[1, -2], [3.5, 4]]), n: tf.tensor1d([7, -8], 'int32') };
+  const st = { m: tf.tensor1d([0.25, 0.5]) };
+  const dirs = [tmp(), tmp()];
+  try {
+    const input = { config: { k: 1 }, tensors: w, state: { json: { step: 3 }, tensors: st }, files: { 'x.txt': 'x' }, metadata: { model: 't' } };
+    saveCheckpoint(dirs[0]!, input);
+    await saveCheckpointAsync(dirs[1]!, input);
+    const [a, b] = dirs.map((d) => loadCheckpoint(d));
+    try {
+      assert.deepEqual(b!.config, a!.config);
+      assert.deepEqual(b!.state!.json, a!.state!.json);
+      for (const k of Object.keys(w)) assert.deepEqual(await b!.tensors[k]!.data(), await a!.tensors[k]!.data(), k);
+      assert.deepEqual(await b!.state!.tensors.m!.data(), await a!.state!.tensors.m!.data());
+      assert.equal(readFileSync(join(dirs[1]!, 'x.txt'), 'utf8'), 'x');
+    } finally {
+      for (const c of [a!, b!]) tf.dispose([...Object.values(c.tensors), ...Object.values(c.state?.tensors ?? {})]);
+    }
+  } finally {
+    tf.dispose([...Object.values(w), ...Object.values(st)]);
+    dirs.forEach((d) => rmSync(d, { recursive: true, force: true }));
   }
 });

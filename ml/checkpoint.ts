@@ -132,13 +132,16 @@ export function decodeSafetensors(buf: Uint8Array): { entries: Record<string, Sa
   return { entries, metadata };
 }
 
+/** A tensor's safetensors entry, given its values (read synchronously or not, by the caller). */
+function entryOf(name: string, t: tf.Tensor, data: tf.TypedArray | string[]): SafetensorsEntry {
+  if (t.dtype === 'float32') return { dtype: 'F32', shape: t.shape.slice(), data: data as Float32Array };
+  if (t.dtype === 'int32') return { dtype: 'I32', shape: t.shape.slice(), data: data as Int32Array };
+  throw new Error(`checkpoint: ${name} has dtype ${t.dtype}; only float32 and int32 are saved`);
+}
+
 function tensorsToEntries(tensors: Record<string, tf.Tensor>): Record<string, SafetensorsEntry> {
   const out: Record<string, SafetensorsEntry> = {};
-  for (const [name, t] of Object.entries(tensors)) {
-    if (t.dtype === 'float32') out[name] = { dtype: 'F32', shape: t.shape.slice(), data: t.dataSync() as Float32Array };
-    else if (t.dtype === 'int32') out[name] = { dtype: 'I32', shape: t.shape.slice(), data: t.dataSync() as Int32Array };
-    else throw new Error(`checkpoint: ${name} has dtype ${t.dtype}; only float32 and int32 are saved`);
-  }
+  for (const [name, t] of Object.entries(tensors)) out[name] = entryOf(name, t, t.dataSync());
   return out;
 }
 
@@ -153,15 +156,35 @@ function entriesToTensors(entries: Record<string, SafetensorsEntry>): Record<str
  * written first and config.json last, and every file carries the same checkpoint id.
  */
 export function saveCheckpoint(dir: string, input: SaveCheckpointInput): void {
+  writeCheckpoint(dir, input, tensorsToEntries(input.tensors), input.state ? tensorsToEntries(input.state.tensors ?? {}) : null);
+}
+
+/**
+ * saveCheckpoint, reading every tensor asynchronously first: what training on a GPU backend needs,
+ * since WebGPU under Node cannot read a tensor synchronously. The same files, byte for byte.
+ */
+export async function saveCheckpointAsync(dir: string, input: SaveCheckpointInput): Promise<void> {
+  const weights = await readEntries(input.tensors);
+  const state = input.state ? await readEntries(input.state.tensors ?? {}) : null;
+  writeCheckpoint(dir, input, weights, state);
+}
+
+async function readEntries(tensors: Record<string, tf.Tensor>): Promise<Record<string, SafetensorsEntry>> {
+  const out: Record<string, SafetensorsEntry> = {};
+  for (const [name, t] of Object.entries(tensors)) out[name] = entryOf(name, t, await t.data());
+  return out;
+}
+
+function writeCheckpoint(dir: string, input: SaveCheckpointInput, weights: Record<string, SafetensorsEntry>, state: Record<string, SafetensorsEntry> | null): void {
   mkdirSync(dir, { recursive: true });
   const id = `${Date.now().toString(36)}-${randomBytes(4).toString('hex')}`;
   const meta = { ...(input.metadata ?? {}), checkpoint_id: id, format: 'pt' };
   for (const [name, text] of Object.entries(input.files ?? {})) writeFileAtomic(join(dir, name), text);
-  if (input.state) {
-    writeFileAtomic(join(dir, STATE_FILE), encodeSafetensors(tensorsToEntries(input.state.tensors ?? {}), { checkpoint_id: id }));
+  if (input.state && state) {
+    writeFileAtomic(join(dir, STATE_FILE), encodeSafetensors(state, { checkpoint_id: id }));
     writeFileAtomic(join(dir, STATE_JSON_FILE), JSON.stringify({ checkpoint_id: id, state: input.state.json ?? null }) + '\n');
   }
-  writeFileAtomic(join(dir, WEIGHTS_FILE), encodeSafetensors(tensorsToEntries(input.tensors), meta));
+  writeFileAtomic(join(dir, WEIGHTS_FILE), encodeSafetensors(weights, meta));
   writeFileAtomic(join(dir, CONFIG_FILE), JSON.stringify({ checkpoint_id: id, config: input.config }, null, 2) + '\n');
 }
 

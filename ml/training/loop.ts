@@ -7,7 +7,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { saveCheckpoint } from '../checkpoint.js';
+import { saveCheckpointAsync } from '../checkpoint.js';
 import { type ProgressInfo, terminalBar } from '../progress.js';
 import { Rng } from '../rng.js';
 import { LossMean, Throughput } from './meters.js';
@@ -84,7 +84,7 @@ export class TrainingRun<C> {
     st.rng = this.rng.state;
     const state = await p.trainer.state();
     try {
-      saveCheckpoint(p.runDir, { config: p.config, tensors: p.net.tensors(), state: { json: st, tensors: state }, files: p.files, metadata: { model: p.model, step: String(st.step) } });
+      await saveCheckpointAsync(p.runDir, { config: p.config, tensors: p.net.tensors(), state: { json: st, tensors: state }, files: p.files, metadata: { model: p.model, step: String(st.step) } });
     } finally {
       state['adam/iterations']?.dispose(); // the rest are the optimizer's and the EMA's live variables
     }
