@@ -8,13 +8,13 @@
 // --weights DIR reads clip/, prior/ and decoder/ from DIR: a checkpoint judged before it ships.
 //
 // One JSON line per setting on stdout; the answers are in experiments/README.md.
-import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../ml/backend.js';
 import { loadCorpus } from '../ml/data/corpus.js';
 import { makeJudge, topKScore } from '../ml/judge.js';
-import { generate, loadPipeline, rgbBytes, type GenerateOptions } from '../ml/pipeline.js';
+import { generateInChunks, type ChunkOptions } from '../ml/eval-generation.js';
+import { loadPipeline, rgbBytes } from '../ml/pipeline.js';
 
-type Setting = Omit<GenerateOptions, 'prompts' | 'seed' | 'noUpsample'>;
+type Setting = Omit<ChunkOptions, 'chunk' | 'seedOf'>;
 
 const SETTINGS: Record<string, Setting> = {
   default: {},
@@ -49,18 +49,11 @@ try {
   for (const [name, setting] of Object.entries(SETTINGS)) {
     if (only && !only.includes(name)) continue;
     const bytes = new Uint8Array(N * px);
-    const t0 = performance.now();
-    for (let s = 0; s < N; s += chunk) {
-      const gen = await generate(p, { ...setting, prompts: judge.labels.slice(s, s + chunk), seed: seed * 1000 + s, noUpsample: true });
-      try {
-        bytes.set(await rgbBytes(gen.images), s * px);
-      } finally {
-        tf.dispose([gen.images, gen.embeddings]);
-      }
-    }
+    const ms = await generateInChunks(p, judge.labels, { ...setting, chunk, seedOf: (s) => seed * 1000 + s }, async (images, s) => {
+      bytes.set(await rgbBytes(images), s * px);
+    });
     const score = topKScore(judge.rank(bytes, truth));
-    const msPerImage = Math.round((performance.now() - t0) / N);
-    console.log(JSON.stringify({ setting: name, ...setting, seed, concepts: N, ...score, msPerImage }));
+    console.log(JSON.stringify({ setting: name, ...setting, seed, concepts: N, ...score, msPerImage: Math.round(ms / N) }));
   }
 } finally {
   p.dispose();

@@ -35,7 +35,7 @@ import { DECODE_DEFAULTS, type SamplerName } from './decoder/index.js';
 import { frechetBootstrapSd, frechetDistance } from './frechet.js';
 import { makeJudge, topKScore, type Judge, type JudgeScore } from './judge.js';
 import { imageGridPng } from './png.js';
-import { generate, loadPipeline, rgbBytes, type Pipeline } from './pipeline.js';
+import { generate, loadPipeline, rgbBytes, type GenerateOptions, type Pipeline } from './pipeline.js';
 import { terminalBar, type ProgressFn } from './progress.js';
 
 export interface GenerationEval {
@@ -187,25 +187,24 @@ export async function evaluateGeneration(opts: GenerationEvalOptions = {}): Prom
   }
 }
 
-interface ChunkOptions {
-  steps?: number;
-  sampler?: SamplerName;
+/** What a chunked run samples with: the pipeline's own options (one declaration, ml/pipeline.ts), chunked and seeded. */
+export type ChunkOptions = Pick<GenerateOptions, 'steps' | 'sampler' | 'spacing' | 'guidance' | 'priorSteps' | 'priorGuidance' | 'noPrior'> & {
   chunk: number;
-  noPrior: boolean;
   /** The seed of the chunk starting at prompt `start`: rows get their own noise streams from it, so results are fixed. */
   seedOf: (start: number) => number;
-}
+};
 
 /**
  * Generate 32x32 images for `prompts`, `chunk` at a time, handing each chunk's images ([k, 32, 32, 3]
  * in [0, 1]) and its first prompt's index to `use`, then freeing them. Returns the generation time
  * in milliseconds (the `use` calls not counted). Both the CLIP figures and the judge go through here.
  */
-async function generateInChunks(p: Pipeline, prompts: string[], o: ChunkOptions, use: (images: tf.Tensor4D, start: number) => void | Promise<void>): Promise<number> {
+export async function generateInChunks(p: Pipeline, prompts: string[], o: ChunkOptions, use: (images: tf.Tensor4D, start: number) => void | Promise<void>): Promise<number> {
   let ms = 0;
   for (let s = 0; s < prompts.length; s += o.chunk) {
     const t0 = performance.now();
-    const gen = await generate(p, { prompts: prompts.slice(s, s + o.chunk), seed: o.seedOf(s), steps: o.steps, sampler: o.sampler, noPrior: o.noPrior, noUpsample: true });
+    const { steps, sampler, spacing, guidance, priorSteps, priorGuidance, noPrior } = o;
+    const gen = await generate(p, { prompts: prompts.slice(s, s + o.chunk), seed: o.seedOf(s), steps, sampler, spacing, guidance, priorSteps, priorGuidance, noPrior, noUpsample: true });
     ms += performance.now() - t0;
     try {
       await use(gen.images, s);
