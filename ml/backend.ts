@@ -58,29 +58,25 @@ async function choose(): Promise<BackendChoice> {
     if (!BACKEND_NAMES.includes(wanted as BackendName)) {
       throw new ForcedBackendError(`UNCLIP_BACKEND=${wanted} is not one of ${BACKEND_NAMES.join(', ')}`);
     }
-    const err = await tryBackend(wanted as BackendName);
-    if (err) throw new ForcedBackendError(`UNCLIP_BACKEND=${wanted} could not start: ${err}`);
-    return withAdapter({ name: tf.getBackend(), candidate: wanted as BackendName, reason: `chosen by UNCLIP_BACKEND` });
+    const r = await tryBackend(wanted as BackendName);
+    if ('error' in r) throw new ForcedBackendError(`UNCLIP_BACKEND=${wanted} could not start: ${r.error}`);
+    return { name: tf.getBackend(), candidate: wanted as BackendName, reason: `chosen by UNCLIP_BACKEND`, ...r };
   }
   const skipped: string[] = [];
   for (const candidate of BACKEND_NAMES) {
-    const err = await tryBackend(candidate);
-    if (!err) {
+    const r = await tryBackend(candidate);
+    if (!('error' in r)) {
       const why = skipped.length ? `first that started (${skipped.join('; ')})` : 'first that started';
-      return withAdapter({ name: tf.getBackend(), candidate, reason: why });
+      return { name: tf.getBackend(), candidate, reason: why, ...r };
     }
-    skipped.push(`${candidate}: ${err}`);
+    skipped.push(`${candidate}: ${r.error}`);
   }
   throw new Error(`no tensor backend could start: ${skipped.join('; ')}`);
 }
 
-let webgpuAdapter: string | undefined;
-function withAdapter(choice: BackendChoice): BackendChoice {
-  return choice.candidate === 'webgpu' && webgpuAdapter ? { ...choice, adapter: webgpuAdapter } : choice;
-}
-
-/** Returns null on success, else a short reason. */
-async function tryBackend(candidate: BackendName): Promise<string | null> {
+/** Starts `candidate`: on success the GPU adapter it runs on (WebGPU only), else a short reason. */
+async function tryBackend(candidate: BackendName): Promise<{ adapter?: string } | { error: string }> {
+  let adapter: string | undefined;
   try {
     switch (candidate) {
       case 'tensorflow-gpu':
@@ -90,8 +86,8 @@ async function tryBackend(candidate: BackendName): Promise<string | null> {
         // Dawn finds the adapter first: the tfjs backend would otherwise start on Dawn's null or
         // a software adapter and compute nothing, or crawl.
         const found = await findWebGpuAdapter();
-        if ('skip' in found) return found.skip;
-        webgpuAdapter = found.adapter;
+        if ('skip' in found) return { error: found.skip };
+        adapter = found.adapter;
         await import('@tensorflow/tfjs-backend-webgpu');
         break;
       }
@@ -106,22 +102,22 @@ async function tryBackend(candidate: BackendName): Promise<string | null> {
         break;
     }
   } catch (e) {
-    return isNotInstalled(e) ? 'not installed' : `failed to load (${(e as Error).message.split('\n')[0]})`;
+    return { error: isNotInstalled(e) ? 'not installed' : `failed to load (${(e as Error).message.split('\n')[0]})` };
   }
   const registryName = candidate === 'tensorflow-gpu' ? 'tensorflow' : candidate;
   try {
     const ok = await tf.setBackend(registryName);
-    if (!ok) return 'did not initialise';
+    if (!ok) return { error: 'did not initialise' };
     await tf.ready();
   } catch (e) {
-    return `did not initialise (${(e as Error).message.split('\n')[0]})`;
+    return { error: `did not initialise (${(e as Error).message.split('\n')[0]})` };
   }
   // UNCLIP_WASM_MATMUL_PATCH=0 keeps the stock kernel (for measuring what the patch buys).
   if (registryName === 'wasm' && process.env.UNCLIP_WASM_MATMUL_PATCH !== '0') installWasmMatMulPatch();
   // wasm ships no conv filter gradient (conv nets cannot train) and a 1.4 GFLOP/s input
   // gradient; ml/wasm-conv-grad.ts supplies both, and the gather gradient (UnsortedSegmentSum).
   if (registryName === 'wasm') installWasmConvGrad();
-  return null;
+  return adapter ? { adapter } : {};
 }
 
 function isNotInstalled(e: unknown): boolean {
