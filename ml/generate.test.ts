@@ -61,3 +61,28 @@ test('same arguments → identical PNG bytes; --frames writes one x_t|x0 PNG per
     rmSync(tmp, { recursive: true, force: true });
   }
 });
+
+test('--init and --mask edit an image: the unmasked half comes back, the same arguments give the same bytes', { skip, timeout: 600_000 }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'unclip-edit-'));
+  try {
+    const mask = join(dir, 'top.png');
+    // white top half: redraw it; black bottom half: keep the apple
+    await sharp(Buffer.from(Array.from({ length: 32 * 32 * 3 }, (_, i) => (Math.floor(i / 96) < 16 ? 255 : 0))), { raw: { width: 32, height: 32, channels: 3 } }).png().toFile(mask);
+    const out = (n: number) => join(dir, `edit-${n}.png`);
+    const args = (n: number) => ['banana', '--init', 'noto:red-apple', '--mask', mask, '--strength', '1', '--steps', '4', '--no-upsample', '--out', out(n)];
+    await gen(args(1));
+    await gen(args(2));
+    assert.ok(readFileSync(out(1)).equals(readFileSync(out(2))), 'same arguments, same bytes');
+    const { renderIcon } = await import('./data/corpus.js');
+    const apple = await renderIcon('noto:red-apple', 32);
+    const got = await sharp(out(1)).removeAlpha().raw().toBuffer();
+    let kept = 0;
+    let redrawn = 0;
+    for (let i = 0; i < 32 * 32 * 3; i++) (Math.floor(i / 96) < 16 ? (redrawn += Math.abs(got[i]! - apple[i]!)) : (kept += Math.abs(got[i]! - apple[i]!)));
+    assert.ok(kept / (16 * 96) < 1, `the kept half changed by ${kept / (16 * 96)} on average`);
+    assert.ok(redrawn / (16 * 96) > 5, 'the masked half was redrawn');
+    await assert.rejects(gen(['banana', '--mask', mask]), /give the image with --init too/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -6,18 +6,25 @@
 // (seeded sampling; PNGs written without timestamps). Unknown words are printed as a warning.
 // The last stdout line is JSON: {out, size, seconds, ms per stage, peak_rss_mb}.
 //
+// `--init image.png|noto:red-apple [--strength 0.6] [--mask mask.png]` edits an image instead: image
+// to image (SDEdit), and with a mask (white: draw anew) inpainting (ml/diffusion/edit.ts).
+//
 // `npm run generate -- --grid docs/generation-grid.png ["prompt, prompt, ..."]`: a grid, one row
 // per prompt (16 defaults), columns: seeds 1-3 through the prior, then seed 1 without it.
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import sharp from 'sharp';
 import { initBackend } from './backend.js';
 import { isSamplerName, SAMPLER_HELP, SAMPLERS, SPACINGS, type Spacing } from './diffusion/index.js';
-import { imageGridPng } from './png.js';
+import * as tf from '@tensorflow/tfjs-core';
+import { renderIcon } from './data/corpus.js';
+import type { ImageEdit } from './decoder/index.js';
+import { imageGridPng, rgbFromImage } from './png.js';
 import { generate, loadPipeline, rgbBytes, sideBySide, type GenerateOptions, type Pipeline } from './pipeline.js';
 
 const USAGE = `usage: npm run generate -- "<prompt>" [--grid file.png] [--seed N] [--steps N] [--sampler ${SAMPLERS.join('|')}] [--spacing ${SPACINGS.join('|')}] [--guidance X] [--prior-guidance X] [--prior-steps N] [--upsample-steps N] [--no-prior] [--no-upsample] [--out file.png] [--frames dir/] [--weights-dir D]
+  [--init image.png|noto:red-apple] [--strength 0.6] [--mask mask.png]   edit an image: image to image, and with a mask (white: redraw) inpainting
 samplers: ${SAMPLER_HELP}`;
 
 /** The README's grid: concepts across the corpus's groups. */
@@ -32,11 +39,16 @@ type Args = Pick<GenerateOptions, 'seed' | 'steps' | 'sampler' | 'spacing' | 'gu
   out: string;
   frames?: string;
   weightsDir?: string;
+  /** An image file or a corpus key (noto:red-apple) to edit. */
+  init?: string;
+  strength: number;
+  /** An image file: white where the decoder draws anew. */
+  mask?: string;
 };
 
 export function parseGenerateArgs(argv: string[]): Args {
   const words: string[] = [];
-  const a: Partial<Args> = { noPrior: false, noUpsample: false };
+  const a: Partial<Args> = { noPrior: false, noUpsample: false, strength: 0.6 };
   for (let i = 0; i < argv.length; i++) {
     const k = argv[i]!;
     const v = () => {
@@ -73,11 +85,19 @@ export function parseGenerateArgs(argv: string[]): Args {
     else if (k === '--frames') a.frames = v();
     else if (k === '--grid') a.grid = v();
     else if (k === '--weights-dir') a.weightsDir = resolve(v());
+    else if (k === '--init') a.init = v();
+    else if (k === '--mask') a.mask = v();
+    else if (k === '--strength') {
+      a.strength = Number(v());
+      if (!(a.strength > 0 && a.strength <= 1)) throw new Error('--strength wants a number in (0, 1]');
+    }
     else if (k.startsWith('--')) throw new Error(`unknown option ${k}\n${USAGE}`);
     else words.push(k);
   }
   const prompt = words.join(' ').trim();
   if (!prompt && !a.grid) throw new Error(`no prompt\n${USAGE}`);
+  if (a.mask && !a.init) throw new Error('--mask says where to redraw an image: give the image with --init too');
+  if (a.init && a.grid) throw new Error('--init edits one image: not with --grid');
   a.prompt = prompt;
   a.out ??= `${prompt.replace(/[^a-z0-9]+/gi, '-').replace(/^-|-$/g, '').toLowerCase() || 'image'}.png`;
   return a as Args;
@@ -107,6 +127,21 @@ async function writeGrid(p: Pipeline, args: Args): Promise<void> {
   process.stderr.write(`wrote ${args.grid}\n`);
 }
 
+/** --init (a file, or a corpus key such as noto:red-apple) and --mask (a file) as the decoder's edit; the caller disposes it. */
+async function editOf(args: Args, size: number): Promise<ImageEdit | undefined> {
+  if (!args.init) return undefined;
+  const isKey = /^[a-z0-9-]+:[a-z0-9_-]+$/.test(args.init) && !existsSync(args.init);
+  if (isKey && size !== 32 && size !== 64) throw new Error(`corpus icons come at 32 or 64 px, the decoder draws ${size}`);
+  const rgb = isKey ? await renderIcon(args.init, size as 32 | 64) : await rgbFromImage(readFileSync(args.init), size);
+  const mask = args.mask ? await rgbFromImage(readFileSync(args.mask), size) : undefined;
+  if (mask && !mask.some((v) => v >= 128)) throw new Error(`${args.mask} is empty: paint (white) where the decoder should draw anew`);
+  return tf.tidy(() => {
+    const images = tf.div(tf.tensor4d(Float32Array.from(rgb), [1, size, size, 3]), 255) as tf.Tensor4D;
+    if (!mask) return { images, strength: args.strength };
+    return { images, strength: args.strength, mask: tf.mean(tf.div(tf.tensor4d(Float32Array.from(mask), [1, size, size, 3]), 255), 3, true) as tf.Tensor4D };
+  });
+}
+
 async function main(): Promise<void> {
   const args = parseGenerateArgs(process.argv.slice(2));
   const t0 = performance.now();
@@ -116,7 +151,9 @@ async function main(): Promise<void> {
     if (args.grid) return await writeGrid(p, args);
     if (args.frames) mkdirSync(args.frames, { recursive: true });
     const frameWrites: Promise<unknown>[] = [];
+    const edit = await editOf(args, p.decoder.imageSize);
     const g = await generate(p, {
+      edit,
       prompts: [args.prompt],
       seed: args.seed,
       steps: args.steps,
@@ -135,6 +172,7 @@ async function main(): Promise<void> {
           }
         : undefined,
     });
+    if (edit) tf.dispose([edit.images, ...(edit.mask ? [edit.mask] : [])]);
     try {
       for (const w of g.unknownWords[0] ?? []) process.stderr.write(`warning: "${w}" is not in CLIP's vocabulary; it was read as <unk>\n`);
       const size = g.images.shape[1];

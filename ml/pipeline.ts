@@ -7,7 +7,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { join } from 'node:path';
 import { DEFAULT_CLIP_DIR, loadClip, type Clip } from './clip/index.js';
-import { DECODE_DEFAULTS, loadDecoder, loadUpsampler, UPSAMPLE_DEFAULTS, type Decoder, type ImageStepInfo, type SamplerName, type Spacing, type Upsampler } from './decoder/index.js';
+import { DECODE_DEFAULTS, loadDecoder, loadUpsampler, UPSAMPLE_DEFAULTS, type Decoder, type ImageEdit, type ImageStepInfo, type SamplerName, type Spacing, type Upsampler } from './decoder/index.js';
 import { DEFAULT_PRIOR_SAMPLING, loadPrior, type Prior, type SamplePriorOptions } from './prior/index.js';
 import { clipWeightsHash } from './clip-embeddings.js';
 
@@ -99,6 +99,8 @@ export interface GenerateOptions {
   noUpsample?: boolean;
   onDecoderStep?: (s: ImageStepInfo) => void | Promise<void>;
   signal?: AbortSignal;
+  /** Edit these images instead of drawing from noise (one row per prompt; the caller owns the tensors). */
+  edit?: ImageEdit;
 }
 
 export interface Generated {
@@ -139,6 +141,7 @@ export async function generate(p: Pipeline, o: GenerateOptions): Promise<Generat
       seed,
       signal: o.signal,
       onStep: o.onDecoderStep,
+      edit: o.edit,
     });
   } catch (e) {
     embeddings.dispose();

@@ -93,3 +93,18 @@ export async function imageGridPng(path: string, rows: GridRow[], size: number, 
   }
   await sharp({ create: { width: W, height: H, channels: 3, background: '#ffffff' } }).composite(composites).png().toFile(path);
 }
+
+/**
+ * Any image sharp reads (PNG, JPEG, WebP, ...) as [size, size, 3] RGB bytes: transparency flattened
+ * onto white, fitted inside the square on white (the corpus icons' look). The studio's uploads and
+ * `npm run generate -- --init` read images through here.
+ */
+export async function rgbFromImage(buf: Buffer, size: number, maxPixels: number | false = false): Promise<Uint8Array> {
+  const data = await sharp(buf, { limitInputPixels: maxPixels })
+    .flatten({ background: '#ffffff' })
+    .resize(size, size, { fit: 'contain', background: '#ffffff', kernel: 'mitchell' })
+    .removeAlpha()
+    .raw()
+    .toBuffer();
+  return new Uint8Array(data);
+}

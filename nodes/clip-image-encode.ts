@@ -1,6 +1,7 @@
 // CLIP's image tower: images → L2-normalised embeddings in the clip-image space. Once the corpus
 // map is fitted for these weights, the rows' 2-D points are streamed as a step.
-import * as tf from '@tensorflow/tfjs-core';
+import type * as tf from '@tensorflow/tfjs-core';
+import { imageTensor } from './lib/images.js';
 import { mapPoints } from './lib/map-points.js';
 import { checkBatch, defineNode, need } from './types.js';
 
@@ -23,10 +24,7 @@ export const clipImageEncodeNode = defineNode({
     ctx.checkCancelled();
     const S = clip.config.imageSize;
     // [N, size, size, 3] uint8 → [N, S, S, 3] float in [0, 1] (resized when another stage made them larger)
-    const x = tf.tidy(() => {
-      const t = tf.div(tf.tensor4d(Float32Array.from(img.data), [img.count, img.size, img.size, 3]), 255) as tf.Tensor4D;
-      return img.size === S ? t : (tf.image.resizeBilinear(t, [S, S], true) as tf.Tensor4D);
-    });
+    const x = imageTensor(img, S);
     let emb: tf.Tensor2D | undefined;
     try {
       emb = clip.encodeImage(x); // [N, D]

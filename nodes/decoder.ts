@@ -1,11 +1,13 @@
 // The diffusion decoder (DALL-E 2's second stage): CLIP image embeddings → 32x32 images. Any
 // 128-d embedding is accepted: the prior's output, a CLIP image encode (variations), an edited
 // or interpolated one, or a text embedding fed straight in (the paper's no-prior ablation).
-// Every step streams x_t and the predicted clean image side by side.
+// Every step streams x_t and the predicted clean image side by side. Linked to an `init` image it
+// edits that image instead (image to image, and with a `mask` inpainting: nodes/lib/edit-inputs.ts).
 import * as tf from '@tensorflow/tfjs-core';
 import { rgbBytes } from '../ml/pipeline.js';
 import { DECODE_DEFAULTS } from '../ml/decoder/index.js';
 import { checkClip, guidanceParam, imageSampling, samplingParams, spacingParam } from './lib/diffusion.js';
+import { disposeEdit, editInputs } from './lib/edit-inputs.js';
 import { checkBatch, defineNode, need, NodeFailure } from './types.js';
 
 export const decoderNode = defineNode({
@@ -15,13 +17,18 @@ export const decoderNode = defineNode({
     title: 'Diffusion decoder',
     category: 'diffusion',
     description: 'Paints a 32x32 image for each CLIP embedding; `count` draws several per embedding (variations).',
-    inputs: [{ name: 'embedding', title: 'embedding', type: { kind: 'embedding', space: 'any' } }],
+    inputs: [
+      { name: 'embedding', title: 'embedding', type: { kind: 'embedding', space: 'any' } },
+      { name: 'init', title: 'image to edit', type: { kind: 'image' }, required: false },
+      { name: 'mask', title: 'mask (white: redraw)', type: { kind: 'image' }, required: false },
+    ],
     outputs: [{ name: 'image', title: 'image 32x32', type: { kind: 'image' } }],
     params: [
       ...samplingParams({ steps: DECODE_DEFAULTS.steps, sampler: DECODE_DEFAULTS.sampler }),
       spacingParam(DECODE_DEFAULTS.spacing),
       guidanceParam(DECODE_DEFAULTS.guidance),
       { name: 'count', title: 'Images per embedding', kind: 'integer', default: 1, min: 1, max: 64, limit: 'batch' },
+      { name: 'strength', title: 'Edit strength', kind: 'number', default: 0.6, min: 0.01, max: 1, description: 'with an image to edit: how much noise it gets before denoising (low keeps the layout, 1 keeps nothing outside the mask)' },
     ] as const,
     models: ['clip', 'decoder'],
   },
@@ -42,11 +49,13 @@ export const decoderNode = defineNode({
         labels.push(count > 1 ? `${emb.labels[i] ?? `#${i}`} · ${k + 1}/${count}` : (emb.labels[i] ?? `#${i}`));
       }
     }
+    const edit = editInputs(ctx, { embeddings: emb.count, perEmbedding: count, size: decoder.imageSize });
     const embeddings = tf.tensor2d(rows, [n, emb.width]);
     try {
       const img = await decoder.decode({
         embeddings,
         guidance: ctx.params.guidance,
+        edit,
         ...imageSampling(ctx),
       });
       try {
@@ -56,6 +65,7 @@ export const decoderNode = defineNode({
       }
     } finally {
       embeddings.dispose();
+      disposeEdit(edit);
     }
   },
 });

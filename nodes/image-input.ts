@@ -4,6 +4,7 @@
 // sees. A graph never names a file path.
 import sharp from 'sharp';
 import { renderIcon } from '../ml/data/corpus.js';
+import { rgbFromImage } from '../ml/png.js';
 import { checkBatch, defineNode, NodeFailure } from './types.js';
 import { imageParamBytes, type Limits } from '../protocol/index.js';
 
@@ -63,18 +64,13 @@ export const imageInputNode = defineNode({
     if (ctx.params.source === 'upload') {
       const buf = imageBytes(ctx.params.upload);
       if (!buf) throw new NodeFailure('IMAGE_UNREADABLE', 'no upload', 'upload');
-      let data: Buffer;
+      let data: Uint8Array;
       try {
-        data = await sharp(buf, { limitInputPixels: ctx.limits.maxUploadPixels })
-          .flatten({ background: '#ffffff' })
-          .resize(S, S, { fit: 'contain', background: '#ffffff', kernel: 'mitchell' })
-          .removeAlpha()
-          .raw()
-          .toBuffer();
+        data = await rgbFromImage(buf, S, ctx.limits.maxUploadPixels);
       } catch (e) {
         throw new NodeFailure('IMAGE_UNREADABLE', `upload: ${(e as Error).message}`, 'upload');
       }
-      return { image: { kind: 'image', count: 1, size: S, data: new Uint8Array(data), labels: ['upload'] } };
+      return { image: { kind: 'image', count: 1, size: S, data, labels: ['upload'] } };
     }
     const keys = ctx.params.key.split(/[\s,]+/).filter((k) => k.length > 0);
     if (keys.length === 0) throw new NodeFailure('UNKNOWN_CORPUS_KEY', 'no corpus key given', 'key');

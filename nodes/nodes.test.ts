@@ -280,6 +280,47 @@ test('decoder: one 32x32 image per embedding × count, an x_t|x0 frame per step;
   assert.equal(tf.memory().numTensors, before, 'a cancelled decode leaves no tensor');
 });
 
+test('decoder edits: image to image moves away from the image as strength grows; inpainting keeps the unmasked pixels', { skip: NO_DIFFUSION }, async () => {
+  const apple = (await run('image-input', { key: 'noto:red-apple' })).out.image!;
+  assert.ok(apple.kind === 'image');
+  const e = (await run('clip-image-encode', {}, { image: (await run('image-input', { key: 'noto:banana' })).out.image! })).out.embedding!;
+  // mean absolute difference (0-255) to the apple over the rows where `where(y)` holds
+  const diff = (v: Value, where: (y: number) => boolean) => {
+    assert.ok(v.kind === 'image' && v.size === 32);
+    let sum = 0;
+    let n = 0;
+    for (let i = 0; i < 32 * 32 * 3; i++) {
+      if (!where(Math.floor(i / (32 * 3)))) continue;
+      sum += Math.abs(v.data[i]! - apple.data[i]!);
+      n++;
+    }
+    return sum / n;
+  };
+  const moved: number[] = [];
+  for (const strength of [0.3, 0.6, 0.9]) {
+    const { out, steps } = await run('decoder', { steps: 10, seed: 2, strength }, { embedding: e, init: apple });
+    moved.push(diff(out.image!, () => true));
+    assert.ok(steps.length < 10 || strength > 0.89, `an edit at ${strength} runs the tail of the steps, ran ${steps.length}`);
+  }
+  console.log(`# image to image (apple → banana's embedding), mean |output - input| at strength 0.3 / 0.6 / 0.9: ${moved.map((m) => m.toFixed(1)).join(' / ')}`);
+  assert.ok(moved[0]! < moved[2]!, `strength 0.9 should move further than 0.3: ${moved}`);
+  // inpainting: redraw the top half only
+  const mask: Value = { kind: 'image', count: 1, size: 32, labels: ['top'], data: Uint8Array.from({ length: 32 * 32 * 3 }, (_, i) => (Math.floor(i / (32 * 3)) < 16 ? 255 : 0)) };
+  const painted = (await run('decoder', { steps: 10, seed: 2, strength: 1 }, { embedding: e, init: apple, mask })).out.image!;
+  const kept = diff(painted, (y) => y >= 16);
+  const redrawn = diff(painted, (y) => y < 16);
+  console.log(`# inpainting the top half: mean |output - input| outside the mask ${kept.toFixed(2)}, inside ${redrawn.toFixed(1)}`);
+  assert.ok(kept < 1, `unmasked pixels changed by ${kept}`);
+  assert.ok(redrawn > 5, `masked pixels barely changed (${redrawn})`);
+  // refusals name the port
+  const code = (port: string, c: string) => (err: Error & { code?: string; port?: string }) => err.code === c && err.port === port;
+  await assert.rejects(run('decoder', { steps: 2 }, { embedding: e, mask }), code('init', 'MISSING_INPUT'));
+  const black: Value = { ...mask, data: new Uint8Array(32 * 32 * 3) };
+  await assert.rejects(run('decoder', { steps: 2 }, { embedding: e, init: apple, mask: black }), code('mask', 'INPUT_MISMATCH'));
+  const two: Value = { ...apple, count: 2, data: Uint8Array.from([...apple.data, ...apple.data]), labels: ['a', 'b'] };
+  await assert.rejects(run('decoder', { steps: 2 }, { embedding: e, init: two }), code('init', 'INPUT_MISMATCH'));
+});
+
 test('upsample: 32x32 → 64x64, frames per step, wrong sizes refused, no leaks', { skip: NO_DIFFUSION }, async () => {
   const img = (await run('image-input', { key: 'noto:red-apple' })).out.image!;
   const { out, steps } = await run('upsample', { steps: 2 }, { image: img });

@@ -1,9 +1,9 @@
 // The upsampler (DALL-E 2's super-resolution stage): 32x32 images → 64x64, a diffusion model
 // conditioned on the low-resolution image. Streams x_t and the predicted clean image per step.
-import * as tf from '@tensorflow/tfjs-core';
 import { rgbBytes } from '../ml/pipeline.js';
 import { UPSAMPLE_DEFAULTS } from '../ml/decoder/index.js';
 import { imageSampling, samplingParams, spacingParam } from './lib/diffusion.js';
+import { imageTensor } from './lib/images.js';
 import { checkBatch, defineNode, need, NodeFailure } from './types.js';
 
 export const upsampleNode = defineNode({
@@ -23,7 +23,7 @@ export const upsampleNode = defineNode({
     checkBatch(ctx, low.count, 'images');
     const up = await ctx.models.upsampler();
     if (low.size !== up.lowSize) throw new NodeFailure('INPUT_MISMATCH', `the upsampler takes ${up.lowSize}x${up.lowSize} images, got ${low.size}x${low.size}`, 'image');
-    const images = tf.tidy(() => tf.div(tf.tensor4d(low.data, [low.count, low.size, low.size, 3], 'int32').toFloat(), 255) as tf.Tensor4D);
+    const images = imageTensor(low);
     try {
       const img = await up.upsample({
         images,

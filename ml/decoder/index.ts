@@ -60,6 +60,18 @@ export interface DecodeOptions extends CommonOptions {
   embeddings: tf.Tensor2D;
   /** Classifier-free guidance scale (1: none, one network call per step; > 1: cond and null rows in one batch). */
   guidance?: number;
+  /** Edit existing images instead of drawing from noise (image to image, inpainting: ml/diffusion/edit.ts). */
+  edit?: ImageEdit;
+}
+
+/** An edit of existing images. The tensors belong to the caller. */
+export interface ImageEdit {
+  /** [N, S, S, 3] in [0, 1], at the model's image size. */
+  images: tf.Tensor4D;
+  /** 0 < strength ≤ 1: how far toward pure noise the images go before denoising (1: nothing of them is left outside the mask). */
+  strength: number;
+  /** Optional [N, S, S, 1] in [0, 1]: 1 = draw anew, 0 = keep the image. */
+  mask?: tf.Tensor4D;
 }
 
 export interface UpsampleOptions extends CommonOptions {
@@ -159,6 +171,8 @@ export class Decoder extends ImageModel<DecoderConfig> {
     const guidance = o.guidance ?? DECODE_DEFAULTS.guidance;
     const S = this.imageSize;
     const pair = guidance !== 1 ? guidancePair(o.embeddings) : null;
+    // an edited image enters the sampler in the model's space, [-1, 1]
+    const editImage = o.edit ? tf.tidy(() => tf.sub(tf.mul(o.edit!.images, 2), 1)) : null;
     try {
       const x = await sample<DecoderCond>({
         model: decoderDenoiser(this.net),
@@ -173,6 +187,7 @@ export class Decoder extends ImageModel<DecoderConfig> {
         guidance,
         cond: { emb: o.embeddings },
         pairCond: pair ?? undefined,
+        edit: o.edit && editImage ? { image: editImage, strength: o.edit.strength, mask: o.edit.mask } : undefined,
         threshold: o.threshold ?? DECODE_DEFAULTS.threshold,
         signal: o.signal,
         onStep: imageSteps(o.onStep),
@@ -184,6 +199,7 @@ export class Decoder extends ImageModel<DecoderConfig> {
       }
     } finally {
       if (pair) tf.dispose([pair.emb, pair.keep]);
+      editImage?.dispose();
     }
   }
 }

@@ -4,23 +4,11 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../backend.js';
+import { gaussianDenoiser } from './test-toys.js';
 import { coefficients, cosineSchedule, fromX0Eps, guide, sample, samplingTimesteps, thresholdX0, type Denoiser, type Parameterization, type SamplerName, type SampleOptions } from './index.js';
 
 const schedule = cosineSchedule();
 const N = 4000; // samples per run
-
-// Data x₀ ~ N(μ, s²I). With x_t = α·x₀ + σ·ε: E[x₀ | x_t] = μ + α·s²/(α²s² + σ²)·(x_t - α·μ).
-// `cond` (a number) shifts μ, so guidance has something to act on.
-function gaussianDenoiser(mu: number[], s: number, param: Parameterization): Denoiser<number> {
-  return (xt, t, cond) => {
-    const { alpha, sigma } = coefficients(schedule, t, xt.rank);
-    const m = tf.add(tf.tensor1d(mu), cond ?? 0);
-    const k = tf.div(tf.mul(alpha, s * s), tf.add(tf.mul(tf.square(alpha), s * s), tf.square(sigma)));
-    const x0 = tf.add(m, tf.mul(k, tf.sub(xt, tf.mul(alpha, m))));
-    const eps = tf.div(tf.sub(xt, tf.mul(alpha, x0)), sigma);
-    return fromX0Eps(param, x0, eps, alpha, sigma);
-  };
-}
 
 // Two equally likely clusters N(m_k, s²I) in 2-D: responsibilities r_k ∝ N(x_t; α·m_k, (α²s² + σ²)I),
 // E[x₀ | x_t] = Σ_k r_k (m_k + α·s²/(α²s² + σ²)·(x_t - α·m_k)).

@@ -9,6 +9,7 @@
 // uncond + s·(cond - uncond), in whatever the model predicts (ε, x₀ or v: all are affine in the
 // output at fixed x_t, so the choice does not matter).
 import * as tf from '@tensorflow/tfjs-core';
+import { checkEdit, editStart, editTimesteps, keepKnown, type EditStart } from './edit.js';
 import { createSampler, derivedSeed, type Sampler, type SamplerName } from './samplers.js';
 import { defaultSchedule, toX0Eps, type NoiseSchedule, type Parameterization } from './schedule.js';
 
@@ -78,6 +79,8 @@ export interface SampleOptions<C> {
   schedule?: NoiseSchedule;
   /** Start from this x_T instead of seeded noise (not disposed: the caller owns it). */
   init?: tf.Tensor;
+  /** Edit an existing sample instead (image to image, inpainting: edit.ts); not with `init`. */
+  edit?: EditStart;
   /** Aborting stops sampling between steps; sample() then frees its tensors and rejects with an AbortError. */
   signal?: AbortSignal;
   onStep?: (info: StepInfo) => void | Promise<void>;
@@ -141,12 +144,19 @@ function abortError(signal: AbortSignal): Error {
  */
 export async function sample<C>(opts: SampleOptions<C>): Promise<tf.Tensor> {
   const schedule = opts.schedule ?? defaultSchedule();
-  const ts = samplingTimesteps(opts.steps, schedule.T, opts.spacing);
+  const full = samplingTimesteps(opts.steps, schedule.T, opts.spacing);
+  const edit = opts.edit;
+  // an edit runs the tail of the same timesteps, from the level its strength names
+  const ts = edit ? editTimesteps(full, edit.strength, schedule.T) : full;
   const scale = opts.guidance ?? 1;
   const threshold = opts.threshold ?? 'none';
   const batch = opts.shape[0];
   if (batch === undefined || batch < 1) throw new RangeError(`shape needs a batch dimension, got [${opts.shape}]`);
   if (opts.init && !tf.util.arraysEqual(opts.init.shape, opts.shape)) throw new RangeError(`init shape [${opts.init.shape}] != [${opts.shape}]`);
+  if (edit) {
+    if (opts.init) throw new RangeError('give init or edit, not both');
+    checkEdit(edit, opts.shape);
+  }
   const signal = opts.signal;
   if (signal?.aborted) throw abortError(signal);
 
@@ -174,7 +184,7 @@ export async function sample<C>(opts: SampleOptions<C>): Promise<tf.Tensor> {
   let x0: tf.Tensor | null = null;
   try {
     sampler.init({ schedule, timesteps: ts, shape: opts.shape, seed: opts.seed });
-    x = opts.init ? tf.clone(opts.init) : tf.randomNormal(opts.shape, 0, 1, 'float32', derivedSeed(opts.seed, 0));
+    x = edit ? editStart(edit, ts[0]!, schedule, opts.seed) : opts.init ? tf.clone(opts.init) : tf.randomNormal(opts.shape, 0, 1, 'float32', derivedSeed(opts.seed, 0));
     for (let i = 0; i < ts.length; i++) {
       if (signal?.aborted) throw abortError(signal);
       const t = ts[i]!;
@@ -196,6 +206,11 @@ export async function sample<C>(opts: SampleOptions<C>): Promise<tf.Tensor> {
         next = tNext === -1 ? tf.clone(x0) : sampler.step({ index: i, t, tNext, xt, x0, eps: stepX0.e });
       } finally {
         stepX0.e.dispose();
+      }
+      if (edit?.mask) {
+        const sampled = next;
+        next = keepKnown(sampled, edit, tNext, i, schedule, opts.seed);
+        sampled.dispose();
       }
       x = next;
       xt.dispose();
