@@ -1,0 +1,54 @@
+// Who a client is, for the limits that count per visitor (runs queued per address, REST writes per
+// address), and the token bucket that paces those writes. One address may be many sockets and
+// tabs, so limits per socket alone let one visitor hold the machine (issue 22, items 3 and 5).
+import type { IncomingHttpHeaders } from 'node:http';
+
+/**
+ * The client's address: the connection's peer, or behind a trusted reverse proxy
+ * (UNCLIP_TRUST_PROXY=1) the last X-Forwarded-For entry, the one that proxy appended (entries
+ * before it are whatever the client wrote). IPv4-mapped IPv6 reads as plain IPv4.
+ */
+export function clientAddress(headers: IncomingHttpHeaders, peer: string | undefined, trustProxy: boolean): string {
+  let addr = peer ?? '';
+  if (trustProxy) {
+    const fwd = headers['x-forwarded-for'];
+    const last = (Array.isArray(fwd) ? fwd.join(',') : (fwd ?? '')).split(',').map((s) => s.trim()).filter(Boolean).at(-1);
+    if (last) addr = last;
+  }
+  return addr.startsWith('::ffff:') ? addr.slice(7) : addr || 'unknown';
+}
+
+/**
+ * A token bucket per address: `burst` requests at once, refilled at `perMinute`. Buckets that
+ * have refilled are forgotten, so the map holds only addresses seen within the last refill time.
+ */
+export class RateLimiter {
+  private buckets = new Map<string, { tokens: number; at: number }>();
+  private lastSweep = Date.now();
+
+  constructor(
+    private readonly burst: number,
+    private readonly perMinute: number,
+  ) {}
+
+  /** Takes one token for `key`: 0 when allowed, else the seconds until one is free (for Retry-After). */
+  take(key: string, now = Date.now()): number {
+    this.sweep(now);
+    const b = this.buckets.get(key) ?? { tokens: this.burst, at: now };
+    b.tokens = Math.min(this.burst, b.tokens + ((now - b.at) / 60_000) * this.perMinute);
+    b.at = now;
+    this.buckets.set(key, b);
+    if (b.tokens >= 1) {
+      b.tokens -= 1;
+      return 0;
+    }
+    return Math.max(1, Math.ceil(((1 - b.tokens) * 60) / this.perMinute));
+  }
+
+  private sweep(now: number): void {
+    const full = (this.burst / this.perMinute) * 60_000;
+    if (now - this.lastSweep < Math.min(full, 60_000)) return;
+    this.lastSweep = now;
+    for (const [k, b] of this.buckets) if (now - b.at >= full) this.buckets.delete(k);
+  }
+}
