@@ -26,7 +26,7 @@ export async function checkRun(graph: unknown, deps: CheckDeps): Promise<{ ok: t
   // before the weights: a run this dear is refused whatever is installed
   const cost = estimateRunCost(plan, config.limits);
   if (cost.total > config.limits.maxRunCost) {
-    const dearest = cost.nodes.slice(0, 3).map((n): NodeError => ({ nodeId: n.nodeId, code: 'RUN_TOO_EXPENSIVE', message: `${n.type} costs about ${n.units} units` }));
+    const dearest = cost.nodes.slice(0, 3).map((n): NodeError => ({ nodeId: n.nodeId, code: 'RUN_TOO_EXPENSIVE', message: `${n.type} costs about ${n.units} unit${n.units === 1 ? '' : 's'}` }));
     return refuse('RUN_TOO_EXPENSIVE', `this run would cost about ${cost.total} units of compute (steps × images × model cost; 1 unit = one decoder step of one image); this server allows at most ${config.limits.maxRunCost} per run. Dearest: ${dearest.map((e) => `${e.nodeId}: ${e.message}`).join('; ')}`, dearest);
   }
   const errors: NodeError[] = [];

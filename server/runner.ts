@@ -370,9 +370,16 @@ export class Runner {
     }
   }
 
-  /** A saved graph was deleted (its stored runs with it): its runs still going are no longer recorded. */
+  /**
+   * A saved graph was deleted (its stored runs with it): its finished runs are forgotten here too,
+   * and its runs still going are no longer recorded.
+   */
   forgetGraph(graphId: string): void {
-    for (const run of this.runs.values()) if (run.graphId === graphId) run.graphId = null;
+    for (const run of this.runs.values()) {
+      if (run.graphId !== graphId) continue;
+      if (run.status === 'queued' || run.status === 'running') run.graphId = null;
+      else this.runs.delete(run.id);
+    }
   }
 
   private retire(run: Run): void {
