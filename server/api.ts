@@ -21,7 +21,7 @@
 import type http from 'node:http';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { z } from 'zod';
-import { formatZodIssues, GraphSchema, validateGraph, type Catalogue, type ErrorCode, type StoredRun, type StoredRunWithOutputs } from '../protocol/index.js';
+import { formatZodIssues, GraphSchema, validateGraph, type Catalogue, type ErrorCode, type Graph, type StoredRun, type StoredRunWithOutputs } from '../protocol/index.js';
 import { readMapFile } from '../nodes/lib/embedding-map-file.js';
 import { clientAddress, RateLimiter } from './client-limits.js';
 import { corpusIcon, sendIcon } from './corpus-icon.js';
@@ -69,17 +69,12 @@ export function createApi(deps: ApiDeps): (req: http.IncomingMessage, res: http.
   async function route(req: http.IncomingMessage, res: http.ServerResponse, path: string): Promise<void> {
     const method = req.method ?? 'GET';
     let m: RegExpExecArray | null;
-    if (STATE_CHANGING.has(method)) {
-      const wait = writes.take(clientAddress(req.headers, req.socket.remoteAddress, quotas.trustProxy));
-      if (wait > 0) {
-        req.resume(); // the body is not wanted; read it away so the client sees the answer
-        throw new HttpError(429, 'RATE_LIMITED', `too many changes from this address; retry in ${wait} s`, {}, { 'retry-after': String(wait) });
-      }
-    }
+    if (STATE_CHANGING.has(method)) pace(req, 1);
     if (path === '/api/nodes' && method === 'GET') return json(res, 200, catalogue);
     if (path === '/api/graphs' && method === 'POST') {
       const body = parse(SaveSchema, await readJson(req, bodyLimit));
-      const graph = checkGraph(body.graph);
+      const { graph, bytes } = checkGraph(body.graph);
+      pace(req, sizeTokens(bytes));
       return json(res, 201, store.createGraph(graph, body.title ?? 'untitled'));
     }
     if ((m = /^\/api\/graphs\/([A-Za-z0-9_-]{1,64})$/.exec(path))) {
@@ -91,7 +86,7 @@ export function createApi(deps: ApiDeps): (req: http.IncomingMessage, res: http.
       }
       if (method === 'PUT') {
         const body = parse(SaveSchema, await readJson(req, bodyLimit));
-        const graph = checkGraph(body.graph);
+        const { graph } = checkGraph(body.graph);
         const r = store.updateGraph(id, bearer(req), graph, body.title);
         if (r === 'not-found') throw new HttpError(404, 'NOT_FOUND', `no graph ${id}`);
         if (r === 'forbidden') throw new HttpError(403, 'FORBIDDEN', 'editing needs Authorization: Bearer <editToken>');
@@ -110,6 +105,7 @@ export function createApi(deps: ApiDeps): (req: http.IncomingMessage, res: http.
       const body = parse(ForkSchema, (await readJson(req, bodyLimit, true)) ?? {});
       const src = store.getGraph(m[1]!);
       if (!src) throw new HttpError(404, 'NOT_FOUND', `no graph ${m[1]}`);
+      pace(req, sizeTokens(Buffer.byteLength(JSON.stringify(src.graph))));
       return json(res, 201, store.createGraph(src.graph, body.title ?? `${src.title} (fork)`, src.id));
     }
     if ((m = /^\/api\/graphs\/([A-Za-z0-9_-]{1,64})\/runs\/latest$/.exec(path)) && method === 'GET') {
@@ -151,7 +147,25 @@ export function createApi(deps: ApiDeps): (req: http.IncomingMessage, res: http.
     throw new HttpError(404, 'NOT_FOUND', `no route ${method} ${path}`);
   }
 
-  function checkGraph(g: unknown) {
+  /**
+   * The write tokens a new graph (saved or forked) takes beyond its request's one: in proportion
+   * to its size, a graph of the largest size taking the whole burst. So the pacing bounds what an
+   * address adds to the store as well as how often: at most UNCLIP_WRITES_PER_MINUTE ×
+   * UNCLIP_MAX_GRAPH_BYTES / UNCLIP_WRITE_BURST a minute (6.6 MB at the defaults), where unpaced
+   * anonymous saves grew the database at 78 MB/s. Edits (PUT) replace a graph and take one token.
+   */
+  const sizeTokens = (bytes: number) => Math.floor((quotas.writeBurst * bytes) / quotas.maxGraphBytes);
+
+  /** Takes `tokens` from the client address's write bucket, or refuses with 429 RATE_LIMITED. */
+  function pace(req: http.IncomingMessage, tokens: number): void {
+    if (tokens <= 0) return;
+    const wait = writes.take(clientAddress(req.headers, req.socket.remoteAddress, quotas.trustProxy), tokens);
+    if (wait === 0) return;
+    req.resume(); // the body is not wanted; read it away so the client sees the answer
+    throw new HttpError(429, 'RATE_LIMITED', `too many changes from this address; retry in ${wait} s`, {}, { 'retry-after': String(wait) });
+  }
+
+  function checkGraph(g: unknown): { graph: Graph; bytes: number } {
     // Saving is allowed for unfinished graphs (missing links, unknown params): only the format
     // and size are enforced here. Running checks everything.
     const r = GraphSchema.safeParse(g);
@@ -163,7 +177,7 @@ export function createApi(deps: ApiDeps): (req: http.IncomingMessage, res: http.
     }
     const bytes = Buffer.byteLength(JSON.stringify(r.data));
     if (bytes > quotas.maxGraphBytes) throw new HttpError(413, 'GRAPH_TOO_LARGE', `the graph is ${bytes} bytes as JSON; this server stores at most ${quotas.maxGraphBytes}`);
-    return r.data;
+    return { graph: r.data, bytes };
   }
 
   return (req, res) => {

@@ -31,18 +31,22 @@ export class RateLimiter {
     private readonly perMinute: number,
   ) {}
 
-  /** Takes one token for `key`: 0 when allowed, else the seconds until one is free (for Retry-After). */
-  take(key: string, now = Date.now()): number {
+  /**
+   * Takes `n` tokens (at most the burst) for `key`: 0 when allowed, else the seconds until they
+   * are there (for Retry-After); a refused take takes nothing.
+   */
+  take(key: string, n = 1, now = Date.now()): number {
     this.sweep(now);
+    const want = Math.min(this.burst, n);
     const b = this.buckets.get(key) ?? { tokens: this.burst, at: now };
     b.tokens = Math.min(this.burst, b.tokens + ((now - b.at) / 60_000) * this.perMinute);
     b.at = now;
     this.buckets.set(key, b);
-    if (b.tokens >= 1) {
-      b.tokens -= 1;
+    if (b.tokens >= want) {
+      b.tokens -= want;
       return 0;
     }
-    return Math.max(1, Math.ceil(((1 - b.tokens) * 60) / this.perMinute));
+    return Math.max(1, Math.ceil(((want - b.tokens) * 60) / this.perMinute));
   }
 
   private sweep(now: number): void {

@@ -142,6 +142,13 @@ test('state-changing requests are paced per address: 429 RATE_LIMITED with Retry
   assert.equal((await call(a, 'DELETE', '/api/graphs/nope', { from: '198.51.100.10' })).status, 429);
   assert.equal((await call(a, 'GET', '/api/nodes', { from: '198.51.100.10' })).status, 200);
   assert.equal((await save('198.51.100.11')).status, 201, 'another address has its own bucket');
+  // a new graph takes tokens in proportion to its size (the largest, 4096 bytes here, the whole
+  // burst of 5), so pacing bounds the bytes an address adds too
+  const large = graph([node('n', 'note', { markdown: 'x'.repeat(3000) })]);
+  assert.equal((await call(a, 'POST', '/api/graphs', { body: { graph: large }, from: '198.51.100.12' })).status, 201);
+  const second = await call(a, 'POST', '/api/graphs', { body: { graph: large }, from: '198.51.100.12' });
+  assert.equal(second.status, 429, 'a second graph of 3000 bytes is over the burst');
+  assert.equal(second.body.error.code, 'RATE_LIMITED');
 });
 
 test('without a trusted proxy, X-Forwarded-For does not make one client many', async () => {
