@@ -1,7 +1,11 @@
-// Who a client is, for the limits that count per visitor (runs queued per address, REST writes per
-// address), and the token bucket that paces those writes. One address may be many sockets and
-// tabs, so limits per socket alone let one visitor hold the machine (issue 22, items 3 and 5).
+// Who a client is, for the limits that count per visitor, and those limits: runs queued per
+// socket, per address and in all (queueRefusal), and the token bucket that paces REST writes.
+// One address may be many sockets and tabs, so limits per socket alone let one visitor hold the
+// machine (issue 22, items 3 and 5).
 import type { IncomingHttpHeaders } from 'node:http';
+import type { RunStatus } from '../protocol/index.js';
+import type { EngineConfig } from './config.js';
+import { refuse, type Refusal } from './run-checks.js';
 
 /**
  * The client's address: the connection's peer, or behind a trusted reverse proxy
@@ -55,4 +59,27 @@ export class RateLimiter {
     this.lastSweep = now;
     for (const [k, b] of this.buckets) if (now - b.at >= full) this.buckets.delete(k);
   }
+}
+
+/**
+ * Whether one more run from this socket and address would pass a queue limit: the socket's
+ * (UNCLIP_MAX_QUEUED), its address's over all its sockets, and the server's. Counts the runs
+ * queued or running among `runs`.
+ */
+export function queueRefusal(runs: Iterable<{ ownerId: string; address: string; status: RunStatus }>, socketId: string, address: string, config: EngineConfig): Refusal | null {
+  const perClient = config.limits.maxQueuedPerClient;
+  const { maxQueuedPerAddress: perAddress, maxQueuedTotal: total } = config.quotas;
+  let mine = 0;
+  let ours = 0;
+  let all = 0;
+  for (const r of runs) {
+    if (r.status !== 'queued' && r.status !== 'running') continue;
+    all++;
+    if (r.address === address) ours++;
+    if (r.ownerId === socketId) mine++;
+  }
+  if (mine >= perClient) return refuse('TOO_MANY_QUEUED', `this client has ${mine} runs queued or running; at most ${perClient}`);
+  if (ours >= perAddress) return refuse('TOO_MANY_QUEUED', `this address has ${ours} runs queued or running from all its connections; at most ${perAddress}`);
+  if (all >= total) return refuse('SERVER_BUSY', `the server has ${all} runs queued or running; at most ${total}: try again when some have finished`);
+  return null;
 }

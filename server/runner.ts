@@ -24,7 +24,7 @@ import type { NodeDef, StepInfo } from '../nodes/index.js';
 import type { OutputCache } from './cache.js';
 import type { EngineConfig } from './config.js';
 import type { Dispatcher, ExecResult, ExecSink, NodeRecord } from './executor.js';
-import { clientAddress } from './client-limits.js';
+import { clientAddress, queueRefusal } from './client-limits.js';
 import { bytesToDataUrls, encodeStepFrames } from './frames.js';
 import { onRequest, type StudioIO } from './http-server.js';
 import { checkRun, refuse, type CheckDeps } from './run-checks.js';
@@ -93,7 +93,8 @@ export class Runner {
   readonly cache: OutputCache;
   /**
    * Counters for /healthz, tests and benchmarks: runs started, steps a slow socket's slot
-   * replaced, and frames sharp refused (logged; their steps went out without the picture).
+   * replaced, frames sharp refused (logged; their steps went out without the picture), and step
+   * frames not stored past UNCLIP_MAX_STORED_RUN_BYTES.
    */
   readonly stats = { runsStarted: 0, stepsDropped: 0, framesFailed: 0, storedFramesDropped: 0 };
 
@@ -155,7 +156,7 @@ export class Runner {
     const p = parsePayload(RunStartSchema, req);
     if (!p.ok) return refuse('BAD_REQUEST', p.error.message);
     const address = clientAddress(socket.handshake.headers, socket.handshake.address, this.config.quotas.trustProxy);
-    const full = this.queueRefusal(socket.id, address);
+    const full = queueRefusal(this.runs.values(), socket.id, address, this.config);
     if (full) return full;
 
     const checked = await checkRun(p.value.graph, this.checks);
@@ -172,7 +173,7 @@ export class Runner {
     }
     if (!socket.connected) return refuse('CANCELLED', 'the client disconnected');
     // checked again: the awaits above let other starts in
-    const fullNow = this.queueRefusal(socket.id, address);
+    const fullNow = queueRefusal(this.runs.values(), socket.id, address, this.config);
     if (fullNow) return fullNow;
 
     const run: Run = {
@@ -203,25 +204,6 @@ export class Runner {
       this.pump();
     });
     return { ok: true, runId: run.id };
-  }
-
-  /** Whether one more run would pass a queue limit: this socket's, its address's, the server's. */
-  private queueRefusal(socketId: string, address: string): ReturnType<typeof refuse> | null {
-    const perClient = this.config.limits.maxQueuedPerClient;
-    const { maxQueuedPerAddress: perAddress, maxQueuedTotal: total } = this.config.quotas;
-    let mine = 0;
-    let ours = 0;
-    let all = 0;
-    for (const r of this.runs.values()) {
-      if (r.status !== 'queued' && r.status !== 'running') continue;
-      all++;
-      if (r.address === address) ours++;
-      if (r.ownerId === socketId) mine++;
-    }
-    if (mine >= perClient) return refuse('TOO_MANY_QUEUED', `this client has ${mine} runs queued or running; at most ${perClient}`);
-    if (ours >= perAddress) return refuse('TOO_MANY_QUEUED', `this address has ${ours} runs queued or running from all its connections; at most ${perAddress}`);
-    if (all >= total) return refuse('SERVER_BUSY', `the server has ${all} runs queued or running; at most ${total}: try again when some have finished`);
-    return null;
   }
 
   private pump(): void {
