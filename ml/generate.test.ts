@@ -28,6 +28,8 @@ test('argument parsing: prompt words joined, defaults, and clear refusals', () =
   assert.throws(() => parseGenerateArgs(['x', '--sampler', 'euler']), /ddpm, ddim, dpmpp2m/);
   assert.throws(() => parseGenerateArgs(['x', '--steps', '0']), /integer ≥ 1/);
   assert.throws(() => parseGenerateArgs(['x', '--bogus']), /unknown option --bogus/);
+  assert.equal(parseGenerateArgs(['x', '--prior-guidance', '2']).priorGuidance, 2);
+  assert.throws(() => parseGenerateArgs(['x', '--prior-guidance', '0.5']), /--prior-guidance wants a number ≥ 1/);
 });
 
 test('--sampler takes every sampler of the exported list, and the usage names each', () => {

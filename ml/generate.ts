@@ -17,14 +17,14 @@ import { isSamplerName, SAMPLER_HELP, SAMPLERS, SPACINGS, type Spacing } from '.
 import { imageGridPng } from './png.js';
 import { generate, loadPipeline, rgbBytes, sideBySide, type GenerateOptions, type Pipeline } from './pipeline.js';
 
-const USAGE = `usage: npm run generate -- "<prompt>" [--grid file.png] [--seed N] [--steps N] [--sampler ${SAMPLERS.join('|')}] [--spacing ${SPACINGS.join('|')}] [--guidance X] [--prior-steps N] [--upsample-steps N] [--no-prior] [--no-upsample] [--out file.png] [--frames dir/] [--weights-dir D]
+const USAGE = `usage: npm run generate -- "<prompt>" [--grid file.png] [--seed N] [--steps N] [--sampler ${SAMPLERS.join('|')}] [--spacing ${SPACINGS.join('|')}] [--guidance X] [--prior-guidance X] [--prior-steps N] [--upsample-steps N] [--no-prior] [--no-upsample] [--out file.png] [--frames dir/] [--weights-dir D]
 samplers: ${SAMPLER_HELP}`;
 
 /** The README's grid: concepts across the corpus's groups. */
 export const GRID_PROMPTS = ['red apple', 'banana', 'rocket', 'snowman', 'sun', 'fire', 'red heart', 'cat face', 'dog face', 'pizza', 'tree', 'car', 'blue book', 'ghost', 'star', 'house'];
 
 /** The command line: the pipeline's sampling options (one declaration, in ml/pipeline.ts) and what only the CLI has. */
-type Args = Pick<GenerateOptions, 'seed' | 'steps' | 'sampler' | 'spacing' | 'guidance' | 'priorSteps' | 'upsampleSteps'> & {
+type Args = Pick<GenerateOptions, 'seed' | 'steps' | 'sampler' | 'spacing' | 'guidance' | 'priorGuidance' | 'priorSteps' | 'upsampleSteps'> & {
   prompt: string;
   grid?: string;
   noPrior: boolean;
@@ -56,6 +56,9 @@ export function parseGenerateArgs(argv: string[]): Args {
     else if (k === '--guidance') {
       a.guidance = Number(v());
       if (!(a.guidance >= 1)) throw new Error('--guidance wants a number ≥ 1');
+    } else if (k === '--prior-guidance') {
+      a.priorGuidance = Number(v());
+      if (!(a.priorGuidance >= 1)) throw new Error('--prior-guidance wants a number ≥ 1');
     } else if (k === '--sampler') {
       const s = v();
       if (!isSamplerName(s)) throw new Error(`--sampler wants one of ${SAMPLERS.join(', ')}, got ${s}`);
@@ -91,7 +94,7 @@ async function writeGrid(p: Pipeline, args: Args): Promise<void> {
   const cells: Uint8Array[][] = prompts.map(() => []);
   let size = 0;
   for (const c of cols) {
-    const g = await generate(p, { prompts, seed: c.seed, steps: args.steps, sampler: args.sampler, spacing: args.spacing, guidance: args.guidance, noPrior: c.noPrior });
+    const g = await generate(p, { prompts, seed: c.seed, steps: args.steps, sampler: args.sampler, spacing: args.spacing, guidance: args.guidance, priorGuidance: args.priorGuidance, priorSteps: args.priorSteps, noPrior: c.noPrior });
     size = g.images.shape[1];
     const bytes = await rgbBytes(g.images);
     const px = size * size * 3;
@@ -120,6 +123,7 @@ async function main(): Promise<void> {
       sampler: args.sampler,
       spacing: args.spacing,
       guidance: args.guidance,
+      priorGuidance: args.priorGuidance,
       priorSteps: args.priorSteps,
       upsampleSteps: args.upsampleSteps,
       noPrior: args.noPrior,

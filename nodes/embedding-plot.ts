@@ -1,7 +1,8 @@
 // Embeddings on the corpus map: each row projected onto the two PCA axes fitted once on the
 // corpus's CLIP image embeddings (so points stay put between runs), with its nearest corpus icons.
 // Up to three sets (a, b, c), e.g. prompts, their images, and an interpolation path between them.
-// The first use with new CLIP weights fits the map (encodes the corpus: reported as steps).
+// The first use with new CLIP weights fits the map (renders and encodes the corpus: reported as
+// steps); the shipped CLIP's map ships with it (weights/clip/), so that is rare.
 import { defineNode, need, NodeFailure, optional, type Value } from './types.js';
 import { loadEmbeddingMap, neighbours, project } from './lib/embedding-map.js';
 import type { PlotData } from '../protocol/index.js';
@@ -29,8 +30,13 @@ export const embeddingPlotNode = defineNode({
       if (v) sets.push([port, v]);
     }
     const clip = await ctx.models.clip();
+    let shown = -1;
     const map = await loadEmbeddingMap(clip, ctx.models.weightsHash('clip'), ctx.cacheDir, (done, total) => {
-      // fitting the map the first time: progress as steps (and a chance to cancel)
+      // fitting the map the first time (rendering the corpus, then encoding it): progress as steps,
+      // at most one per percent, since the corpus reports every icon
+      const pct = Math.floor((100 * done) / total);
+      if (pct === shown && done < total) return;
+      shown = done < total ? pct : -1;
       ctx.step({ step: done, total, t: undefined });
     });
     const k = ctx.params.neighbours;

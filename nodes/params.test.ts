@@ -112,3 +112,28 @@ test('every param of every node type: a value of the wrong type is refused befor
     }
   }
 });
+
+test('prior v1 graphs keep the guidance they ran with (2); v2 defaults to 4; an explicit value is kept', async () => {
+  const { migrations } = await import('./index.js');
+  const cat = buildCatalogue();
+  const graph = (version: number, params: Record<string, unknown>) => ({
+    version: 1,
+    nodes: [
+      { id: 't', type: 'text', version: 1, params: { text: 'red apple' }, position: { x: 0, y: 0 } },
+      { id: 'e', type: 'clip-text-encode', version: 1, params: {}, position: { x: 0, y: 0 } },
+      { id: 'p', type: 'prior', version, params, position: { x: 0, y: 0 } },
+    ],
+    edges: [
+      { from: { node: 't', port: 'text' }, to: { node: 'e', port: 'text' } },
+      { from: { node: 'e', port: 'embedding' }, to: { node: 'p', port: 'embedding' } },
+    ],
+  });
+  const guidance = (version: number, params: Record<string, unknown>) => {
+    const v = validateGraph(graph(version, params), { catalogue: cat, migrations: migrations() });
+    assert.ok(v.ok, JSON.stringify(!v.ok && v.errors));
+    return v.value.params.get('p')!.guidance;
+  };
+  assert.equal(guidance(1, {}), 2);
+  assert.equal(guidance(1, { guidance: 6 }), 6);
+  assert.equal(guidance(2, {}), 4);
+});

@@ -3,7 +3,7 @@
 // predicted clean embedding of every candidate as points on the corpus map, so the studio can
 // draw the trajectory (when the map has been fitted; see nodes/lib/map-points.ts).
 import * as tf from '@tensorflow/tfjs-core';
-import { DEFAULT_PRIOR_SAMPLING } from '../ml/prior/index.js';
+import { DEFAULT_PRIOR_SAMPLING, PRIOR_GUIDANCE_V1 } from '../ml/prior/index.js';
 import { checkClip, guidanceParam, samplingParams, type SamplerParam } from './lib/diffusion.js';
 import { pointsOnMap } from './lib/map-points.js';
 import { checkBatch, defineNode, need, NodeFailure } from './types.js';
@@ -11,7 +11,7 @@ import { checkBatch, defineNode, need, NodeFailure } from './types.js';
 export const priorNode = defineNode({
   decl: {
     type: 'prior',
-    version: 1,
+    version: 2,
     title: 'Diffusion prior',
     category: 'diffusion',
     description: 'Samples a CLIP image embedding for each caption (text embedding → image embedding).',
@@ -23,6 +23,12 @@ export const priorNode = defineNode({
       { name: 'bestOf', title: 'Best of', kind: 'integer', default: DEFAULT_PRIOR_SAMPLING.bestOf, min: 1, max: 8, description: 'sample this many per caption, keep the one closest to the text (the paper: 2)' },
     ] as const,
     models: ['clip', 'prior'],
+  },
+  // v2 raised the guidance default from 2 to 4; a v1 graph that left it at the default keeps 2,
+  // so a saved pipeline still gives the bytes it gave.
+  migrate(fromVersion, params) {
+    if (fromVersion < 2 && params.guidance === undefined) return { ...params, guidance: PRIOR_GUIDANCE_V1 };
+    return params;
   },
   async execute(ctx) {
     const text = need(ctx, 'embedding', 'embedding');

@@ -4,7 +4,9 @@
 // BullMQ instead of this process's pool (which then has no workers), and socket.io gets the
 // Redis adapter (server/redis.ts).
 import type http from 'node:http';
+import { join } from 'node:path';
 import { catalogue as buildCatalogue, migrations as buildMigrations, nodeDefs } from '../nodes/index.js';
+import { seedShippedMaps } from '../nodes/lib/embedding-map-file.js';
 import type { Catalogue } from '../protocol/index.js';
 import { createApi } from './api.js';
 import { OutputCache } from './cache.js';
@@ -36,6 +38,7 @@ export function createEngine(config: EngineConfig = configFromEnv()): Engine {
   const catalogue = buildCatalogue({ debug: config.debug, limits: config.limits });
   const defs = nodeDefs({ debug: config.debug });
   const store = new Store(config.dataDir, { keepPerGraph: config.quotas.keepStoredRuns, maxAgeDays: config.quotas.storedRunDays });
+  seedShippedMaps(join(config.weightsDir, 'clip'), config.cacheDir);
   const pool = new WorkerPool(config.redisUrl ? 0 : config.workers, { debug: config.debug, cacheDir: config.cacheDir });
   const cache = new OutputCache(config.cacheMb * 2 ** 20);
   const dispatcher: Dispatcher = config.redisUrl

@@ -5,8 +5,10 @@
 // each by default). What happens is published back to the socket server that enqueued the run;
 // a cancel published on `unclip:cancel` sets the run's shared flag, which its worker thread sees
 // at the next step. SIGINT/SIGTERM cancels the runs in progress, waits for them to end and exits 0.
+import { join } from 'node:path';
 import { Worker } from 'bullmq';
 import { nodeDefs } from '../nodes/index.js';
+import { seedShippedMaps } from '../nodes/lib/embedding-map-file.js';
 import { OutputCache } from './cache.js';
 import { configFromEnv } from './config.js';
 import { PoolDispatcher, type ExecSink, type NodeRecord } from './executor.js';
@@ -19,6 +21,7 @@ if (!config.redisUrl) {
   process.exit(2);
 }
 
+seedShippedMaps(join(config.weightsDir, 'clip'), config.cacheDir);
 const pool = new WorkerPool(config.workers, { debug: config.debug, cacheDir: config.cacheDir });
 const cache = new OutputCache(config.cacheMb * 2 ** 20);
 const dispatcher = new PoolDispatcher(pool, {

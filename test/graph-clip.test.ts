@@ -3,8 +3,10 @@
 // (<UNCLIP_WEIGHTS_DIR or weights/>/clip): without them every test here is skipped and says why.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { modelHash } from '../ml/weights.js';
 import type { RunEvent } from '../protocol/index.js';
 import { ROOT } from './helpers/server.js';
 import { edge, graph, type GraphServer, node, type Recorder, sleep, startGraphServer, startOk, trace, type Client } from './helpers/graph.js';
@@ -79,6 +81,30 @@ test('text → CLIP → similarity and embedding map: streamed in topological or
   const summary = await getJson(`/api/runs/${id}`);
   for (const [nodeId, n] of Object.entries(summary.nodes as Record<string, { leaked?: number }>)) assert.equal(n.leaked, 0, `${nodeId} leaked tensors`);
   console.log(`# first CLIP run ${(performance.now() - t0).toFixed(0)} ms; run:done says ${(end as Extract<RunEvent, { event: 'run:done' }>).payload.ms} ms`);
+});
+
+test('a fresh cache folder gets the shipped map: the first map run fits nothing', { skip, timeout: 120_000 }, async () => {
+  const cacheDir = mkdtempSync(join(tmpdir(), 'unclip-map-cache-'));
+  const fresh = await startGraphServer(WEIGHTS, 'unclip-clip-fresh-', { UNCLIP_CACHE_DIR: cacheDir });
+  try {
+    const g = graph([node('t', 'text', { text: 'red apple' }), node('te', 'clip-text-encode'), node('map', 'embedding-plot')], [edge('t', 'text', 'te', 'text'), edge('te', 'embedding', 'map', 'a')]);
+    const id = await startOk(fresh.socket, g);
+    assert.equal((await fresh.recorder.end(id, 100_000)).event, 'run:done');
+    // fitting would stream its progress as steps over the corpus (total = its icon count)
+    const totals = fresh.recorder.of(id).flatMap((e) => (e.event === 'node:step' && e.payload.nodeId === 'map' ? [e.payload.total] : []));
+    assert.deepEqual(totals, [1]);
+    assert.ok(readdirSync(cacheDir).some((f) => /^embedding-map-[0-9a-f]{16}\.bin$/.test(f)), readdirSync(cacheDir).join(', '));
+  } finally {
+    await fresh.stop();
+    rmSync(cacheDir, { recursive: true, force: true });
+  }
+});
+
+test('the shipped map belongs to the shipped CLIP (a new CLIP needs its map refitted and shipped)', { skip }, () => {
+  const maps = readdirSync(join(WEIGHTS, 'clip')).filter((f) => /^embedding-map-[0-9a-f]{16}\.json$/.test(f));
+  assert.equal(maps.length, 1, maps.join(', '));
+  const file = JSON.parse(readFileSync(join(WEIGHTS, 'clip', maps[0]!), 'utf8'));
+  assert.equal(file.weightsHash, modelHash(WEIGHTS, 'clip'));
 });
 
 test('rerun with only the map\'s param changed: node:cached for text, image and both encoders', { skip, timeout: 120_000 }, async () => {

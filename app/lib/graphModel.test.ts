@@ -32,6 +32,15 @@ test('graph JSON round-trips through the canvas model', () => {
   assert.throws(() => parseGraphText('nope'), /not JSON/);
 });
 
+test('a node saved by an older version goes back with its version, so the server migrates it', () => {
+  const v2: Catalogue = { ...catalogue, nodes: catalogue.nodes.map((n) => (n.type === 'enc' ? { ...n, version: 2 } : n)) };
+  const old = { version: 1, nodes: [{ id: 'e', type: 'enc', version: 1, params: {}, position: { x: 0, y: 0 } }], edges: [] };
+  const back = fromGraph(parseGraphText(JSON.stringify(old)));
+  assert.equal(toGraph(back.nodes, back.edges, v2).nodes[0]!.version, 1);
+  // a node added in the studio is at the catalogue's version
+  assert.equal(toGraph([makeNode(d('enc'), { x: 0, y: 0 }, [])], [], v2).nodes[0]!.version, 2);
+});
+
 test('links are refused with a reason', () => {
   const t = makeNode(d('text'), { x: 0, y: 0 }, []);
   const e = makeNode(d('enc'), { x: 0, y: 0 }, []);

@@ -16,6 +16,9 @@ export interface StudioNodeData extends Record<string, unknown> {
   type: string;
   params: Record<string, unknown>;
   title?: string;
+  /** The node version its params were saved with, when loaded from a graph. The browser has no
+   * migrations, so an older node goes back as it came and the server migrates it on the run. */
+  version?: number;
 }
 export type StudioNode = Node<StudioNodeData, 'studio'>;
 
@@ -51,7 +54,7 @@ export function toGraph(nodes: StudioNode[], edges: Edge[], catalogue: Catalogue
       const out: Graph['nodes'][number] = {
         id: n.id,
         type: n.data.type,
-        version: declOf(catalogue, n.data.type)?.version ?? 1,
+        version: n.data.version ?? declOf(catalogue, n.data.type)?.version ?? 1,
         // null params mean "the default": send them as absent so the server fills them in
         params: Object.fromEntries(Object.entries(n.data.params).filter(([, v]) => v !== null && v !== undefined)),
         position: { x: Math.round(n.position.x), y: Math.round(n.position.y) },
@@ -69,7 +72,7 @@ export function fromGraph(graph: Graph): { nodes: StudioNode[]; edges: Edge[] } 
       id: n.id,
       type: 'studio' as const,
       position: { ...n.position },
-      data: n.title ? { type: n.type, params: { ...n.params }, title: n.title } : { type: n.type, params: { ...n.params } },
+      data: { type: n.type, params: { ...n.params }, version: n.version, ...(n.title ? { title: n.title } : {}) },
     })),
     edges: graph.edges.map((e) => ({
       id: edgeId(e.from.node, e.from.port, e.to.node, e.to.port),

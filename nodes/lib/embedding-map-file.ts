@@ -7,7 +7,9 @@
 //                                keys, labels, points}
 //   embedding-map-<mapId>.bin   float32 [count, width]: the corpus embeddings (L2-normalised)
 // mapId = sha256(weights hash + styles), first 16 hex digits.
-import { existsSync, readFileSync } from 'node:fs';
+// The map of the shipped CLIP ships beside it (weights/clip/): fitting it takes most of a minute on a
+// fresh machine (render the corpus, encode it), which the first run would otherwise wait for.
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
 import type { EmbeddingMapFile } from '../../protocol/index.js';
 
@@ -21,4 +23,27 @@ export function readMapFile(cacheDir: string, mapId: string): EmbeddingMapFile |
   const { json } = mapPaths(cacheDir, mapId);
   if (!existsSync(json)) return null;
   return JSON.parse(readFileSync(json, 'utf8')) as EmbeddingMapFile;
+}
+
+const MAP_FILE = /^embedding-map-[0-9a-f]{16}\.(bin|json)$/;
+
+/**
+ * Copy the maps shipped in `fromDir` into the cache folder where it lacks them (bin before json: the
+ * json marks a map complete), so the first run finds the shipped CLIP's map fitted. Returns the
+ * files copied. A missing `fromDir` copies nothing.
+ */
+export function seedShippedMaps(fromDir: string, cacheDir: string): string[] {
+  if (!existsSync(fromDir)) return [];
+  const names = readdirSync(fromDir).filter((n) => MAP_FILE.test(n)).sort(); // .bin sorts before .json
+  const copied: string[] = [];
+  for (const name of names) {
+    const to = join(cacheDir, name);
+    if (existsSync(to)) continue;
+    mkdirSync(cacheDir, { recursive: true });
+    const tmp = `${to}.${process.pid}.tmp`;
+    copyFileSync(join(fromDir, name), tmp);
+    renameSync(tmp, to);
+    copied.push(name);
+  }
+  return copied;
 }

@@ -75,7 +75,8 @@ export async function loadEmbeddingMap(
   const cached = peekEmbeddingMap(weightsHash, cacheDir);
   if (cached) return cached;
 
-  const corpus = await loadCorpus({ size: 32, styles, skinTones: false });
+  // on a fresh machine the corpus is rendered first (most of a minute): that is progress too
+  const corpus = await loadCorpus({ size: 32, styles, skinTones: false, onProgress: onProgress && ((done, total) => onProgress(done, total)) });
   const N = corpus.entries.length;
   const D = clip.dim;
   const px = 32 * 32 * 3;

@@ -90,7 +90,7 @@ export interface GraphServer {
  * named `tmpPrefix`…), with one worker and debug on: the leak checks read that worker's tensor
  * counts from /api/debug/memory.
  */
-export async function startGraphServer(weightsDir: string, tmpPrefix: string): Promise<GraphServer> {
+export async function startGraphServer(weightsDir: string, tmpPrefix: string, env: Record<string, string> = {}): Promise<GraphServer> {
   const tmp = mkdtempSync(join(tmpdir(), tmpPrefix));
   let server: RunningServer | undefined;
   let socket: Client | undefined;
@@ -100,7 +100,7 @@ export async function startGraphServer(weightsDir: string, tmpPrefix: string): P
     rmSync(tmp, { recursive: true, force: true });
   };
   try {
-    server = await startServer({ ui: false, env: { UNCLIP_DEBUG: '1', UNCLIP_WORKERS: '1', UNCLIP_DATA_DIR: join(tmp, 'data'), UNCLIP_WEIGHTS_DIR: weightsDir } });
+    server = await startServer({ ui: false, env: { UNCLIP_DEBUG: '1', UNCLIP_WORKERS: '1', UNCLIP_DATA_DIR: join(tmp, 'data'), UNCLIP_WEIGHTS_DIR: weightsDir, ...env } });
     socket = await connect(server.url);
   } catch (e) {
     await stop(); // a failed start leaves no server or folder behind
