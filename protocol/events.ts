@@ -198,7 +198,7 @@ export const ERROR_CODES = {
   // graph validation (before anything runs); each names a node and, where there is one, a port
   INVALID_GRAPH: 'the graph was refused; nodeErrors lists every problem',
   GRAPH_SCHEMA: 'the graph JSON does not match the graph schema',
-  GRAPH_TOO_LARGE: 'the graph has more nodes or edges than this server allows',
+  GRAPH_TOO_LARGE: 'the graph has more nodes, edges or bytes than this server allows',
   DUPLICATE_NODE_ID: 'two nodes share an id',
   UNKNOWN_NODE_TYPE: 'no node type of that name',
   NODE_UNAVAILABLE: 'the node type needs a model this server does not have yet',
@@ -220,16 +220,19 @@ export const ERROR_CODES = {
   MODEL_MISSING: 'the model weights the node needs are not installed',
   MODEL_MISMATCH: 'the model was trained for other CLIP weights than the ones installed',
   // running
-  TOO_MANY_QUEUED: 'this client already has as many runs queued as the server allows',
+  TOO_MANY_QUEUED: 'this client (socket, or all sockets from its address) already has as many runs queued as the server allows',
   UNKNOWN_RUN: 'no run with that id (or it has been forgotten)',
   UNKNOWN_CORPUS_KEY: 'no corpus image with that key',
   INPUT_MISMATCH: 'inputs do not fit together at run time (widths, batch sizes)',
   NODE_FAILED: 'the node failed while running; the message says how',
   WORKER_CRASHED: 'the worker running the node died',
   CANCELLED: 'the run was cancelled',
+  SERVER_BUSY: 'the server has as many runs queued as it allows, from all clients; try again later',
+  RUN_TOO_EXPENSIVE: 'the run would cost more compute (steps × images × model cost) than this server allows per run',
   // storage
   NOT_FOUND: 'no such graph or run',
   FORBIDDEN: 'the edit token is missing or wrong',
+  RATE_LIMITED: 'too many state-changing requests from this address; retry after the Retry-After header\'s seconds',
 } as const;
 export type ErrorCode = keyof typeof ERROR_CODES;
 

@@ -148,6 +148,8 @@ export interface Limits {
   maxSteps: number;
   maxBatch: number;
   maxQueuedPerClient: number;
+  /** The compute one run may cost, in decoder image-steps (server/run-cost.ts): RUN_TOO_EXPENSIVE over it. */
+  maxRunCost: number;
 }
 
 export const DEFAULT_LIMITS: Limits = {
@@ -159,6 +161,7 @@ export const DEFAULT_LIMITS: Limits = {
   maxSteps: 1000,
   maxBatch: 64,
   maxQueuedPerClient: 4,
+  maxRunCost: 2000,
 };
 
 export interface Catalogue {

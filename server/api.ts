@@ -5,6 +5,7 @@
 //   POST /api/graphs {graph, title?}    → 201 {id, editToken}
 //   GET  /api/graphs/:id                → {id, title, graph, createdAt, updatedAt, forkOf}
 //   PUT  /api/graphs/:id {graph, title?} with Authorization: Bearer <editToken> → {id, updatedAt}
+//   DELETE /api/graphs/:id with Authorization: Bearer <editToken> → 204 (its stored runs go too)
 //   POST /api/graphs/:id/fork {title?}  → 201 {id, editToken}
 //   GET  /api/graphs/:id/runs/latest    → the stored run: {id, status, ..., events, outputs}
 //   GET  /api/runs/:runId               → a run the server still holds (memory, else the store)
@@ -14,12 +15,15 @@
 //                                          socket thread's event-loop delay since the last reset,
 //                                          cache and runner counters (UNCLIP_DEBUG=1 only)
 //
-// Errors: {ok: false, error: {code, message}} with a fitting HTTP status.
+// Errors: {ok: false, error: {code, message}} with a fitting HTTP status. State-changing requests
+// (POST, PUT, DELETE) are paced per client address (429 RATE_LIMITED with Retry-After), and a
+// saved graph's JSON is limited in bytes (413 GRAPH_TOO_LARGE).
 import type http from 'node:http';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { z } from 'zod';
-import { formatZodIssues, GraphSchema, validateGraph, type Catalogue, type ErrorCode, type StoredRun, type StoredRunWithOutputs } from '../protocol/index.js';
+import { formatZodIssues, GraphSchema, validateGraph, type Catalogue, type ErrorCode, type Graph, type StoredRun, type StoredRunWithOutputs } from '../protocol/index.js';
 import { readMapFile } from '../nodes/lib/embedding-map-file.js';
+import { clientAddress, RateLimiter } from './client-limits.js';
 import { corpusIcon, sendIcon } from './corpus-icon.js';
 import type { EngineConfig } from './config.js';
 import type { WorkerPool } from './pool.js';
@@ -29,12 +33,15 @@ import type { Store } from './store.js';
 const SaveSchema = z.object({ graph: z.unknown(), title: z.string().max(200).optional() }).strict();
 const ForkSchema = z.object({ title: z.string().max(200).optional() }).strict();
 
+const STATE_CHANGING = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+
 class HttpError extends Error {
   constructor(
     readonly status: number,
     readonly code: ErrorCode,
     message: string,
     readonly extra: Record<string, unknown> = {},
+    readonly headers: http.OutgoingHttpHeaders = {},
   ) {
     super(message);
   }
@@ -52,6 +59,8 @@ export interface ApiDeps {
 export function createApi(deps: ApiDeps): (req: http.IncomingMessage, res: http.ServerResponse) => boolean {
   const { config, catalogue, store, runner, pool } = deps;
   const bodyLimit = config.maxRequestBytes;
+  const { quotas } = config;
+  const writes = new RateLimiter(quotas.writeBurst, quotas.writesPerMinute);
   // event-loop delay of the socket thread, for tests and benchmarks (debug only); sampled every
   // 1 ms, so an idle loop reads about 1 ms
   const loop = config.debug ? monitorEventLoopDelay({ resolution: 1 }) : undefined;
@@ -60,10 +69,12 @@ export function createApi(deps: ApiDeps): (req: http.IncomingMessage, res: http.
   async function route(req: http.IncomingMessage, res: http.ServerResponse, path: string): Promise<void> {
     const method = req.method ?? 'GET';
     let m: RegExpExecArray | null;
+    if (STATE_CHANGING.has(method)) pace(req, 1);
     if (path === '/api/nodes' && method === 'GET') return json(res, 200, catalogue);
     if (path === '/api/graphs' && method === 'POST') {
       const body = parse(SaveSchema, await readJson(req, bodyLimit));
-      const graph = checkGraph(body.graph);
+      const { graph, bytes } = checkGraph(body.graph);
+      pace(req, sizeTokens(bytes));
       return json(res, 201, store.createGraph(graph, body.title ?? 'untitled'));
     }
     if ((m = /^\/api\/graphs\/([A-Za-z0-9_-]{1,64})$/.exec(path))) {
@@ -75,17 +86,26 @@ export function createApi(deps: ApiDeps): (req: http.IncomingMessage, res: http.
       }
       if (method === 'PUT') {
         const body = parse(SaveSchema, await readJson(req, bodyLimit));
-        const graph = checkGraph(body.graph);
+        const { graph } = checkGraph(body.graph);
         const r = store.updateGraph(id, bearer(req), graph, body.title);
         if (r === 'not-found') throw new HttpError(404, 'NOT_FOUND', `no graph ${id}`);
         if (r === 'forbidden') throw new HttpError(403, 'FORBIDDEN', 'editing needs Authorization: Bearer <editToken>');
         return json(res, 200, { id, updatedAt: store.getGraph(id)!.updatedAt });
+      }
+      if (method === 'DELETE') {
+        const r = store.deleteGraph(id, bearer(req));
+        if (r === 'not-found') throw new HttpError(404, 'NOT_FOUND', `no graph ${id}`);
+        if (r === 'forbidden') throw new HttpError(403, 'FORBIDDEN', 'deleting needs Authorization: Bearer <editToken>');
+        runner.forgetGraph(id);
+        res.writeHead(204, { 'cache-control': 'no-store' }).end();
+        return;
       }
     }
     if ((m = /^\/api\/graphs\/([A-Za-z0-9_-]{1,64})\/fork$/.exec(path)) && method === 'POST') {
       const body = parse(ForkSchema, (await readJson(req, bodyLimit, true)) ?? {});
       const src = store.getGraph(m[1]!);
       if (!src) throw new HttpError(404, 'NOT_FOUND', `no graph ${m[1]}`);
+      pace(req, sizeTokens(Buffer.byteLength(JSON.stringify(src.graph))));
       return json(res, 201, store.createGraph(src.graph, body.title ?? `${src.title} (fork)`, src.id));
     }
     if ((m = /^\/api\/graphs\/([A-Za-z0-9_-]{1,64})\/runs\/latest$/.exec(path)) && method === 'GET') {
@@ -127,7 +147,25 @@ export function createApi(deps: ApiDeps): (req: http.IncomingMessage, res: http.
     throw new HttpError(404, 'NOT_FOUND', `no route ${method} ${path}`);
   }
 
-  function checkGraph(g: unknown) {
+  /**
+   * The write tokens a new graph (saved or forked) takes beyond its request's one: in proportion
+   * to its size, a graph of the largest size taking the whole burst. So the pacing bounds what an
+   * address adds to the store as well as how often: at most UNCLIP_WRITES_PER_MINUTE ×
+   * UNCLIP_MAX_GRAPH_BYTES / UNCLIP_WRITE_BURST a minute (6.6 MB at the defaults), where unpaced
+   * anonymous saves grew the database at 78 MB/s. Edits (PUT) replace a graph and take one token.
+   */
+  const sizeTokens = (bytes: number) => Math.floor((quotas.writeBurst * bytes) / quotas.maxGraphBytes);
+
+  /** Takes `tokens` from the client address's write bucket, or refuses with 429 RATE_LIMITED. */
+  function pace(req: http.IncomingMessage, tokens: number): void {
+    if (tokens <= 0) return;
+    const wait = writes.take(clientAddress(req.headers, req.socket.remoteAddress, quotas.trustProxy), tokens);
+    if (wait === 0) return;
+    req.resume(); // the body is not wanted; read it away so the client sees the answer
+    throw new HttpError(429, 'RATE_LIMITED', `too many changes from this address; retry in ${wait} s`, {}, { 'retry-after': String(wait) });
+  }
+
+  function checkGraph(g: unknown): { graph: Graph; bytes: number } {
     // Saving is allowed for unfinished graphs (missing links, unknown params): only the format
     // and size are enforced here. Running checks everything.
     const r = GraphSchema.safeParse(g);
@@ -137,14 +175,16 @@ export function createApi(deps: ApiDeps): (req: http.IncomingMessage, res: http.
       const big = v.errors.find((e) => e.code === 'GRAPH_TOO_LARGE');
       if (big) throw new HttpError(413, 'GRAPH_TOO_LARGE', big.message);
     }
-    return r.data;
+    const bytes = Buffer.byteLength(JSON.stringify(r.data));
+    if (bytes > quotas.maxGraphBytes) throw new HttpError(413, 'GRAPH_TOO_LARGE', `the graph is ${bytes} bytes as JSON; this server stores at most ${quotas.maxGraphBytes}`);
+    return { graph: r.data, bytes };
   }
 
   return (req, res) => {
     const path = (req.url ?? '/').split('?')[0]!;
     if (!path.startsWith('/api/')) return false;
     route(req, res, path).catch((e: unknown) => {
-      if (e instanceof HttpError) return json(res, e.status, { ok: false, error: { code: e.code, message: e.message }, ...e.extra }, e.status === 413 ? { connection: 'close' } : {});
+      if (e instanceof HttpError) return json(res, e.status, { ok: false, error: { code: e.code, message: e.message }, ...e.extra }, e.status === 413 ? { ...e.headers, connection: 'close' } : e.headers);
       console.error(`[api] ${req.method} ${path}: ${(e as Error).stack ?? e}`);
       json(res, 500, { ok: false, error: { code: 'INTERNAL', message: (e as Error).message } });
     });

@@ -28,11 +28,37 @@ export interface EngineConfig {
   maxRequestBytes: number;
   /** Finished runs kept in memory for watch and replay (UNCLIP_KEEP_RUNS). */
   keepRuns: number;
+  /** Heavy-use limits beyond the graph's own (docs/engine.md "Limits under heavy use"). */
+  quotas: Quotas;
   /**
    * REDIS_URL: scale out. Runs go through BullMQ to `npm run worker` processes and socket events
    * through the socket.io Redis adapter (server/redis.ts). Unset: everything in this process.
    */
   redisUrl?: string;
+}
+
+/**
+ * What one visitor may take of the machine and the disk. A client's address is its socket's (or
+ * HTTP connection's) peer address, or with `trustProxy` the last X-Forwarded-For hop.
+ */
+export interface Quotas {
+  /** Runs queued or running from one client address, all its sockets together (UNCLIP_MAX_QUEUED_PER_ADDRESS). */
+  maxQueuedPerAddress: number;
+  /** Runs queued or running on this server, from everyone (UNCLIP_MAX_QUEUED_TOTAL): SERVER_BUSY over it. */
+  maxQueuedTotal: number;
+  /** UNCLIP_TRUST_PROXY=1: behind one trusted reverse proxy, the client is the last X-Forwarded-For entry. */
+  trustProxy: boolean;
+  /** State-changing REST requests per address: a bucket of `writeBurst` refilled at `writesPerMinute` (UNCLIP_WRITE_BURST, UNCLIP_WRITES_PER_MINUTE). */
+  writeBurst: number;
+  writesPerMinute: number;
+  /** A saved graph's JSON (UNCLIP_MAX_GRAPH_BYTES): GRAPH_TOO_LARGE over it. */
+  maxGraphBytes: number;
+  /** A stored run's events (UNCLIP_MAX_STORED_RUN_BYTES): past it, later step frames are not stored. */
+  maxStoredRunBytes: number;
+  /** Stored runs kept per saved graph, newest first (UNCLIP_KEEP_STORED_RUNS); its newest finished one is always kept. */
+  keepStoredRuns: number;
+  /** Stored runs older than this many days are dropped, but for each graph's newest finished one (UNCLIP_STORED_RUN_DAYS; 0: no age limit). */
+  storedRunDays: number;
 }
 
 function int(env: NodeJS.ProcessEnv, name: string, fallback: number, min = 0): number {
@@ -53,6 +79,21 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): EngineConfi
     maxSteps: int(env, 'UNCLIP_MAX_STEPS', DEFAULT_LIMITS.maxSteps, 1),
     maxBatch: int(env, 'UNCLIP_MAX_BATCH', DEFAULT_LIMITS.maxBatch, 1),
     maxQueuedPerClient: int(env, 'UNCLIP_MAX_QUEUED', DEFAULT_LIMITS.maxQueuedPerClient, 1),
+    maxRunCost: int(env, 'UNCLIP_MAX_RUN_COST', DEFAULT_LIMITS.maxRunCost, 1),
+  };
+  const maxRequestBytes = int(env, 'UNCLIP_MAX_REQUEST_BYTES', Math.ceil(limits.maxUploadBytes * 1.4) + 2 ** 20, 1024);
+  const quotas: Quotas = {
+    // several tabs and the tests share one address; the load bench raises it
+    maxQueuedPerAddress: int(env, 'UNCLIP_MAX_QUEUED_PER_ADDRESS', 2 * limits.maxQueuedPerClient, 1),
+    maxQueuedTotal: int(env, 'UNCLIP_MAX_QUEUED_TOTAL', 32, 1),
+    trustProxy: env.UNCLIP_TRUST_PROXY === '1',
+    writeBurst: int(env, 'UNCLIP_WRITE_BURST', 60, 1),
+    writesPerMinute: int(env, 'UNCLIP_WRITES_PER_MINUTE', 60, 1),
+    // a graph holds at most what one request may carry (one upload as a data: URL)
+    maxGraphBytes: int(env, 'UNCLIP_MAX_GRAPH_BYTES', maxRequestBytes, 1024),
+    maxStoredRunBytes: int(env, 'UNCLIP_MAX_STORED_RUN_BYTES', 32 * 2 ** 20, 1024),
+    keepStoredRuns: int(env, 'UNCLIP_KEEP_STORED_RUNS', 5, 1),
+    storedRunDays: int(env, 'UNCLIP_STORED_RUN_DAYS', 0, 0),
   };
   return {
     limits,
@@ -62,8 +103,9 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): EngineConfi
     cacheDir: resolve(env.UNCLIP_CACHE_DIR || resolve(REPO_ROOT, 'data', 'cache')),
     debug: env.UNCLIP_DEBUG === '1',
     cacheMb: int(env, 'UNCLIP_CACHE_MB', 256, 0),
-    maxRequestBytes: int(env, 'UNCLIP_MAX_REQUEST_BYTES', Math.ceil(limits.maxUploadBytes * 1.4) + 2 ** 20, 1024),
+    maxRequestBytes,
     keepRuns: int(env, 'UNCLIP_KEEP_RUNS', 100, 1),
+    quotas,
     ...(env.REDIS_URL ? { redisUrl: env.REDIS_URL } : {}),
   };
 }

@@ -1,11 +1,13 @@
 // The checks a graph passes before it may run: protocol/validate.ts's validateGraph (the same code
-// the studio runs before sending), then what only the server can see: installed weights and each
-// node's own `check` (an upload's pixel count). Split from the runner, which queues what passes.
+// the studio runs before sending), then the run's compute budget (server/run-cost.ts), then what
+// only the server can see: installed weights and each node's own `check` (an upload's pixel
+// count). Split from the runner, which queues what passes.
 import { relative } from 'node:path';
 import { MAX_LISTED_PROBLEMS, validateGraph, type Catalogue, type ErrorCode, type Migrations, type NodeError, type ValidGraph } from '../protocol/index.js';
 import type { NodeDef } from '../nodes/index.js';
 import type { EngineConfig } from './config.js';
 import { modelDir, modelHash } from '../ml/weights.js';
+import { estimateRunCost } from './run-cost.js';
 
 export interface CheckDeps {
   catalogue: Catalogue;
@@ -21,6 +23,12 @@ export async function checkRun(graph: unknown, deps: CheckDeps): Promise<{ ok: t
   const v = validateGraph(graph, { catalogue: deps.catalogue, migrations: deps.migrations });
   if (!v.ok) return refuse('INVALID_GRAPH', summarise(v.errors, v.errors.length + (v.omitted ?? 0)), v.errors);
   const plan = v.value;
+  // before the weights: a run this dear is refused whatever is installed
+  const cost = estimateRunCost(plan, config.limits);
+  if (cost.total > config.limits.maxRunCost) {
+    const dearest = cost.nodes.slice(0, 3).map((n): NodeError => ({ nodeId: n.nodeId, code: 'RUN_TOO_EXPENSIVE', message: `${n.type} costs about ${n.units} unit${n.units === 1 ? '' : 's'}` }));
+    return refuse('RUN_TOO_EXPENSIVE', `this run would cost about ${cost.total} units of compute (steps × images × model cost; 1 unit = one decoder step of one image); this server allows at most ${config.limits.maxRunCost} per run. Dearest: ${dearest.map((e) => `${e.nodeId}: ${e.message}`).join('; ')}`, dearest);
+  }
   const errors: NodeError[] = [];
   for (const node of plan.graph.nodes) {
     const def = deps.defs.get(node.type)!;

@@ -24,6 +24,7 @@ import type { NodeDef, StepInfo } from '../nodes/index.js';
 import type { OutputCache } from './cache.js';
 import type { EngineConfig } from './config.js';
 import type { Dispatcher, ExecResult, ExecSink, NodeRecord } from './executor.js';
+import { clientAddress, queueRefusal } from './client-limits.js';
 import { bytesToDataUrls, encodeStepFrames } from './frames.js';
 import { onRequest, type StudioIO } from './http-server.js';
 import { checkRun, refuse, type CheckDeps } from './run-checks.js';
@@ -35,6 +36,8 @@ export type { NodeRecord } from './executor.js';
 export interface Run {
   id: string;
   ownerId: string;
+  /** the starter's client address (server/client-limits.ts): runs are limited per address too */
+  address: string;
   status: RunStatus;
   plan: ValidGraph;
   graphId: string | null;
@@ -46,6 +49,10 @@ export interface Run {
   /** log entries already written to the store, and when */
   saved: number;
   savedAt: number;
+  /** bytes of its events in the store (UNCLIP_MAX_STORED_RUN_BYTES bounds them: Store.appendEvents) */
+  storedBytes: number;
+  /** some of its step frames were past that limit and not stored (said once) */
+  storeFull?: boolean;
   cancel: SharedArrayBuffer;
   nodes: Map<string, NodeRecord>;
   /** serialises event handling (frame encoding is async) so events keep their order */
@@ -86,9 +93,10 @@ export class Runner {
   readonly cache: OutputCache;
   /**
    * Counters for /healthz, tests and benchmarks: runs started, steps a slow socket's slot
-   * replaced, and frames sharp refused (logged; their steps went out without the picture).
+   * replaced, frames sharp refused (logged; their steps went out without the picture), and step
+   * frames not stored past UNCLIP_MAX_STORED_RUN_BYTES.
    */
-  readonly stats = { runsStarted: 0, stepsDropped: 0, framesFailed: 0 };
+  readonly stats = { runsStarted: 0, stepsDropped: 0, framesFailed: 0, storedFramesDropped: 0 };
 
   constructor(opts: RunnerOptions) {
     this.io = opts.io;
@@ -147,8 +155,9 @@ export class Runner {
     if (exceedsBytes(req, this.config.maxRequestBytes)) return refuse('PAYLOAD_TOO_LARGE', `run:start payload over ${this.config.maxRequestBytes} bytes`);
     const p = parsePayload(RunStartSchema, req);
     if (!p.ok) return refuse('BAD_REQUEST', p.error.message);
-    const limit = this.config.limits.maxQueuedPerClient;
-    if (this.ownedActive(socket.id) >= limit) return refuse('TOO_MANY_QUEUED', `this client has ${limit} runs queued or running; at most ${limit}`);
+    const address = clientAddress(socket.handshake.headers, socket.handshake.address, this.config.quotas.trustProxy);
+    const full = queueRefusal(this.runs.values(), socket.id, address, this.config);
+    if (full) return full;
 
     const checked = await checkRun(p.value.graph, this.checks);
     if (!checked.ok) return checked;
@@ -163,12 +172,14 @@ export class Runner {
       graphId = p.value.graphId;
     }
     if (!socket.connected) return refuse('CANCELLED', 'the client disconnected');
-    // checked again: the awaits above let other starts of this client in
-    if (this.ownedActive(socket.id) >= limit) return refuse('TOO_MANY_QUEUED', `this client has ${limit} runs queued or running; at most ${limit}`);
+    // checked again: the awaits above let other starts in
+    const fullNow = queueRefusal(this.runs.values(), socket.id, address, this.config);
+    if (fullNow) return fullNow;
 
     const run: Run = {
       id: newRunId(),
       ownerId: socket.id,
+      address,
       status: 'queued',
       plan,
       graphId,
@@ -176,6 +187,7 @@ export class Runner {
       log: [],
       saved: 0,
       savedAt: Date.now(),
+      storedBytes: 0,
       cancel: new SharedArrayBuffer(4),
       nodes: new Map(plan.order.map((id) => [id, { status: 'pending' }])),
       chain: Promise.resolve(),
@@ -192,12 +204,6 @@ export class Runner {
       this.pump();
     });
     return { ok: true, runId: run.id };
-  }
-
-  private ownedActive(socketId: string): number {
-    let n = 0;
-    for (const r of this.runs.values()) if (r.ownerId === socketId && (r.status === 'queued' || r.status === 'running')) n++;
-    return n;
   }
 
   private pump(): void {
@@ -328,13 +334,33 @@ export class Runner {
     if (!this.store || !run.graphId || this.closing) return;
     try {
       if (run.saved < run.log.length) {
-        this.store.appendEvents(run.id, run.saved, run.log.slice(run.saved).map((e) => bytesToDataUrls(e)));
+        const room = this.config.quotas.maxStoredRunBytes - run.storedBytes;
+        const w = this.store.appendEvents(run.id, run.saved, run.log.slice(run.saved).map((e) => bytesToDataUrls(e)), room);
+        // said once per run, counted for /healthz
+        if (w.framesDropped > 0 && !run.storeFull) {
+          run.storeFull = true;
+          console.error(`[runner] run ${run.id}: stored-run limit reached (UNCLIP_MAX_STORED_RUN_BYTES=${this.config.quotas.maxStoredRunBytes}); its later step frames are not stored`);
+        }
+        this.stats.storedFramesDropped += w.framesDropped;
+        run.storedBytes += w.bytes;
         run.saved = run.log.length;
       }
       run.savedAt = Date.now();
       if (final) this.store.finishRun(run.id, run.status, run.ms ?? 0, run.finishedAt ?? new Date());
     } catch (e) {
       console.error(`[runner] could not store run ${run.id}: ${(e as Error).message}`);
+    }
+  }
+
+  /**
+   * A saved graph was deleted (its stored runs with it): its finished runs are forgotten here too,
+   * and its runs still going are no longer recorded.
+   */
+  forgetGraph(graphId: string): void {
+    for (const run of this.runs.values()) {
+      if (run.graphId !== graphId) continue;
+      if (run.status === 'queued' || run.status === 'running') run.graphId = null;
+      else this.runs.delete(run.id);
     }
   }
 

@@ -7,6 +7,9 @@
 // - WAL journal, synchronous=NORMAL: every committed transaction survives the process being
 //   killed (kill -9) at any point; only an OS crash or power loss may drop the last commits.
 //   Runs still "running" when the process died are marked "interrupted" at the next start.
+// - Bounded (issue 22, item 5): each new run prunes the stored runs the retention rule lets go
+//   (RunRetention), a run's step frames stop being stored past its size limit (appendEvents), and a
+//   graph can be deleted with its edit token, its runs with it.
 import Database from 'better-sqlite3';
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
@@ -18,6 +21,16 @@ export type { StoredRun };
 
 export type TokenCheck = 'ok' | 'forbidden' | 'not-found';
 
+/**
+ * Which stored runs are kept: the newest `keepPerGraph` of each graph, and none older than
+ * `maxAgeDays` (0: no age limit); a graph's newest finished run (what its share link shows) and
+ * runs still going are always kept.
+ */
+export interface RunRetention {
+  keepPerGraph: number;
+  maxAgeDays: number;
+}
+
 export const newId = (): string => randomBytes(16).toString('base64url');
 const hashToken = (t: string): Buffer => createHash('sha256').update(t).digest();
 
@@ -25,7 +38,10 @@ export class Store {
   readonly db: Database.Database;
   readonly path: string;
 
-  constructor(dir: string) {
+  constructor(
+    dir: string,
+    private readonly retention: RunRetention = { keepPerGraph: Infinity, maxAgeDays: 0 },
+  ) {
     mkdirSync(dir, { recursive: true });
     this.path = join(dir, 'studio.sqlite');
     this.db = new Database(this.path);
@@ -98,18 +114,67 @@ export class Store {
     return 'ok';
   }
 
-  createRun(run: { id: string; graphId: string | null; graph: Graph; startedAt: Date }): void {
-    this.db
-      .prepare(`INSERT INTO runs (id, graph_id, status, graph, started_at) VALUES (?, ?, 'running', ?, ?)`)
-      .run(run.id, run.graphId, JSON.stringify(run.graph), run.startedAt.toISOString());
+  /** Deletes a graph and its stored runs (the edit token decides). */
+  deleteGraph(id: string, token: string | undefined): TokenCheck {
+    const check = this.checkToken(id, token);
+    if (check !== 'ok') return check;
+    // runs and their events go with it (ON DELETE CASCADE)
+    this.db.prepare(`DELETE FROM graphs WHERE id = ?`).run(id);
+    return 'ok';
   }
 
-  /** Append events (already JSON-safe) from sequence number `from`, in one transaction. */
-  appendEvents(runId: string, from: number, events: RunEvent[]): void {
-    const ins = this.db.prepare(`INSERT INTO run_events (run_id, seq, event, payload) VALUES (?, ?, ?, ?)`);
+  /** Records a new run, and prunes what the retention rule no longer keeps (pruned on write). */
+  createRun(run: { id: string; graphId: string | null; graph: Graph; startedAt: Date }): void {
     this.db.transaction(() => {
-      events.forEach((e, i) => ins.run(runId, from + i, e.event, JSON.stringify(e.payload)));
+      this.db
+        .prepare(`INSERT INTO runs (id, graph_id, status, graph, started_at) VALUES (?, ?, 'running', ?, ?)`)
+        .run(run.id, run.graphId, JSON.stringify(run.graph), run.startedAt.toISOString());
+      if (run.graphId) this.pruneRuns(run.graphId);
     })();
+  }
+
+  /** Deletes the runs the retention rule lets go: past the newest N of this graph, and (all graphs) past the age limit. */
+  pruneRuns(graphId: string): number {
+    // a graph's newest finished run: what its share link shows, kept whatever its age or rank
+    const shown = `SELECT d.id FROM runs d WHERE d.status = 'done' AND NOT EXISTS (
+      SELECT 1 FROM runs n WHERE n.graph_id = d.graph_id AND n.status = 'done' AND (n.started_at > d.started_at OR (n.started_at = d.started_at AND n.rowid > d.rowid)))`;
+    let n = 0;
+    const { keepPerGraph, maxAgeDays } = this.retention;
+    if (Number.isFinite(keepPerGraph)) {
+      n += this.db
+        .prepare(`DELETE FROM runs WHERE graph_id = ? AND status NOT IN ('queued', 'running') AND id NOT IN (${shown})
+          AND id NOT IN (SELECT id FROM runs WHERE graph_id = ? ORDER BY started_at DESC, rowid DESC LIMIT ?)`)
+        .run(graphId, graphId, keepPerGraph).changes;
+    }
+    if (maxAgeDays > 0) {
+      const before = new Date(Date.now() - maxAgeDays * 86_400_000).toISOString();
+      n += this.db.prepare(`DELETE FROM runs WHERE started_at < ? AND status NOT IN ('queued', 'running') AND id NOT IN (${shown})`).run(before).changes;
+    }
+    return n;
+  }
+
+  /**
+   * Appends events (already JSON-safe) from sequence number `from`, in one transaction, within
+   * `room` bytes: past it a step is stored without its frame (its progress is kept; the run's
+   * outputs and end are stored whole). Returns the bytes written and the frames left out.
+   */
+  appendEvents(runId: string, from: number, events: RunEvent[], room = Infinity): { bytes: number; framesDropped: number } {
+    const ins = this.db.prepare(`INSERT INTO run_events (run_id, seq, event, payload) VALUES (?, ?, ?, ?)`);
+    let bytes = 0;
+    let framesDropped = 0;
+    this.db.transaction(() => {
+      events.forEach((e, i) => {
+        let text = JSON.stringify(e.payload);
+        if (e.event === 'node:step' && e.payload.frame !== undefined && bytes + text.length > room) {
+          const { frame: _dropped, ...rest } = e.payload;
+          text = JSON.stringify(rest);
+          framesDropped++;
+        }
+        bytes += text.length;
+        ins.run(runId, from + i, e.event, text);
+      });
+    })();
+    return { bytes, framesDropped };
   }
 
   finishRun(runId: string, status: string, ms: number, finishedAt: Date): void {

@@ -1,0 +1,56 @@
+// The run cost model: every node type has an estimate, every example fits the default budget, and
+// the issue's heavy run (decoder steps 1000 x count 10) does not.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { catalogue, migrations, nodeDefs } from '../nodes/index.js';
+import { DEFAULT_LIMITS, validateGraph, type ValidGraph } from '../protocol/index.js';
+import { REPO_ROOT } from './config.js';
+import { estimateRunCost, NODE_COSTS } from './run-cost.js';
+
+const cat = catalogue({ debug: true });
+const plan = (g: unknown): ValidGraph => {
+  const v = validateGraph(g, { catalogue: cat, migrations: migrations({ debug: true }) });
+  if (!v.ok) throw new Error(JSON.stringify(v.errors));
+  return v.value;
+};
+const node = (id: string, type: string, params: Record<string, unknown> = {}) => ({ id, type, version: 1, params, position: { x: 0, y: 0 } });
+const edge = (from: string, fromPort: string, to: string, toPort: string) => ({ from: { node: from, port: fromPort }, to: { node: to, port: toPort } });
+
+test('every node type has a cost estimate', () => {
+  for (const d of nodeDefs({ debug: true })) assert.ok(NODE_COSTS.has(d.decl.type), `${d.decl.type} has no entry in NODE_COSTS`);
+});
+
+test('every example fits the default budget; the issue\'s heavy decoder run does not', () => {
+  const dir = join(REPO_ROOT, 'examples');
+  for (const f of readdirSync(dir).filter((f) => f.endsWith('.json'))) {
+    const cost = estimateRunCost(plan(JSON.parse(readFileSync(join(dir, f), 'utf8'))), DEFAULT_LIMITS);
+    assert.ok(cost.total <= DEFAULT_LIMITS.maxRunCost, `${f}: ${cost.total}`);
+  }
+  const heavy = (count: number, steps: number) =>
+    plan({
+      version: 1,
+      nodes: [node('i', 'image-input'), node('e', 'clip-image-encode'), node('d', 'decoder', { steps, count })],
+      edges: [edge('i', 'image', 'e', 'image'), edge('e', 'embedding', 'd', 'embedding')],
+    });
+  const c = estimateRunCost(heavy(10, 1000), DEFAULT_LIMITS);
+  assert.ok(c.total > DEFAULT_LIMITS.maxRunCost, `${c.total}`);
+  assert.equal(c.nodes[0]!.nodeId, 'd', 'the decoder is the dearest node');
+  assert.equal(c.nodes[0]!.units, 10_000, 'steps x images x 1 (guidance on by default)');
+  // a full batch at the default steps still fits
+  assert.ok(estimateRunCost(heavy(64, 25), DEFAULT_LIMITS).total <= DEFAULT_LIMITS.maxRunCost);
+});
+
+test('rows flow along edges: a sweep multiplies the images a decoder paints', () => {
+  const g = plan({
+    version: 1,
+    nodes: [node('t', 'text', { text: 'a\nb\n\nc', perLine: true }), node('e', 'clip-text-encode'), node('s', 'interpolate', { sweep: 4 }), node('d', 'decoder', { steps: 10, count: 2, guidance: 1 })],
+    edges: [edge('t', 'text', 'e', 'text'), edge('e', 'embedding', 's', 'a'), edge('e', 'embedding', 's', 'b'), edge('s', 'embedding', 'd', 'embedding')],
+  });
+  const c = estimateRunCost(g, DEFAULT_LIMITS);
+  // 3 prompts x sweep 4 x count 2 = 24 images, 10 steps, no guidance (half a unit)
+  assert.equal(c.nodes.find((n) => n.nodeId === 'd')!.units, 24 * 10 * 0.5);
+  // capped at the batch limit, as the decoder refuses more
+  assert.equal(estimateRunCost(g, { ...DEFAULT_LIMITS, maxBatch: 8 }).nodes.find((n) => n.nodeId === 'd')!.units, 8 * 10 * 0.5);
+});
