@@ -157,7 +157,8 @@ test('without a trusted proxy, X-Forwarded-For does not make one client many', a
   let n = 0;
   for (; n < 200 && status !== 429; n++) status = (await call(b, 'POST', '/api/graphs', { body: { graph: quick(1) }, from: `192.0.2.${n % 250}` })).status;
   assert.equal(status, 429);
-  assert.equal(n, 61, 'the 61st write from one peer is refused whatever it claims');
+  // the burst is 60; the bucket refills a token a second, so a slow machine gets a few more in
+  assert.ok(n >= 61 && n < 100, `one peer is paced as one client whatever it claims: refused at write ${n}`);
 });
 
 test('a graph over UNCLIP_MAX_GRAPH_BYTES is refused with 413 GRAPH_TOO_LARGE, saving and editing', async () => {
