@@ -29,6 +29,11 @@ export interface EngineConfig {
   /** Finished runs kept in memory for watch and replay (UNCLIP_KEEP_RUNS). */
   keepRuns: number;
   /**
+   * How long a run outlives its owner's socket when nobody else watches it (UNCLIP_RUN_GRACE_MS;
+   * default 30 s; 0 cancels at once): a reload or a dropped connection re-watches it in time.
+   */
+  runGraceMs: number;
+  /**
    * REDIS_URL: scale out. Runs go through BullMQ to `npm run worker` processes and socket events
    * through the socket.io Redis adapter (server/redis.ts). Unset: everything in this process.
    */
@@ -64,6 +69,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): EngineConfi
     cacheMb: int(env, 'UNCLIP_CACHE_MB', 256, 0),
     maxRequestBytes: int(env, 'UNCLIP_MAX_REQUEST_BYTES', Math.ceil(limits.maxUploadBytes * 1.4) + 2 ** 20, 1024),
     keepRuns: int(env, 'UNCLIP_KEEP_RUNS', 100, 1),
+    runGraceMs: int(env, 'UNCLIP_RUN_GRACE_MS', 30_000, 0),
     ...(env.REDIS_URL ? { redisUrl: env.REDIS_URL } : {}),
   };
 }
