@@ -2,13 +2,14 @@
 // The studio's working area: toolbar, palette, canvas (or notebook), inspector, and the glue
 // between the store (the graph editor, the run's view), runs, saving and files. Studio.tsx wraps
 // it with the connection, the catalogue and the store; the share page renders it read-only.
+// The tab's work is autosaved (useDraft.ts) and restored on a reload, with the run it showed.
 // It reads only what it lays out from the store, never the run's per-node state, so a step of
 // a run re-renders the card it concerns and not this.
 import { useCallback, useEffect, useRef, useState, type DragEvent } from 'react';
 import { Background, Controls, MiniMap, ReactFlow, useReactFlow, type Edge } from '@xyflow/react';
-import type { Catalogue } from '../../protocol';
+import { GRAPH_FORMAT_VERSION, type Catalogue, type SavedGraph } from '../../protocol';
 import { connectionProblem, declOf, freeSpot, type StudioNode } from '../lib/graphModel';
-import { replay } from '../lib/runState';
+import { IDLE_RUN, replay } from '../lib/runState';
 import type { ActionState } from './actions';
 import { api, editToken } from './api';
 import { AutoFit, FIT } from './AutoFit';
@@ -23,6 +24,7 @@ import { DRAG_MIME, Palette } from './Palette';
 import { RunStatus } from './RunStatus';
 import { Toolbar } from './Toolbar';
 import { isBusy, useStudio, useStudioApi } from './store';
+import { clearDraft, readDraft, useDraft, type Draft } from './useDraft';
 import { useRun } from './useRun';
 import { shareUrl, useSaved } from './useSaved';
 import type { StudioSocket } from './useServerInfo';
@@ -37,8 +39,18 @@ export interface WorkspaceProps {
   /** The share page: this saved graph, read-only. */
   viewId?: string;
   examples?: Example[];
+  /** The connection's status light (beside the title). */
   header: React.ReactNode;
 }
+
+/** What the graph is compared with for "unsaved changes": the editor's revision and the title when it was last loaded or saved. */
+interface Baseline {
+  revision: number;
+  title: string;
+}
+const titleOf = (t: string) => t.trim() || 'untitled';
+/** a restored draft that had unsaved changes: unsaved until saved */
+const UNSAVED = -1;
 
 export function Workspace({ socket, catalogue, catalogueError, viewId, examples, header }: WorkspaceProps) {
   const readOnly = viewId !== undefined;
@@ -58,46 +70,107 @@ export function Workspace({ socket, catalogue, catalogueError, viewId, examples,
   const [notice, setNotice] = useState<{ text: string; bad?: boolean } | null>(null);
   const [link, setLink] = useState<string | null>(null);
   const [title, setTitle] = useState('');
+  const [base, setBase] = useState<Baseline>({ revision: 0, title: '' });
+  /** the page has restored what it had (the autosave may write) */
+  const [ready, setReady] = useState(false);
+  /** the share page of a graph that has never run */
+  const [notRun, setNotRun] = useState(false);
+  /** opened by "Run in a fork": run once the catalogue and the connection are there */
+  const [runOnOpen, setRunOnOpen] = useState(false);
   const fileInput = useRef<HTMLInputElement>(null);
   const say = useCallback((text: string, bad = false) => setNotice({ text, bad }), []);
   const currentGraph = ed.currentGraph;
-  const dirty = sv.saved ? revision !== sv.savedRevision || (title.trim() || 'untitled') !== sv.saved.title : nodes.length > 0;
+  const dirty = (!!sv.saved || nodes.length > 0) && (revision !== base.revision || titleOf(title) !== titleOf(base.title));
+  /** what was just loaded or saved is the baseline for "unsaved changes" */
+  const settle = useCallback((t: string, revision = store.getState().revision) => setBase({ revision, title: t }), [store]);
 
   useEffect(() => store.setState({ catalogue }), [store, catalogue]);
 
-  // Open a saved graph: the share page's, or the editor's /?g=<id> (after a save or fork).
+  const draft = useDraft(
+    store,
+    ready && !readOnly,
+    (): Draft | null => {
+      const s = store.getState();
+      if (!s.nodes.length && !sv.saved) return null;
+      const owned = run.owned();
+      const shown = s.run.runId ? { id: s.run.runId, ...(owned ? { ownerKey: owned.ownerKey } : {}) } : null;
+      return { graph: s.currentGraph(), title, savedId: sv.saved?.id ?? null, dirty, run: shown };
+    },
+    `${title}\n${sv.saved?.id}\n${dirty}`,
+  );
+
+  // Open what this page shows: the share page's graph; in the editor, the saved graph of
+  // /?g=<id> (after a save or fork), or the tab's draft (a reload), or nothing (the examples).
   useEffect(() => {
-    const id = viewId ?? new URLSearchParams(window.location.search).get('g');
-    if (!id) return;
+    const params = new URLSearchParams(window.location.search);
+    const mine = viewId ? null : readDraft();
+    const id = viewId ?? params.get('g') ?? mine?.savedId ?? null;
+    if (!id) {
+      if (mine) {
+        ed.load(mine.graph);
+        setTitle(mine.title);
+        settle(mine.title, mine.dirty ? UNSAVED : undefined);
+        ed.requestFit({ follow: true });
+        if (mine.run) run.follow(mine.run.id, [], () => run.show(IDLE_RUN), mine.run.ownerKey);
+      }
+      setReady(true);
+      return;
+    }
     if (!viewId && !editToken(id)) {
       window.location.replace(`/g/${encodeURIComponent(id)}`); // not ours to edit: the read-only page
       return;
     }
+    if (!viewId) window.history.replaceState(null, '', `/?g=${encodeURIComponent(id)}`);
     let live = true;
     api
       .get(id)
       .then((rec) => {
         if (!live) return;
-        ed.load(rec.graph);
-        sv.adopt(rec.id, rec.title, store.getState().revision);
-        setTitle(rec.title === 'untitled' ? '' : rec.title);
+        // this tab's edits of this graph, where it has some, else the saved graph
+        const edits = mine?.savedId === id && mine.dirty ? mine : null;
+        const t = edits ? edits.title : rec.title === 'untitled' ? '' : rec.title;
+        ed.load(edits ? edits.graph : rec.graph);
+        sv.adopt(rec.id, rec.title);
+        setTitle(t);
+        settle(edits ? t : rec.title, edits ? UNSAVED : undefined);
         // the run's outputs make the cards taller as they are drawn: follow them until the user moves
         ed.requestFit({ follow: true });
-        return api.latestRun(id).then(
-          (r) => {
-            if (!live) return;
-            if (r.status === 'running' || r.status === 'queued') run.watch(r.id, replay(r.id, r.events));
-            else run.show(replay(r.id, r.events));
-          },
-          () => undefined,
-        );
+        const stored = () => showLatest(rec, () => live);
+        if (mine?.savedId === id && mine.run) run.follow(mine.run.id, [], stored, mine.run.ownerKey);
+        else stored();
+        if (params.get('run') === '1') setRunOnOpen(true);
       })
-      .catch((e: Error) => say(`could not open graph ${id}: ${e.message}`, true));
+      .catch((e: Error) => say(`could not open graph ${id}: ${e.message}`, true))
+      .finally(() => live && setReady(true));
     return () => {
       live = false;
     };
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [viewId]);
+
+  /** The saved graph's latest run, or (share page) that it has none: asked only when there is one. */
+  function showLatest(rec: SavedGraph, live: () => boolean) {
+    if (!rec.latestRunId) return setNotRun(readOnly);
+    api.latestRun(rec.id).then(
+      (r) => {
+        if (!live()) return;
+        if (r.status === 'running' || r.status === 'queued') run.watch(r.id, replay(r.id, r.events));
+        else run.show(replay(r.id, r.events));
+      },
+      () => undefined,
+    );
+  }
+
+  /** Save `g` under the title as it stands; what was saved becomes the baseline. */
+  const saveAs = useCallback(
+    async (g: ReturnType<typeof currentGraph>) => {
+      const t = titleOf(title);
+      const ref = await sv.save(g, t);
+      settle(t, revision);
+      return ref;
+    },
+    [sv, title, revision, settle],
+  );
 
   const doRun = useCallback(async () => {
     if (readOnly || isBusy(store.getState())) return;
@@ -106,26 +179,26 @@ export function Workspace({ socket, catalogue, catalogueError, viewId, examples,
     let saved = sv.saved?.token ? sv.saved : null;
     if (saved && dirty) {
       // a saved graph's run is kept for its share link, so the saved graph must be what ran
-      saved = await sv.save(g, revision, title.trim() || 'untitled').catch(() => null);
+      saved = await saveAs(g).catch(() => null);
       g = currentGraph();
     }
     const runnable = g.nodes.filter((n) => !declOf(catalogue, n.type)?.passive).map((n) => n.id);
     setNotice(null);
     ed.stopFollowing();
     run.start(g, runnable, saved?.token ? { graphId: saved.id, editToken: saved.token } : undefined);
-  }, [readOnly, store, ed, run, currentGraph, say, sv, dirty, revision, catalogue, title]);
+  }, [readOnly, store, ed, run, currentGraph, say, sv, dirty, catalogue, saveAs]);
 
   const doSave = useCallback(async () => {
     if (readOnly) return null;
     try {
-      const ref = await sv.save(currentGraph(), revision, title.trim() || 'untitled');
+      const ref = await saveAs(currentGraph());
       say(`Saved. Runs from now on are kept for the link /g/${ref.id}.`);
       return ref;
     } catch (e) {
       say(`save failed: ${(e as Error).message}`, true);
       return null;
     }
-  }, [readOnly, sv, currentGraph, revision, say, title]);
+  }, [readOnly, currentGraph, say, saveAs]);
 
   const doShare = useCallback(async () => {
     const id = viewId ?? (sv.saved && !dirty ? sv.saved.id : (await doSave())?.id);
@@ -140,29 +213,59 @@ export function Workspace({ socket, catalogue, catalogueError, viewId, examples,
     }
   }, [viewId, sv.saved, dirty, doSave, say]);
 
-  const doFork = useCallback(async () => {
+  /** Fork (what is shown: unsaved edits are saved first) and open the fork; `andRun`: run it there. */
+  const doFork = useCallback(async (andRun = false) => {
     try {
-      const from = viewId ?? sv.saved?.id ?? (await doSave())?.id;
+      const from = viewId ?? (sv.saved && !dirty ? sv.saved.id : (await doSave())?.id);
       if (!from) return;
       const id = await sv.fork(from);
-      window.location.assign(`/?g=${encodeURIComponent(id)}`);
+      draft.leave();
+      window.location.assign(`/?g=${encodeURIComponent(id)}${andRun ? '&run=1' : ''}`);
     } catch (e) {
       say(`fork failed: ${(e as Error).message}`, true);
     }
-  }, [viewId, sv, doSave, say]);
+  }, [viewId, sv, dirty, doSave, say, draft]);
+
+  // "Run in a fork": the fork runs once it can (catalogue and connection there)
+  useEffect(() => {
+    if (!runOnOpen || !catalogue || !socket) return;
+    const go = () => {
+      setRunOnOpen(false);
+      void doRun();
+    };
+    if (socket.connected) return go();
+    socket.once('connect', go);
+    return () => void socket.off('connect', go);
+  }, [runOnOpen, catalogue, socket, doRun]);
+
+  /** Back to the examples with an empty canvas (the toolbar's New, the title), asking before unsaved work or a run is dropped. */
+  const startOver = useCallback(() => {
+    if ((dirty || busy) && !window.confirm(busy ? 'Cancel the run and start a new graph? Unsaved changes are dropped.' : 'Drop the unsaved changes and start a new graph?')) return;
+    if (busy) run.cancel();
+    clearDraft();
+    ed.load({ version: GRAPH_FORMAT_VERSION, nodes: [], edges: [] });
+    run.show(IDLE_RUN);
+    sv.reset();
+    setTitle('');
+    settle('');
+    setNotice(null);
+    setLink(null);
+    window.history.replaceState(null, '', '/');
+  }, [dirty, busy, run, ed, sv, settle]);
 
   const openFile = useCallback(
     async (file: File) => {
       try {
         const g = await graphFromFile(file);
         ed.load(g, { keepHistory: true });
+        if (!sv.saved) settle(title); // an unsaved canvas now shows the file; a saved graph's edit it is
         ed.requestFit();
         say(`Opened the graph from ${file.name} (${g.nodes.length} nodes).`);
       } catch (e) {
         say((e as Error).message, true);
       }
     },
-    [ed, say],
+    [ed, say, sv.saved, settle, title],
   );
 
   const addAt = useCallback(
@@ -211,6 +314,7 @@ export function Workspace({ socket, catalogue, catalogueError, viewId, examples,
       save: () => void doSave(),
       share: () => void doShare(),
       fork: () => void doFork(),
+      startOver,
       exportJson: () => downloadJson(currentGraph(), `${(title.trim() || 'graph').replace(/[^\w. -]+/g, '_')}.json`),
       pickFile: () => fileInput.current?.click(),
       copy: ed.copy,
@@ -225,6 +329,12 @@ export function Workspace({ socket, catalogue, catalogueError, viewId, examples,
   return (
     <div className={`studio${readOnly ? ' read-only' : ''}`}>
       <header className="topbar">
+        <h1>
+          {/* the editor's title starts over in place (asking first); the share page's is a link home */}
+          <a href="/" className="home" onClick={readOnly ? undefined : (e) => (e.preventDefault(), startOver())}>
+            unCLIP Studio
+          </a>
+        </h1>
         {header}
         {readOnly ? (
           title ? <span className="graph-title">{title}</span> : null
@@ -233,7 +343,7 @@ export function Workspace({ socket, catalogue, catalogueError, viewId, examples,
         )}
         <Toolbar state={actions} fileInput={fileInput} onFile={(f) => void openFile(f)} />
       </header>
-      <RunStatus notice={notice} link={link} readOnly={readOnly} title={sv.saved?.title} />
+      <RunStatus notice={notice} link={link} readOnly={readOnly} title={sv.saved?.title} notRun={notRun} onRunInFork={() => void doFork(true)} />
       <div className="workspace">
         {!readOnly ? <Palette catalogue={catalogue} error={catalogueError} onAdd={(t) => addAt(t)} /> : null}
         <main className="canvas" data-testid="canvas" onDrop={onDrop} onDragOver={(e) => { e.preventDefault(); e.dataTransfer.dropEffect = 'copy'; }}>
@@ -271,7 +381,7 @@ export function Workspace({ socket, catalogue, catalogueError, viewId, examples,
               <AutoFit />
             </ReactFlow>
           </div>
-          {!nodes.length && !readOnly && !notebook ? <Gallery examples={examples ?? []} onOpen={(g) => { ed.load(g, { keepHistory: true }); ed.requestFit(); }} /> : null}
+          {!nodes.length && !readOnly && !notebook ? <Gallery examples={examples ?? []} onOpen={(g) => { ed.load(g, { keepHistory: true }); settle(title); ed.requestFit(); }} /> : null}
         </main>
         <Inspector
           node={selected.length === 1 ? selected[0]! : null}
