@@ -4,11 +4,13 @@
 //   warns, and the title and the New button ask before dropping them; a saved graph being edited
 //   comes back edited, with its link.
 // - A reload in the middle of a run reattaches to it: the steps so far and the live ones, the run
-//   completes, and Cancel still works after a reload.
+//   completes, and Cancel still works after a reload (of a saved graph too). So does a dropped
+//   connection (a TCP proxy between browser and server cuts every connection mid-run).
 // - A share link made before any run says "not run yet" (no 404 in the console) and offers to
 //   run it in a fork.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import net from 'node:net';
 import { join } from 'node:path';
 import type { Dialog, Page } from 'playwright-core';
 import { e2eMissingReason } from './helpers/browser.js';
@@ -28,6 +30,26 @@ function dialogs(page: Page): { seen: string[]; dismissNext(): void } {
     void (no ? d.dismiss() : d.accept());
   });
   return { seen, dismissNext: () => (dismiss = true) };
+}
+
+/** A TCP proxy to `port` on loopback; `cut()` drops every connection through it (the browser reconnects). */
+async function proxy(port: number): Promise<{ url: string; cut(): void; close(): Promise<void> }> {
+  const open = new Set<net.Socket>();
+  const server = net.createServer((down) => {
+    const up = net.connect(port, '127.0.0.1');
+    for (const [a, b] of [[down, up], [up, down]] as const) {
+      open.add(a);
+      a.pipe(b);
+      a.on('error', () => {});
+      a.on('close', () => (open.delete(a), b.destroy()));
+    }
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as net.AddressInfo).port}`,
+    cut: () => open.forEach((s) => s.destroy()),
+    close: () => new Promise((resolve) => (open.forEach((s) => s.destroy()), server.close(() => resolve()))),
+  };
 }
 
 describe('studio: work is never lost', { skip }, () => {
@@ -103,7 +125,9 @@ describe('studio: work is never lost', { skip }, () => {
     assert.equal(await page.getByTestId('filmstrip-debug-steps-1').getAttribute('data-frames'), '30', 'the frames from before the reload and after');
     assert.equal(await page.getByTestId('run-phase').getAttribute('data-phase'), 'done');
 
-    // a reload makes this tab the run's owner again: Cancel works
+    // a reload makes this tab the run's owner again: Cancel works (here on a saved graph)
+    await page.getByTestId('save').click();
+    await page.waitForURL(/\?g=/);
     await select(page, 'debug-steps-1');
     await page.getByLabel('Seed', { exact: true }).fill('5');
     await page.getByTestId('run').click();
@@ -112,6 +136,28 @@ describe('studio: work is never lost', { skip }, () => {
     await page.getByTestId('cancel').click({ timeout: 30_000 });
     await page.locator('[data-testid="run-phase"][data-phase="cancelled"]').waitFor({ timeout: 30_000 });
     await page.close();
+  });
+
+  it('a dropped connection mid-run reconnects and reattaches: the run completes with every step', async () => {
+    const via = await proxy(studio().server.port);
+    try {
+      const page = await studio().open(via.url);
+      dialogs(page);
+      await page.getByTestId('palette-debug-steps').click();
+      await page.getByLabel('Steps', { exact: true }).fill('30');
+      await page.getByLabel('Work per step (ms)', { exact: true }).fill('150');
+      await page.getByLabel('Seed', { exact: true }).fill('9');
+      await page.getByTestId('run').click();
+      const status = page.getByTestId('status-debug-steps-1');
+      await status.filter({ hasText: /step ([4-9]|1\d)\/30/ }).waitFor({ timeout: 30_000 });
+      via.cut();
+      await status.and(page.locator('[data-status="done"]')).waitFor({ timeout: 90_000 });
+      assert.equal(await page.getByTestId('filmstrip-debug-steps-1').getAttribute('data-frames'), '30', 'the frames from before the drop and after, each once');
+      assert.equal(await page.getByTestId('run-phase').getAttribute('data-phase'), 'done');
+      await page.close();
+    } finally {
+      await via.close();
+    }
   });
 
   it('a share link made before any run says "not run yet", without a console error, and runs in a fork', async () => {
