@@ -2,16 +2,15 @@
 // The studio's working area: toolbar, palette, canvas (or notebook), inspector, and the glue
 // between the store (the graph editor, the run's view), runs, saving and files. Studio.tsx wraps
 // it with the connection, the catalogue and the store; the share page renders it read-only.
-// The tab's work is autosaved (useDraft.ts) and restored on a reload, with the run it showed.
+// The tab's work is autosaved (useAutosave.ts) and restored on a reload, with the run it showed.
 // It reads only what it lays out from the store, never the run's per-node state, so a step of
 // a run re-renders the card it concerns and not this.
 import { useCallback, useEffect, useRef, useState, type DragEvent } from 'react';
 import { Background, Controls, MiniMap, ReactFlow, useReactFlow, type Edge } from '@xyflow/react';
-import { GRAPH_FORMAT_VERSION, type Catalogue, type SavedGraph } from '../../protocol';
+import { GRAPH_FORMAT_VERSION, type Catalogue } from '../../protocol';
 import { connectionProblem, declOf, freeSpot, type StudioNode } from '../lib/graphModel';
-import { IDLE_RUN, replay } from '../lib/runState';
+import { IDLE_RUN } from '../lib/runState';
 import type { ActionState } from './actions';
-import { api, editToken } from './api';
 import { AutoFit, FIT } from './AutoFit';
 import { ConnectionHint } from './ConnectionHint';
 import { downloadJson } from './download';
@@ -24,7 +23,8 @@ import { DRAG_MIME, Palette } from './Palette';
 import { RunStatus } from './RunStatus';
 import { Toolbar } from './Toolbar';
 import { isBusy, useStudio, useStudioApi } from './store';
-import { clearDraft, readDraft, useDraft, type Draft } from './useDraft';
+import { clearWorkingCopy, useAutosave, type WorkingCopy } from './useAutosave';
+import { useOpenGraph } from './useOpenGraph';
 import { useRun } from './useRun';
 import { shareUrl, useSaved } from './useSaved';
 import type { StudioSocket } from './useServerInfo';
@@ -49,7 +49,7 @@ interface Baseline {
   title: string;
 }
 const titleOf = (t: string) => t.trim() || 'untitled';
-/** a restored draft that had unsaved changes: unsaved until saved */
+/** a restored working copy that had unsaved changes: unsaved until saved */
 const UNSAVED = -1;
 
 export function Workspace({ socket, catalogue, catalogueError, viewId, examples, header }: WorkspaceProps) {
@@ -71,12 +71,6 @@ export function Workspace({ socket, catalogue, catalogueError, viewId, examples,
   const [link, setLink] = useState<string | null>(null);
   const [title, setTitle] = useState('');
   const [base, setBase] = useState<Baseline>({ revision: 0, title: '' });
-  /** the page has restored what it had (the autosave may write) */
-  const [ready, setReady] = useState(false);
-  /** the share page of a graph that has never run */
-  const [notRun, setNotRun] = useState(false);
-  /** opened by "Run in a fork": run once the catalogue and the connection are there */
-  const [runOnOpen, setRunOnOpen] = useState(false);
   const fileInput = useRef<HTMLInputElement>(null);
   const say = useCallback((text: string, bad = false) => setNotice({ text, bad }), []);
   const currentGraph = ed.currentGraph;
@@ -86,10 +80,22 @@ export function Workspace({ socket, catalogue, catalogueError, viewId, examples,
 
   useEffect(() => store.setState({ catalogue }), [store, catalogue]);
 
-  const draft = useDraft(
+  const opened = useOpenGraph({
+    viewId,
     store,
-    ready && !readOnly,
-    (): Draft | null => {
+    run,
+    sv,
+    say,
+    onTitle: (t, unsaved) => {
+      setTitle(t);
+      settle(t, unsaved ? UNSAVED : undefined);
+    },
+  });
+
+  const autosave = useAutosave(
+    store,
+    opened.ready && !readOnly,
+    (): WorkingCopy | null => {
       const s = store.getState();
       if (!s.nodes.length && !sv.saved) return null;
       const owned = run.owned();
@@ -98,68 +104,6 @@ export function Workspace({ socket, catalogue, catalogueError, viewId, examples,
     },
     `${title}\n${sv.saved?.id}\n${dirty}`,
   );
-
-  // Open what this page shows: the share page's graph; in the editor, the saved graph of
-  // /?g=<id> (after a save or fork), or the tab's draft (a reload), or nothing (the examples).
-  useEffect(() => {
-    const params = new URLSearchParams(window.location.search);
-    const mine = viewId ? null : readDraft();
-    const id = viewId ?? params.get('g') ?? mine?.savedId ?? null;
-    if (!id) {
-      if (mine) {
-        ed.load(mine.graph);
-        setTitle(mine.title);
-        settle(mine.title, mine.dirty ? UNSAVED : undefined);
-        ed.requestFit({ follow: true });
-        if (mine.run) run.follow(mine.run.id, [], () => run.show(IDLE_RUN), mine.run.ownerKey);
-      }
-      setReady(true);
-      return;
-    }
-    if (!viewId && !editToken(id)) {
-      window.location.replace(`/g/${encodeURIComponent(id)}`); // not ours to edit: the read-only page
-      return;
-    }
-    if (!viewId) window.history.replaceState(null, '', `/?g=${encodeURIComponent(id)}`);
-    let live = true;
-    api
-      .get(id)
-      .then((rec) => {
-        if (!live) return;
-        // this tab's edits of this graph, where it has some, else the saved graph
-        const edits = mine?.savedId === id && mine.dirty ? mine : null;
-        const t = edits ? edits.title : rec.title === 'untitled' ? '' : rec.title;
-        ed.load(edits ? edits.graph : rec.graph);
-        sv.adopt(rec.id, rec.title);
-        setTitle(t);
-        settle(edits ? t : rec.title, edits ? UNSAVED : undefined);
-        // the run's outputs make the cards taller as they are drawn: follow them until the user moves
-        ed.requestFit({ follow: true });
-        const stored = () => showLatest(rec, () => live);
-        if (mine?.savedId === id && mine.run) run.follow(mine.run.id, [], stored, mine.run.ownerKey);
-        else stored();
-        if (params.get('run') === '1') setRunOnOpen(true);
-      })
-      .catch((e: Error) => say(`could not open graph ${id}: ${e.message}`, true))
-      .finally(() => live && setReady(true));
-    return () => {
-      live = false;
-    };
-    // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [viewId]);
-
-  /** The saved graph's latest run, or (share page) that it has none: asked only when there is one. */
-  function showLatest(rec: SavedGraph, live: () => boolean) {
-    if (!rec.latestRunId) return setNotRun(readOnly);
-    api.latestRun(rec.id).then(
-      (r) => {
-        if (!live()) return;
-        if (r.status === 'running' || r.status === 'queued') run.watch(r.id, replay(r.id, r.events));
-        else run.show(replay(r.id, r.events));
-      },
-      () => undefined,
-    );
-  }
 
   /** Save `g` under the title as it stands; what was saved becomes the baseline. */
   const saveAs = useCallback(
@@ -219,30 +163,31 @@ export function Workspace({ socket, catalogue, catalogueError, viewId, examples,
       const from = viewId ?? (sv.saved && !dirty ? sv.saved.id : (await doSave())?.id);
       if (!from) return;
       const id = await sv.fork(from);
-      draft.leave();
+      autosave.leave();
       window.location.assign(`/?g=${encodeURIComponent(id)}${andRun ? '&run=1' : ''}`);
     } catch (e) {
       say(`fork failed: ${(e as Error).message}`, true);
     }
-  }, [viewId, sv, dirty, doSave, say, draft]);
+  }, [viewId, sv, dirty, doSave, say, autosave]);
 
   // "Run in a fork": the fork runs once it can (catalogue and connection there)
   useEffect(() => {
+    const { runOnOpen, ranOnOpen } = opened;
     if (!runOnOpen || !catalogue || !socket) return;
     const go = () => {
-      setRunOnOpen(false);
+      ranOnOpen();
       void doRun();
     };
     if (socket.connected) return go();
     socket.once('connect', go);
     return () => void socket.off('connect', go);
-  }, [runOnOpen, catalogue, socket, doRun]);
+  }, [opened.runOnOpen, opened.ranOnOpen, catalogue, socket, doRun]);
 
   /** Back to the examples with an empty canvas (the toolbar's New, the title), asking before unsaved work or a run is dropped. */
   const startOver = useCallback(() => {
     if ((dirty || busy) && !window.confirm(busy ? 'Cancel the run and start a new graph? Unsaved changes are dropped.' : 'Drop the unsaved changes and start a new graph?')) return;
     if (busy) run.cancel();
-    clearDraft();
+    clearWorkingCopy();
     ed.load({ version: GRAPH_FORMAT_VERSION, nodes: [], edges: [] });
     run.show(IDLE_RUN);
     sv.reset();
@@ -343,7 +288,7 @@ export function Workspace({ socket, catalogue, catalogueError, viewId, examples,
         )}
         <Toolbar state={actions} fileInput={fileInput} onFile={(f) => void openFile(f)} />
       </header>
-      <RunStatus notice={notice} link={link} readOnly={readOnly} title={sv.saved?.title} notRun={notRun} onRunInFork={() => void doFork(true)} />
+      <RunStatus notice={notice} link={link} readOnly={readOnly} title={sv.saved?.title} notRun={opened.notRun} onRunInFork={() => void doFork(true)} />
       <div className="workspace">
         {!readOnly ? <Palette catalogue={catalogue} error={catalogueError} onAdd={(t) => addAt(t)} /> : null}
         <main className="canvas" data-testid="canvas" onDrop={onDrop} onDragOver={(e) => { e.preventDefault(); e.dataTransfer.dropEffect = 'copy'; }}>

@@ -6,8 +6,8 @@
 // starts: the next run may come back `node:cached` and keep showing them (runState's `carried`).
 // A run outlives the connection (the server's grace period): after a dropped connection the
 // socket reconnects and watches the run again, with its owner key, so the view is rebuilt from
-// the server's replay and Cancel still works; a reload does the same from the tab's draft
-// (useDraft.ts, Workspace.tsx).
+// the server's replay and Cancel still works; a reload does the same from the tab's working copy
+// (useAutosave.ts, Workspace.tsx).
 import { useCallback, useEffect, useRef } from 'react';
 import { imageList, type Graph, type RunEvent, type ServerToClientEvents, type WireValue } from '../../protocol';
 import { applyEvent, IDLE_RUN, refused, startRun, type RunView } from '../lib/runState';

@@ -6,10 +6,10 @@
 // the graph changes, at once when a run starts (a reload may follow at once), and when the page
 // is left. Leaving with unsaved changes asks first (beforeunload).
 import { useCallback, useEffect, useRef } from 'react';
-import type { Graph } from '../../protocol';
+import { GraphSchema, type Graph } from '../../protocol';
 import type { StudioStore } from './store';
 
-export interface Draft {
+export interface WorkingCopy {
   graph: Graph;
   title: string;
   /** the saved graph this edits (/?g=<id>), or null */
@@ -20,21 +20,23 @@ export interface Draft {
   run: { id: string; ownerKey?: string } | null;
 }
 
-const KEY = 'unclip:draft';
+const KEY = 'unclip:working-copy';
 const WRITE_MS = 400;
 
-export function readDraft(): Draft | null {
+export function readWorkingCopy(): WorkingCopy | null {
   try {
     const raw = sessionStorage.getItem(KEY);
-    const d = raw ? (JSON.parse(raw) as Partial<Draft>) : null;
-    // the graph itself is checked where it is used (the server validates every run and save)
-    return d && d.graph && Array.isArray(d.graph.nodes) ? { graph: d.graph, title: d.title ?? '', savedId: d.savedId ?? null, dirty: !!d.dirty, run: d.run ?? null } : null;
+    const d = raw ? (JSON.parse(raw) as Partial<WorkingCopy>) : null;
+    // what another version of the studio left, or a hand-edited entry, is not loaded
+    const graph = GraphSchema.safeParse(d?.graph);
+    if (!d || !graph.success) return null;
+    return { graph: graph.data, title: typeof d.title === 'string' ? d.title : '', savedId: d.savedId ?? null, dirty: !!d.dirty, run: d.run ?? null };
   } catch {
     return null;
   }
 }
 
-export function clearDraft(): void {
+export function clearWorkingCopy(): void {
   try {
     sessionStorage.removeItem(KEY);
   } catch {
@@ -42,23 +44,25 @@ export function clearDraft(): void {
   }
 }
 
-function writeDraft(d: Draft | null): void {
-  if (!d) return clearDraft();
+function writeWorkingCopy(d: WorkingCopy | null): void {
+  if (!d) return clearWorkingCopy();
   try {
     sessionStorage.setItem(KEY, JSON.stringify(d));
   } catch {
-    /* over the quota (large uploads) or storage off: the tab keeps working without it */
+    // over the quota (large uploads) or storage off: an older copy must not come back in its
+    // place, so none is kept; the tab works on without one
+    clearWorkingCopy();
   }
 }
 
 /**
- * Autosaves the draft while `active` (once the page has restored what it had, so an empty first
+ * Autosaves the working copy while `active` (once the page has restored what it had, so an empty first
  * render never overwrites it). `snapshot` builds it from the current state (null: nothing worth
  * keeping); `revision` is anything outside the store that should trigger a write when it changes
  * (title, saved id, dirty). Returns `leave()`: the page is about to navigate on purpose with its
  * work kept (a fork), so no warning.
  */
-export function useDraft(store: StudioStore, active: boolean, snapshot: () => Draft | null, revision: string): { leave(): void } {
+export function useAutosave(store: StudioStore, active: boolean, snapshot: () => WorkingCopy | null, revision: string): { leave(): void } {
   const snap = useRef(snapshot);
   snap.current = snapshot;
   const timer = useRef<ReturnType<typeof setTimeout> | undefined>(undefined);
@@ -67,7 +71,7 @@ export function useDraft(store: StudioStore, active: boolean, snapshot: () => Dr
   const flush = useCallback(() => {
     clearTimeout(timer.current);
     timer.current = undefined;
-    writeDraft(snap.current());
+    writeWorkingCopy(snap.current());
   }, []);
   const schedule = useCallback(() => {
     timer.current ??= setTimeout(flush, WRITE_MS);
