@@ -52,7 +52,14 @@ export type RunStartRequest = z.infer<typeof RunStartSchema>;
 
 export const RunRefSchema = z.object({ runId: z.string().min(1).max(64) }).strict();
 export type RunRef = z.infer<typeof RunRefSchema>;
-export const RunWatchSchema = z.object({ runId: z.string().min(1).max(64), options: PreviewOptionsSchema.optional() }).strict();
+/**
+ * client → server `run:watch`: the events so far, then the live ones. With the run's `ownerKey`
+ * (from run:start's reply) the watching socket becomes the run's owner again (the tab that
+ * started it, after a reload or a dropped connection): it may cancel it.
+ */
+export const RunWatchSchema = z
+  .object({ runId: z.string().min(1).max(64), options: PreviewOptionsSchema.optional(), ownerKey: z.string().min(1).max(64).optional() })
+  .strict();
 export type RunWatchRequest = z.infer<typeof RunWatchSchema>;
 
 export type RunStatus = 'queued' | 'running' | 'done' | 'cancelled' | 'error';
@@ -62,9 +69,11 @@ export interface RunError {
   ok: false;
   error: { code: ErrorCode; message: string; nodeErrors: NodeError[] };
 }
-export type RunStartReply = { ok: true; runId: string } | RunError;
+/** `ownerKey`: kept by the client that started the run (per tab), to take it back with run:watch. */
+export type RunStartReply = { ok: true; runId: string; ownerKey: string } | RunError;
 export type RunCancelReply = { ok: true; status: RunStatus } | ProtocolError;
-export type RunWatchReply = { ok: true; status: RunStatus } | ProtocolError;
+/** `owner`: this socket now owns the run (the ownerKey matched). */
+export type RunWatchReply = { ok: true; status: RunStatus; owner: boolean } | ProtocolError;
 
 /**
  * Binary payloads (frames, output images) are PNG or WebP bytes over the socket (socket.io sends

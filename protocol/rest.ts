@@ -11,6 +11,11 @@ export interface SavedGraph {
   createdAt: string;
   updatedAt: string;
   forkOf: string | null;
+  /**
+   * The run `runs/latest` answers with; null: never run, and `runs/latest` answers 404 (so a
+   * client asks for it only when there is one).
+   */
+  latestRunId: string | null;
 }
 
 /** `POST /api/graphs` and `POST /api/graphs/:id/fork`: the edit token is shown once, here. */

@@ -3,7 +3,7 @@
 //
 //   GET  /api/nodes                     → Catalogue {nodes, planned, limits}
 //   POST /api/graphs {graph, title?}    → 201 {id, editToken}
-//   GET  /api/graphs/:id                → {id, title, graph, createdAt, updatedAt, forkOf}
+//   GET  /api/graphs/:id                → {id, title, graph, createdAt, updatedAt, forkOf, latestRunId}
 //   PUT  /api/graphs/:id {graph, title?} with Authorization: Bearer <editToken> → {id, updatedAt}
 //   DELETE /api/graphs/:id with Authorization: Bearer <editToken> → 204 (its stored runs go too)
 //   POST /api/graphs/:id/fork {title?}  → 201 {id, editToken}

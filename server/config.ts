@@ -31,6 +31,11 @@ export interface EngineConfig {
   /** Heavy-use limits beyond the graph's own (docs/engine.md "Limits under heavy use"). */
   quotas: Quotas;
   /**
+   * How long a run outlives its owner's socket when nobody else watches it (UNCLIP_RUN_GRACE_MS;
+   * default 30 s; 0 cancels at once): a reload or a dropped connection re-watches it in time.
+   */
+  runGraceMs: number;
+  /**
    * REDIS_URL: scale out. Runs go through BullMQ to `npm run worker` processes and socket events
    * through the socket.io Redis adapter (server/redis.ts). Unset: everything in this process.
    */
@@ -106,6 +111,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): EngineConfi
     maxRequestBytes,
     keepRuns: int(env, 'UNCLIP_KEEP_RUNS', 100, 1),
     quotas,
+    runGraceMs: int(env, 'UNCLIP_RUN_GRACE_MS', 30_000, 0),
     ...(env.REDIS_URL ? { redisUrl: env.REDIS_URL } : {}),
   };
 }

@@ -28,6 +28,7 @@ import { clientAddress, queueRefusal } from './client-limits.js';
 import { bytesToDataUrls, encodeStepFrames } from './frames.js';
 import { onRequest, type StudioIO } from './http-server.js';
 import { checkRun, refuse, type CheckDeps } from './run-checks.js';
+import { holdsKey, newOwnerKey, OwnerGrace } from './run-owner.js';
 import { RunStream, type StudioSocket } from './run-stream.js';
 import type { Store } from './store.js';
 
@@ -38,6 +39,8 @@ export interface Run {
   ownerId: string;
   /** the starter's client address (server/client-limits.ts): runs are limited per address too */
   address: string;
+  /** makes a later socket the owner (run:watch), e.g. the starter's tab after a reload */
+  ownerKey: string;
   status: RunStatus;
   plan: ValidGraph;
   graphId: string | null;
@@ -89,6 +92,7 @@ export class Runner {
   private readonly scaledOut: boolean;
   private readonly checks: CheckDeps;
   private readonly stream: RunStream;
+  private readonly grace: OwnerGrace<Run>;
   /** the output cache of in-process runs (REST reports its stats) */
   readonly cache: OutputCache;
   /**
@@ -107,6 +111,9 @@ export class Runner {
     this.scaledOut = !!opts.scaledOut;
     this.checks = { catalogue: opts.catalogue, migrations: opts.migrations, defs: new Map(opts.defs.map((d) => [d.decl.type, d])), config: opts.config };
     this.stream = new RunStream(opts.io, this.stats, this.scaledOut ? { lookup: (id) => this.runs.get(id) } : undefined);
+    // socket.io has already taken a leaving socket out of its rooms: whoever is left is watching
+    const abandoned = (run: Run) => !this.io.sockets.sockets.has(run.ownerId) && this.stream.members(run.id) === 0 && !run.remoteWatchers;
+    this.grace = new OwnerGrace(opts.config.runGraceMs, abandoned, (run) => this.cancel(run));
   }
 
   attach(socket: StudioSocket): void {
@@ -128,9 +135,11 @@ export class Runner {
       if (!p.ok) return ack(p);
       const run = this.runs.get(p.value.runId);
       const unknown = refuse('UNKNOWN_RUN', `no run ${p.value.runId} (finished runs are kept for a while; saved graphs keep their latest run)`);
-      if (!run && this.scaledOut) return this.stream.watchElsewhere(socket, p.value.runId, (status) => ack(status ? { ok: true, status } : unknown));
+      if (!run && this.scaledOut) return this.stream.watchElsewhere(socket, p.value.runId, (status) => ack(status ? { ok: true, status, owner: false } : unknown));
       if (!run) return ack(unknown);
-      ack({ ok: true, status: run.status });
+      const owner = holdsKey(run, p.value.ownerKey);
+      if (owner) run.ownerId = socket.id;
+      ack({ ok: true, status: run.status, owner });
       this.stream.replayAndJoin(socket, run, p.value.options);
     });
     socket.on('disconnect', () => this.onDisconnect(socket));
@@ -180,6 +189,7 @@ export class Runner {
       id: newRunId(),
       ownerId: socket.id,
       address,
+      ownerKey: newOwnerKey(),
       status: 'queued',
       plan,
       graphId,
@@ -203,7 +213,7 @@ export class Runner {
       this.emit(run, { event: 'run:queued', payload: { runId: run.id, position: this.waiting.indexOf(run) } });
       this.pump();
     });
-    return { ok: true, runId: run.id };
+    return { ok: true, runId: run.id, ownerKey: run.ownerKey };
   }
 
   private pump(): void {
@@ -320,13 +330,7 @@ export class Runner {
 
   private onDisconnect(socket: StudioSocket): void {
     this.stream.forget(socket);
-    for (const run of this.runs.values()) {
-      if (run.status !== 'queued' && run.status !== 'running') continue;
-      // socket.io has already taken the socket out of its rooms: whoever is left is watching
-      const watchers = this.stream.members(run.id);
-      const ownerGone = !this.io.sockets.sockets.has(run.ownerId);
-      if (ownerGone && watchers === 0 && !run.remoteWatchers) this.cancel(run);
-    }
+    this.grace.check(this.runs.values());
   }
 
   private persist(run: Run, final = false): void {
@@ -374,6 +378,7 @@ export class Runner {
   /** Cancel everything (shutdown). */
   cancelAll(): void {
     this.closing = true;
+    this.grace.close();
     for (const run of this.runs.values()) if (run.status === 'queued' || run.status === 'running') this.cancel(run);
   }
 

@@ -95,7 +95,7 @@ export class Store {
       | { id: string; title: string; graph: string; created_at: string; updated_at: string; fork_of: string | null }
       | undefined;
     if (!r) return null;
-    return { id: r.id, title: r.title, graph: JSON.parse(r.graph) as Graph, createdAt: r.created_at, updatedAt: r.updated_at, forkOf: r.fork_of };
+    return { id: r.id, title: r.title, graph: JSON.parse(r.graph) as Graph, createdAt: r.created_at, updatedAt: r.updated_at, forkOf: r.fork_of, latestRunId: this.latestRunId(id) };
   }
 
   checkToken(id: string, token: string | undefined): TokenCheck {
@@ -194,9 +194,15 @@ export class Store {
 
   /** The graph's newest run that finished (done, or the newest of any status if none finished). */
   latestRun(graphId: string): StoredRun | null {
+    const id = this.latestRunId(graphId);
+    return id ? this.getRun(id) : null;
+  }
+
+  /** The id of the run latestRun returns; null: the graph has no runs yet. */
+  latestRunId(graphId: string): string | null {
     const r = (this.db.prepare(`SELECT id FROM runs WHERE graph_id = ? AND status = 'done' ORDER BY started_at DESC, rowid DESC LIMIT 1`).get(graphId) ??
       this.db.prepare(`SELECT id FROM runs WHERE graph_id = ? ORDER BY started_at DESC, rowid DESC LIMIT 1`).get(graphId)) as { id: string } | undefined;
-    return r ? this.getRun(r.id) : null;
+    return r?.id ?? null;
   }
 
   close(): void {

@@ -37,6 +37,8 @@ before(async () => {
       UNCLIP_DATA_DIR: join(tmp, 'data'),
       // an empty weights folder: CLIP nodes must be refused with MODEL_MISSING
       UNCLIP_WEIGHTS_DIR: join(tmp, 'weights'),
+      // a disconnect cancels at once here (test/run-grace.test.ts tests the grace period)
+      UNCLIP_RUN_GRACE_MS: '0',
       ...LIMITS,
     },
   });

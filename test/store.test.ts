@@ -91,6 +91,7 @@ test('a run of a saved graph is kept: runs/latest shows frames and outputs witho
     const unknown = await start(s, g1, { graphId: 'nope', editToken: 'nope' });
     assert.ok(!unknown.ok && unknown.error.code === 'NOT_FOUND');
     assert.equal((await call('GET', `/api/graphs/${saved.id}/runs/latest`)).status, 404, 'no runs yet');
+    assert.equal((await call('GET', `/api/graphs/${saved.id}`)).body.latestRunId, null, 'the graph says so, so a client need not ask');
     runId = await startOk(s, g1, { graphId: saved.id, editToken: saved.editToken });
     assert.equal((await rec.end(runId)).event, 'run:done');
   } finally {
@@ -99,6 +100,7 @@ test('a run of a saved graph is kept: runs/latest shows frames and outputs witho
   const latest = await call('GET', `/api/graphs/${saved.id}/runs/latest`);
   assert.equal(latest.status, 200);
   assert.equal(latest.body.id, runId);
+  assert.equal((await call('GET', `/api/graphs/${saved.id}`)).body.latestRunId, runId);
   assert.equal(latest.body.status, 'done');
   assert.deepEqual(latest.body.graph, g1);
   const steps = latest.body.events.filter((e: RunEvent) => e.event === 'node:step');

@@ -1,10 +1,21 @@
 'use client';
 // One line under the top bar: what the run is doing (or why it was refused), the last notice,
-// the share link once there is one, and on the share page that it is read-only.
+// the share link once there is one, and on the share page that it is read-only (and, for a
+// graph never run, that it has no results yet, with Run in a fork).
 import { useShallow } from 'zustand/react/shallow';
 import { useStudio } from './store';
 
-export function RunStatus({ notice, link, readOnly, title }: { notice: { text: string; bad?: boolean } | null; link: string | null; readOnly: boolean; title?: string }) {
+export interface RunStatusProps {
+  notice: { text: string; bad?: boolean } | null;
+  link: string | null;
+  readOnly: boolean;
+  title?: string;
+  /** the share page of a graph that has never run */
+  notRun?: boolean;
+  onRunInFork?(): void;
+}
+
+export function RunStatus({ notice, link, readOnly, title, notRun, onRunInFork }: RunStatusProps) {
   // only what the line says: it re-renders when a node finishes, not at every step
   const view = useStudio(
     useShallow((s) => {
@@ -25,6 +36,14 @@ export function RunStatus({ notice, link, readOnly, title }: { notice: { text: s
       {readOnly ? (
         <span className="readonly-tag" data-testid="read-only">
           read-only{title ? `: ${title}` : ''} · Fork to edit and run
+        </span>
+      ) : null}
+      {notRun && view.phase === 'idle' ? (
+        <span className="not-run" data-testid="not-run">
+          not run yet: no results to show{' '}
+          <button type="button" className="btn primary" data-testid="run-in-fork" onClick={onRunInFork} title="Make your own editable copy and run it">
+            ▶ Run in a fork
+          </button>
         </span>
       ) : null}
       {run ? (

@@ -21,17 +21,12 @@ export function Studio({ viewId, examples }: { viewId?: string; examples?: Examp
   const label =
     conn.state === 'connected' ? `backend ${conn.info.backend} · v${conn.info.version}` : conn.state === 'error' ? `offline: ${conn.message}` : 'connecting…';
   const header = (
-    <>
-      <h1>
-        <a href="/" className="home">unCLIP Studio</a>
-      </h1>
-      <div className="status" role="status" aria-live="polite">
-        <span className="dot" data-state={conn.state} aria-hidden />
-        <span data-testid="backend-status" data-backend={conn.state === 'connected' ? conn.info.backend : ''}>
-          {label}
-        </span>
-      </div>
-    </>
+    <div className="status" role="status" aria-live="polite">
+      <span className="dot" data-state={conn.state} aria-hidden />
+      <span data-testid="backend-status" data-backend={conn.state === 'connected' ? conn.info.backend : ''}>
+        {label}
+      </span>
+    </div>
   );
   return (
     <ReactFlowProvider>

@@ -2,15 +2,15 @@
 // The studio's working area: toolbar, palette, canvas (or notebook), inspector, and the glue
 // between the store (the graph editor, the run's view), runs, saving and files. Studio.tsx wraps
 // it with the connection, the catalogue and the store; the share page renders it read-only.
+// The tab's work is autosaved (useAutosave.ts) and restored on a reload, with the run it showed.
 // It reads only what it lays out from the store, never the run's per-node state, so a step of
 // a run re-renders the card it concerns and not this.
 import { useCallback, useEffect, useRef, useState, type DragEvent } from 'react';
 import { Background, Controls, MiniMap, ReactFlow, useReactFlow, type Edge } from '@xyflow/react';
-import type { Catalogue } from '../../protocol';
+import { GRAPH_FORMAT_VERSION, type Catalogue } from '../../protocol';
 import { connectionProblem, declOf, freeSpot, type StudioNode } from '../lib/graphModel';
-import { replay } from '../lib/runState';
+import { IDLE_RUN } from '../lib/runState';
 import type { ActionState } from './actions';
-import { api, editToken } from './api';
 import { AutoFit, FIT } from './AutoFit';
 import { ConnectionHint } from './ConnectionHint';
 import { downloadJson } from './download';
@@ -23,6 +23,8 @@ import { DRAG_MIME, Palette } from './Palette';
 import { RunStatus } from './RunStatus';
 import { Toolbar } from './Toolbar';
 import { isBusy, useStudio, useStudioApi } from './store';
+import { clearWorkingCopy, useAutosave, type WorkingCopy } from './useAutosave';
+import { useOpenGraph } from './useOpenGraph';
 import { useRun } from './useRun';
 import { shareUrl, useSaved } from './useSaved';
 import type { StudioSocket } from './useServerInfo';
@@ -37,8 +39,18 @@ export interface WorkspaceProps {
   /** The share page: this saved graph, read-only. */
   viewId?: string;
   examples?: Example[];
+  /** The connection's status light (beside the title). */
   header: React.ReactNode;
 }
+
+/** What the graph is compared with for "unsaved changes": the editor's revision and the title when it was last loaded or saved. */
+interface Baseline {
+  revision: number;
+  title: string;
+}
+const titleOf = (t: string) => t.trim() || 'untitled';
+/** a restored working copy that had unsaved changes: unsaved until saved */
+const UNSAVED = -1;
 
 export function Workspace({ socket, catalogue, catalogueError, viewId, examples, header }: WorkspaceProps) {
   const readOnly = viewId !== undefined;
@@ -58,46 +70,51 @@ export function Workspace({ socket, catalogue, catalogueError, viewId, examples,
   const [notice, setNotice] = useState<{ text: string; bad?: boolean } | null>(null);
   const [link, setLink] = useState<string | null>(null);
   const [title, setTitle] = useState('');
+  const [base, setBase] = useState<Baseline>({ revision: 0, title: '' });
   const fileInput = useRef<HTMLInputElement>(null);
   const say = useCallback((text: string, bad = false) => setNotice({ text, bad }), []);
   const currentGraph = ed.currentGraph;
-  const dirty = sv.saved ? revision !== sv.savedRevision || (title.trim() || 'untitled') !== sv.saved.title : nodes.length > 0;
+  const dirty = (!!sv.saved || nodes.length > 0) && (revision !== base.revision || titleOf(title) !== titleOf(base.title));
+  /** what was just loaded or saved is the baseline for "unsaved changes" */
+  const settle = useCallback((t: string, revision = store.getState().revision) => setBase({ revision, title: t }), [store]);
 
   useEffect(() => store.setState({ catalogue }), [store, catalogue]);
 
-  // Open a saved graph: the share page's, or the editor's /?g=<id> (after a save or fork).
-  useEffect(() => {
-    const id = viewId ?? new URLSearchParams(window.location.search).get('g');
-    if (!id) return;
-    if (!viewId && !editToken(id)) {
-      window.location.replace(`/g/${encodeURIComponent(id)}`); // not ours to edit: the read-only page
-      return;
-    }
-    let live = true;
-    api
-      .get(id)
-      .then((rec) => {
-        if (!live) return;
-        ed.load(rec.graph);
-        sv.adopt(rec.id, rec.title, store.getState().revision);
-        setTitle(rec.title === 'untitled' ? '' : rec.title);
-        // the run's outputs make the cards taller as they are drawn: follow them until the user moves
-        ed.requestFit({ follow: true });
-        return api.latestRun(id).then(
-          (r) => {
-            if (!live) return;
-            if (r.status === 'running' || r.status === 'queued') run.watch(r.id, replay(r.id, r.events));
-            else run.show(replay(r.id, r.events));
-          },
-          () => undefined,
-        );
-      })
-      .catch((e: Error) => say(`could not open graph ${id}: ${e.message}`, true));
-    return () => {
-      live = false;
-    };
-    // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [viewId]);
+  const opened = useOpenGraph({
+    viewId,
+    store,
+    run,
+    sv,
+    say,
+    onTitle: (t, unsaved) => {
+      setTitle(t);
+      settle(t, unsaved ? UNSAVED : undefined);
+    },
+  });
+
+  const autosave = useAutosave(
+    store,
+    opened.ready && !readOnly,
+    (): WorkingCopy | null => {
+      const s = store.getState();
+      if (!s.nodes.length && !sv.saved) return null;
+      const owned = run.owned();
+      const shown = s.run.runId ? { id: s.run.runId, ...(owned ? { ownerKey: owned.ownerKey } : {}) } : null;
+      return { graph: s.currentGraph(), title, savedId: sv.saved?.id ?? null, dirty, run: shown };
+    },
+    `${title}\n${sv.saved?.id}\n${dirty}`,
+  );
+
+  /** Save `g` under the title as it stands; what was saved becomes the baseline. */
+  const saveAs = useCallback(
+    async (g: ReturnType<typeof currentGraph>) => {
+      const t = titleOf(title);
+      const ref = await sv.save(g, t);
+      settle(t, revision);
+      return ref;
+    },
+    [sv, title, revision, settle],
+  );
 
   const doRun = useCallback(async () => {
     if (readOnly || isBusy(store.getState())) return;
@@ -106,26 +123,26 @@ export function Workspace({ socket, catalogue, catalogueError, viewId, examples,
     let saved = sv.saved?.token ? sv.saved : null;
     if (saved && dirty) {
       // a saved graph's run is kept for its share link, so the saved graph must be what ran
-      saved = await sv.save(g, revision, title.trim() || 'untitled').catch(() => null);
+      saved = await saveAs(g).catch(() => null);
       g = currentGraph();
     }
     const runnable = g.nodes.filter((n) => !declOf(catalogue, n.type)?.passive).map((n) => n.id);
     setNotice(null);
     ed.stopFollowing();
     run.start(g, runnable, saved?.token ? { graphId: saved.id, editToken: saved.token } : undefined);
-  }, [readOnly, store, ed, run, currentGraph, say, sv, dirty, revision, catalogue, title]);
+  }, [readOnly, store, ed, run, currentGraph, say, sv, dirty, catalogue, saveAs]);
 
   const doSave = useCallback(async () => {
     if (readOnly) return null;
     try {
-      const ref = await sv.save(currentGraph(), revision, title.trim() || 'untitled');
+      const ref = await saveAs(currentGraph());
       say(`Saved. Runs from now on are kept for the link /g/${ref.id}.`);
       return ref;
     } catch (e) {
       say(`save failed: ${(e as Error).message}`, true);
       return null;
     }
-  }, [readOnly, sv, currentGraph, revision, say, title]);
+  }, [readOnly, currentGraph, say, saveAs]);
 
   const doShare = useCallback(async () => {
     const id = viewId ?? (sv.saved && !dirty ? sv.saved.id : (await doSave())?.id);
@@ -140,29 +157,60 @@ export function Workspace({ socket, catalogue, catalogueError, viewId, examples,
     }
   }, [viewId, sv.saved, dirty, doSave, say]);
 
-  const doFork = useCallback(async () => {
+  /** Fork (what is shown: unsaved edits are saved first) and open the fork; `andRun`: run it there. */
+  const doFork = useCallback(async (andRun = false) => {
     try {
-      const from = viewId ?? sv.saved?.id ?? (await doSave())?.id;
+      const from = viewId ?? (sv.saved && !dirty ? sv.saved.id : (await doSave())?.id);
       if (!from) return;
       const id = await sv.fork(from);
-      window.location.assign(`/?g=${encodeURIComponent(id)}`);
+      autosave.leave();
+      window.location.assign(`/?g=${encodeURIComponent(id)}${andRun ? '&run=1' : ''}`);
     } catch (e) {
       say(`fork failed: ${(e as Error).message}`, true);
     }
-  }, [viewId, sv, doSave, say]);
+  }, [viewId, sv, dirty, doSave, say, autosave]);
+
+  // "Run in a fork": the fork runs once it can (catalogue and connection there)
+  useEffect(() => {
+    const { runOnOpen, ranOnOpen } = opened;
+    if (!runOnOpen || !catalogue || !socket) return;
+    const go = () => {
+      ranOnOpen();
+      void doRun();
+    };
+    if (socket.connected) return go();
+    socket.once('connect', go);
+    return () => void socket.off('connect', go);
+  }, [opened.runOnOpen, opened.ranOnOpen, catalogue, socket, doRun]);
+
+  /** Back to the examples with an empty canvas (the toolbar's New, the title), asking before unsaved work or a run is dropped. */
+  const startOver = useCallback(() => {
+    if ((dirty || busy) && !window.confirm(busy ? 'Cancel the run and start a new graph? Unsaved changes are dropped.' : 'Drop the unsaved changes and start a new graph?')) return;
+    if (busy) run.cancel();
+    clearWorkingCopy();
+    ed.load({ version: GRAPH_FORMAT_VERSION, nodes: [], edges: [] });
+    run.show(IDLE_RUN);
+    sv.reset();
+    setTitle('');
+    settle('');
+    setNotice(null);
+    setLink(null);
+    window.history.replaceState(null, '', '/');
+  }, [dirty, busy, run, ed, sv, settle]);
 
   const openFile = useCallback(
     async (file: File) => {
       try {
         const g = await graphFromFile(file);
         ed.load(g, { keepHistory: true });
+        if (!sv.saved) settle(title); // an unsaved canvas now shows the file; a saved graph's edit it is
         ed.requestFit();
         say(`Opened the graph from ${file.name} (${g.nodes.length} nodes).`);
       } catch (e) {
         say((e as Error).message, true);
       }
     },
-    [ed, say],
+    [ed, say, sv.saved, settle, title],
   );
 
   const addAt = useCallback(
@@ -211,6 +259,7 @@ export function Workspace({ socket, catalogue, catalogueError, viewId, examples,
       save: () => void doSave(),
       share: () => void doShare(),
       fork: () => void doFork(),
+      startOver,
       exportJson: () => downloadJson(currentGraph(), `${(title.trim() || 'graph').replace(/[^\w. -]+/g, '_')}.json`),
       pickFile: () => fileInput.current?.click(),
       copy: ed.copy,
@@ -225,6 +274,12 @@ export function Workspace({ socket, catalogue, catalogueError, viewId, examples,
   return (
     <div className={`studio${readOnly ? ' read-only' : ''}`}>
       <header className="topbar">
+        <h1>
+          {/* the editor's title starts over in place (asking first); the share page's is a link home */}
+          <a href="/" className="home" onClick={readOnly ? undefined : (e) => (e.preventDefault(), startOver())}>
+            unCLIP Studio
+          </a>
+        </h1>
         {header}
         {readOnly ? (
           title ? <span className="graph-title">{title}</span> : null
@@ -233,7 +288,7 @@ export function Workspace({ socket, catalogue, catalogueError, viewId, examples,
         )}
         <Toolbar state={actions} fileInput={fileInput} onFile={(f) => void openFile(f)} />
       </header>
-      <RunStatus notice={notice} link={link} readOnly={readOnly} title={sv.saved?.title} />
+      <RunStatus notice={notice} link={link} readOnly={readOnly} title={sv.saved?.title} notRun={opened.notRun} onRunInFork={() => void doFork(true)} />
       <div className="workspace">
         {!readOnly ? <Palette catalogue={catalogue} error={catalogueError} onAdd={(t) => addAt(t)} /> : null}
         <main className="canvas" data-testid="canvas" onDrop={onDrop} onDragOver={(e) => { e.preventDefault(); e.dataTransfer.dropEffect = 'copy'; }}>
@@ -271,7 +326,7 @@ export function Workspace({ socket, catalogue, catalogueError, viewId, examples,
               <AutoFit />
             </ReactFlow>
           </div>
-          {!nodes.length && !readOnly && !notebook ? <Gallery examples={examples ?? []} onOpen={(g) => { ed.load(g, { keepHistory: true }); ed.requestFit(); }} /> : null}
+          {!nodes.length && !readOnly && !notebook ? <Gallery examples={examples ?? []} onOpen={(g) => { ed.load(g, { keepHistory: true }); settle(title); ed.requestFit(); }} /> : null}
         </main>
         <Inspector
           node={selected.length === 1 ? selected[0]! : null}

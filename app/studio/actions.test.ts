@@ -6,7 +6,7 @@ import { ACTIONS, action, actionForKey, labelOf, tooltip, type ActionState } fro
 
 function state(over: Partial<ActionState> = {}): ActionState & { ran: string[] } {
   const ran: string[] = [];
-  const names = ['run', 'cancel', 'undo', 'redo', 'fit', 'tidy', 'toggleNotebook', 'save', 'share', 'fork', 'exportJson', 'pickFile', 'copy', 'paste', 'selectAll'] as const;
+  const names = ['run', 'cancel', 'undo', 'redo', 'fit', 'tidy', 'toggleNotebook', 'save', 'share', 'fork', 'startOver', 'exportJson', 'pickFile', 'copy', 'paste', 'selectAll'] as const;
   const ops = Object.fromEntries(names.map((n) => [n, () => void ran.push(n)])) as unknown as ActionState['do'];
   return { readOnly: false, busy: false, canUndo: true, canRedo: true, saved: false, dirty: false, notebook: false, do: ops, ran, ...over };
 }
@@ -41,7 +41,9 @@ test('enabled follows the state: no run while busy, no undo with no history', ()
   const s = state();
   action('tidy').run(s);
   action('import').run(s);
-  assert.deepEqual(s.ran, ['tidy', 'pickFile']);
+  action('new').run(s);
+  assert.deepEqual(s.ran, ['tidy', 'pickFile', 'startOver']);
+  assert.equal(action('new').hidden?.(state({ readOnly: true })), true, 'the share page has its title link home instead');
 });
 
 test('titles carry the first shortcut; labels follow the state', () => {

@@ -23,6 +23,8 @@ export interface ActionState {
     save(): void;
     share(): void;
     fork(): void;
+    /** An empty canvas and the examples, asking first if work would be lost. */
+    startOver(): void;
     exportJson(): void;
     /** Ask for a graph file (JSON or a studio PNG) to open. */
     pickFile(): void;
@@ -41,7 +43,7 @@ export interface Shortcut {
   whileTyping?: boolean;
 }
 
-export type ActionId = 'run' | 'cancel' | 'undo' | 'redo' | 'fit' | 'tidy' | 'notebook' | 'save' | 'share' | 'fork' | 'export' | 'import' | 'copy' | 'paste' | 'selectAll';
+export type ActionId = 'new' | 'run' | 'cancel' | 'undo' | 'redo' | 'fit' | 'tidy' | 'notebook' | 'save' | 'share' | 'fork' | 'export' | 'import' | 'copy' | 'paste' | 'selectAll';
 
 export interface StudioAction {
   id: ActionId;
@@ -61,6 +63,7 @@ const editing = (s: ActionState) => s.readOnly;
 const always = () => true;
 
 export const ACTIONS: readonly StudioAction[] = [
+  { id: 'new', title: 'New graph: back to the examples', label: 'New', hidden: editing, enabled: always, run: (s) => s.do.startOver() },
   { id: 'run', title: 'Run the graph', label: '▶ Run', shortcuts: [{ key: 'enter', whileTyping: true }], hidden: editing, enabled: (s) => !s.busy, run: (s) => s.do.run() },
   { id: 'cancel', title: 'Cancel the run', label: '■ Cancel', hidden: editing, enabled: (s) => s.busy, run: (s) => s.do.cancel() },
   { id: 'undo', title: 'Undo', label: '↶', aria: 'undo', shortcuts: [{ key: 'z', shift: false }], hidden: editing, enabled: (s) => s.canUndo, run: (s) => s.do.undo() },

@@ -4,6 +4,10 @@
 // RunView in the studio store (store.ts). Binary frames and images arrive as ArrayBuffers; they become blob: URLs here, so the
 // rest of the studio only ever sees URLs. A run's URLs are freed when the run after the next one
 // starts: the next run may come back `node:cached` and keep showing them (runState's `carried`).
+// A run outlives the connection (the server's grace period): after a dropped connection the
+// socket reconnects and watches the run again, with its owner key, so the view is rebuilt from
+// the server's replay and Cancel still works; a reload does the same from the tab's working copy
+// (useAutosave.ts, Workspace.tsx).
 import { useCallback, useEffect, useRef } from 'react';
 import { imageList, type Graph, type RunEvent, type ServerToClientEvents, type WireValue } from '../../protocol';
 import { applyEvent, IDLE_RUN, refused, startRun, type RunView } from '../lib/runState';
@@ -27,6 +31,10 @@ export function useRun(socket: StudioSocket | null) {
   const store = useStudioApi();
   const setView = useCallback((v: RunView | ((v: RunView) => RunView)) => store.getState().setRun(typeof v === 'function' ? v : () => v), [store]);
   const runId = useRef<string | null>(null);
+  /** the key that makes this tab the owner of the run it started (run:start's reply) */
+  const ownerKey = useRef<{ runId: string; key: string } | null>(null);
+  /** what to do if the server no longer has the run this page follows */
+  const gone = useRef<() => void>(() => {});
   const urls = useRef<string[]>([]);
   const lastRunUrls = useRef<string[]>([]);
   const lastNodes = useRef<RunView['nodes']>({});
@@ -63,15 +71,31 @@ export function useRun(socket: StudioSocket | null) {
       socket.on(name, handler as never);
       off.push(() => socket.off(name, handler as never));
     }
-    const onDisconnect = () => {
-      if (runId.current) setView((v) => (v.phase === 'running' || v.phase === 'queued' ? { ...v, phase: 'error', error: { code: 'DISCONNECTED', message: 'lost the connection to the server' } } : v));
+    // a run:start whose reply was lost with the connection never started as far as we know;
+    // a run that was going is watched again once the socket is (re)connected: the server keeps
+    // it for a grace period and replays it
+    const onDisconnect = () => setView((v) => (v.phase === 'starting' ? refused('DISCONNECTED', 'lost the connection to the server', []) : v));
+    const onConnect = () => {
+      const v = store.getState().run;
+      if (!v.runId || v.runId !== runId.current || (v.phase !== 'queued' && v.phase !== 'running')) return;
+      if (v.phase === 'running') {
+        // the replay rebuilds this run's view from its first event: its old frames' URLs go
+        for (const u of urls.current) URL.revokeObjectURL(u);
+        urls.current = [];
+        setView((w) => startRun(v.runId!, Object.keys(w.nodes), w.carried));
+      }
+      rewatch(socket, v.runId);
     };
     socket.on('disconnect', onDisconnect);
+    socket.on('connect', onConnect);
     return () => {
       off.forEach((f) => f());
       socket.off('disconnect', onDisconnect);
+      socket.off('connect', onConnect);
     };
-  }, [socket, toUrl, setView]);
+    // rewatch only reads refs
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [socket, toUrl, setView, store]);
 
   const start = useCallback(
     (graph: Graph, runnable: string[], saved?: { graphId: string; editToken: string }) => {
@@ -90,6 +114,9 @@ export function useRun(socket: StudioSocket | null) {
       socket.emit('run:start', { graph, options: { previewSize: 128 }, ...saved }, (reply) => {
         if (reply.ok) {
           runId.current = reply.runId;
+          ownerKey.current = { runId: reply.runId, key: reply.ownerKey };
+          const id = reply.runId;
+          gone.current = () => setView((v) => (v.runId === id ? { ...v, phase: 'error', error: { code: 'DISCONNECTED', message: 'the server no longer has this run' } } : v));
           setView(startRun(reply.runId, runnable, lastNodes.current));
         } else {
           setView(refused(reply.error.code, reply.error.message, reply.error.nodeErrors ?? []));
@@ -110,22 +137,42 @@ export function useRun(socket: StudioSocket | null) {
     setView(v);
   }, [setView]);
 
+  /** run:watch of the run this page follows, as its owner where this tab holds the key; `gone` if the server lost it. */
+  function rewatch(s: StudioSocket, id: string) {
+    const key = ownerKey.current?.runId === id ? ownerKey.current.key : undefined;
+    s.emit('run:watch', { runId: id, options: { previewSize: 128 }, ...(key ? { ownerKey: key } : {}) }, (reply) => {
+      if (!reply.ok && runId.current === id) gone.current();
+    });
+  }
+
   /**
-   * Follow a run that is still going (a share link opened mid-run): the server replays the
-   * events so far, then sends the live ones. Falls back to the stored events if it has let go.
+   * Follow a run (a share link opened mid-run, this tab's run after a reload): the server
+   * replays its events so far, then sends the live ones. `nodes`: shown as queued until their
+   * events say otherwise. `onGone`: the server no longer has it (restarted, or forgot it). With
+   * the run's owner key (`key`) this tab owns it again. Before the socket is connected the view
+   * waits as queued; the watch goes out on connect.
    */
-  const watch = useCallback(
-    (id: string, stored: RunView) => {
-      const s = sock.current;
-      if (!s) return show(stored);
+  const follow = useCallback(
+    (id: string, nodes: string[], onGone: () => void, key?: string) => {
+      if (key) ownerKey.current = { runId: id, key };
       runId.current = id;
-      setView({ ...IDLE_RUN, runId: id, phase: 'queued' });
-      s.emit('run:watch', { runId: id, options: { previewSize: 128 } }, (reply) => {
-        if (!reply.ok) show(stored);
-      });
+      gone.current = onGone;
+      setView((v) => startRun(id, nodes, v.nodes));
+      const s = sock.current;
+      if (s?.connected) rewatch(s, id);
     },
-    [show, setView],
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+    [setView],
   );
 
-  return { start, cancel, show, watch };
+  /** Follow a stored run that may still be going; falls back to the stored events if the server has let go. */
+  const watch = useCallback((id: string, stored: RunView) => follow(id, [], () => show(stored)), [follow, show]);
+
+  /** The run this tab started and may cancel (with the key to take it back after a reload), if the view shows it. */
+  const owned = useCallback((): { runId: string; ownerKey: string } | null => {
+    const o = ownerKey.current;
+    return o && o.runId === runId.current ? { runId: o.runId, ownerKey: o.key } : null;
+  }, []);
+
+  return { start, cancel, show, watch, follow, owned };
 }

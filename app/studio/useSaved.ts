@@ -18,15 +18,13 @@ export function shareUrl(id: string): string {
 
 export function useSaved() {
   const [saved, setSaved] = useState<SavedRef | null>(null);
-  const [savedRevision, setSavedRevision] = useState<number>(-1);
 
-  const adopt = useCallback((id: string, title: string, revision: number) => {
-    setSaved({ id, token: editToken(id), title });
-    setSavedRevision(revision);
-  }, []);
+  const adopt = useCallback((id: string, title: string) => setSaved({ id, token: editToken(id), title }), []);
+  /** A new graph: nothing saved yet. */
+  const reset = useCallback(() => setSaved(null), []);
 
   const save = useCallback(
-    async (graph: Graph, revision: number, title?: string): Promise<SavedRef> => {
+    async (graph: Graph, title?: string): Promise<SavedRef> => {
       let ref: SavedRef;
       if (saved?.token) {
         await api.update(saved.id, saved.token, graph, title ?? saved.title);
@@ -39,7 +37,6 @@ export function useSaved() {
         window.history.replaceState(null, '', `/?g=${encodeURIComponent(r.id)}`);
       }
       setSaved(ref);
-      setSavedRevision(revision);
       return ref;
     },
     [saved],
@@ -52,5 +49,5 @@ export function useSaved() {
     return r.id;
   }, []);
 
-  return { saved, savedRevision, adopt, save, fork };
+  return { saved, adopt, reset, save, fork };
 }
