@@ -133,7 +133,15 @@ export type PlotData =
     };
 
 export interface RunQueuedEvent { runId: string; position: number }
-export interface NodeEvent { runId: string; nodeId: string }
+export interface NodeEvent {
+  runId: string;
+  nodeId: string;
+  /**
+   * node:start and node:cached: the node's output cache key. The same key means the same outputs
+   * and the same steps, so the studio shows a cached node the steps it kept under this key.
+   */
+  key?: string;
+}
 export interface NodeStepEvent {
   runId: string;
   nodeId: string;

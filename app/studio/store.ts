@@ -28,24 +28,31 @@ export interface StudioState extends EditorSlice {
   stopFollowing(): void;
   /** The graph as it stands (embedded in downloaded PNGs). */
   currentGraph(): Graph;
+  // ---- field drafts (see the section at the end) ----
+  drafts: Record<string, FieldDraft>;
+  setDraft(nodeId: string, param: string, draft: FieldDraft | null): void;
 }
 
 export type StudioStore = StoreApi<StudioState>;
 export type StudioInit = Partial<Pick<StudioState, 'catalogue' | 'run' | 'nodes' | 'edges'>>;
 
 export function createStudioStore(init: StudioInit = {}): StudioStore {
-  return createStore<StudioState>()((set, get, api) => ({
-    ...editorSlice(() => get().stopFollowing())(set, get, api),
-    run: IDLE_RUN,
-    notebook: false,
-    fit: { request: 0, follow: false },
-    setRun: (f) => set((s) => ({ run: f(s.run) })),
-    setNotebook: (notebook) => set({ notebook }),
-    requestFit: (opts = {}) => set((s) => ({ fit: { request: s.fit.request + 1, follow: !!opts.follow } })),
-    stopFollowing: () => set((s) => (s.fit.follow ? { fit: { ...s.fit, follow: false } } : s)),
-    currentGraph: () => toGraph(get().nodes, get().edges, get().catalogue),
-    ...init,
-  }));
+  return createStore<StudioState>()((set, get, api) => {
+    const editor = editorSlice(() => get().stopFollowing())(set, get, api);
+    return {
+      ...editor,
+      run: IDLE_RUN,
+      notebook: false,
+      fit: { request: 0, follow: false },
+      setRun: (f) => set((s) => ({ run: f(s.run) })),
+      setNotebook: (notebook) => set({ notebook }),
+      requestFit: (opts = {}) => set((s) => ({ fit: { request: s.fit.request + 1, follow: !!opts.follow } })),
+      stopFollowing: () => set((s) => (s.fit.follow ? { fit: { ...s.fit, follow: false } } : s)),
+      currentGraph: () => toGraph(get().nodes, get().edges, get().catalogue),
+      ...draftsSlice(set, editor.load),
+      ...init,
+    };
+  });
 }
 
 const StoreContext = createContext<StudioStore | null>(null);
@@ -78,4 +85,50 @@ export function unknownWordsOf(s: Pick<StudioState, 'edges' | 'run'>, textNodeId
     if (tokens?.kind === 'tokens') out.push(...tokens.unknownWords.flat());
   }
   return out;
+}
+
+// ---- field drafts ----
+// A number field's text that is not a value its param allows ("", "0" where the minimum is 1):
+// kept here, not in the field, so it survives the inspector showing another node, and Run can
+// refuse while one stands (naming the field). A valid text is committed to the graph at once and
+// leaves no draft; loading another graph drops them all.
+
+export interface FieldDraft {
+  nodeId: string;
+  param: string;
+  /** The param's title, for messages ("Steps"). */
+  title: string;
+  text: string;
+  /** Why it is not a value (with the allowed range). */
+  message: string;
+}
+
+const draftKey = (nodeId: string, param: string) => `${nodeId}\n${param}`;
+
+function draftsSlice(set: (f: (s: StudioState) => Partial<StudioState>) => void, load: StudioState['load']): Pick<StudioState, 'drafts' | 'setDraft' | 'load'> {
+  return {
+    drafts: {},
+    setDraft: (nodeId, param, draft) =>
+      set((s) => {
+        const k = draftKey(nodeId, param);
+        if (!draft && !(k in s.drafts)) return {};
+        const drafts = { ...s.drafts };
+        if (draft) drafts[k] = draft;
+        else delete drafts[k];
+        return { drafts };
+      }),
+    load: (graph, opts) => {
+      set(() => ({ drafts: {} }));
+      load(graph, opts);
+    },
+  };
+}
+
+/** One field's draft, if it has one. */
+export const draftOf = (s: Pick<StudioState, 'drafts'>, nodeId: string, param: string): FieldDraft | undefined => s.drafts[draftKey(nodeId, param)];
+
+/** The drafts that block Run: those of nodes still in the graph. */
+export function blockingDrafts(s: Pick<StudioState, 'drafts' | 'nodes'>): FieldDraft[] {
+  const ids = new Set(s.nodes.map((n) => n.id));
+  return Object.values(s.drafts).filter((d) => ids.has(d.nodeId));
 }
