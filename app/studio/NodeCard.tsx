@@ -14,7 +14,7 @@ import { NodeOutputs } from './NodeOutputs';
 import { portColor } from './ports';
 import { PromptPreview } from './PromptPreview';
 import { countRender } from './renderCount';
-import { unknownWordsOf, useStudio } from './store';
+import { readWordsOf, unknownWordsOf, useStudio } from './store';
 
 function Port({ port, side, bad }: { port: PortDecl; side: 'in' | 'out'; bad?: string }) {
   const type = describePortType(port.type);
@@ -52,10 +52,11 @@ function StatusBadge({ id, run, hasProblems }: { id: string; run?: NodeRun; hasP
   );
 }
 
-/** A text node's prompt, with the words the CLIP encoders it feeds did not know. */
+/** A text node's prompt, with the words the CLIP encoders it feeds did not know, and how they read its emoji. */
 function TextPrompt({ id, text }: { id: string; text: string }) {
   const unknown = useStudio(useShallow((s) => unknownWordsOf(s, id)));
-  return <PromptPreview text={text} unknown={unknown} />;
+  const read = useStudio(useShallow((s) => readWordsOf(s, id)));
+  return <PromptPreview text={text} unknown={unknown} read={read} />;
 }
 
 export const NodeCard = memo(function NodeCard({ id, data, selected }: NodeProps<StudioNode>) {

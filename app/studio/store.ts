@@ -78,11 +78,20 @@ export const isBusy = (s: StudioState) => s.run.phase === 'starting' || s.run.ph
 
 /** Unknown words for one text node, learned from the CLIP text encoders its prompt feeds. */
 export function unknownWordsOf(s: Pick<StudioState, 'edges' | 'run'>, textNodeId: string): string[] {
-  const out: string[] = [];
+  return tokensOf(s, textNodeId).flatMap((t) => t.unknownWords.flat());
+}
+
+/** The words CLIP read in one text node's prompts (emoji as their names), one string per prompt, from the first encoder it feeds. */
+export function readWordsOf(s: Pick<StudioState, 'edges' | 'run'>, textNodeId: string): string[] {
+  return tokensOf(s, textNodeId)[0]?.tokens.map((t) => t.join(' ')) ?? [];
+}
+
+function tokensOf(s: Pick<StudioState, 'edges' | 'run'>, textNodeId: string): Extract<WireValue, { kind: 'tokens' }>[] {
+  const out: Extract<WireValue, { kind: 'tokens' }>[] = [];
   for (const e of s.edges) {
     if (e.source !== textNodeId || e.targetHandle !== 'text') continue;
     const tokens = s.run.nodes[e.target]?.outputs?.tokens as Extract<WireValue, { kind: 'tokens' }> | undefined;
-    if (tokens?.kind === 'tokens') out.push(...tokens.unknownWords.flat());
+    if (tokens?.kind === 'tokens') out.push(tokens);
   }
   return out;
 }
