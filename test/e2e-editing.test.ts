@@ -61,16 +61,21 @@ describe('studio editing end to end', { skip }, () => {
       const f = await typeInto(page, label, text);
       assert.equal(await f.inputValue(), text, `${label} keeps "${text}"`);
       assert.equal(await f.getAttribute('aria-invalid'), 'true');
-      const err = page.getByTestId(`field-error-${label === 'Steps' ? 'steps' : 'size'}`);
+      const param = label === 'Steps' ? 'steps' : 'size';
+      const err = page.getByTestId(`field-error-${param}`);
       assert.match((await err.textContent()) ?? '', range);
+      if (text === '0') await page.screenshot({ path: join(ART, 'studio-field-error.png') });
+      // deselected, the card still says so; Run refuses, naming the field
       await pane(page);
+      assert.match((await page.getByTestId(`draft-debug-steps-1-${param}`).textContent()) ?? '', range);
       await page.getByTestId('run').click();
       await page.getByTestId('notice').filter({ hasText: new RegExp(`${label}.*debug-steps-1`) }).waitFor({ timeout: 5000 });
       assert.notEqual(await page.getByTestId('run-phase').getAttribute('data-phase'), 'starting');
-      await page.screenshot({ path: join(ART, 'studio-field-error.png') });
-      // the field still shows what was typed after the node is deselected and selected again
+      // selected again, the field shows what was typed
       await select(page, 'debug-steps-1');
+      assert.equal(await page.getByLabel(label, { exact: true }).inputValue(), text);
       await typeInto(page, label, label === 'Steps' ? '3' : '16');
+      assert.equal(await page.getByTestId(`draft-debug-steps-1-${param}`).count(), 0);
     }
     await pane(page);
     await page.getByTestId('run').click();
@@ -87,6 +92,8 @@ describe('studio editing end to end', { skip }, () => {
     await page.getByLabel('Work per step (ms)', { exact: true }).fill('5');
     await pane(page);
     const film = page.getByTestId('filmstrip-debug-steps-1');
+    const frameSrc = () => page.getByTestId('frame-debug-steps-1').getAttribute('src');
+    let firstSrc: string | null = null;
     for (let run = 1; run <= 3; run++) {
       await page.getByTestId('run').click();
       await page.locator('[data-testid="run-phase"][data-phase="done"]').waitFor({ timeout: 60_000 });
@@ -99,8 +106,26 @@ describe('studio editing end to end', { skip }, () => {
         const im = document.querySelector<HTMLImageElement>('[data-testid="frame-debug-steps-1"]');
         return !!im && im.complete && im.naturalWidth > 0;
       }, undefined, { timeout: 5000 });
+      firstSrc ??= await frameSrc();
     }
     await page.getByTestId('schedule-plot').waitFor();
+
+    // another seed runs the node again; back to the first seed, the cache serves the first run's
+    // outputs, and the filmstrip is the first run's too (kept by cache key), not the last one shown
+    const seed = async (v: string) => {
+      await select(page, 'debug-steps-1');
+      await typeInto(page, 'Seed', v);
+      await pane(page);
+      await page.getByTestId('run').click();
+      await page.locator('[data-testid="run-phase"][data-phase="done"]').waitFor({ timeout: 60_000 });
+      await page.getByTestId('scrubber-debug-steps-1').fill('2');
+    };
+    await seed('5');
+    assert.equal(await page.getByTestId('cached-debug-steps-1').count(), 0, 'a new seed runs');
+    assert.notEqual(await frameSrc(), firstSrc);
+    await seed('0');
+    await page.getByTestId('cached-debug-steps-1').waitFor();
+    assert.equal(await frameSrc(), firstSrc, 'the steps of the outputs on show');
     await page.close();
   });
 

@@ -136,6 +136,11 @@ function draftsSlice(set: (f: (s: StudioState) => Partial<StudioState>) => void,
 /** One field's draft, if it has one. */
 export const draftOf = (s: Pick<StudioState, 'drafts'>, nodeId: string, param: string): FieldDraft | undefined => s.drafts[draftKey(nodeId, param)];
 
+/** One node's drafts (its card shows them while the inspector shows another node). */
+export function draftsOf(s: Pick<StudioState, 'drafts'>, nodeId: string): FieldDraft[] {
+  return Object.values(s.drafts).filter((d) => d.nodeId === nodeId);
+}
+
 /** The drafts that block Run: those of nodes still in the graph. */
 export function blockingDrafts(s: Pick<StudioState, 'drafts' | 'nodes'>): FieldDraft[] {
   const ids = new Set(s.nodes.map((n) => n.id));
