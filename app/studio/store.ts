@@ -37,22 +37,21 @@ export type StudioStore = StoreApi<StudioState>;
 export type StudioInit = Partial<Pick<StudioState, 'catalogue' | 'run' | 'nodes' | 'edges'>>;
 
 export function createStudioStore(init: StudioInit = {}): StudioStore {
-  return createStore<StudioState>()((set, get, api) => {
-    const editor = editorSlice(() => get().stopFollowing())(set, get, api);
-    return {
-      ...editor,
-      run: IDLE_RUN,
-      notebook: false,
-      fit: { request: 0, follow: false },
-      setRun: (f) => set((s) => ({ run: f(s.run) })),
-      setNotebook: (notebook) => set({ notebook }),
-      requestFit: (opts = {}) => set((s) => ({ fit: { request: s.fit.request + 1, follow: !!opts.follow } })),
-      stopFollowing: () => set((s) => (s.fit.follow ? { fit: { ...s.fit, follow: false } } : s)),
-      currentGraph: () => toGraph(get().nodes, get().edges, get().catalogue),
-      ...draftsSlice(set, editor.load),
-      ...init,
-    };
-  });
+  const store = createStore<StudioState>()((set, get, api) => ({
+    ...editorSlice(() => get().stopFollowing())(set, get, api),
+    run: IDLE_RUN,
+    notebook: false,
+    fit: { request: 0, follow: false },
+    setRun: (f) => set((s) => ({ run: f(s.run) })),
+    setNotebook: (notebook) => set({ notebook }),
+    requestFit: (opts = {}) => set((s) => ({ fit: { request: s.fit.request + 1, follow: !!opts.follow } })),
+    stopFollowing: () => set((s) => (s.fit.follow ? { fit: { ...s.fit, follow: false } } : s)),
+    currentGraph: () => toGraph(get().nodes, get().edges, get().catalogue),
+    ...draftsSlice(set),
+    ...init,
+  }));
+  dropDraftsOnLoad(store);
+  return store;
 }
 
 const StoreContext = createContext<StudioStore | null>(null);
@@ -114,7 +113,7 @@ export interface FieldDraft {
 
 const draftKey = (nodeId: string, param: string) => `${nodeId}\n${param}`;
 
-function draftsSlice(set: (f: (s: StudioState) => Partial<StudioState>) => void, load: StudioState['load']): Pick<StudioState, 'drafts' | 'setDraft' | 'load'> {
+function draftsSlice(set: (f: (s: StudioState) => Partial<StudioState>) => void): Pick<StudioState, 'drafts' | 'setDraft'> {
   return {
     drafts: {},
     setDraft: (nodeId, param, draft) =>
@@ -126,11 +125,18 @@ function draftsSlice(set: (f: (s: StudioState) => Partial<StudioState>) => void,
         else delete drafts[k];
         return { drafts };
       }),
+  };
+}
+
+/** Another graph loaded: its nodes may share ids with the old ones, never their drafts. */
+function dropDraftsOnLoad(store: StudioStore): void {
+  const load = store.getState().load;
+  store.setState({
     load: (graph, opts) => {
-      set(() => ({ drafts: {} }));
+      store.setState({ drafts: {} });
       load(graph, opts);
     },
-  };
+  });
 }
 
 /** One field's draft, if it has one. */
