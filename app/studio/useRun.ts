@@ -35,6 +35,11 @@ export function useRun(socket: StudioSocket | null) {
   const lastNodes = useRef<RunView['nodes']>({});
   const steps = useStepHistory();
   const ran = useRef<RunningGraph | null>(null);
+  const recheckEdits = useCancelOnEdit(ran, (why) => {
+    setView((v) => ({ ...v, cancelReason: why }));
+    const id = runId.current;
+    if (id) sock.current?.emit('run:cancel', { runId: id }, () => {});
+  });
   // the socket arrives after the first render; callbacks made earlier must still see it
   const sock = useRef(socket);
   sock.current = socket;
@@ -99,12 +104,13 @@ export function useRun(socket: StudioSocket | null) {
         if (reply.ok) {
           runId.current = reply.runId;
           setView(startRun(reply.runId, runnable, lastNodes.current));
+          recheckEdits(); // a deletion while the start was on its way
         } else {
           setView(refused(reply.error.code, reply.error.message, reply.error.nodeErrors ?? []));
         }
       });
     },
-    [socket, setView],
+    [socket, setView, recheckEdits],
   );
 
   const cancel = useCallback(() => {
@@ -137,11 +143,6 @@ export function useRun(socket: StudioSocket | null) {
     },
     [show, setView],
   );
-
-  useCancelOnEdit(ran, (why) => {
-    setView((v) => ({ ...v, cancelReason: why }));
-    cancel();
-  });
 
   return { start, cancel, show, watch };
 }
@@ -181,17 +182,17 @@ interface RunningGraph {
   runnable: string[];
 }
 
-function useCancelOnEdit(ran: { current: RunningGraph | null }, cancelBecause: (why: string) => void) {
+/** Watches the editor while a run goes; returns a check to run once the run has its id. */
+function useCancelOnEdit(ran: { current: RunningGraph | null }, cancelBecause: (why: string) => void): () => void {
   const store = useStudioApi();
   const act = useRef(cancelBecause);
   act.current = cancelBecause;
-  useEffect(
-    () =>
-      store.subscribe((s, prev) => {
-        if ((s.nodes === prev.nodes && s.edges === prev.edges) || !ran.current || !isBusy(s) || s.run.cancelReason) return;
-        const why = runEditEnds(ran.current.graph, ran.current.runnable, s.nodes, s.edges);
-        if (why) act.current(why);
-      }),
-    [store, ran],
-  );
+  const check = useCallback(() => {
+    const s = store.getState();
+    if (!ran.current || !isBusy(s) || s.run.cancelReason) return;
+    const why = runEditEnds(ran.current.graph, ran.current.runnable, s.nodes, s.edges);
+    if (why) act.current(why);
+  }, [store, ran]);
+  useEffect(() => store.subscribe((s, prev) => (s.nodes !== prev.nodes || s.edges !== prev.edges) && check()), [store, check]);
+  return check;
 }
