@@ -78,10 +78,11 @@ export interface NodeDef<P = AnyParams> {
   /** Bring params saved by an older version of this node type up to decl.version. */
   migrate?(fromVersion: number, params: AnyParams): AnyParams;
   /**
-   * Checks that need the server but nothing heavy (e.g. an upload's pixel count from its header),
-   * run on the main thread before the run is accepted. Returns problems; an empty list is fine.
+   * Checks that need the server but nothing heavy (e.g. an upload's pixel count from its header,
+   * a prompt against the installed CLIP's vocabulary), run on the main thread before the run is
+   * accepted. Returns problems; an empty list is fine.
    */
-  check?(params: P, limits: Limits): Promise<{ code: ErrorCode; message: string; port?: string }[]>;
+  check?(params: P, limits: Limits, weightsDir: string): Promise<{ code: ErrorCode; message: string; port?: string }[]>;
   execute(ctx: ExecContext<P>): Promise<Outputs>;
 }
 

@@ -142,7 +142,15 @@ export type PlotData =
     };
 
 export interface RunQueuedEvent { runId: string; position: number }
-export interface NodeEvent { runId: string; nodeId: string }
+export interface NodeEvent {
+  runId: string;
+  nodeId: string;
+  /**
+   * node:start and node:cached: the node's output cache key. The same key means the same outputs
+   * and the same steps, so the studio shows a cached node the steps it kept under this key.
+   */
+  key?: string;
+}
 export interface NodeStepEvent {
   runId: string;
   nodeId: string;
@@ -222,6 +230,7 @@ export const ERROR_CODES = {
   PARAM_TYPE: 'a param has the wrong type',
   PARAM_OUT_OF_RANGE: 'a param is outside its range or options',
   TEXT_TOO_LONG: 'a prompt is longer than this server allows',
+  EMPTY_PROMPT: 'a prompt is empty, or has no word the installed CLIP knows (unknown words alone are only a warning)',
   IMAGE_TOO_LARGE: 'an uploaded image has more bytes or pixels than this server allows',
   IMAGE_UNREADABLE: 'an uploaded image is not a readable PNG, JPEG or WebP',
   TOO_MANY_STEPS: 'more sampling steps than this server allows',

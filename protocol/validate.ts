@@ -5,7 +5,7 @@
 // server (uploaded image pixels, model weights present). The params it hands out are exactly what
 // graph.ts's ParamValues promises for each declaration, which is what lets nodes read them typed.
 import { echo, MAX_LISTED_PROBLEMS, type ErrorCode } from './events.js';
-import { describePortType, GraphSchema, portsCompatible, type Catalogue, type Graph, type GraphNode, type Limits, type NodeDecl, type PortDecl } from './graph.js';
+import { describePortType, GraphSchema, portsCompatible, type Catalogue, type Graph, type GraphNode, type Limits, type NodeDecl, type ParamDecl, type PortDecl } from './graph.js';
 
 export interface NodeError {
   /** The node the problem is on; null for whole-graph problems (size, top-level schema). */
@@ -50,6 +50,21 @@ export function imageParamBytes(v: unknown): number | null {
 }
 
 /** More params than any node type declares; a node with more is refused before they are read one by one. */
+/** A number/integer param's allowed range as the studio shows it ("1 … 100", "0 … ∞"). */
+export function paramRange(p: Pick<ParamDecl, 'min' | 'max'>): string {
+  return `${p.min ?? '−∞'} … ${p.max ?? '∞'}`;
+}
+
+/**
+ * What is wrong with a finite number for a number/integer param (not whole, out of its declared
+ * range), or null: validateGraph's check, and the studio's number fields say the same.
+ */
+export function numberParamProblem(p: Pick<ParamDecl, 'kind' | 'min' | 'max'>, v: number): { code: 'PARAM_TYPE' | 'PARAM_OUT_OF_RANGE'; message: string } | null {
+  if (p.kind === 'integer' && !Number.isInteger(v)) return { code: 'PARAM_TYPE', message: `wants a whole number, got ${v}` };
+  if ((p.min !== undefined && v < p.min) || (p.max !== undefined && v > p.max)) return { code: 'PARAM_OUT_OF_RANGE', message: `${v} is outside ${paramRange(p)}` };
+  return null;
+}
+
 export const MAX_PARAMS_PER_NODE = 64;
 
 /**
@@ -268,12 +283,8 @@ function checkParams(
           bad('PARAM_TYPE', `wants a finite number, got ${typeName(v)}`);
           break;
         }
-        if (p.kind === 'integer' && !Number.isInteger(v)) {
-          bad('PARAM_TYPE', `wants an integer, got ${v}`);
-          break;
-        }
-        if (p.min !== undefined && v < p.min) bad('PARAM_OUT_OF_RANGE', `${v} is below the minimum ${p.min}`);
-        else if (p.max !== undefined && v > p.max) bad('PARAM_OUT_OF_RANGE', `${v} is above the maximum ${p.max}`);
+        const wrong = numberParamProblem(p, v);
+        if (wrong) bad(wrong.code, wrong.message);
         else if (p.limit === 'steps' && v > limits.maxSteps) bad('TOO_MANY_STEPS', `${v} steps; this server allows at most ${limits.maxSteps}`);
         else if (p.limit === 'batch' && v > limits.maxBatch) bad('BATCH_TOO_LARGE', `${v}; this server allows a batch or sweep of at most ${limits.maxBatch}`);
         break;

@@ -161,13 +161,13 @@ export async function executeGraph(
         rec.status = 'cached';
         cached.push(id);
         values.set(id, { key, outputs: hit.outputs });
-        sink.event({ event: 'node:cached', payload: { runId, nodeId: id } });
+        sink.event({ event: 'node:cached', payload: { runId, nodeId: id, key } });
         sink.event({ event: 'node:output', payload: { runId, nodeId: id, outputs: hit.wire } });
         continue;
       }
 
       rec.status = 'running';
-      sink.event({ event: 'node:start', payload: { runId, nodeId: id } });
+      sink.event({ event: 'node:start', payload: { runId, nodeId: id, key } });
       const res = await runNode({ nodeType: def.decl.type, nodeId: id, params, inputs: inputValues, models, limits: deps.limits, cancel: ticket.cancel }, (info) => sink.step(id, info));
       await sink.flushed(); // every step of this node is out before its output or error
       rec.leaked = res.leaked;

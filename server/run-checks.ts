@@ -1,7 +1,7 @@
 // The checks a graph passes before it may run: protocol/validate.ts's validateGraph (the same code
 // the studio runs before sending), then the run's compute budget (server/run-cost.ts), then what
 // only the server can see: installed weights and each node's own `check` (an upload's pixel
-// count). Split from the runner, which queues what passes.
+// count, a prompt CLIP can read). Split from the runner, which queues what passes.
 import { relative } from 'node:path';
 import { MAX_LISTED_PROBLEMS, validateGraph, type Catalogue, type ErrorCode, type Migrations, type NodeError, type ValidGraph } from '../protocol/index.js';
 import type { NodeDef } from '../nodes/index.js';
@@ -36,7 +36,7 @@ export async function checkRun(graph: unknown, deps: CheckDeps): Promise<{ ok: t
       const dir = modelDir(config.weightsDir, m);
       if (!modelHash(config.weightsDir, m)) errors.push({ nodeId: node.id, code: 'MODEL_MISSING', message: `${node.type} needs the ${m} weights (${relative(process.cwd(), dir) || dir}), which are not installed` });
     }
-    if (def.check) for (const e of await def.check(plan.params.get(node.id)!, config.limits)) errors.push({ nodeId: node.id, ...e });
+    if (def.check) for (const e of await def.check(plan.params.get(node.id)!, config.limits, config.weightsDir)) errors.push({ nodeId: node.id, ...e });
   }
   const listed = errors.slice(0, MAX_LISTED_PROBLEMS);
   if (errors.length) return refuse('INVALID_GRAPH', summarise(listed, errors.length), listed);

@@ -30,6 +30,8 @@ export interface NodeRun {
   outputs?: Record<string, WireValue>;
   error?: { code: ErrorCode | string; message: string; port?: string };
   ms?: number;
+  /** The node's output cache key, as node:start / node:cached said (stepHistory.ts keeps steps by it). */
+  key?: string;
 }
 
 export type RunPhase = 'idle' | 'starting' | 'queued' | 'running' | 'done' | 'cancelled' | 'error';
@@ -43,10 +45,13 @@ export interface RunView {
   nodes: Record<string, NodeRun>;
   /** Problems the server found before running (validation), by node and port. */
   problems: NodeError[];
+  /** Why the studio cancelled the run itself (an edit deleted a node or link it uses: lib/runEdits.ts). */
+  cancelReason?: string;
   /**
-   * The previous run's node views: a node that comes back `node:cached` gets its frames, schedule
-   * and map track from here, so a rerun with only a later seed changed still shows the prior's
-   * trajectory and the earlier nodes' filmstrips.
+   * Steps kept from earlier runs, by node id: a node that comes back `node:cached` gets its
+   * frames, schedule and map track from here (when the cache keys match), so a rerun with only a
+   * later seed changed still shows the prior's trajectory and the earlier nodes' filmstrips.
+   * useRun.ts fills it from its step history (stepHistory.ts), which outlives any one run.
    */
   carried?: Record<string, NodeRun>;
 }
@@ -72,12 +77,16 @@ export function applyEvent(state: RunView, ev: RunEvent): RunView {
   switch (ev.event) {
     case 'run:queued':
       return { ...state, phase: 'queued', position: ev.payload.position };
-    case 'node:start':
-      return { ...node(ev.payload.nodeId, () => emptyNode('running')), phase: 'running' };
+    case 'node:start': {
+      const key = ev.payload.key;
+      return { ...node(ev.payload.nodeId, () => (key === undefined ? emptyNode('running') : { ...emptyNode('running'), key })), phase: 'running' };
+    }
     case 'node:cached': {
-      const was = state.carried?.[ev.payload.nodeId];
-      const keep = was ? { frames: was.frames, ts: was.ts, track: was.track, points: was.points, step: was.step, total: was.total, t: was.t } : {};
-      return { ...node(ev.payload.nodeId, (n) => ({ ...n, ...keep, status: 'done', cached: true })), phase: 'running' };
+      const { nodeId, key } = ev.payload;
+      const was = state.carried?.[nodeId];
+      // with a key, only steps kept under that same key are the cached outputs' steps
+      const keep = was && (key === undefined || was.key === key) ? { frames: was.frames, ts: was.ts, track: was.track, points: was.points, step: was.step, total: was.total, t: was.t } : {};
+      return { ...node(nodeId, (n) => ({ ...n, ...keep, status: 'done', cached: true, ...(key === undefined ? {} : { key }) })), phase: 'running' };
     }
     case 'node:step': {
       const p = ev.payload;

@@ -32,7 +32,7 @@ export function Inspector({ node, count, nodes, edges, catalogue, readOnly, onPa
           {decl?.models.length ? <p className="muted small">needs weights: {decl.models.join(', ')}</p> : null}
           <LinkFields node={node} nodes={nodes} edges={edges} catalogue={catalogue} disabled={readOnly} onLink={onLink} />
           <form onSubmit={(e) => e.preventDefault()} aria-label={`params of ${node.id}`}>
-            {decl?.params.map((p) => <ParamField key={`${node.id}:${p.name}`} p={p} value={node.data.params[p.name]} disabled={readOnly} onChange={(v) => onParam(node.id, p.name, v)} />)}
+            {decl?.params.map((p) => <ParamField key={`${node.id}:${p.name}`} nodeId={node.id} p={p} value={node.data.params[p.name]} disabled={readOnly} onChange={(v) => onParam(node.id, p.name, v)} />)}
             {decl && !decl.params.length ? <p className="muted small">no params</p> : null}
           </form>
         </>

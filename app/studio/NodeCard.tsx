@@ -1,8 +1,9 @@
 'use client';
 // One node on the canvas: title and state, typed coloured handles (inputs left, outputs right),
 // a short body (a note's markdown, a prompt with its unknown words underlined), what the node
-// made in the current run, and the problems the server found on it and its ports. It selects
-// from the store only its own node's run state, so another node's step does not re-render it.
+// made in the current run, the problems the server found on it and its ports, and its number
+// fields' texts that are not values yet (store.ts drafts). It selects from the store only its
+// own node's run state, so another node's step does not re-render it.
 import { memo } from 'react';
 import { useShallow } from 'zustand/react/shallow';
 import { Handle, Position, type NodeProps } from '@xyflow/react';
@@ -14,7 +15,7 @@ import { NodeOutputs } from './NodeOutputs';
 import { portColor } from './ports';
 import { PromptPreview } from './PromptPreview';
 import { countRender } from './renderCount';
-import { unknownWordsOf, useStudio } from './store';
+import { draftsOf, readWordsOf, unknownWordsOf, useStudio } from './store';
 
 function Port({ port, side, bad }: { port: PortDecl; side: 'in' | 'out'; bad?: string }) {
   const type = describePortType(port.type);
@@ -52,10 +53,11 @@ function StatusBadge({ id, run, hasProblems }: { id: string; run?: NodeRun; hasP
   );
 }
 
-/** A text node's prompt, with the words the CLIP encoders it feeds did not know. */
+/** A text node's prompt, with the words the CLIP encoders it feeds did not know, and how they read its emoji. */
 function TextPrompt({ id, text }: { id: string; text: string }) {
   const unknown = useStudio(useShallow((s) => unknownWordsOf(s, id)));
-  return <PromptPreview text={text} unknown={unknown} />;
+  const read = useStudio(useShallow((s) => readWordsOf(s, id)));
+  return <PromptPreview text={text} unknown={unknown} read={read} />;
 }
 
 export const NodeCard = memo(function NodeCard({ id, data, selected }: NodeProps<StudioNode>) {
@@ -64,9 +66,10 @@ export const NodeCard = memo(function NodeCard({ id, data, selected }: NodeProps
   const nr = useStudio((s) => s.run.nodes[id]);
   const runProblems = useStudio((s) => s.run.problems);
   const decl = declOf(catalogue, data.type);
+  const drafts = useStudio(useShallow((s) => draftsOf(s, id)));
   const problems = problemsFor(runProblems, id, nr);
   const portProblem = (name: string) => problems.find((p) => p.port === name)?.message;
-  const status = problems.length ? 'error' : (nr?.status ?? 'idle');
+  const status = problems.length || drafts.length ? 'error' : (nr?.status ?? 'idle');
   const progress = nr?.status === 'running' && nr.total ? (nr.step ?? 0) / nr.total : null;
   return (
     <div
@@ -77,7 +80,7 @@ export const NodeCard = memo(function NodeCard({ id, data, selected }: NodeProps
     >
       <header className="node-head">
         <span className="node-title">{data.title ?? decl?.title ?? data.type}</span>
-        {decl?.passive ? null : <StatusBadge id={id} run={nr} hasProblems={problems.length > 0} />}
+        {decl?.passive ? null : <StatusBadge id={id} run={nr} hasProblems={problems.length + drafts.length > 0} />}
       </header>
       {progress !== null ? <div className="progress" style={{ width: `${progress * 100}%` }} /> : null}
       {!decl ? <p className="problem">unknown node type “{data.type}”</p> : null}
@@ -90,12 +93,17 @@ export const NodeCard = memo(function NodeCard({ id, data, selected }: NodeProps
       {data.type === 'note' ? <div className="markdown nowheel">{String(data.params.markdown ?? '').trim() ? renderMarkdown(String(data.params.markdown)) : <em className="muted">empty note: write markdown in the inspector</em>}</div> : null}
       {data.type === 'text' ? <TextPrompt id={id} text={String(data.params.text ?? '')} /> : null}
       {nr ? <NodeOutputs nodeId={id} nodeType={data.type} run={nr} skipText={data.type === 'text'} /> : null}
-      {problems.length ? (
+      {problems.length || drafts.length ? (
         <ul className="problems" data-testid={`problems-${id}`}>
           {problems.map((p, i) => (
             <li key={i}>
               <code>{p.code}</code>
               {p.port ? <> on <b>{p.port}</b></> : null}: {p.message}
+            </li>
+          ))}
+          {drafts.map((d) => (
+            <li key={d.param} data-testid={`draft-${id}-${d.param}`}>
+              <b>{d.title}</b> “{d.text}”: {d.message}
             </li>
           ))}
         </ul>

@@ -1,34 +1,71 @@
 'use client';
-// One param's editor, chosen by its declared kind: slider + number field within min/max, a dice
-// for seeds, a select for enums (samplers), a textarea for multi-line text, a checkbox, an image
-// upload (read as a data: URL: a graph never names a file path).
-import { useId } from 'react';
-import type { ParamDecl } from '../../protocol';
+// One param's editor, chosen by its declared kind: slider + number field (the field keeps the text
+// as typed and says why it is not a value yet, with the range: lib/numberField.ts, store.ts's
+// drafts), a dice for seeds, a select for enums (samplers), a textarea for multi-line text, a
+// checkbox, an image upload (read as a data: URL: a graph never names a file path).
+import { useEffect, useId, useRef, useState } from 'react';
+import { paramRange, type ParamDecl } from '../../protocol';
+import { formatNumber, parseNumberField } from '../lib/numberField';
+import { draftOf, useStudio } from './store';
+
+interface FieldProps {
+  /** The node the param belongs to (a number field's draft is kept per node and param). */
+  nodeId: string;
+  p: ParamDecl;
+  value: unknown;
+  onChange: (v: unknown) => void;
+  disabled: boolean;
+}
 
 const SEED_MAX = 2 ** 31 - 1;
 
-function NumberField({ p, value, onChange, disabled }: { p: ParamDecl; value: unknown; onChange: (v: unknown) => void; disabled: boolean }) {
+function NumberField({ nodeId, p, value, onChange, disabled }: FieldProps) {
   const id = useId();
-  const n = typeof value === 'number' ? value : Number(p.default ?? 0);
+  const draft = useStudio((s) => draftOf(s, nodeId, p.name));
+  const setDraft = useStudio((s) => s.setDraft);
+  const stored = typeof value === 'number' ? value : Number(p.default ?? 0);
+  // the text as typed: never rewritten under the cursor ("0" on the way to "0.5" stays "0")
+  const [text, setText] = useState(() => draft?.text ?? formatNumber(stored));
+  const seen = useRef(stored);
+  useEffect(() => {
+    // the value changed elsewhere (slider, dice, undo): show it, unless the text already reads as it
+    if (seen.current === stored) return;
+    seen.current = stored;
+    const r = parseNumberField(text, p);
+    if (r.ok && r.value === stored) return;
+    setText(formatNumber(stored));
+    setDraft(nodeId, p.name, null);
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [stored]);
+  const edit = (t: string) => {
+    setText(t);
+    const r = parseNumberField(t, p);
+    if (!r.ok) return setDraft(nodeId, p.name, { nodeId, param: p.name, title: p.title, text: t, message: r.message });
+    setDraft(nodeId, p.name, null);
+    if (r.value !== stored) {
+      seen.current = r.value;
+      onChange(r.value);
+    }
+  };
   const step = p.kind === 'integer' ? 1 : p.max !== undefined && p.min !== undefined ? (p.max - p.min) / 200 : 0.01;
   // a slider only where the range is small enough to steer by hand
   const slider = p.min !== undefined && p.max !== undefined && p.max - p.min <= 10_000 && p.name !== 'seed';
-  const clamp = (v: number) => Math.min(p.max ?? Infinity, Math.max(p.min ?? -Infinity, p.kind === 'integer' ? Math.round(v) : v));
+  const errorId = `${id}-error`;
   return (
     <div className="field">
       <label htmlFor={id}>{p.title}</label>
       <div className="row">
-        {slider ? <input type="range" min={p.min} max={p.max} step={step} value={n} disabled={disabled} aria-label={`${p.title} slider`} onChange={(e) => onChange(clamp(Number(e.target.value)))} /> : null}
+        {slider ? <input type="range" min={p.min} max={p.max} step={step} value={Number.isFinite(stored) ? stored : 0} disabled={disabled} aria-label={`${p.title} slider`} onChange={(e) => onChange(p.kind === 'integer' ? Math.round(Number(e.target.value)) : Number(e.target.value))} /> : null}
         <input
           id={id}
-          type="number"
+          type="text"
+          inputMode={p.kind === 'integer' ? 'numeric' : 'decimal'}
           className="num"
-          min={p.min}
-          max={p.max}
-          step={p.kind === 'integer' ? 1 : 'any'}
-          value={Number.isFinite(n) ? n : ''}
+          value={text}
           disabled={disabled}
-          onChange={(e) => e.target.value !== '' && Number.isFinite(Number(e.target.value)) && onChange(clamp(Number(e.target.value)))}
+          aria-invalid={draft ? true : undefined}
+          aria-describedby={draft ? errorId : undefined}
+          onChange={(e) => edit(e.target.value)}
         />
         {p.name === 'seed' ? (
           <button type="button" className="mini" disabled={disabled} aria-label="random seed" title="random seed" onClick={() => onChange(Math.floor(Math.random() * Math.min(SEED_MAX, p.max ?? SEED_MAX)))}>
@@ -36,18 +73,24 @@ function NumberField({ p, value, onChange, disabled }: { p: ParamDecl; value: un
           </button>
         ) : null}
       </div>
-      {p.min !== undefined || p.max !== undefined ? <span className="hint">{p.min ?? '−∞'} … {p.max ?? '∞'}</span> : null}
+      {draft ? (
+        <span className="field-error" id={errorId} role="alert" data-testid={`field-error-${p.name}`}>
+          {draft.message}
+        </span>
+      ) : p.min !== undefined || p.max !== undefined ? (
+        <span className="hint">{paramRange(p)}</span>
+      ) : null}
     </div>
   );
 }
 
-export function ParamField({ p, value, onChange, disabled }: { p: ParamDecl; value: unknown; onChange: (v: unknown) => void; disabled: boolean }) {
+export function ParamField({ nodeId, p, value, onChange, disabled }: FieldProps) {
   const id = useId();
   const desc = p.description ? <span className="hint">{p.description}</span> : null;
   switch (p.kind) {
     case 'number':
     case 'integer':
-      return <NumberField p={p} value={value} onChange={onChange} disabled={disabled} />;
+      return <NumberField nodeId={nodeId} p={p} value={value} onChange={onChange} disabled={disabled} />;
     case 'enum':
       return (
         <div className="field">

@@ -20,7 +20,7 @@ export function RunStatus({ notice, link, readOnly, title, notRun, onRunInFork }
   const view = useStudio(
     useShallow((s) => {
       const n = Object.values(s.run.nodes);
-      return { phase: s.run.phase, position: s.run.position, ms: s.run.ms, error: s.run.error?.message, total: n.length, done: n.filter((x) => x.status === 'done').length };
+      return { phase: s.run.phase, position: s.run.position, ms: s.run.ms, error: s.run.error?.message, why: s.run.cancelReason, total: n.length, done: n.filter((x) => x.status === 'done').length };
     }),
   );
   let run: string | null = null;
@@ -28,7 +28,7 @@ export function RunStatus({ notice, link, readOnly, title, notRun, onRunInFork }
   else if (view.phase === 'queued') run = `queued${view.position ? ` (${view.position} ahead)` : ''}`;
   else if (view.phase === 'running') run = `running · ${view.done}/${view.total} nodes done`;
   else if (view.phase === 'done') run = `done in ${Math.round(view.ms ?? 0)} ms`;
-  else if (view.phase === 'cancelled') run = 'cancelled';
+  else if (view.phase === 'cancelled') run = view.why ? `cancelled: ${view.why}` : 'cancelled';
   else if (view.phase === 'error') run = `refused: ${view.error ?? 'error'}`;
   else if (!readOnly) run = 'ready · Ctrl+Enter runs the graph';
   return (

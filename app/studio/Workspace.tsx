@@ -22,7 +22,7 @@ import { NotebookView } from './NotebookView';
 import { DRAG_MIME, Palette } from './Palette';
 import { RunStatus } from './RunStatus';
 import { Toolbar } from './Toolbar';
-import { isBusy, useStudio, useStudioApi } from './store';
+import { blockingDrafts, isBusy, useStudio, useStudioApi } from './store';
 import { clearWorkingCopy, useAutosave, type WorkingCopy } from './useAutosave';
 import { useOpenGraph } from './useOpenGraph';
 import { useRun } from './useRun';
@@ -120,6 +120,8 @@ export function Workspace({ socket, catalogue, catalogueError, viewId, examples,
     if (readOnly || isBusy(store.getState())) return;
     let g = currentGraph();
     if (!g.nodes.length) return say('Add some nodes first.');
+    const draft = blockingDrafts(store.getState())[0];
+    if (draft) return say(`Fix ${draft.title} on ${draft.nodeId} first: ${draft.message}.`, true);
     let saved = sv.saved?.token ? sv.saved : null;
     if (saved && dirty) {
       // a saved graph's run is kept for its share link, so the saved graph must be what ran

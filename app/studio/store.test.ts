@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Catalogue } from '../../protocol';
 import { applyEvent, startRun } from '../lib/runState';
-import { createStudioStore, isBusy, unknownWordsOf } from './store';
+import { blockingDrafts, createStudioStore, draftOf, draftsOf, isBusy, unknownWordsOf } from './store';
 
 const catalogue: Catalogue = {
   nodes: [
@@ -73,4 +73,22 @@ test('unknown words reach the text node through the encoders it feeds', () => {
   );
   assert.deepEqual(unknownWordsOf(store.getState(), 't'), ['zzq']);
   assert.deepEqual(unknownWordsOf(store.getState(), 'enc'), []);
+});
+
+test('number field drafts: kept per node and param, block Run only for nodes in the graph, dropped by loading a graph', () => {
+  const store = createStudioStore({ catalogue });
+  const s = () => store.getState();
+  s().addNode('text', { x: 0, y: 0 });
+  const id = s().nodes[0]!.id;
+  const draft = { nodeId: id, param: 'steps', title: 'Steps', text: '0', message: '0 is outside 1 … 100' };
+  s().setDraft(id, 'steps', draft);
+  s().setDraft('gone', 'steps', { ...draft, nodeId: 'gone' });
+  assert.deepEqual(draftOf(s(), id, 'steps'), draft);
+  assert.deepEqual(draftsOf(s(), id), [draft]);
+  assert.deepEqual(blockingDrafts(s()), [draft], 'a deleted node\'s draft blocks nothing');
+  s().setDraft(id, 'steps', null);
+  assert.equal(draftOf(s(), id, 'steps'), undefined);
+  s().setDraft(id, 'steps', draft);
+  s().load({ version: 1, nodes: [{ id, type: 'text', version: 1, params: {}, position: { x: 0, y: 0 } }], edges: [] });
+  assert.deepEqual(blockingDrafts(s()), [], 'the loaded graph\'s node of the same id has no draft');
 });

@@ -28,13 +28,16 @@ export interface StudioState extends EditorSlice {
   stopFollowing(): void;
   /** The graph as it stands (embedded in downloaded PNGs). */
   currentGraph(): Graph;
+  // ---- field drafts (see the section at the end) ----
+  drafts: Record<string, FieldDraft>;
+  setDraft(nodeId: string, param: string, draft: FieldDraft | null): void;
 }
 
 export type StudioStore = StoreApi<StudioState>;
 export type StudioInit = Partial<Pick<StudioState, 'catalogue' | 'run' | 'nodes' | 'edges'>>;
 
 export function createStudioStore(init: StudioInit = {}): StudioStore {
-  return createStore<StudioState>()((set, get, api) => ({
+  const store = createStore<StudioState>()((set, get, api) => ({
     ...editorSlice(() => get().stopFollowing())(set, get, api),
     run: IDLE_RUN,
     notebook: false,
@@ -44,8 +47,11 @@ export function createStudioStore(init: StudioInit = {}): StudioStore {
     requestFit: (opts = {}) => set((s) => ({ fit: { request: s.fit.request + 1, follow: !!opts.follow } })),
     stopFollowing: () => set((s) => (s.fit.follow ? { fit: { ...s.fit, follow: false } } : s)),
     currentGraph: () => toGraph(get().nodes, get().edges, get().catalogue),
+    ...draftsSlice(set),
     ...init,
   }));
+  dropDraftsOnLoad(store);
+  return store;
 }
 
 const StoreContext = createContext<StudioStore | null>(null);
@@ -71,11 +77,78 @@ export const isBusy = (s: StudioState) => s.run.phase === 'starting' || s.run.ph
 
 /** Unknown words for one text node, learned from the CLIP text encoders its prompt feeds. */
 export function unknownWordsOf(s: Pick<StudioState, 'edges' | 'run'>, textNodeId: string): string[] {
-  const out: string[] = [];
+  return tokensOf(s, textNodeId).flatMap((t) => t.unknownWords.flat());
+}
+
+/** The words CLIP read in one text node's prompts (emoji as their names), one string per prompt, from the first encoder it feeds. */
+export function readWordsOf(s: Pick<StudioState, 'edges' | 'run'>, textNodeId: string): string[] {
+  return tokensOf(s, textNodeId)[0]?.tokens.map((t) => t.join(' ')) ?? [];
+}
+
+function tokensOf(s: Pick<StudioState, 'edges' | 'run'>, textNodeId: string): Extract<WireValue, { kind: 'tokens' }>[] {
+  const out: Extract<WireValue, { kind: 'tokens' }>[] = [];
   for (const e of s.edges) {
     if (e.source !== textNodeId || e.targetHandle !== 'text') continue;
     const tokens = s.run.nodes[e.target]?.outputs?.tokens as Extract<WireValue, { kind: 'tokens' }> | undefined;
-    if (tokens?.kind === 'tokens') out.push(...tokens.unknownWords.flat());
+    if (tokens?.kind === 'tokens') out.push(tokens);
   }
   return out;
+}
+
+// ---- field drafts ----
+// A number field's text that is not a value its param allows ("", "0" where the minimum is 1):
+// kept here, not in the field, so it survives the inspector showing another node, and Run can
+// refuse while one stands (naming the field). A valid text is committed to the graph at once and
+// leaves no draft; loading another graph drops them all.
+
+export interface FieldDraft {
+  nodeId: string;
+  param: string;
+  /** The param's title, for messages ("Steps"). */
+  title: string;
+  text: string;
+  /** Why it is not a value (with the allowed range). */
+  message: string;
+}
+
+const draftKey = (nodeId: string, param: string) => `${nodeId}\n${param}`;
+
+function draftsSlice(set: (f: (s: StudioState) => Partial<StudioState>) => void): Pick<StudioState, 'drafts' | 'setDraft'> {
+  return {
+    drafts: {},
+    setDraft: (nodeId, param, draft) =>
+      set((s) => {
+        const k = draftKey(nodeId, param);
+        if (!draft && !(k in s.drafts)) return {};
+        const drafts = { ...s.drafts };
+        if (draft) drafts[k] = draft;
+        else delete drafts[k];
+        return { drafts };
+      }),
+  };
+}
+
+/** Another graph loaded: its nodes may share ids with the old ones, never their drafts. */
+function dropDraftsOnLoad(store: StudioStore): void {
+  const load = store.getState().load;
+  store.setState({
+    load: (graph, opts) => {
+      store.setState({ drafts: {} });
+      load(graph, opts);
+    },
+  });
+}
+
+/** One field's draft, if it has one. */
+export const draftOf = (s: Pick<StudioState, 'drafts'>, nodeId: string, param: string): FieldDraft | undefined => s.drafts[draftKey(nodeId, param)];
+
+/** One node's drafts (its card shows them while the inspector shows another node). */
+export function draftsOf(s: Pick<StudioState, 'drafts'>, nodeId: string): FieldDraft[] {
+  return Object.values(s.drafts).filter((d) => d.nodeId === nodeId);
+}
+
+/** The drafts that block Run: those of nodes still in the graph. */
+export function blockingDrafts(s: Pick<StudioState, 'drafts' | 'nodes'>): FieldDraft[] {
+  const ids = new Set(s.nodes.map((n) => n.id));
+  return Object.values(s.drafts).filter((d) => ids.has(d.nodeId));
 }

@@ -3,15 +3,18 @@
 // server keeps the run for the share link), run:cancel, and every server event folded into a
 // RunView in the studio store (store.ts). Binary frames and images arrive as ArrayBuffers; they become blob: URLs here, so the
 // rest of the studio only ever sees URLs. A run's URLs are freed when the run after the next one
-// starts: the next run may come back `node:cached` and keep showing them (runState's `carried`).
+// starts, except the step frames the step history keeps (a later run served from the cache shows
+// them again; the history frees them when it lets them go): see the section at the end.
 // A run outlives the connection (the server's grace period): after a dropped connection the
 // socket reconnects and watches the run again, with its owner key, so the view is rebuilt from
 // the server's replay and Cancel still works; a reload does the same from the tab's working copy
 // (useAutosave.ts, Workspace.tsx).
-import { useCallback, useEffect, useRef } from 'react';
-import { imageList, type Graph, type RunEvent, type ServerToClientEvents, type WireValue } from '../../protocol';
-import { applyEvent, IDLE_RUN, refused, startRun, type RunView } from '../lib/runState';
-import { useStudioApi } from './store';
+import { useCallback, useEffect, useRef, useState } from 'react';
+import { imageList, type Graph, type NodeEvent, type RunEvent, type ServerToClientEvents, type WireValue } from '../../protocol';
+import { applyEvent, emptyNode, IDLE_RUN, refused, startRun, type RunView } from '../lib/runState';
+import { runEditEnds } from '../lib/runEdits';
+import { StepHistory } from '../lib/stepHistory';
+import { isBusy, useStudioApi } from './store';
 import type { StudioSocket } from './useServerInfo';
 
 const RUN_EVENTS = ['run:queued', 'node:start', 'node:cached', 'node:step', 'node:output', 'node:error', 'run:done', 'run:cancelled', 'run:error'] as const;
@@ -38,6 +41,13 @@ export function useRun(socket: StudioSocket | null) {
   const urls = useRef<string[]>([]);
   const lastRunUrls = useRef<string[]>([]);
   const lastNodes = useRef<RunView['nodes']>({});
+  const steps = useStepHistory();
+  const ran = useRef<RunningGraph | null>(null);
+  const recheckEdits = useCancelOnEdit(ran, (why) => {
+    setView((v) => ({ ...v, cancelReason: why }));
+    const id = runId.current;
+    if (id) sock.current?.emit('run:cancel', { runId: id }, () => {});
+  });
   // the socket arrives after the first render; callbacks made earlier must still see it
   const sock = useRef(socket);
   sock.current = socket;
@@ -66,7 +76,9 @@ export function useRun(socket: StudioSocket | null) {
           for (const [port, v] of Object.entries(o.outputs)) outputs[port] = v.kind === 'image' ? { ...v, images: imageList(v.images).map((im) => toUrl(im) as string) } : v;
           p = { ...o, outputs };
         }
-        setView((v) => applyEvent(v, { event: name, payload: p } as RunEvent));
+        const ev = { event: name, payload: p } as RunEvent;
+        setView((v) => applyEvent(name === 'node:cached' ? steps.carry(v, payload as NodeEvent) : v, ev));
+        if (name === 'node:output' || name === 'node:cached') steps.keep((payload as NodeEvent).nodeId);
       };
       socket.on(name, handler as never);
       off.push(() => socket.off(name, handler as never));
@@ -95,7 +107,7 @@ export function useRun(socket: StudioSocket | null) {
     };
     // rewatch only reads refs
     // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [socket, toUrl, setView, store]);
+  }, [socket, toUrl, setView, store, steps]);
 
   const start = useCallback(
     (graph: Graph, runnable: string[], saved?: { graphId: string; editToken: string }) => {
@@ -103,10 +115,11 @@ export function useRun(socket: StudioSocket | null) {
         setView(refused('DISCONNECTED', 'not connected to the server', []));
         return;
       }
-      for (const u of lastRunUrls.current) URL.revokeObjectURL(u);
+      for (const u of lastRunUrls.current) if (!steps.holds(u)) URL.revokeObjectURL(u);
       lastRunUrls.current = urls.current;
       urls.current = [];
       runId.current = null;
+      ran.current = { graph, runnable };
       setView((v) => {
         if (v.phase !== 'starting') lastNodes.current = v.nodes;
         return { ...IDLE_RUN, phase: 'starting' };
@@ -118,12 +131,13 @@ export function useRun(socket: StudioSocket | null) {
           const id = reply.runId;
           gone.current = () => setView((v) => (v.runId === id ? { ...v, phase: 'error', error: { code: 'DISCONNECTED', message: 'the server no longer has this run' } } : v));
           setView(startRun(reply.runId, runnable, lastNodes.current));
+          recheckEdits(); // a deletion while the start was on its way
         } else {
           setView(refused(reply.error.code, reply.error.message, reply.error.nodeErrors ?? []));
         }
       });
     },
-    [socket, setView],
+    [socket, setView, recheckEdits],
   );
 
   const cancel = useCallback(() => {
@@ -134,8 +148,10 @@ export function useRun(socket: StudioSocket | null) {
   /** Show a stored run (the share page, or a saved graph reopened): events already carry data: URLs. */
   const show = useCallback((v: RunView) => {
     runId.current = v.runId;
+    ran.current = null;
     setView(v);
-  }, [setView]);
+    for (const id of Object.keys(v.nodes)) steps.keep(id);
+  }, [setView, steps]);
 
   /** run:watch of the run this page follows, as its owner where this tab holds the key; `gone` if the server lost it. */
   function rewatch(s: StudioSocket, id: string) {
@@ -156,6 +172,7 @@ export function useRun(socket: StudioSocket | null) {
     (id: string, nodes: string[], onGone: () => void, key?: string) => {
       if (key) ownerKey.current = { runId: id, key };
       runId.current = id;
+      ran.current = null; // after a reload the page does not know which graph ran: no cancel on edit
       gone.current = onGone;
       setView((v) => startRun(id, nodes, v.nodes));
       const s = sock.current;
@@ -175,4 +192,54 @@ export function useRun(socket: StudioSocket | null) {
   }, []);
 
   return { start, cancel, show, watch, follow, owned };
+}
+
+// ---- step history ----
+// Nodes' steps by output cache key (lib/stepHistory.ts), across runs: a node that comes back
+// `node:cached` shows the steps kept under its key, so a fully cached rerun keeps every filmstrip,
+// schedule and trajectory. Frames the history lets go are freed here.
+function useStepHistory() {
+  const store = useStudioApi();
+  const [steps] = useState(() => {
+    const history = new StepHistory();
+    return {
+      /** The view, with the steps kept under the cached node's key carried for it. */
+      carry(v: RunView, e: NodeEvent): RunView {
+        const kept = e.key !== undefined ? history.get(e.key) : undefined;
+        return kept ? { ...v, carried: { ...v.carried, [e.nodeId]: { ...emptyNode('done'), ...kept } } } : v;
+      },
+      /** Keep what the node shows now under its key. */
+      keep(nodeId: string) {
+        const n = store.getState().run.nodes[nodeId];
+        if (n) for (const u of history.keep(n)) URL.revokeObjectURL(u);
+      },
+      holds: (url: string) => history.holds(url),
+    };
+  });
+  return steps;
+}
+
+// ---- cancel on edit ----
+// Deleting a node or link the running run uses cancels the run, and the run line says which
+// (lib/runEdits.ts): the run would otherwise go on filling cards from a graph no longer shown.
+
+interface RunningGraph {
+  graph: Graph;
+  /** The nodes that run (not the passive notes). */
+  runnable: string[];
+}
+
+/** Watches the editor while a run goes; returns a check to run once the run has its id. */
+function useCancelOnEdit(ran: { current: RunningGraph | null }, cancelBecause: (why: string) => void): () => void {
+  const store = useStudioApi();
+  const act = useRef(cancelBecause);
+  act.current = cancelBecause;
+  const check = useCallback(() => {
+    const s = store.getState();
+    if (!ran.current || !isBusy(s) || s.run.cancelReason) return;
+    const why = runEditEnds(ran.current.graph, ran.current.runnable, s.nodes, s.edges);
+    if (why) act.current(why);
+  }, [store, ran]);
+  useEffect(() => store.subscribe((s, prev) => (s.nodes !== prev.nodes || s.edges !== prev.edges) && check()), [store, check]);
+  return check;
 }

@@ -158,6 +158,21 @@ function concatOwned(parts: tf.Tensor[], axis: number): tf.Tensor {
   return out;
 }
 
+const tokenizers = new Map<string, { stamp: string; tokenizer: Tokenizer }>();
+
+/**
+ * The tokenizer of the CLIP checkpoint in `dir`, without the model (no tfjs): for checks on the
+ * server's main thread. `stamp` names the checkpoint (ml/weights.ts modelHash); the vocabulary is
+ * read again only when it changes.
+ */
+export function loadTokenizer(dir: string, stamp: string): Tokenizer {
+  const had = tokenizers.get(dir);
+  if (had?.stamp === stamp) return had.tokenizer;
+  const tokenizer = Tokenizer.fromJSON(readCheckpointFile(dir, VOCAB_FILE));
+  tokenizers.set(dir, { stamp, tokenizer });
+  return tokenizer;
+}
+
 /** Load CLIP from a checkpoint folder (default weights/clip). Call initBackend() first. */
 export async function loadClip(dir: string = DEFAULT_CLIP_DIR): Promise<Clip> {
   const ck = loadCheckpoint(dir, { withState: false });

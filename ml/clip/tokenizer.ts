@@ -1,5 +1,6 @@
 // Word-level tokenizer built from the corpus captions.
 //
+// Emoji are read as their names first (emoji.ts: 🍎 -> "red apple").
 // Text is lower-cased, accents are stripped (NFKD, "piñata" -> "pinata"), and split on anything
 // that is not a letter or digit. So "&" in group names ("food & drink") is a separator, not a
 // word: it carries no meaning a user would miss, and a user typing "&" is not told it is unknown.
@@ -8,6 +9,8 @@
 //
 // Layout of one row of ids (context length T): <bos> w1 .. wn <eos> <pad>...; words beyond T-2
 // are cut and reported in `truncatedWords`.
+
+import { emojiToNames } from './emoji.js';
 
 export const PAD = 0;
 export const BOS = 1;
@@ -35,9 +38,9 @@ export interface VocabFile {
   words: string[];
 }
 
-/** Lower-case, strip accents, split on non-letters/digits. */
+/** Emoji to their names (emoji.ts), lower-case, strip accents, split on non-letters/digits. */
 export function splitWords(text: string): string[] {
-  return text
+  return emojiToNames(text)
     .normalize('NFKD')
     .replace(/\p{M}+/gu, '')
     .toLowerCase()
