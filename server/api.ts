@@ -14,11 +14,13 @@
 //                                          socket thread's event-loop delay since the last reset,
 //                                          cache and runner counters (UNCLIP_DEBUG=1 only)
 //
-// Errors: {ok: false, error: {code, message}} with a fitting HTTP status.
+// Errors: {ok: false, error: {code, message}} with a fitting HTTP status. A JSON body needs
+// Content-Type: application/json (415 otherwise); state-changing requests from pages on other
+// origins are refused before they get here (server/origin.ts, in http-server.ts).
 import type http from 'node:http';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { z } from 'zod';
-import { formatZodIssues, GraphSchema, validateGraph, type Catalogue, type ErrorCode, type StoredRun, type StoredRunWithOutputs } from '../protocol/index.js';
+import { echo, formatZodIssues, GraphSchema, validateGraph, type Catalogue, type ErrorCode, type StoredRun, type StoredRunWithOutputs } from '../protocol/index.js';
 import { readMapFile } from '../nodes/lib/embedding-map-file.js';
 import { corpusIcon, sendIcon } from './corpus-icon.js';
 import type { EngineConfig } from './config.js';
@@ -200,6 +202,9 @@ function readJson(req: http.IncomingMessage, limit: number, allowEmpty = false):
       if (over) return tooLarge();
       const text = Buffer.concat(chunks).toString('utf8');
       if (!text.trim()) return allowEmpty ? resolve(undefined) : reject(new HttpError(400, 'BAD_REQUEST', 'empty body'));
+      // a page on another site can POST text/plain without asking (no CORS preflight); JSON it cannot
+      const type = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+      if (type !== 'application/json') return reject(new HttpError(415, 'UNSUPPORTED_MEDIA_TYPE', `send the body as Content-Type: application/json (got "${echo(type)}")`));
       try {
         resolve(JSON.parse(text));
       } catch (e) {

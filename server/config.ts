@@ -3,6 +3,7 @@ import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DEFAULT_LIMITS, type Limits } from '../protocol/index.js';
+import { parseAllowedOrigins } from './origin.js';
 
 export const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
 
@@ -28,6 +29,8 @@ export interface EngineConfig {
   maxRequestBytes: number;
   /** Finished runs kept in memory for watch and replay (UNCLIP_KEEP_RUNS). */
   keepRuns: number;
+  /** Web origins allowed besides the studio's own, for socket.io and state-changing requests (UNCLIP_ALLOWED_ORIGINS; server/origin.ts). */
+  allowedOrigins: string[];
   /**
    * REDIS_URL: scale out. Runs go through BullMQ to `npm run worker` processes and socket events
    * through the socket.io Redis adapter (server/redis.ts). Unset: everything in this process.
@@ -64,6 +67,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): EngineConfi
     cacheMb: int(env, 'UNCLIP_CACHE_MB', 256, 0),
     maxRequestBytes: int(env, 'UNCLIP_MAX_REQUEST_BYTES', Math.ceil(limits.maxUploadBytes * 1.4) + 2 ** 20, 1024),
     keepRuns: int(env, 'UNCLIP_KEEP_RUNS', 100, 1),
+    allowedOrigins: parseAllowedOrigins(env.UNCLIP_ALLOWED_ORIGINS),
     ...(env.REDIS_URL ? { redisUrl: env.REDIS_URL } : {}),
   };
 }

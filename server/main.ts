@@ -39,6 +39,7 @@ const server = await startStudioServer({
   setupIO: (io) => engine.attach(io),
   // above the engine's request limit, so a payload over it is answered (PAYLOAD_TOO_LARGE) rather than dropped
   maxMessageBytes: Math.max(16 * 2 ** 20, 2 * engine.config.maxRequestBytes),
+  allowedOrigins: engine.config.allowedOrigins,
 });
 console.log(`[server] unCLIP Studio ${PACKAGE_VERSION} on http://${host ?? 'localhost'}:${server.port} (${dev ? 'dev' : 'production'}, backend ${backend.name}${withUI ? '' : ', no UI'}, ${engine.config.redisUrl ? `runs on \`npm run worker\` processes via ${redisWhere(engine.config.redisUrl)}` : `${engine.pool.size} node worker${engine.pool.size === 1 ? '' : 's'}`}, data ${engine.config.dataDir})`);
 
