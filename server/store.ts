@@ -7,11 +7,13 @@
 // - WAL journal, synchronous=NORMAL: every committed transaction survives the process being
 //   killed (kill -9) at any point; only an OS crash or power loss may drop the last commits.
 //   Runs still "running" when the process died are marked "interrupted" at the next start.
+// - Store.open checks the file (PRAGMA quick_check, which reads every page): a damaged or
+//   unreadable database stops start-up with one line (StoreOpenError), not failed requests later.
 import Database from 'better-sqlite3';
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Graph, RunEvent, SavedGraph, StoredRun } from '../protocol/index.js';
+import { echo, type Graph, type RunEvent, type SavedGraph, type StoredRun } from '../protocol/index.js';
 
 export type { StoredRun };
 
@@ -20,6 +22,25 @@ export type TokenCheck = 'ok' | 'forbidden' | 'not-found';
 
 export const newId = (): string => randomBytes(16).toString('base64url');
 const hashToken = (t: string): Buffer => createHash('sha256').update(t).digest();
+
+/**
+ * The store could not be opened: one line saying what, where and what to do (server/main.ts
+ * prints it and exits instead of a stack trace).
+ */
+export class StoreOpenError extends Error {
+  constructor(dir: string, path: string, cause: NodeJS.ErrnoException) {
+    const code = String(cause.code ?? '');
+    const reason = echo(cause.message.split('\n')[0]!, 300);
+    const advice = /^SQLITE_(NOTADB|CORRUPT)/.test(code)
+      ? `the file is damaged: move it away (a fresh one is made at start) or put back a backup`
+      : /^(EACCES|EPERM|EROFS|SQLITE_CANTOPEN|SQLITE_READONLY|SQLITE_PERM)/.test(code)
+        ? `this user cannot write there: make ${dir} writable, or set UNCLIP_DATA_DIR to a folder that is`
+        : /^(ENOSPC|SQLITE_FULL)/.test(code)
+          ? `the disk is full: free some space`
+          : `check the file and its folder (UNCLIP_DATA_DIR)`;
+    super(`cannot open the database ${path} (${reason}${code && !reason.includes(code) ? `, ${code}` : ''}): ${advice}`);
+  }
+}
 
 export class Store {
   readonly db: Database.Database;
@@ -62,6 +83,25 @@ export class Store {
       );
     `);
     this.db.prepare(`UPDATE runs SET status = 'interrupted' WHERE status IN ('queued', 'running')`).run();
+  }
+
+  /**
+   * Opens the store in `dir` and checks the file (quick_check reads every page: a damaged one
+   * would otherwise show only as 500s on the graphs that live on it). Any failure is a
+   * StoreOpenError saying what to do.
+   */
+  static open(...args: ConstructorParameters<typeof Store>): Store {
+    const dir = args[0];
+    let store: Store | undefined;
+    try {
+      store = new Store(...args);
+      const check = store.db.pragma('quick_check', { simple: true });
+      if (check !== 'ok') throw Object.assign(new Error(`quick_check: ${String(check)}`), { code: 'SQLITE_CORRUPT' });
+      return store;
+    } catch (e) {
+      if (store?.db.open) store.close();
+      throw new StoreOpenError(dir, join(dir, 'studio.sqlite'), e as NodeJS.ErrnoException);
+    }
   }
 
   createGraph(graph: Graph, title: string, forkOf: string | null = null): { id: string; editToken: string } {
