@@ -232,6 +232,7 @@ export const ERROR_CODES = {
   // storage
   NOT_FOUND: 'no such graph or run',
   FORBIDDEN: 'the edit token is missing or wrong',
+  STORE_FAILED: 'the server could not write to its database (disk or UNCLIP_MAX_DB_MB full, or a write error); nothing half-written is kept',
 } as const;
 export type ErrorCode = keyof typeof ERROR_CODES;
 

@@ -146,6 +146,8 @@ export function createApi(deps: ApiDeps): (req: http.IncomingMessage, res: http.
     const path = (req.url ?? '/').split('?')[0]!;
     if (!path.startsWith('/api/')) return false;
     route(req, res, path).catch((e: unknown) => {
+      // a full disk or database (UNCLIP_MAX_DB_MB): nothing was written, and the client is told so
+      if ((e as { code?: unknown } | null)?.code === 'SQLITE_FULL') e = new HttpError(507, 'STORE_FAILED', `nothing was saved: ${(e as Error).message}`);
       if (e instanceof HttpError) return json(res, e.status, { ok: false, error: { code: e.code, message: e.message }, ...e.extra }, e.status === 413 ? { connection: 'close' } : {});
       console.error(`[api] ${req.method} ${path}: ${(e as Error).stack ?? e}`);
       json(res, 500, { ok: false, error: { code: 'INTERNAL', message: (e as Error).message } });

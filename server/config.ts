@@ -29,6 +29,8 @@ export interface EngineConfig {
   maxRequestBytes: number;
   /** Finished runs kept in memory for watch and replay (UNCLIP_KEEP_RUNS). */
   keepRuns: number;
+  /** The database's size cap in MiB, 0 for none (UNCLIP_MAX_DB_MB): past it writes fail with STORE_FAILED as on a full disk. */
+  maxDbMb: number;
   /** Web origins allowed besides the studio's own, for socket.io and state-changing requests (UNCLIP_ALLOWED_ORIGINS; server/origin.ts). */
   allowedOrigins: string[];
   /**
@@ -67,6 +69,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): EngineConfi
     cacheMb: int(env, 'UNCLIP_CACHE_MB', 256, 0),
     maxRequestBytes: int(env, 'UNCLIP_MAX_REQUEST_BYTES', Math.ceil(limits.maxUploadBytes * 1.4) + 2 ** 20, 1024),
     keepRuns: int(env, 'UNCLIP_KEEP_RUNS', 100, 1),
+    maxDbMb: int(env, 'UNCLIP_MAX_DB_MB', 0, 0),
     allowedOrigins: parseAllowedOrigins(env.UNCLIP_ALLOWED_ORIGINS),
     ...(env.REDIS_URL ? { redisUrl: env.REDIS_URL } : {}),
   };

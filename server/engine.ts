@@ -36,6 +36,7 @@ export function createEngine(config: EngineConfig = configFromEnv()): Engine {
   const catalogue = buildCatalogue({ debug: config.debug, limits: config.limits });
   const defs = nodeDefs({ debug: config.debug });
   const store = Store.open(config.dataDir);
+  if (config.maxDbMb > 0) store.limitBytes(config.maxDbMb * 2 ** 20);
   const pool = new WorkerPool(config.redisUrl ? 0 : config.workers, { debug: config.debug, cacheDir: config.cacheDir });
   const cache = new OutputCache(config.cacheMb * 2 ** 20);
   const dispatcher: Dispatcher = config.redisUrl

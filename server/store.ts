@@ -152,6 +152,28 @@ export class Store {
     })();
   }
 
+  /**
+   * Caps the database file at about `bytes` (PRAGMA max_page_count, for this connection): past it
+   * writes fail with SQLITE_FULL, as on a full disk (UNCLIP_MAX_DB_MB).
+   */
+  limitBytes(bytes: number): void {
+    const page = this.db.pragma('page_size', { simple: true }) as number;
+    this.db.pragma(`max_page_count = ${Math.max(1, Math.floor(bytes / page))}`);
+  }
+
+  /**
+   * Marks a run failed when its events could not all be stored: the part that was stored goes
+   * (which also frees the room this needs on a full database) and `end` is its one event, so a
+   * stored run is whole or says it failed, never silently cut short.
+   */
+  failRun(runId: string, end: RunEvent, ms: number, finishedAt: Date): void {
+    this.db.transaction(() => {
+      this.db.prepare(`DELETE FROM run_events WHERE run_id = ?`).run(runId);
+      this.db.prepare(`INSERT INTO run_events (run_id, seq, event, payload) VALUES (?, 0, ?, ?)`).run(runId, end.event, JSON.stringify(end.payload));
+      this.finishRun(runId, 'error', ms, finishedAt);
+    })();
+  }
+
   finishRun(runId: string, status: string, ms: number, finishedAt: Date): void {
     this.db.prepare(`UPDATE runs SET status = ?, ms = ?, finished_at = ? WHERE id = ?`).run(status, ms, finishedAt.toISOString(), runId);
   }
