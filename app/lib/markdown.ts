@@ -39,9 +39,15 @@ export function safeHref(url: string): string | null {
   }
 }
 
-const isSpace = (c: string | undefined): boolean => c !== undefined && /\s/.test(c);
+/** Whether c is whitespace as a regex's \s means it (ASCII answered without a regex). */
+function isSpace(c: string | undefined): boolean {
+  if (c === undefined) return false;
+  const k = c.charCodeAt(0);
+  if (k < 128) return k === 32 || (k >= 9 && k <= 13);
+  return /\s/.test(c);
+}
 const isDigit = (c: string | undefined): boolean => c !== undefined && c >= '0' && c <= '9';
-const isAlnum = (c: string | undefined): boolean => c !== undefined && /[A-Za-z0-9]/.test(c);
+const isAlnum = (c: string | undefined): boolean => c !== undefined && ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'));
 
 export function parseMarkdown(src: string, stats: ParseStats = { steps: 0 }): Block[] {
   const lines = src.replace(/\r\n?/g, '\n').split('\n');
@@ -192,7 +198,12 @@ export function parseInline(s: string, stats: ParseStats = { steps: 0 }): Inline
       } else if ((c === '*' || c === '_') && i + 1 < end && !isSpace(s[i + 1]) && (q = emEnd(c, i + 2, end)) < end) {
         push({ kind: 'em', children: span(i + 1, q) });
         i = q + 1;
-      } else if (c === '[' && (q = link(i, end)) > 0) {
+      } else if (c === '[' && (q = linkEnd(i, end)) > 0) {
+        // [text](url): q is past the ")"; the text ends at the first "]" and the URL starts after "]("
+        const b = find.bracket.next(i + 1);
+        const href = safeHref(s.slice(b + 2, q - 1));
+        if (href) push({ kind: 'link', href, children: span(i + 1, b) });
+        else text += s.slice(i + 1, b); // not a safe URL: keep the words, drop the target
         i = q;
       } else {
         text += c;
@@ -201,18 +212,15 @@ export function parseInline(s: string, stats: ParseStats = { steps: 0 }): Inline
     }
     if (text) out.push({ kind: 'text', text });
     return out;
+  }
 
-    /** [text](url) at i: pushes the link (or its words, for an unsafe URL) and returns where it ends; 0 if none. */
-    function link(i: number, end: number): number {
-      const b = find.bracket.next(i + 1);
-      if (b >= end || b === i + 1 || s[b + 1] !== '(' || b + 1 >= end) return 0;
-      const r = find.urlEnd.next(b + 2);
-      if (r >= end || r === b + 2 || s[r] !== ')') return 0;
-      const href = safeHref(s.slice(b + 2, r));
-      if (href) push({ kind: 'link', href, children: span(i + 1, b) });
-      else text += s.slice(i + 1, b); // not a safe URL: keep the words, drop the target
-      return r + 1;
-    }
+  /** Where [text](url) starting at i ends (past its ")"), or 0 if none does within [i, end). */
+  function linkEnd(i: number, end: number): number {
+    const b = find.bracket.next(i + 1);
+    if (b >= end || b === i + 1 || s[b + 1] !== '(' || b + 1 >= end) return 0;
+    const r = find.urlEnd.next(b + 2);
+    if (r >= end || r === b + 2 || s[r] !== ')') return 0;
+    return r + 1;
   }
 
   /** The closer of *em* or _em_ searched from p, within [.., end) (end if none). */
