@@ -88,3 +88,10 @@ test('nested and unclosed delimiters keep their meaning', () => {
   assert.equal(html('_a_b_ and [x](javascript:y) z'), '<p><em>a_b</em> and x z</p>');
   assert.equal(html('### Title ###\n7) seven\n+ plus'), '<h5>Title</h5><ol><li>seven</li></ol><ul><li>plus</li></ul>');
 });
+
+test('a card renders only the start of a long note, and says how much more there is', () => {
+  const out = renderToStaticMarkup(createElement(Fragment, null, renderMarkdown('*a'.repeat(10_000), 1000)));
+  assert.equal(out.match(/<em>/g)?.length, 250);
+  assert.match(out, /<p class="muted">… 19000 more characters \(the notebook view shows the whole note\)<\/p>$/);
+  assert.equal(html('short'), renderToStaticMarkup(createElement(Fragment, null, renderMarkdown('short', 1000))));
+});
