@@ -212,6 +212,8 @@ export const ERROR_CODES = {
   BAD_REQUEST: 'the payload did not match the schema',
   PAYLOAD_TOO_LARGE: 'the request is larger than this server accepts',
   INTERNAL: 'the server failed; the message says how',
+  ORIGIN_FORBIDDEN: 'the request came from a web page on another origin than the studio (UNCLIP_ALLOWED_ORIGINS lists more)',
+  UNSUPPORTED_MEDIA_TYPE: 'a JSON endpoint was sent a body without Content-Type: application/json',
   // graph validation (before anything runs); each names a node and, where there is one, a port
   INVALID_GRAPH: 'the graph was refused; nodeErrors lists every problem',
   GRAPH_SCHEMA: 'the graph JSON does not match the graph schema',
@@ -251,6 +253,7 @@ export const ERROR_CODES = {
   NOT_FOUND: 'no such graph or run',
   FORBIDDEN: 'the edit token is missing or wrong',
   RATE_LIMITED: 'too many state-changing requests from this address; retry after the Retry-After header\'s seconds',
+  STORE_FAILED: 'the server could not write to its database (disk or UNCLIP_MAX_DB_MB full, or a write error); nothing half-written is kept',
 } as const;
 export type ErrorCode = keyof typeof ERROR_CODES;
 

@@ -15,13 +15,15 @@
 //                                          socket thread's event-loop delay since the last reset,
 //                                          cache and runner counters (UNCLIP_DEBUG=1 only)
 //
-// Errors: {ok: false, error: {code, message}} with a fitting HTTP status. State-changing requests
-// (POST, PUT, DELETE) are paced per client address (429 RATE_LIMITED with Retry-After), and a
-// saved graph's JSON is limited in bytes (413 GRAPH_TOO_LARGE).
+// Errors: {ok: false, error: {code, message}} with a fitting HTTP status. A JSON body needs
+// Content-Type: application/json (415 otherwise); state-changing requests from pages on other
+// origins are refused before they get here (server/origin.ts, in http-server.ts). State-changing
+// requests (POST, PUT, DELETE) are paced per client address (429 RATE_LIMITED with Retry-After),
+// and a saved graph's JSON is limited in bytes (413 GRAPH_TOO_LARGE).
 import type http from 'node:http';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { z } from 'zod';
-import { formatZodIssues, GraphSchema, validateGraph, type Catalogue, type ErrorCode, type Graph, type StoredRun, type StoredRunWithOutputs } from '../protocol/index.js';
+import { echo, formatZodIssues, GraphSchema, validateGraph, type Catalogue, type ErrorCode, type Graph, type StoredRun, type StoredRunWithOutputs } from '../protocol/index.js';
 import { readMapFile } from '../nodes/lib/embedding-map-file.js';
 import { clientAddress, RateLimiter } from './client-limits.js';
 import { corpusIcon, sendIcon } from './corpus-icon.js';
@@ -184,6 +186,8 @@ export function createApi(deps: ApiDeps): (req: http.IncomingMessage, res: http.
     const path = (req.url ?? '/').split('?')[0]!;
     if (!path.startsWith('/api/')) return false;
     route(req, res, path).catch((e: unknown) => {
+      // a full disk or database (UNCLIP_MAX_DB_MB): nothing was written, and the client is told so
+      if ((e as { code?: unknown } | null)?.code === 'SQLITE_FULL') e = new HttpError(507, 'STORE_FAILED', `nothing was saved: ${(e as Error).message}`);
       if (e instanceof HttpError) return json(res, e.status, { ok: false, error: { code: e.code, message: e.message }, ...e.extra }, e.status === 413 ? { ...e.headers, connection: 'close' } : e.headers);
       console.error(`[api] ${req.method} ${path}: ${(e as Error).stack ?? e}`);
       json(res, 500, { ok: false, error: { code: 'INTERNAL', message: (e as Error).message } });
@@ -240,6 +244,9 @@ function readJson(req: http.IncomingMessage, limit: number, allowEmpty = false):
       if (over) return tooLarge();
       const text = Buffer.concat(chunks).toString('utf8');
       if (!text.trim()) return allowEmpty ? resolve(undefined) : reject(new HttpError(400, 'BAD_REQUEST', 'empty body'));
+      // a page on another site can POST text/plain without asking (no CORS preflight); JSON it cannot
+      const type = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+      if (type !== 'application/json') return reject(new HttpError(415, 'UNSUPPORTED_MEDIA_TYPE', `send the body as Content-Type: application/json (got "${echo(type)}")`));
       try {
         resolve(JSON.parse(text));
       } catch (e) {

@@ -3,6 +3,7 @@ import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DEFAULT_LIMITS, type Limits } from '../protocol/index.js';
+import { parseAllowedOrigins } from './origin.js';
 
 export const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
 
@@ -35,6 +36,10 @@ export interface EngineConfig {
    * default 30 s; 0 cancels at once): a reload or a dropped connection re-watches it in time.
    */
   runGraceMs: number;
+  /** The database's size cap in MiB, 0 for none (UNCLIP_MAX_DB_MB): past it writes fail with STORE_FAILED as on a full disk. */
+  maxDbMb: number;
+  /** Web origins allowed besides the studio's own, for socket.io and state-changing requests (UNCLIP_ALLOWED_ORIGINS; server/origin.ts). */
+  allowedOrigins: string[];
   /**
    * REDIS_URL: scale out. Runs go through BullMQ to `npm run worker` processes and socket events
    * through the socket.io Redis adapter (server/redis.ts). Unset: everything in this process.
@@ -112,6 +117,8 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): EngineConfi
     keepRuns: int(env, 'UNCLIP_KEEP_RUNS', 100, 1),
     quotas,
     runGraceMs: int(env, 'UNCLIP_RUN_GRACE_MS', 30_000, 0),
+    maxDbMb: int(env, 'UNCLIP_MAX_DB_MB', 0, 0),
+    allowedOrigins: parseAllowedOrigins(env.UNCLIP_ALLOWED_ORIGINS),
     ...(env.REDIS_URL ? { redisUrl: env.REDIS_URL } : {}),
   };
 }

@@ -37,7 +37,8 @@ export interface Engine {
 export function createEngine(config: EngineConfig = configFromEnv()): Engine {
   const catalogue = buildCatalogue({ debug: config.debug, limits: config.limits });
   const defs = nodeDefs({ debug: config.debug });
-  const store = new Store(config.dataDir, { keepPerGraph: config.quotas.keepStoredRuns, maxAgeDays: config.quotas.storedRunDays });
+  const store = Store.open(config.dataDir, { keepPerGraph: config.quotas.keepStoredRuns, maxAgeDays: config.quotas.storedRunDays });
+  if (config.maxDbMb > 0) store.limitBytes(config.maxDbMb * 2 ** 20);
   seedShippedMaps(join(config.weightsDir, 'clip'), config.cacheDir);
   const pool = new WorkerPool(config.redisUrl ? 0 : config.workers, { debug: config.debug, cacheDir: config.cacheDir });
   const cache = new OutputCache(config.cacheMb * 2 ** 20);

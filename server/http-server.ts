@@ -4,6 +4,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Server as IOServer, type Socket } from 'socket.io';
 import {
+  ERROR_CODES,
   PingRequestSchema,
   echo,
   parsePayload,
@@ -14,6 +15,7 @@ import {
   type ServerToClientEvents,
   type SocketData,
 } from '../protocol/index.js';
+import { originAllowed, STATE_CHANGING } from './origin.js';
 
 export type StudioIO = IOServer<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>;
 
@@ -36,6 +38,11 @@ export interface StudioServerOptions {
    * above the engine's own request limit, which answers with PAYLOAD_TOO_LARGE.
    */
   maxMessageBytes?: number;
+  /**
+   * Web origins allowed besides the studio's own (UNCLIP_ALLOWED_ORIGINS; server/origin.ts): a
+   * socket.io handshake or a state-changing request from any other page is refused.
+   */
+  allowedOrigins?: readonly string[];
 }
 
 type Ack<E extends keyof ClientToServerEvents> = Parameters<ClientToServerEvents[E]>[1];
@@ -72,11 +79,19 @@ export interface StudioServer {
 }
 
 export async function startStudioServer(opts: StudioServerOptions): Promise<StudioServer> {
+  const allowedOrigins = opts.allowedOrigins ?? [];
   const server = http.createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0];
     if (path === '/healthz') {
       res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store' });
       res.end(JSON.stringify(opts.stats ? { ...opts.info, stats: opts.stats() } : opts.info));
+      return;
+    }
+    if (STATE_CHANGING.has(req.method ?? 'GET') && !originAllowed(req.headers, allowedOrigins)) {
+      const body = JSON.stringify(protocolError('ORIGIN_FORBIDDEN', `requests from pages on ${echo(String(req.headers.origin))} are not accepted here`));
+      req.resume(); // read the body away so the client sees the answer
+      res.writeHead(403, { 'content-type': 'application/json', 'cache-control': 'no-store', 'content-length': Buffer.byteLength(body) });
+      res.end(body);
       return;
     }
     if (opts.api?.(req, res)) return;
@@ -91,7 +106,11 @@ export async function startStudioServer(opts: StudioServerOptions): Promise<Stud
     res.end('the studio UI is disabled on this server (UNCLIP_UI=0)');
   });
 
-  const io: StudioIO = new IOServer(server, { maxHttpBufferSize: opts.maxMessageBytes ?? 16 * 2 ** 20 });
+  const io: StudioIO = new IOServer(server, {
+    maxHttpBufferSize: opts.maxMessageBytes ?? 16 * 2 ** 20,
+    // every handshake (polling or WebSocket upgrade): a WebSocket from another site has no CORS to stop it
+    allowRequest: (req, done) => (originAllowed(req.headers, allowedOrigins) ? done(null, true) : done(`ORIGIN_FORBIDDEN: ${ERROR_CODES.ORIGIN_FORBIDDEN}`, false)),
+  });
   if (opts.nextUpgrade) {
     const upgrade = opts.nextUpgrade;
     server.on('upgrade', (req, socket, head) => {

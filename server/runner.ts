@@ -56,6 +56,8 @@ export interface Run {
   storedBytes: number;
   /** some of its step frames were past that limit and not stored (said once) */
   storeFull?: boolean;
+  /** why the last store write failed, while the store is behind (each later write retries) */
+  storeError?: string;
   cancel: SharedArrayBuffer;
   nodes: Map<string, NodeRecord>;
   /** serialises event handling (frame encoding is async) so events keep their order */
@@ -203,11 +205,17 @@ export class Runner {
       chain: Promise.resolve(),
       framesFailed: 0,
     };
+    if (graphId && this.store) {
+      try {
+        this.store.createRun({ id: run.id, graphId, graph: plan.graph, startedAt: run.createdAt });
+      } catch (e) {
+        return refuse('STORE_FAILED', `the run could not be recorded: ${(e as Error).message}`);
+      }
+    }
     this.runs.set(run.id, run);
     this.stats.runsStarted++;
     this.stream.join(socket, run.id, p.value.options);
     this.waiting.push(run);
-    if (graphId && this.store) this.store.createRun({ id: run.id, graphId, graph: plan.graph, startedAt: run.createdAt });
     // after the ack has gone out: the client knows the run id before its first event
     setImmediate(() => {
       this.emit(run, { event: 'run:queued', payload: { runId: run.id, position: this.waiting.indexOf(run) } });
@@ -261,19 +269,39 @@ export class Runner {
     if (run.framesFailed > 1) console.error(`[runner] run ${run.id}: ${run.framesFailed} frames in all were not encoded`);
     if (outcome.kind === 'done') {
       run.status = 'done';
-      this.emit(run, { event: 'run:done', payload: { runId: run.id, ms: run.ms, timings, cached } });
+      this.end(run, { event: 'run:done', payload: { runId: run.id, ms: run.ms, timings, cached } });
     } else if (outcome.kind === 'cancelled') {
       run.status = 'cancelled';
-      this.emit(run, { event: 'run:cancelled', payload: { runId: run.id } });
+      this.end(run, { event: 'run:cancelled', payload: { runId: run.id } });
     } else {
       run.status = 'error';
       const payload = outcome.nodeId === undefined
         ? { runId: run.id, code: outcome.code, message: outcome.message }
         : { runId: run.id, code: outcome.code, message: outcome.message, nodeId: outcome.nodeId };
-      this.emit(run, { event: 'run:error', payload });
+      this.end(run, { event: 'run:error', payload });
     }
-    this.persist(run, true);
     this.retire(run);
+  }
+
+  /**
+   * The run's last event, recorded before it is sent: a saved graph's run whose events the store
+   * could not take (disk or UNCLIP_MAX_DB_MB full) ends as STORE_FAILED, in the store too, rather
+   * than as done for the client while the store keeps a "running" run with some of its events.
+   */
+  private end(run: Run, ev: RunEvent): void {
+    run.log.push(ev);
+    if (!this.persist(run, true)) {
+      run.status = 'error';
+      ev = { event: 'run:error', payload: { runId: run.id, code: 'STORE_FAILED', message: `the run ended (${ev.event}) but could not be recorded: ${run.storeError}` } };
+      run.log[run.log.length - 1] = ev;
+      try {
+        this.store!.failRun(run.id, ev, run.ms ?? 0, run.finishedAt ?? new Date());
+      } catch (e) {
+        // the row stays "running" and reads "interrupted" at the next start
+        console.error(`[runner] run ${run.id}: could not mark it failed in the store either: ${(e as Error).message}`);
+      }
+    }
+    this.stream.send(run, ev);
   }
 
   private async handleStep(run: Run, nodeId: string, info: StepInfo): Promise<void> {
@@ -316,8 +344,7 @@ export class Runner {
       run.finishedAt = new Date();
       run.ms = 0;
       for (const rec of run.nodes.values()) rec.status = 'cancelled';
-      this.emit(run, { event: 'run:cancelled', payload: { runId: run.id } });
-      this.persist(run, true);
+      this.end(run, { event: 'run:cancelled', payload: { runId: run.id } });
       this.retire(run);
       this.waiting.forEach((r, i) => this.emit(r, { event: 'run:queued', payload: { runId: r.id, position: i } }));
     } else if (run.status === 'queued' || run.status === 'running') {
@@ -333,9 +360,10 @@ export class Runner {
     this.grace.check(this.runs.values());
   }
 
-  private persist(run: Run, final = false): void {
+  /** Writes what the store lacks of a saved graph's run; false if that failed (kept here, retried by the next call). */
+  private persist(run: Run, final = false): boolean {
     // after shutdown began the store may be closed: such runs read "interrupted" at next start
-    if (!this.store || !run.graphId || this.closing) return;
+    if (!this.store || !run.graphId || this.closing) return true;
     try {
       if (run.saved < run.log.length) {
         const room = this.config.quotas.maxStoredRunBytes - run.storedBytes;
@@ -351,8 +379,14 @@ export class Runner {
       }
       run.savedAt = Date.now();
       if (final) this.store.finishRun(run.id, run.status, run.ms ?? 0, run.finishedAt ?? new Date());
+      if (run.storeError !== undefined) console.error(`[runner] run ${run.id}: stored again after a failed write`);
+      run.storeError = undefined;
+      return true;
     } catch (e) {
-      console.error(`[runner] could not store run ${run.id}: ${(e as Error).message}`);
+      // said once per run; the events stay in run.log from run.saved on, so the next write retries them
+      if (run.storeError === undefined) console.error(`[runner] could not store run ${run.id}: ${(e as Error).message}; retrying with its next events`);
+      run.storeError = (e as Error).message;
+      return false;
     }
   }
 

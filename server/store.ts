@@ -10,11 +10,13 @@
 // - Bounded (issue 22, item 5): each new run prunes the stored runs the retention rule lets go
 //   (RunRetention), a run's step frames stop being stored past its size limit (appendEvents), and a
 //   graph can be deleted with its edit token, its runs with it.
+// - Store.open checks the file (PRAGMA quick_check, which reads every page): a damaged or
+//   unreadable database stops start-up with one line (StoreOpenError), not failed requests later.
 import Database from 'better-sqlite3';
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Graph, RunEvent, SavedGraph, StoredRun } from '../protocol/index.js';
+import { echo, type Graph, type RunEvent, type SavedGraph, type StoredRun } from '../protocol/index.js';
 
 export type { StoredRun };
 
@@ -33,6 +35,25 @@ export interface RunRetention {
 
 export const newId = (): string => randomBytes(16).toString('base64url');
 const hashToken = (t: string): Buffer => createHash('sha256').update(t).digest();
+
+/**
+ * The store could not be opened: one line saying what, where and what to do (server/main.ts
+ * prints it and exits instead of a stack trace).
+ */
+export class StoreOpenError extends Error {
+  constructor(dir: string, path: string, cause: NodeJS.ErrnoException) {
+    const code = String(cause.code ?? '');
+    const reason = echo(cause.message.split('\n')[0]!, 300);
+    const advice = /^SQLITE_(NOTADB|CORRUPT)/.test(code)
+      ? `the file is damaged: move it away (a fresh one is made at start) or put back a backup`
+      : /^(EACCES|EPERM|EROFS|SQLITE_CANTOPEN|SQLITE_READONLY|SQLITE_PERM)/.test(code)
+        ? `this user cannot write there: make ${dir} writable, or set UNCLIP_DATA_DIR to a folder that is`
+        : /^(ENOSPC|SQLITE_FULL)/.test(code)
+          ? `the disk is full: free some space`
+          : `check the file and its folder (UNCLIP_DATA_DIR)`;
+    super(`cannot open the database ${path} (${reason}${code && !reason.includes(code) ? `, ${code}` : ''}): ${advice}`);
+  }
+}
 
 export class Store {
   readonly db: Database.Database;
@@ -78,6 +99,25 @@ export class Store {
       );
     `);
     this.db.prepare(`UPDATE runs SET status = 'interrupted' WHERE status IN ('queued', 'running')`).run();
+  }
+
+  /**
+   * Opens the store in `dir` and checks the file (quick_check reads every page: a damaged one
+   * would otherwise show only as 500s on the graphs that live on it). Any failure is a
+   * StoreOpenError saying what to do.
+   */
+  static open(...args: ConstructorParameters<typeof Store>): Store {
+    const dir = args[0];
+    let store: Store | undefined;
+    try {
+      store = new Store(...args);
+      const check = store.db.pragma('quick_check', { simple: true });
+      if (check !== 'ok') throw Object.assign(new Error(`quick_check: ${String(check)}`), { code: 'SQLITE_CORRUPT' });
+      return store;
+    } catch (e) {
+      if (store?.db.open) store.close();
+      throw new StoreOpenError(dir, join(dir, 'studio.sqlite'), e as NodeJS.ErrnoException);
+    }
   }
 
   createGraph(graph: Graph, title: string, forkOf: string | null = null): { id: string; editToken: string } {
@@ -175,6 +215,28 @@ export class Store {
       });
     })();
     return { bytes, framesDropped };
+  }
+
+  /**
+   * Caps the database file at about `bytes` (PRAGMA max_page_count, for this connection): past it
+   * writes fail with SQLITE_FULL, as on a full disk (UNCLIP_MAX_DB_MB).
+   */
+  limitBytes(bytes: number): void {
+    const page = this.db.pragma('page_size', { simple: true }) as number;
+    this.db.pragma(`max_page_count = ${Math.max(1, Math.floor(bytes / page))}`);
+  }
+
+  /**
+   * Marks a run failed when its events could not all be stored: the part that was stored goes
+   * (which also frees the room this needs on a full database) and `end` is its one event, so a
+   * stored run is whole or says it failed, never silently cut short.
+   */
+  failRun(runId: string, end: RunEvent, ms: number, finishedAt: Date): void {
+    this.db.transaction(() => {
+      this.db.prepare(`DELETE FROM run_events WHERE run_id = ?`).run(runId);
+      this.db.prepare(`INSERT INTO run_events (run_id, seq, event, payload) VALUES (?, 0, ?, ?)`).run(runId, end.event, JSON.stringify(end.payload));
+      this.finishRun(runId, 'error', ms, finishedAt);
+    })();
   }
 
   finishRun(runId: string, status: string, ms: number, finishedAt: Date): void {

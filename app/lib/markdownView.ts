@@ -34,6 +34,12 @@ function block(b: Block, i: number): ReactNode {
   }
 }
 
-export function renderMarkdown(src: string): ReactNode {
-  return parseMarkdown(src).map(block);
+/**
+ * The note as React elements; with `maxChars`, only its start (a canvas card shows a few lines in
+ * a small scroll box, and a shared graph may hold dozens of huge notes: the page lays out only
+ * what a card can show), followed by how much more the notebook view shows.
+ */
+export function renderMarkdown(src: string, maxChars = Infinity): ReactNode {
+  if (src.length <= maxChars) return parseMarkdown(src).map(block);
+  return [...parseMarkdown(src.slice(0, maxChars)).map(block), createElement('p', { key: 'more', className: 'muted' }, `… ${src.length - maxChars} more characters (the notebook view shows the whole note)`)];
 }

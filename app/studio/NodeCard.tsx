@@ -17,6 +17,9 @@ import { PromptPreview } from './PromptPreview';
 import { countRender } from './renderCount';
 import { draftsOf, readWordsOf, unknownWordsOf, useStudio } from './store';
 
+/** How much of a note a canvas card renders (its box shows a few lines; the notebook view shows all). */
+const CARD_NOTE_CHARS = 1000;
+
 function Port({ port, side, bad }: { port: PortDecl; side: 'in' | 'out'; bad?: string }) {
   const type = describePortType(port.type);
   return (
@@ -90,7 +93,7 @@ export const NodeCard = memo(function NodeCard({ id, data, selected }: NodeProps
           <div className="ports-out">{decl.outputs.map((p) => <Port key={p.name} port={p} side="out" bad={portProblem(p.name)} />)}</div>
         </div>
       ) : null}
-      {data.type === 'note' ? <div className="markdown nowheel">{String(data.params.markdown ?? '').trim() ? renderMarkdown(String(data.params.markdown)) : <em className="muted">empty note: write markdown in the inspector</em>}</div> : null}
+      {data.type === 'note' ? <div className="markdown nowheel">{String(data.params.markdown ?? '').trim() ? renderMarkdown(String(data.params.markdown), CARD_NOTE_CHARS) : <em className="muted">empty note: write markdown in the inspector</em>}</div> : null}
       {data.type === 'text' ? <TextPrompt id={id} text={String(data.params.text ?? '')} /> : null}
       {nr ? <NodeOutputs nodeId={id} nodeType={data.type} run={nr} skipText={data.type === 'text'} /> : null}
       {problems.length || drafts.length ? (
