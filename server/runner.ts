@@ -5,7 +5,8 @@
 // watchers on other socket servers).
 //
 // Every event of a run is appended to its log (frames included), so a late watcher gets the
-// steps so far and then the live ones, and a finished run can be replayed.
+// steps so far and then the live ones, and a finished run can be replayed; a saved graph's runs
+// are recorded in the store as they go (server/run-record.ts).
 import { randomBytes } from 'node:crypto';
 import {
   RunStartSchema,
@@ -29,6 +30,7 @@ import { bytesToDataUrls, encodeStepFrames } from './frames.js';
 import { onRequest, type StudioIO } from './http-server.js';
 import { checkRun, refuse, type CheckDeps } from './run-checks.js';
 import { holdsKey, newOwnerKey, OwnerGrace } from './run-owner.js';
+import { RunRecorder } from './run-record.js';
 import { RunStream, type StudioSocket } from './run-stream.js';
 import type { Store } from './store.js';
 
@@ -95,6 +97,7 @@ export class Runner {
   private readonly checks: CheckDeps;
   private readonly stream: RunStream;
   private readonly grace: OwnerGrace<Run>;
+  private readonly recorder: RunRecorder;
   /** the output cache of in-process runs (REST reports its stats) */
   readonly cache: OutputCache;
   /**
@@ -115,6 +118,7 @@ export class Runner {
     this.stream = new RunStream(opts.io, this.stats, this.scaledOut ? { lookup: (id) => this.runs.get(id) } : undefined);
     // socket.io has already taken a leaving socket out of its rooms: whoever is left is watching
     const abandoned = (run: Run) => !this.io.sockets.sockets.has(run.ownerId) && this.stream.members(run.id) === 0 && !run.remoteWatchers;
+    this.recorder = new RunRecorder(opts.store, opts.config.quotas, this.stats);
     this.grace = new OwnerGrace(opts.config.runGraceMs, abandoned, (run) => this.cancel(run));
   }
 
@@ -205,13 +209,8 @@ export class Runner {
       chain: Promise.resolve(),
       framesFailed: 0,
     };
-    if (graphId && this.store) {
-      try {
-        this.store.createRun({ id: run.id, graphId, graph: plan.graph, startedAt: run.createdAt });
-      } catch (e) {
-        return refuse('STORE_FAILED', `the run could not be recorded: ${(e as Error).message}`);
-      }
-    }
+    const notRecorded = this.recorder.create(run);
+    if (notRecorded !== null) return refuse('STORE_FAILED', `the run could not be recorded: ${notRecorded}`);
     this.runs.set(run.id, run);
     this.stats.runsStarted++;
     this.stream.join(socket, run.id, p.value.options);
@@ -245,7 +244,7 @@ export class Runner {
       },
       event: (ev) => {
         this.emit(run, ev);
-        if (ev.event === 'node:output') this.persist(run);
+        if (ev.event === 'node:output') this.recorder.record(run, true);
       },
       step: (nodeId, info) => {
         run.chain = run.chain.then(() => this.handleStep(run, nodeId, info)).catch(() => {});
@@ -283,25 +282,10 @@ export class Runner {
     this.retire(run);
   }
 
-  /**
-   * The run's last event, recorded before it is sent: a saved graph's run whose events the store
-   * could not take (disk or UNCLIP_MAX_DB_MB full) ends as STORE_FAILED, in the store too, rather
-   * than as done for the client while the store keeps a "running" run with some of its events.
-   */
+  /** The run's last event: recorded before it is sent (run-record.ts: STORE_FAILED if it cannot be). */
   private end(run: Run, ev: RunEvent): void {
     run.log.push(ev);
-    if (!this.persist(run, true)) {
-      run.status = 'error';
-      ev = { event: 'run:error', payload: { runId: run.id, code: 'STORE_FAILED', message: `the run ended (${ev.event}) but could not be recorded: ${run.storeError}` } };
-      run.log[run.log.length - 1] = ev;
-      try {
-        this.store!.failRun(run.id, ev, run.ms ?? 0, run.finishedAt ?? new Date());
-      } catch (e) {
-        // the row stays "running" and reads "interrupted" at the next start
-        console.error(`[runner] run ${run.id}: could not mark it failed in the store either: ${(e as Error).message}`);
-      }
-    }
-    this.stream.send(run, ev);
+    this.stream.send(run, this.recorder.end(run, ev));
   }
 
   private async handleStep(run: Run, nodeId: string, info: StepInfo): Promise<void> {
@@ -328,9 +312,8 @@ export class Runner {
   /** Records an event in the run's log (and the store, for saved graphs) and streams it. */
   private emit(run: Run, ev: RunEvent, variants?: Map<number, Buffer>): void {
     run.log.push(ev);
-    // a saved graph's run is written as it goes (in small transactions), so a crash keeps the
-    // steps so far; node ends and the run's end flush too
-    if (run.graphId && (run.log.length - run.saved >= 16 || Date.now() - run.savedAt > 500)) this.persist(run);
+    // a saved graph's run is written as it goes, so a crash keeps the steps so far
+    this.recorder.record(run);
     this.stream.send(run, ev, variants);
   }
 
@@ -360,36 +343,6 @@ export class Runner {
     this.grace.check(this.runs.values());
   }
 
-  /** Writes what the store lacks of a saved graph's run; false if that failed (kept here, retried by the next call). */
-  private persist(run: Run, final = false): boolean {
-    // after shutdown began the store may be closed: such runs read "interrupted" at next start
-    if (!this.store || !run.graphId || this.closing) return true;
-    try {
-      if (run.saved < run.log.length) {
-        const room = this.config.quotas.maxStoredRunBytes - run.storedBytes;
-        const w = this.store.appendEvents(run.id, run.saved, run.log.slice(run.saved).map((e) => bytesToDataUrls(e)), room);
-        // said once per run, counted for /healthz
-        if (w.framesDropped > 0 && !run.storeFull) {
-          run.storeFull = true;
-          console.error(`[runner] run ${run.id}: stored-run limit reached (UNCLIP_MAX_STORED_RUN_BYTES=${this.config.quotas.maxStoredRunBytes}); its later step frames are not stored`);
-        }
-        this.stats.storedFramesDropped += w.framesDropped;
-        run.storedBytes += w.bytes;
-        run.saved = run.log.length;
-      }
-      run.savedAt = Date.now();
-      if (final) this.store.finishRun(run.id, run.status, run.ms ?? 0, run.finishedAt ?? new Date());
-      if (run.storeError !== undefined) console.error(`[runner] run ${run.id}: stored again after a failed write`);
-      run.storeError = undefined;
-      return true;
-    } catch (e) {
-      // said once per run; the events stay in run.log from run.saved on, so the next write retries them
-      if (run.storeError === undefined) console.error(`[runner] could not store run ${run.id}: ${(e as Error).message}; retrying with its next events`);
-      run.storeError = (e as Error).message;
-      return false;
-    }
-  }
-
   /**
    * A saved graph was deleted (its stored runs with it): its finished runs are forgotten here too,
    * and its runs still going are no longer recorded.
@@ -407,11 +360,9 @@ export class Runner {
     while (this.finished.length > this.config.keepRuns) this.runs.delete(this.finished.shift()!);
   }
 
-  private closing = false;
-
   /** Cancel everything (shutdown). */
   cancelAll(): void {
-    this.closing = true;
+    this.recorder.closing = true;
     this.grace.close();
     for (const run of this.runs.values()) if (run.status === 'queued' || run.status === 'running') this.cancel(run);
   }
