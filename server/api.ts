@@ -9,6 +9,7 @@
 //   POST /api/graphs/:id/fork {title?}  → 201 {id, editToken}
 //   GET  /api/graphs/:id/runs/latest    → the stored run: {id, status, ..., events, outputs}
 //   GET  /api/runs/:runId               → a run the server still holds (memory, else the store)
+//   GET  /api/runs/:runId/animation/:nodeId.webp|.gif → that node's denoising steps animated (server/animation.ts)
 //   GET  /api/embedding-map/:mapId      → the corpus points of a fitted map
 //   GET  /api/corpus/icon/:key.png[?size=32|64] → one corpus icon as PNG (server/corpus-icon.ts)
 //   GET  /api/debug/memory[?reset]      → per worker {numTensors, resident, rssMb}, server RSS, the
@@ -25,6 +26,7 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { z } from 'zod';
 import { echo, formatZodIssues, GraphSchema, validateGraph, type Catalogue, type ErrorCode, type Graph, type StoredRun, type StoredRunWithOutputs } from '../protocol/index.js';
 import { readMapFile } from '../nodes/lib/embedding-map-file.js';
+import { animate, sampleFrames, stepFrames, type AnimationFormat } from './animation.js';
 import { clientAddress, RateLimiter } from './client-limits.js';
 import { corpusIcon, sendIcon } from './corpus-icon.js';
 import type { EngineConfig } from './config.js';
@@ -122,6 +124,21 @@ export function createApi(deps: ApiDeps): (req: http.IncomingMessage, res: http.
       const stored = store.getRun(m[1]!);
       if (stored) return json(res, 200, withOutputs(stored));
       throw new HttpError(404, 'NOT_FOUND', `no run ${m[1]}`);
+    }
+    if ((m = /^\/api\/runs\/([A-Za-z0-9_-]{1,64})\/animation\/([A-Za-z0-9_.:-]{1,64})\.(webp|gif)$/.exec(path)) && method === 'GET') {
+      const [runId, nodeId, format] = [m[1]!, m[2]!, m[3] as AnimationFormat];
+      const live = runner.getRun(runId);
+      const run = live ? { log: live.log, graph: live.plan.graph } : (() => {
+        const stored = store.getRun(runId);
+        return stored ? { log: stored.events, graph: stored.graph } : null;
+      })();
+      if (!run) throw new HttpError(404, 'NOT_FOUND', `no run ${runId}`);
+      const frames = sampleFrames(stepFrames(run.log, nodeId));
+      if (frames.length === 0) throw new HttpError(404, 'NOT_FOUND', `node ${echo(nodeId)} of run ${runId} streamed no frames (only the diffusion and debug nodes do, and not when they come from the cache)`);
+      const bytes = await animate(frames, format, { graph: run.graph });
+      res.writeHead(200, { 'content-type': `image/${format}`, 'content-length': bytes.length, 'content-disposition': `attachment; filename="${runId.slice(0, 8)}-${nodeId}.${format}"`, 'cache-control': 'no-store' });
+      res.end(bytes);
+      return;
     }
     if ((m = /^\/api\/embedding-map\/([0-9a-f]{16})$/.exec(path)) && method === 'GET') {
       const file = readMapFile(config.cacheDir, m[1]!);
