@@ -117,7 +117,7 @@ export function createApi(deps: ApiDeps): (req: http.IncomingMessage, res: http.
       const eventLoop = loop ? { p50Ms: ms(loop.percentile(50)), p99Ms: ms(loop.percentile(99)), maxMs: ms(loop.max), samples: loop.count } : null;
       if (new URL(req.url ?? '/', 'http://x').searchParams.has('reset')) loop?.reset();
       return json(res, 200, {
-        workers: workers.map(({ numTensors, resident, rssMb }) => ({ numTensors, resident, rssMb })),
+        workers: workers.map(({ numTensors, resident, rssMb, ownMb }) => ({ numTensors, resident, rssMb, ownMb: Math.round(ownMb) })),
         serverRssMb: Math.round(process.memoryUsage().rss / 2 ** 20),
         eventLoop,
         cache: runner.cache.stats(),

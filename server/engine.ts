@@ -36,7 +36,7 @@ export function createEngine(config: EngineConfig = configFromEnv()): Engine {
   const catalogue = buildCatalogue({ debug: config.debug, limits: config.limits });
   const defs = nodeDefs({ debug: config.debug });
   const store = new Store(config.dataDir);
-  const pool = new WorkerPool(config.redisUrl ? 0 : config.workers, { debug: config.debug, cacheDir: config.cacheDir });
+  const pool = new WorkerPool(config.redisUrl ? 0 : config.workers, { debug: config.debug, cacheDir: config.cacheDir }, config.workerRecycleMb);
   const cache = new OutputCache(config.cacheMb * 2 ** 20);
   const dispatcher: Dispatcher = config.redisUrl
     ? new RedisDispatcher(config.redisUrl)
