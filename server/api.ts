@@ -10,9 +10,10 @@
 //   GET  /api/runs/:runId               → a run the server still holds (memory, else the store)
 //   GET  /api/embedding-map/:mapId      → the corpus points of a fitted map
 //   GET  /api/corpus/icon/:key.png[?size=32|64] → one corpus icon as PNG (server/corpus-icon.ts)
-//   GET  /api/debug/memory[?reset]      → per worker {numTensors, resident, rssMb}, server RSS, the
-//                                          socket thread's event-loop delay since the last reset,
-//                                          cache and runner counters (UNCLIP_DEBUG=1 only)
+//   GET  /api/debug/memory[?reset]      → per worker {numTensors, resident, rssMb, ownMb}, server RSS
+//                                          and socket-thread heap, the socket thread's event-loop
+//                                          delay since the last reset, cache and runner counters
+//                                          (UNCLIP_DEBUG=1 only)
 //
 // Errors: {ok: false, error: {code, message}} with a fitting HTTP status.
 import type http from 'node:http';
@@ -119,6 +120,7 @@ export function createApi(deps: ApiDeps): (req: http.IncomingMessage, res: http.
       return json(res, 200, {
         workers: workers.map(({ numTensors, resident, rssMb, ownMb }) => ({ numTensors, resident, rssMb, ownMb: Math.round(ownMb) })),
         serverRssMb: Math.round(process.memoryUsage().rss / 2 ** 20),
+        serverHeapMb: Math.round(process.memoryUsage().heapUsed / 2 ** 20),
         eventLoop,
         cache: runner.cache.stats(),
         runner: runner.stats,
