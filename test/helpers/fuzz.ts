@@ -12,7 +12,7 @@ type Json = Record<string, any>;
 
 export type FuzzCase =
   | { kind: 'socket'; name: string; event: string; args: unknown[]; ack: boolean }
-  | { kind: 'rest'; name: string; method: string; path: string; headers: Record<string, string>; body?: string | Uint8Array };
+  | { kind: 'rest'; name: string; method: string; path: string; headers: Record<string, string>; body?: string | Uint8Array<ArrayBuffer> };
 
 /** The examples, cut to cheap runs: one sampling step, one image, short sweeps. */
 export function cheapExamples(): Json[] {
