@@ -13,7 +13,9 @@ export interface EngineConfig {
   /**
    * A worker thread holding more than this many MiB after a run (its heap plus the backend's,
    * which never shrinks) is replaced by a fresh one, so a heavy run's memory goes back to the OS
-   * (UNCLIP_WORKER_RECYCLE_MB; 0: never). A warm worker after the examples holds about 400.
+   * (UNCLIP_WORKER_RECYCLE_MB; 0: never). The examples leave a worker at 160-470 MiB (the
+   * interpolation's 6-image decode just over 512); the fresh thread loads its models again on its
+   * next run. Higher keeps heavy workers warm; lower keeps RSS nearer the idle figure.
    */
   workerRecycleMb: number;
   /** SQLite store folder (UNCLIP_DATA_DIR; default ./data). */
