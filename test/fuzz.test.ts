@@ -38,7 +38,7 @@ after(async () => {
   if (tmp) rmSync(tmp, { recursive: true, force: true });
 });
 
-type Reply = { ok: boolean; runId?: string; error?: { code: string; message: string } };
+type Reply = { ok: boolean; runId?: string; error?: { code: string; message: string; nodeErrors?: { code: string }[] } };
 const TERMINAL = new Set(['run:done', 'run:error', 'run:cancelled']);
 /** Run errors that are the server's own failure, never a fair answer to a request. */
 const SERVER_FAULTS = new Set(['INTERNAL', 'WORKER_CRASHED']);
@@ -110,8 +110,9 @@ async function play(next: () => FuzzCase | undefined, tally: Map<string, number>
       const size = Buffer.byteLength(JSON.stringify(reply) ?? '');
       if (size > 64 * 1024) problems.push(`${c.name}: a reply of ${size} bytes`);
       if (reply?.ok === false && reply.error) {
-        count(reply.error.code);
-        if (!(reply.error.code in ERROR_CODES)) problems.push(`${c.name}: code ${reply.error.code} is not in the table`);
+        const listed = reply.error.nodeErrors?.map((e) => e.code) ?? [];
+        count(listed[0] ? `${reply.error.code}/${listed[0]}` : reply.error.code);
+        for (const code of [reply.error.code, ...listed]) if (!(code in ERROR_CODES)) problems.push(`${c.name}: code ${code} is not in the table`);
       } else if (reply?.ok !== true && !(c.event === 'server:ping' && reply && typeof reply === 'object')) {
         problems.push(`${c.name}: odd reply ${JSON.stringify(reply).slice(0, 200)}`);
       }

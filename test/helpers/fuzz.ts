@@ -5,6 +5,7 @@
 // and numbers are only ever mutated to values that are wrong or tiny, never to a large valid one.
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { crc32 } from 'node:zlib';
 import { Rng } from '../../ml/rng.js';
 import { ROOT } from './server.js';
 
@@ -30,6 +31,18 @@ export function cheapExamples(): Json[] {
       }
       return g;
     });
+}
+
+/** A 1x1 PNG. */
+const PNG_1PX = 'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==';
+
+/** The same PNG claiming 100,000 x 100,000 pixels (its header CRC fixed): a decompression bomb's header. */
+function pixelBomb(): Uint8Array {
+  const png = Buffer.from(PNG_1PX, 'base64');
+  png.writeUInt32BE(100_000, 16);
+  png.writeUInt32BE(100_000, 20);
+  png.writeUInt32BE(crc32(png.subarray(12, 29)), 29);
+  return new Uint8Array(png);
 }
 
 /** Built-in object names: as keys they must never reach a prototype. */
@@ -95,7 +108,7 @@ function mutateGraph(r: Rng, g: Json): Json | unknown {
     case 14: g[pick(r, [...PROTO_NAMES, 'extra'])] = badValue(r); break;
     case 15: for (let i = 0; i < 70; i++) nodes.push({ id: `n${i}`, type: 'note', version: 1, params: {}, position: { x: 0, y: 0 } }); break;
     case 16: if (n && n.type === 'text') n.params.text = pick(r, [long(600), randomString(r, 200), '', '\n\n\n', '🍎'.repeat(300)]); break;
-    case 17: if (n && n.type === 'image-input') n.params = pick(r, [{ source: 'upload', image: 'data:image/png;base64,AAAA' }, { source: 'upload', image: new Uint8Array(64) }, { source: 'corpus', key: `noto:${pick(r, PROTO_NAMES)}` }, { source: 'corpus', key: 'noto:nope x y' }]); break;
+    case 17: if (n && n.type === 'image-input') n.params = pick(r, [{ source: 'upload', upload: `data:image/png;base64,${PNG_1PX}` }, { source: 'upload', upload: Buffer.from(PNG_1PX, 'base64') }, { source: 'upload', upload: pixelBomb() }, { source: 'upload', upload: 'data:image/png;base64,AAAA' }, { source: 'upload', upload: new Uint8Array(64) }, { source: 'upload' }, { source: 'corpus', key: `noto:${pick(r, PROTO_NAMES)}` }, { source: 'corpus', key: 'noto:nope x y' }]); break;
     case 18: if (n) n.position = pick(r, [null, { x: NaN, y: 'a' }, [1, 2], long(1000)]); break;
     case 19: if (e) e[pick(r, ['from', 'to'])] = badValue(r); break;
     case 20: if (n) n.params = badValue(r); break;
