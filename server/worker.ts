@@ -40,14 +40,13 @@ async function getModel<M extends { dispose(): void }>(name: string, dir: string
 }
 
 /**
- * What this thread alone holds, in MiB: its JS heap, its buffers, and the backend's own memory
- * (the wasm backend's heap grows to the largest batch it ran and never shrinks). Process RSS is
+ * What this thread alone holds, in MiB: its JS heap and its memory outside it (buffers, and the
+ * wasm backend's heap, which grows to the largest batch it ran and never shrinks). Process RSS is
  * shared by all threads; this is what retiring the thread would give back.
  */
 function ownMb(): number {
   const u = process.memoryUsage();
-  const wasm = (tf.backend() as { wasm?: { HEAPU8?: Uint8Array } }).wasm?.HEAPU8?.buffer.byteLength ?? 0;
-  return (u.heapTotal + u.external + wasm) / 2 ** 20;
+  return (u.heapTotal + u.external) / 2 ** 20;
 }
 
 let queue: Promise<void> = Promise.resolve();
