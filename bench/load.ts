@@ -8,7 +8,8 @@
 //   healthz_p50_ms / healthz_p99_ms: /healthz polled every 100 ms from a separate process
 //   event_loop_p99_ms / event_loop_max_ms: the server's socket-thread delay over the load (what of
 //     the /healthz time is the server's own stall rather than a busy machine)
-//   rss_before_mb / rss_after_mb: the server's RSS, warm and idle, before and after the load
+//   rss_before_mb / rss_after_mb: the server's RSS, idle, before the load (warm: each worker has
+//     run every example) and after it
 //   refused: run:start refusals by code (limits such as TOO_MANY_QUEUED count here, not as failures)
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
@@ -36,6 +37,9 @@ export interface LoadFigures {
   event_loop_max_ms: number;
   rss_before_mb: number;
   rss_after_mb: number;
+  /** where the RSS is, before → after: the socket thread's heap and each worker's own MiB */
+  server_heap_mb: [number, number];
+  workers_own_mb: [number[], number[]];
 }
 
 type Graph = { nodes: { id: string; type: string; params: Record<string, unknown> }[] };
@@ -44,9 +48,9 @@ const EXAMPLES: Graph[] = readdirSync(join(ROOT, 'examples'))
   .sort()
   .map((f) => JSON.parse(readFileSync(join(ROOT, 'examples', f), 'utf8')) as Graph);
 
-/** An example with 2-8 sampling steps per diffusion node and fresh seeds. */
-function loadGraph(r: Rng): Graph {
-  const g = structuredClone(EXAMPLES[Math.floor(r.next() * EXAMPLES.length)]!);
+/** An example (a random one unless told) with 2-8 sampling steps per diffusion node and fresh seeds. */
+function loadGraph(r: Rng, example = Math.floor(r.next() * EXAMPLES.length)): Graph {
+  const g = structuredClone(EXAMPLES[example]!);
   for (const n of g.nodes) {
     if (['prior', 'decoder', 'upsample'].includes(n.type)) n.params.steps = 2 + Math.floor(r.next() * 7);
     if ('seed' in n.params || ['prior', 'decoder', 'upsample'].includes(n.type)) n.params.seed = Math.floor(r.next() * 1e6);
@@ -72,25 +76,28 @@ export async function benchLoad(opts: { clients?: number; seconds?: number; log?
   const tmp = mkdtempSync(join(tmpdir(), 'unclip-load-'));
   // every client is 127.0.0.1: per-client queue limits are raised; refusals are counted anyway
   const server = await startServer({ ui: false, env: { UNCLIP_DEBUG: '1', UNCLIP_WORKERS: '2', UNCLIP_MAX_QUEUED: '8', UNCLIP_DATA_DIR: join(tmp, 'data') } });
-  const memory = async (reset = false) => (await (await fetch(`${server.url}/api/debug/memory${reset ? '?reset' : ''}`)).json()) as { serverRssMb: number; eventLoop: { p99Ms: number; maxMs: number } | null };
-  const rss = async () => (await memory()).serverRssMb;
+  const memory = async (reset = false) => (await (await fetch(`${server.url}/api/debug/memory${reset ? '?reset' : ''}`)).json()) as { serverRssMb: number; serverHeapMb: number; workers: { ownMb: number }[]; eventLoop: { p99Ms: number; maxMs: number } | null };
   const f = { runs_started: 0, runs_done: 0, runs_cancelled: 0, runs_error: 0, left_mid_run: 0, dropped_clients: 0 };
   const stuck = new Set<string>();
   const refused: Record<string, number> = {};
   const accepted: string[] = [];
   try {
-    // warm both workers (models loaded), then the idle figure
+    // the idle figure is a warm server's: each example twice at once (once per worker), so both
+    // workers hold every model and the memory the examples' batches take
     const warm = await connect(server.url);
     const warmRec = new Recorder(warm);
-    await Promise.all([0, 1].map(async (i) => {
-      const g = loadGraph(new Rng(i + 1));
-      const r = await (warm.timeout(60_000) as unknown as Client).emitWithAck('run:start', { graph: g } as never);
-      if (r.ok) await warmRec.end(r.runId, 300_000);
-    }));
+    const r0 = new Rng(1);
+    for (let e = 0; e < EXAMPLES.length; e++) {
+      await Promise.all([0, 1].map(async () => {
+        const g = loadGraph(r0, e);
+        const r = await (warm.timeout(60_000) as unknown as Client).emitWithAck('run:start', { graph: g } as never);
+        if (r.ok) await warmRec.end(r.runId, 300_000);
+      }));
+    }
     warm.close();
     await sleep(2000);
-    const rssBefore = await rss();
-    log(`[load] ${clients} clients for ${seconds} s; server RSS ${rssBefore} MB warm`);
+    const before = await memory();
+    log(`[load] ${clients} clients for ${seconds} s; server RSS ${before.serverRssMb} MB warm`);
 
     await memory(true);
     const health = pollHealthz(server.url);
@@ -155,7 +162,15 @@ export async function benchLoad(opts: { clients?: number; seconds?: number; log?
     (await Promise.all(accepted.map(ended))).forEach((x, i) => x || stuck.add(accepted[i]!));
     await sleep(3000);
     const q = (p: number) => Math.round(healthMs[Math.min(healthMs.length - 1, Math.floor(p * healthMs.length))]! * 10) / 10;
-    return { clients, seconds, ...f, stuck_runs: stuck.size, refused, healthz_p50_ms: q(0.5), healthz_p99_ms: q(0.99), healthz_max_ms: q(1), event_loop_p99_ms: loop?.p99Ms ?? NaN, event_loop_max_ms: loop?.maxMs ?? NaN, rss_before_mb: rssBefore, rss_after_mb: await rss() };
+    const after = await memory();
+    return {
+      clients, seconds, ...f, stuck_runs: stuck.size, refused,
+      healthz_p50_ms: q(0.5), healthz_p99_ms: q(0.99), healthz_max_ms: q(1),
+      event_loop_p99_ms: loop?.p99Ms ?? NaN, event_loop_max_ms: loop?.maxMs ?? NaN,
+      rss_before_mb: before.serverRssMb, rss_after_mb: after.serverRssMb,
+      server_heap_mb: [before.serverHeapMb, after.serverHeapMb],
+      workers_own_mb: [before.workers.map((w) => w.ownMb), after.workers.map((w) => w.ownMb)],
+    };
   } finally {
     await server.stop();
     rmSync(tmp, { recursive: true, force: true });
