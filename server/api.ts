@@ -12,9 +12,10 @@
 //   GET  /api/runs/:runId/animation/:nodeId.webp|.gif → that node's denoising steps animated (server/animation.ts)
 //   GET  /api/embedding-map/:mapId      → the corpus points of a fitted map
 //   GET  /api/corpus/icon/:key.png[?size=32|64] → one corpus icon as PNG (server/corpus-icon.ts)
-//   GET  /api/debug/memory[?reset]      → per worker {numTensors, resident, rssMb}, server RSS, the
-//                                          socket thread's event-loop delay since the last reset,
-//                                          cache and runner counters (UNCLIP_DEBUG=1 only)
+//   GET  /api/debug/memory[?reset]      → per worker {numTensors, resident, rssMb, ownMb}, server RSS
+//                                          and socket-thread heap, the socket thread's event-loop
+//                                          delay since the last reset, cache and runner counters
+//                                          (UNCLIP_DEBUG=1 only)
 //
 // Errors: {ok: false, error: {code, message}} with a fitting HTTP status. A JSON body needs
 // Content-Type: application/json (415 otherwise); state-changing requests from pages on other
@@ -156,8 +157,9 @@ export function createApi(deps: ApiDeps): (req: http.IncomingMessage, res: http.
       const eventLoop = loop ? { p50Ms: ms(loop.percentile(50)), p99Ms: ms(loop.percentile(99)), maxMs: ms(loop.max), samples: loop.count } : null;
       if (new URL(req.url ?? '/', 'http://x').searchParams.has('reset')) loop?.reset();
       return json(res, 200, {
-        workers: workers.map(({ numTensors, resident, rssMb }) => ({ numTensors, resident, rssMb })),
+        workers: workers.map(({ numTensors, resident, rssMb, ownMb }) => ({ numTensors, resident, rssMb, ownMb: Math.round(ownMb) })),
         serverRssMb: Math.round(process.memoryUsage().rss / 2 ** 20),
+        serverHeapMb: Math.round(process.memoryUsage().heapUsed / 2 ** 20),
         eventLoop,
         cache: runner.cache.stats(),
         runner: runner.stats,

@@ -40,7 +40,7 @@ export function createEngine(config: EngineConfig = configFromEnv()): Engine {
   const store = Store.open(config.dataDir, { keepPerGraph: config.quotas.keepStoredRuns, maxAgeDays: config.quotas.storedRunDays });
   if (config.maxDbMb > 0) store.limitBytes(config.maxDbMb * 2 ** 20);
   seedShippedMaps(join(config.weightsDir, 'clip'), config.cacheDir);
-  const pool = new WorkerPool(config.redisUrl ? 0 : config.workers, { debug: config.debug, cacheDir: config.cacheDir });
+  const pool = new WorkerPool(config.redisUrl ? 0 : config.workers, { debug: config.debug, cacheDir: config.cacheDir }, config.workerRecycleMb);
   const cache = new OutputCache(config.cacheMb * 2 ** 20);
   const dispatcher: Dispatcher = config.redisUrl
     ? new RedisDispatcher(config.redisUrl)

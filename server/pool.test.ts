@@ -46,3 +46,14 @@ test('a worker that dies answers its job and its queued memory probe with WORKER
   const mem = await worker.memory();
   assert.equal(mem.numTensors, mem.resident, 'the replacement leaks nothing');
 });
+
+test('a replaced worker (a heavy run left it holding too much) answers requests sent meanwhile on its fresh thread', { timeout: 120_000 }, async () => {
+  await worker.ready;
+  assert.ok((await worker.run(job({ steps: 2 }))).ok);
+  assert.ok(worker.ownMb > 0, 'each job reports what the thread holds');
+  worker.replace();
+  // sent before the old thread has gone: they wait for the replacement instead of dying with it
+  const [ran, mem] = await Promise.all([worker.run(job({ steps: 2 })), worker.memory()]);
+  assert.ok(ran.ok, JSON.stringify(ran));
+  assert.equal(mem.numTensors, mem.resident);
+});

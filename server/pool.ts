@@ -3,6 +3,9 @@
 // the models that worker loaded stay warm for the next node, and two runs use two cores.
 // A worker that dies answers every request it held (its job, a memory probe) with WORKER_CRASHED
 // and is replaced; a run waiting for it to start up waits for its replacement.
+// Memory: a thread's backend heap grows to the largest batch it ran and never shrinks (tfjs's
+// wasm memory cannot), so a worker that holds more than `recycleMb` after a job is replaced by a
+// fresh thread when it is released; the old thread's memory goes back to the OS with it.
 import { Worker } from 'node:worker_threads';
 import type { ErrorCode } from '../protocol/index.js';
 import type { Outputs, StepInfo } from '../nodes/index.js';
@@ -38,6 +41,10 @@ export class PoolWorker {
   private nextId = 1;
   busy = false;
   private closing = false;
+  /** MiB the thread held after its last job (its heap, buffers and backend memory). */
+  ownMb = 0;
+  /** set while the thread is being replaced: requests wait for the fresh one */
+  private replacing: Promise<unknown> | undefined;
 
   constructor(index: number, private init: WorkerInit) {
     this.index = index;
@@ -65,6 +72,7 @@ export class PoolWorker {
         return;
       }
       this.pending.delete(m.jobId);
+      if (m.type !== 'memory') this.ownMb = m.ownMb;
       if (m.type === 'memory') {
         if (p.kind === 'memory') p.resolve(m);
       } else if (p.kind === 'job') {
@@ -93,6 +101,7 @@ export class PoolWorker {
   }
 
   run(job: JobRequest, onStep?: (info: StepInfo) => void): Promise<JobResult> {
+    if (this.replacing) return this.replacing.then(() => this.run(job, onStep));
     const jobId = this.nextId++;
     if (this.closing) return Promise.resolve({ ok: false, code: 'WORKER_CRASHED', message: `worker ${this.index} is closed`, cancelled: false, leaked: 0 });
     return new Promise((resolve) => {
@@ -103,11 +112,28 @@ export class PoolWorker {
 
   /** The worker's tensor counts; rejects with WorkerCrashed if the thread dies first. */
   memory(): Promise<MemoryReport> {
+    if (this.replacing) return this.replacing.then(() => this.memory());
     const jobId = this.nextId++;
     if (this.closing) return Promise.reject(new WorkerCrashed(`worker ${this.index} is closed`));
     return new Promise((resolve, reject) => {
       this.pending.set(jobId, { kind: 'memory', resolve, reject });
       this.worker.postMessage({ type: 'memory', jobId } satisfies ToWorker);
+    });
+  }
+
+  /**
+   * Ends the thread and starts a fresh one (models load again on its first job). Only for an
+   * idle worker: `ready`, run and memory wait for the replacement.
+   */
+  replace(): void {
+    if (this.closing || this.replacing) return;
+    this.ownMb = 0;
+    // the exit handler spawns the replacement before terminate() resolves
+    const done = this.worker.terminate().then(() => this.ready);
+    this.replacing = done;
+    this.ready = done;
+    void done.finally(() => {
+      if (this.replacing === done) this.replacing = undefined;
     });
   }
 
@@ -121,7 +147,8 @@ export class WorkerPool {
   readonly workers: PoolWorker[];
   private waiting: ((w: PoolWorker) => void)[] = [];
 
-  constructor(size: number, init: WorkerInit) {
+  /** @param recycleMb replace a worker holding more than this after a run (0: never) */
+  constructor(size: number, init: WorkerInit, private recycleMb = 0) {
     this.workers = Array.from({ length: size }, (_, i) => new PoolWorker(i, init));
   }
 
@@ -140,6 +167,10 @@ export class WorkerPool {
   }
 
   release(w: PoolWorker): void {
+    if (this.recycleMb > 0 && w.ownMb > this.recycleMb) {
+      console.log(`[pool] worker ${w.index} held ${Math.round(w.ownMb)} MiB after a run (over UNCLIP_WORKER_RECYCLE_MB=${this.recycleMb}): replacing its thread to give the memory back`);
+      w.replace();
+    }
     const next = this.waiting.shift();
     if (next) next(w);
     else w.busy = false;

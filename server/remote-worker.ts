@@ -22,7 +22,7 @@ if (!config.redisUrl) {
 }
 
 seedShippedMaps(join(config.weightsDir, 'clip'), config.cacheDir);
-const pool = new WorkerPool(config.workers, { debug: config.debug, cacheDir: config.cacheDir });
+const pool = new WorkerPool(config.workers, { debug: config.debug, cacheDir: config.cacheDir }, config.workerRecycleMb);
 const cache = new OutputCache(config.cacheMb * 2 ** 20);
 const dispatcher = new PoolDispatcher(pool, {
   defs: new Map(nodeDefs({ debug: config.debug }).map((d) => [d.decl.type, d])),

@@ -33,6 +33,8 @@ export type FromWorker =
       ms: number;
       /** tensors alive after the job minus before, not counting models loaded during it */
       leaked: number;
+      /** MiB the thread holds after the job (server/worker.ts ownMb): the pool's recycle check */
+      ownMb: number;
     }
-  | { type: 'error'; jobId: number; code: ErrorCode; message: string; port?: string; cancelled: boolean; leaked: number }
-  | { type: 'memory'; jobId: number; numTensors: number; resident: number; rssMb: number };
+  | { type: 'error'; jobId: number; code: ErrorCode; message: string; port?: string; cancelled: boolean; leaked: number; ownMb: number }
+  | { type: 'memory'; jobId: number; numTensors: number; resident: number; rssMb: number; ownMb: number };

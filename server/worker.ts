@@ -39,10 +39,20 @@ async function getModel<M extends { dispose(): void }>(name: string, dir: string
   return model;
 }
 
+/**
+ * What this thread alone holds, in MiB: its JS heap and its memory outside it (buffers, and the
+ * wasm backend's heap, which grows to the largest batch it ran and never shrinks). Process RSS is
+ * shared by all threads; this is what retiring the thread would give back.
+ */
+function ownMb(): number {
+  const u = process.memoryUsage();
+  return (u.heapTotal + u.external) / 2 ** 20;
+}
+
 let queue: Promise<void> = Promise.resolve();
 port.on('message', (m: ToWorker) => {
   if (m.type === 'memory') {
-    post({ type: 'memory', jobId: m.jobId, numTensors: tf.memory().numTensors, resident, rssMb: process.memoryUsage().rss / 2 ** 20 });
+    post({ type: 'memory', jobId: m.jobId, numTensors: tf.memory().numTensors, resident, rssMb: process.memoryUsage().rss / 2 ** 20, ownMb: ownMb() });
     return;
   }
   // one job at a time: the leak count and tf's global state assume it
@@ -87,13 +97,14 @@ async function runJob(job: Extract<ToWorker, { type: 'job' }>): Promise<void> {
     };
     if (isCancelled()) throw new Cancelled();
     const outputs: Outputs = await def.execute(ctx);
-    post({ type: 'result', jobId: job.jobId, outputs, ms: performance.now() - t0, leaked: leaked() }, transferables(outputs));
+    post({ type: 'result', jobId: job.jobId, outputs, ms: performance.now() - t0, leaked: leaked(), ownMb: ownMb() }, transferables(outputs));
   } catch (e) {
     const cancelled = e instanceof Cancelled;
     const code = cancelled ? 'CANCELLED' : e instanceof NodeFailure ? e.code : 'NODE_FAILED';
     const port = e instanceof NodeFailure ? e.port : undefined;
     const message = cancelled ? 'cancelled' : (e as Error)?.message ?? String(e);
-    post(port === undefined ? { type: 'error', jobId: job.jobId, code, message, cancelled, leaked: leaked() } : { type: 'error', jobId: job.jobId, code, message, port, cancelled, leaked: leaked() });
+    const base = { type: 'error' as const, jobId: job.jobId, code, message, cancelled, leaked: leaked(), ownMb: ownMb() };
+    post(port === undefined ? base : { ...base, port });
   }
 }
 
