@@ -75,7 +75,7 @@ export async function benchLoad(opts: { clients?: number; seconds?: number; log?
   const log = opts.log ?? (() => {});
   const tmp = mkdtempSync(join(tmpdir(), 'unclip-load-'));
   // every client is 127.0.0.1: per-client queue limits are raised; refusals are counted anyway
-  const server = await startServer({ ui: false, env: { UNCLIP_DEBUG: '1', UNCLIP_WORKERS: '2', UNCLIP_MAX_QUEUED: '8', UNCLIP_DATA_DIR: join(tmp, 'data') } });
+  const server = await startServer({ ui: false, env: { UNCLIP_DEBUG: '1', UNCLIP_WORKERS: '2', UNCLIP_MAX_QUEUED: '8', UNCLIP_MAX_QUEUED_PER_ADDRESS: '128', UNCLIP_MAX_QUEUED_TOTAL: '128', UNCLIP_DATA_DIR: join(tmp, 'data') } });
   const memory = async (reset = false) => (await (await fetch(`${server.url}/api/debug/memory${reset ? '?reset' : ''}`)).json()) as { serverRssMb: number; serverHeapMb: number; workers: { ownMb: number }[]; eventLoop: { p99Ms: number; maxMs: number } | null };
   const f = { runs_started: 0, runs_done: 0, runs_cancelled: 0, runs_error: 0, left_mid_run: 0, dropped_clients: 0 };
   const stuck = new Set<string>();
