@@ -7,7 +7,7 @@ import sharp from 'sharp';
 import { checkUpload, IMAGE_SIZE, imageBytes } from './image-input.js';
 import { defineNode, NodeFailure, optional } from './types.js';
 
-const fraction = (name: string, title: string, def: number) => ({ name, title, kind: 'number', default: def, min: 0, max: 1 }) as const;
+const fraction = <N extends string>(name: N, title: string, def: number) => ({ name, title, kind: 'number', default: def, min: 0, max: 1 }) as const;
 
 /** 1 where pixel (row i, column j) of an S×S grid lies in the shape (pixel centres tested). */
 export function shapeMask(shape: 'rectangle' | 'circle', box: { left: number; top: number; width: number; height: number }, S: number): Uint8Array {
