@@ -153,7 +153,10 @@ export function MaskPainter({ nodeId, painted, shape, disabled, onParam }: { nod
         <button type="button" className="mini" disabled={disabled} onClick={() => replace(invertBits(bits.current))}>
           invert
         </button>
-        <span className="hint">{under ? 'painted over the linked image' : 'link an image to paint over it'}</span>
+        <span className="hint">
+          {under ? 'over the linked image' : 'link an image (and run) to paint over it'}
+          {shape !== 'painted' ? `; painting replaces the ${String(shape)}` : ''}
+        </span>
       </div>
     </div>
   );
