@@ -21,7 +21,8 @@ export function imageBytes(v: unknown): Buffer | null {
   return null;
 }
 
-async function checkUpload(v: unknown, limits: Limits): Promise<{ code: 'IMAGE_TOO_LARGE' | 'IMAGE_UNREADABLE'; message: string }[]> {
+/** Problems with an image param's bytes (size, pixels, format), read from its header alone. */
+export async function checkUpload(v: unknown, limits: Limits): Promise<{ code: 'IMAGE_TOO_LARGE' | 'IMAGE_UNREADABLE'; message: string }[]> {
   const buf = imageBytes(v);
   if (!buf) return [{ code: 'IMAGE_UNREADABLE', message: 'upload: no image bytes' }];
   const n = imageParamBytes(v);

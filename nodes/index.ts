@@ -12,6 +12,7 @@ import { decoderNode } from './decoder.js';
 import { embeddingPlotNode } from './embedding-plot.js';
 import { imageInputNode } from './image-input.js';
 import { interpolateNode } from './interpolate.js';
+import { maskNode } from './mask.js';
 import { noteNode } from './note.js';
 import { priorNode } from './prior.js';
 import { similarityNode } from './similarity.js';
@@ -25,6 +26,7 @@ export * from './types.js';
 export const NODE_DEFS: readonly NodeDef[] = [
   textNode,
   imageInputNode,
+  maskNode,
   clipTextEncodeNode,
   clipImageEncodeNode,
   priorNode,

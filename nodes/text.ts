@@ -3,6 +3,7 @@
 // knows is an error here (EMPTY_PROMPT: it would encode to nothing); some unknown words are only
 // a warning (the studio underlines them from the encoder's tokens output).
 import { loadTokenizer, VOCAB_FILE } from '../ml/clip/index.js';
+import { STYLE_WORDS } from '../ml/data/corpus.js';
 import { modelDir, modelHash } from '../ml/weights.js';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -21,7 +22,8 @@ export const textNode = defineNode({
     inputs: [],
     outputs: [{ name: 'text', title: 'text', type: { kind: 'text' } }],
     params: [
-      { name: 'text', title: 'Prompt', kind: 'string', default: 'red apple', limit: 'text', multiline: true },
+      // the corpus captions end in ", <style words> style": the studio offers them (issue 25)
+      { name: 'text', title: 'Prompt', kind: 'string', default: 'red apple', limit: 'text', multiline: true, suggestions: Object.values(STYLE_WORDS).map((w) => `${w} style`) },
       { name: 'perLine', title: 'One prompt per line', kind: 'boolean', default: false },
     ],
     models: [],

@@ -92,6 +92,8 @@ export interface ParamDecl {
   limit?: 'steps' | 'batch' | 'text';
   /** UI hint: multi-line text. */
   multiline?: boolean;
+  /** UI hint, string: words the studio offers to add (a prompt's known style words: "openmoji style"). */
+  suggestions?: readonly string[];
   description?: string;
 }
 

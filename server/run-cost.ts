@@ -43,6 +43,7 @@ const free = (rows: number): NodeCost => ({ rows, units: 0 });
 export const NODE_COSTS: ReadonlyMap<string, (p: Params, rowsIn: RowsIn, limits: Limits) => NodeCost> = new Map([
   ['text', (p) => free(p.perLine === true ? String(p.text ?? '').split('\n').filter((l) => l.trim()).length : 1)],
   ['image-input', (p) => free(p.source === 'upload' ? 1 : String(p.key ?? '').split(/[\s,]+/).filter(Boolean).length)],
+  ['mask', () => free(1)],
   ['clip-text-encode', (_p, r) => ({ rows: r('text'), units: r('text') * MODEL_COST.clip })],
   ['clip-image-encode', (_p, r) => ({ rows: r('image'), units: r('image') * MODEL_COST.clip })],
   ['prior', (p, r, l) => ({ rows: r('embedding'), units: num(p.steps, 1) * Math.min(l.maxBatch, r('embedding') * num(p.bestOf, 1)) * MODEL_COST.prior * guided(p) })],

@@ -61,7 +61,7 @@ async function png(w: number, h: number, rgb: [number, number, number]): Promise
 test('GET /api/nodes lists the catalogue with ports, params and limits, the diffusion nodes included', async () => {
   const cat = (await getJson('/api/nodes')) as Catalogue;
   const types = cat.nodes.map((n) => n.type);
-  for (const t of ['text', 'note', 'image-input', 'clip-text-encode', 'clip-image-encode', 'prior', 'decoder', 'upsample', 'interpolate', 'text-diff', 'similarity', 'embedding-plot', 'debug-steps']) assert.ok(types.includes(t), t);
+  for (const t of ['text', 'note', 'image-input', 'mask', 'clip-text-encode', 'clip-image-encode', 'prior', 'decoder', 'upsample', 'interpolate', 'text-diff', 'similarity', 'embedding-plot', 'debug-steps']) assert.ok(types.includes(t), t);
   assert.deepEqual(cat.planned, []);
   const dec = cat.nodes.find((n) => n.type === 'decoder')!;
   for (const p of ['steps', 'seed', 'guidance', 'sampler']) assert.ok(dec.params.some((q) => q.name === p), `decoder.${p}`);
@@ -108,6 +108,9 @@ test('bad graphs of every kind are refused with their codes, naming node and por
     { name: 'upload over the byte limit', graph: graph([node('i', 'image-input', { source: 'upload', upload: new Uint8Array(20001) })]), want: [{ nodeId: 'i', port: 'upload', code: 'IMAGE_TOO_LARGE' }] },
     { name: 'upload over the pixel limit', graph: graph([node('i', 'image-input', { source: 'upload', upload: big })]), want: [{ nodeId: 'i', port: 'upload', code: 'IMAGE_TOO_LARGE' }] },
     { name: 'upload that is no image', graph: graph([node('i', 'image-input', { source: 'upload', upload: Buffer.from('GIF89a not really') })]), want: [{ nodeId: 'i', port: 'upload', code: 'IMAGE_UNREADABLE' }] },
+    { name: 'painted mask with nothing painted', graph: graph([node('m', 'mask', { shape: 'painted' })]), want: [{ nodeId: 'm', port: 'painted', code: 'MISSING_INPUT' }] },
+    { name: 'painted mask that is no image', graph: graph([node('m', 'mask', { shape: 'painted', painted: Buffer.from('GIF89a not really') })]), want: [{ nodeId: 'm', port: 'painted', code: 'IMAGE_UNREADABLE' }] },
+    { name: 'painted mask over the byte limit', graph: graph([node('m', 'mask', { shape: 'painted', painted: new Uint8Array(20001) })]), want: [{ nodeId: 'm', port: 'painted', code: 'IMAGE_TOO_LARGE' }] },
     { name: 'too many steps', graph: graph([debug('d', { steps: 501 })]), want: [{ nodeId: 'd', port: 'steps', code: 'TOO_MANY_STEPS' }] },
     {
       name: 'sweep over the batch limit',

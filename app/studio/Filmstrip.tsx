@@ -8,6 +8,7 @@ import { useEffect, useState, type CSSProperties } from 'react';
 import type { StepFrame } from '../lib/runState';
 import { useStudio } from './store';
 import { downloadPng } from './download';
+import { MaskOutline } from './MaskOutline';
 import { SchedulePlot } from './SchedulePlot';
 
 const THUMBS = 8;
@@ -70,17 +71,20 @@ export function Filmstrip({
   const style: CSSProperties | undefined = box ? { width: box.width, height: box.height } : undefined;
   return (
     <div className="filmstrip" data-testid={`filmstrip-${nodeId}`} data-frames={frames.length} data-index={shown} data-live={live ? 'true' : 'false'}>
-      <img
-        className="frame"
-        src={f.url}
-        alt={`${nodeId} step ${f.step} of ${f.total}${halves ? `: ${halves[0]} left, ${halves[1]} right` : ''}`}
-        style={style}
-        data-testid={`frame-${nodeId}`}
-        onLoad={(e) => {
-          const im = e.currentTarget;
-          if (!dims || dims[0] !== im.naturalWidth || dims[1] !== im.naturalHeight) setDims([im.naturalWidth, im.naturalHeight]);
-        }}
-      />
+      <div className="frame-wrap">
+        <img
+          className="frame"
+          src={f.url}
+          alt={`${nodeId} step ${f.step} of ${f.total}${halves ? `: ${halves[0]} left, ${halves[1]} right` : ''}`}
+          style={style}
+          data-testid={`frame-${nodeId}`}
+          onLoad={(e) => {
+            const im = e.currentTarget;
+            if (!dims || dims[0] !== im.naturalWidth || dims[1] !== im.naturalHeight) setDims([im.naturalWidth, im.naturalHeight]);
+          }}
+        />
+        {dims && box ? <MaskOutline nodeId={nodeId} natural={dims} box={box} tilesAcross={halves ? 2 : 1} /> : null}
+      </div>
       {halves ? (
         <div className="frame-halves" style={box ? { width: box.width } : undefined} aria-hidden>
           <span>{halves[0]}</span>

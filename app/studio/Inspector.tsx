@@ -4,6 +4,7 @@ import type { Edge } from '@xyflow/react';
 import type { Catalogue } from '../../protocol';
 import { declOf, type StudioNode } from '../lib/graphModel';
 import { LinkFields } from './LinkFields';
+import { MaskPainter } from './MaskPainter';
 import { ParamField } from './ParamField';
 
 export interface InspectorProps {
@@ -31,6 +32,7 @@ export function Inspector({ node, count, nodes, edges, catalogue, readOnly, onPa
           {decl ? <p className="muted small">{decl.description}</p> : null}
           {decl?.models.length ? <p className="muted small">needs weights: {decl.models.join(', ')}</p> : null}
           <LinkFields node={node} nodes={nodes} edges={edges} catalogue={catalogue} disabled={readOnly} onLink={onLink} />
+          {node.data.type === 'mask' ? <MaskPainter nodeId={node.id} painted={node.data.params.painted} shape={node.data.params.shape} disabled={readOnly} onParam={(name, v) => onParam(node.id, name, v)} /> : null}
           <form onSubmit={(e) => e.preventDefault()} aria-label={`params of ${node.id}`}>
             {decl?.params.map((p) => <ParamField key={`${node.id}:${p.name}`} nodeId={node.id} p={p} value={node.data.params[p.name]} disabled={readOnly} onChange={(v) => onParam(node.id, p.name, v)} />)}
             {decl && !decl.params.length ? <p className="muted small">no params</p> : null}

@@ -7,6 +7,7 @@ import { useEffect, useId, useRef, useState } from 'react';
 import { paramRange, type ParamDecl } from '../../protocol';
 import { formatNumber, parseNumberField } from '../lib/numberField';
 import { draftOf, useStudio } from './store';
+import { Suggestions } from './Suggestions';
 
 interface FieldProps {
   /** The node the param belongs to (a number field's draft is kept per node and param). */
@@ -115,6 +116,7 @@ export function ParamField({ nodeId, p, value, onChange, disabled }: FieldProps)
         <div className="field">
           <label htmlFor={id}>{p.title}</label>
           {p.multiline ? <textarea rows={p.name === 'markdown' ? 8 : 3} {...common} /> : <input type="text" {...common} />}
+          <Suggestions p={p} value={v} onChange={onChange} disabled={disabled} />
           {desc}
         </div>
       );
