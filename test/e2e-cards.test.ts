@@ -212,6 +212,7 @@ async function checkMapLabels(page: Page, name: string) {
     for (const svg of document.querySelectorAll<SVGSVGElement>('[data-testid="embedding-map"] svg')) {
       const vb = svg.viewBox.baseVal;
       const boxes = [...svg.querySelectorAll<SVGTextElement>('text.series-label')].map((t) => ({ t: t.textContent, b: t.getBBox() }));
+      if (!boxes.length) out.push('a map with no label');
       for (const { t, b } of boxes) if (b.x < vb.x - 0.5 || b.y < vb.y - 0.5 || b.x + b.width > vb.x + vb.width + 0.5 || b.y + b.height > vb.y + vb.height + 0.5) out.push(`"${t}" outside the map`);
       for (let i = 0; i < boxes.length; i++)
         for (let j = i + 1; j < boxes.length; j++) {

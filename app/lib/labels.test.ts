@@ -16,7 +16,7 @@ test('labels near the edges turn inward; crowded ones take another side or are l
   ];
   const out = placeLabels(pts, W, H);
   const rects = out.map((l) => {
-    const tw = pts[l.i]!.text.length * 9 * 0.58;
+    const tw = l.text.length * 9 * 0.58;
     const x0 = l.anchor === 'start' ? l.x : l.x - tw;
     return { x0, x1: x0 + tw, y0: l.y - 9, y1: l.y + 2 };
   });
@@ -28,4 +28,10 @@ test('labels near the edges turn inward; crowded ones take another side or are l
   assert.equal(out[0]!.i, 0, 'the corner label is placed (turned inward)');
   assert.equal(out[0]!.anchor, 'end');
   assert.ok(out.length >= 4 && out.length < pts.length, 'four sides for a cluster, the rest left to hover');
+});
+
+test('a label wider than half the plot is shortened, not dropped', () => {
+  const [l] = placeLabels([{ x: 130, y: 100, text: 'noto:cat-face + 0.50 × ("dog face" − "cat face")' }], 260, 200);
+  assert.ok(l, 'placed');
+  assert.ok(l.text.endsWith('…') && l.text.length < 30, l.text);
 });

@@ -1,6 +1,7 @@
 // Where a plot's point labels go: beside their dot, on whichever side (up-right, up-left,
 // down-right, down-left) keeps the label inside the plot and clear of the labels already placed;
-// a label with no such side is left out (the plot's hover readout still names the point).
+// a label with no such side is left out (the plot's hover readout still names the point), and one
+// wider than half the plot is shortened with an ellipsis.
 // Label widths are estimated from the character count, which is what an SVG without layout can do.
 
 export interface LabelIn {
@@ -11,6 +12,8 @@ export interface LabelIn {
 export interface LabelOut {
   /** index in the input */
   i: number;
+  /** the text to draw: the label, shortened with … where it is wider than half the plot */
+  text: string;
   x: number;
   y: number;
   anchor: 'start' | 'end';
@@ -31,7 +34,9 @@ export function placeLabels(points: LabelIn[], w: number, h: number, fontPx = 9)
   const gap = 6;
   points.forEach((p, i) => {
     if (!p.text) return;
-    const tw = p.text.length * fontPx * 0.58;
+    const fit = Math.floor((w / 2 - gap) / (fontPx * 0.58));
+    const text = p.text.length > fit ? `${p.text.slice(0, fit - 1)}…` : p.text;
+    const tw = text.length * fontPx * 0.58;
     const sides = [
       { dx: gap, dy: -gap, anchor: 'start' as const },
       { dx: -gap, dy: -gap, anchor: 'end' as const },
@@ -45,7 +50,7 @@ export function placeLabels(points: LabelIn[], w: number, h: number, fontPx = 9)
       if (r.x0 < 1 || r.x1 > w - 1 || r.y0 < 1 || r.y1 > h - 1) continue;
       if (!taken.every((t) => clear(t, r))) continue;
       taken.push(r);
-      out.push({ i, x, y, anchor: s.anchor });
+      out.push({ i, text, x, y, anchor: s.anchor });
       return;
     }
   });

@@ -9,7 +9,7 @@ import { useEffect, useRef, useState } from 'react';
 import { extent, select, scaleLinear, zoom, zoomIdentity, type ZoomBehavior, type ZoomTransform } from 'd3';
 import type { PlotData } from '../../protocol';
 import { useShallow } from 'zustand/react/shallow';
-import { placeLabels } from '../lib/labels';
+import { placeLabels, type LabelOut } from '../lib/labels';
 import { api, type CorpusMap } from './api';
 import { useStudio } from './store';
 
@@ -38,6 +38,14 @@ interface Hover {
 }
 
 const sq = (a: [number, number], b: [number, number]) => (a[0] - b[0]) ** 2 + (a[1] - b[1]) ** 2;
+
+function SeriesLabel({ l }: { l?: LabelOut }) {
+  return l ? (
+    <text x={l.x} y={l.y} className="series-label" textAnchor={l.anchor}>
+      {l.text}
+    </text>
+  ) : null;
+}
 
 export function EmbeddingMap({ nodeId, plot, wide }: { nodeId?: string; plot: MapPlot; wide?: boolean }) {
   const [map, setMap] = useState<CorpusMap | null>(null);
@@ -150,11 +158,7 @@ export function EmbeddingMap({ nodeId, plot, wide }: { nodeId?: string; plot: Ma
               {s.points.map((p, i) => (
                 <g key={i} onMouseEnter={() => at(p, s.labels[i] ?? '')} onMouseLeave={() => setHover(null)}>
                   <circle cx={px(p)} cy={py(p)} r={4.5} className="series-dot" />
-                  {labelAt.get(`${k}:${i}`) ? (
-                    <text x={labelAt.get(`${k}:${i}`)!.x} y={labelAt.get(`${k}:${i}`)!.y} className="series-label" textAnchor={labelAt.get(`${k}:${i}`)!.anchor}>
-                      {s.labels[i]}
-                    </text>
-                  ) : null}
+                  <SeriesLabel l={labelAt.get(`${k}:${i}`)} />
                 </g>
               ))}
             </g>
