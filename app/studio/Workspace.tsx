@@ -313,10 +313,7 @@ export function Workspace({ socket, catalogue, catalogueError, viewId, examples,
               onConnectStart={clearPassing}
               onNodeClick={clearPassing}
               onPaneClick={clearPassing}
-              onNodeDragStart={() => {
-                clearPassing();
-                ed.record();
-              }}
+              onNodeDragStart={() => (clearPassing(), ed.record())}
               onMoveStart={(e) => e && ed.stopFollowing()}
               onBeforeDelete={async () => {
                 ed.record();
