@@ -21,6 +21,9 @@ export function imageBytes(v: unknown): Buffer | null {
   return null;
 }
 
+// what the user is told for bytes the image library cannot read (its own message names its internals)
+const NOT_AN_IMAGE = 'upload: the file is not a PNG, JPEG or WebP image';
+
 /** Problems with an image param's bytes (size, pixels, format), read from its header alone. */
 export async function checkUpload(v: unknown, limits: Limits): Promise<{ code: 'IMAGE_TOO_LARGE' | 'IMAGE_UNREADABLE'; message: string }[]> {
   const buf = imageBytes(v);
@@ -34,8 +37,8 @@ export async function checkUpload(v: unknown, limits: Limits): Promise<{ code: '
     const px = (meta.width ?? 0) * (meta.height ?? 0);
     if (px > limits.maxUploadPixels) return [{ code: 'IMAGE_TOO_LARGE', message: `upload: ${meta.width}x${meta.height} = ${px} pixels; at most ${limits.maxUploadPixels}` }];
     return [];
-  } catch (e) {
-    return [{ code: 'IMAGE_UNREADABLE', message: `upload: ${(e as Error).message}` }];
+  } catch {
+    return [{ code: 'IMAGE_UNREADABLE', message: NOT_AN_IMAGE }];
   }
 }
 
@@ -68,8 +71,8 @@ export const imageInputNode = defineNode({
       let data: Uint8Array;
       try {
         data = await rgbFromImage(buf, S, ctx.limits.maxUploadPixels);
-      } catch (e) {
-        throw new NodeFailure('IMAGE_UNREADABLE', `upload: ${(e as Error).message}`, 'upload');
+      } catch {
+        throw new NodeFailure('IMAGE_UNREADABLE', NOT_AN_IMAGE, 'upload');
       }
       return { image: { kind: 'image', count: 1, size: S, data, labels: ['upload'] } };
     }

@@ -65,6 +65,11 @@ export function numberParamProblem(p: Pick<ParamDecl, 'kind' | 'min' | 'max'>, v
   return null;
 }
 
+/** The most characters a string param may hold here: its own maxLength, and for a prompt (`limit: 'text'`) the server's limit if smaller. */
+export function stringMaxLength(p: Pick<ParamDecl, 'limit' | 'maxLength'>, limits: Pick<Limits, 'maxTextChars'>): number | undefined {
+  return p.limit === 'text' ? Math.min(limits.maxTextChars, p.maxLength ?? Infinity) : p.maxLength;
+}
+
 export const MAX_PARAMS_PER_NODE = 64;
 
 /**
@@ -294,7 +299,7 @@ function checkParams(
           bad('PARAM_TYPE', `wants a string, got ${typeName(v)}`);
           break;
         }
-        const max = p.limit === 'text' ? Math.min(limits.maxTextChars, p.maxLength ?? Infinity) : p.maxLength;
+        const max = stringMaxLength(p, limits);
         if (max !== undefined && v.length > max) bad(p.limit === 'text' ? 'TEXT_TOO_LONG' : 'PARAM_OUT_OF_RANGE', `${v.length} characters; at most ${max}`);
         break;
       }

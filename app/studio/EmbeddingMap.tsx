@@ -9,6 +9,7 @@ import { useEffect, useRef, useState } from 'react';
 import { extent, select, scaleLinear, zoom, zoomIdentity, type ZoomBehavior, type ZoomTransform } from 'd3';
 import type { PlotData } from '../../protocol';
 import { useShallow } from 'zustand/react/shallow';
+import { placeLabels, type LabelOut } from '../lib/labels';
 import { api, type CorpusMap } from './api';
 import { useStudio } from './store';
 
@@ -37,6 +38,14 @@ interface Hover {
 }
 
 const sq = (a: [number, number], b: [number, number]) => (a[0] - b[0]) ** 2 + (a[1] - b[1]) ** 2;
+
+function SeriesLabel({ l }: { l?: LabelOut }) {
+  return l ? (
+    <text x={l.x} y={l.y} className="series-label" textAnchor={l.anchor}>
+      {l.text}
+    </text>
+  ) : null;
+}
 
 export function EmbeddingMap({ nodeId, plot, wide }: { nodeId?: string; plot: MapPlot; wide?: boolean }) {
   const [map, setMap] = useState<CorpusMap | null>(null);
@@ -96,8 +105,11 @@ export function EmbeddingMap({ nodeId, plot, wide }: { nodeId?: string; plot: Ma
     // eslint-disable-next-line react-hooks/exhaustive-deps -- once per new trajectory, not per render
   }, [focusKey]);
   const at = (p: [number, number], label: string, key?: string) => setHover({ label, key, x: px(p), y: py(p) });
-  const anchor = (p: [number, number]) => (px(p) > W * 0.65 ? 'end' : 'start');
-  const dx = (p: [number, number]) => (px(p) > W * 0.65 ? -6 : 6);
+  // each series' first and last point labelled first, then the rest while there is room
+  // (lib/labels.ts: inside the plot, never over another label; hover names any point)
+  const labelled = plot.series.flatMap((s, k) => s.points.map((p, i) => ({ key: `${k}:${i}`, ends: i === 0 || i === s.points.length - 1, x: px(p), y: py(p), text: s.labels[i] ?? '' })));
+  const order = [...labelled.filter((l) => l.ends), ...labelled.filter((l) => !l.ends)];
+  const labelAt = new Map(placeLabels(order, W, H).map((l) => [order[l.i]!.key, l]));
 
   return (
     <div className="embmap" data-testid="embedding-map">
@@ -146,12 +158,7 @@ export function EmbeddingMap({ nodeId, plot, wide }: { nodeId?: string; plot: Ma
               {s.points.map((p, i) => (
                 <g key={i} onMouseEnter={() => at(p, s.labels[i] ?? '')} onMouseLeave={() => setHover(null)}>
                   <circle cx={px(p)} cy={py(p)} r={4.5} className="series-dot" />
-                  {s.points.length <= 6 || i === 0 || i === s.points.length - 1 ? (
-                    // labels near the right edge go to the left of their dot, so they stay inside
-                    <text x={px(p) + dx(p)} y={py(p) - 6} className="series-label" textAnchor={anchor(p)}>
-                      {s.labels[i]}
-                    </text>
-                  ) : null}
+                  <SeriesLabel l={labelAt.get(`${k}:${i}`)} />
                 </g>
               ))}
             </g>

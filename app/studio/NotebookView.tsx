@@ -18,7 +18,7 @@ function Cell({ n, index, edges }: { n: StudioNode; index: number; edges: Edge[]
   return (
     <section className="cell">
       <h2>
-        <span className="muted">[{index + 1}]</span> {decl?.title ?? n.data.type} <span className="muted small">{id}</span>
+        <span className="muted" data-testid="cell-number">[{index + 1}]</span> {decl?.title ?? n.data.type} <span className="muted small">{id}</span>
         {nr ? <span className={`badge status-${nr.status}`}>{nr.cached ? 'cached' : nr.status}</span> : null}
       </h2>
       {inputs.length ? <p className="small muted">{inputs.join(' · ')}</p> : null}
@@ -30,13 +30,15 @@ function Cell({ n, index, edges }: { n: StudioNode; index: number; edges: Edge[]
 
 export function NotebookView({ nodes, edges }: { nodes: StudioNode[]; edges: Edge[] }) {
   const byId = new Map(nodes.map((n) => [n.id, n]));
+  let cell = 0;
   return (
     <div className="notebook" data-testid="notebook">
       {!nodes.length ? <p className="muted">The graph is empty.</p> : null}
-      {runOrder(nodes, edges).map((id, i) => {
+      {runOrder(nodes, edges).map((id) => {
         const n = byId.get(id)!;
         if (n.data.type === 'note') return <section key={id} className="cell note-cell markdown">{renderMarkdown(String(n.data.params.markdown ?? ''))}</section>;
-        return <Cell key={id} n={n} index={i} edges={edges} />;
+        // notes are text between the cells, not numbered cells: the first node is [1]
+        return <Cell key={id} n={n} index={cell++} edges={edges} />;
       })}
     </div>
   );

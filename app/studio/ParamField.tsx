@@ -4,7 +4,7 @@
 // drafts), a dice for seeds, a select for enums (samplers), a textarea for multi-line text, a
 // checkbox, an image upload (read as a data: URL: a graph never names a file path).
 import { useEffect, useId, useRef, useState } from 'react';
-import { paramRange, type ParamDecl } from '../../protocol';
+import { paramRange, stringMaxLength, type ParamDecl } from '../../protocol';
 import { formatNumber, parseNumberField } from '../lib/numberField';
 import { draftOf, useStudio } from './store';
 import { Suggestions } from './Suggestions';
@@ -85,6 +85,71 @@ function NumberField({ nodeId, p, value, onChange, disabled }: FieldProps) {
   );
 }
 
+/** Text; a prompt counts its characters against the server's limit (the catalogue's limits). */
+function StringField({ p, value, onChange, disabled }: FieldProps) {
+  const id = useId();
+  const limits = useStudio((s) => s.catalogue?.limits);
+  const max = limits ? stringMaxLength(p, limits) : p.maxLength;
+  const v = String(value ?? p.default ?? '');
+  const common = { id, value: v, disabled, maxLength: max, onChange: (e: { target: { value: string } }) => onChange(e.target.value) };
+  return (
+    <div className="field">
+      <label htmlFor={id}>{p.title}</label>
+      {p.multiline ? <textarea rows={p.name === 'markdown' ? 8 : 3} {...common} /> : <input type="text" {...common} />}
+      {p.limit === 'text' && max !== undefined ? (
+        <span className={`hint counter${v.length > max * 0.9 ? ' near' : ''}`} data-testid={`count-${p.name}`}>
+          {v.length} / {max} characters
+        </span>
+      ) : null}
+      <Suggestions p={p} value={v} onChange={onChange} disabled={disabled} />
+      {p.description ? <span className="hint">{p.description}</span> : null}
+    </div>
+  );
+}
+
+const IMAGE_TYPES = ['image/png', 'image/jpeg', 'image/webp'];
+
+/** Whether the browser can read `file` as a PNG, JPEG or WebP image (its type and its bytes). */
+async function readableImage(file: File): Promise<boolean> {
+  if (!IMAGE_TYPES.includes(file.type)) return false;
+  try {
+    (await createImageBitmap(file)).close();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** An upload, read as a data: URL; a file that is not an image is refused here (as a draft: shown on the card, blocking Run), never sent. */
+function ImageField({ nodeId, p, value, onChange, disabled }: FieldProps) {
+  const id = useId();
+  const draft = useStudio((s) => draftOf(s, nodeId, p.name));
+  const setDraft = useStudio((s) => s.setDraft);
+  const pick = async (file: File) => {
+    if (!(await readableImage(file))) return setDraft(nodeId, p.name, { nodeId, param: p.name, title: p.title, text: file.name, message: 'not a PNG, JPEG or WebP image' });
+    const r = new FileReader();
+    r.onload = () => {
+      setDraft(nodeId, p.name, null);
+      onChange(String(r.result));
+    };
+    r.readAsDataURL(file);
+  };
+  return (
+    <div className="field">
+      <label htmlFor={id}>{p.title}</label>
+      <input id={id} type="file" accept={IMAGE_TYPES.join(',')} disabled={disabled} aria-invalid={draft ? true : undefined} onChange={(e) => e.target.files?.[0] && void pick(e.target.files[0])} />
+      {draft ? (
+        <span className="field-error" role="alert" data-testid={`field-error-${p.name}`}>
+          {draft.text}: {draft.message}
+        </span>
+      ) : typeof value === 'string' && value.startsWith('data:image/') ? (
+        <img src={value} alt="uploaded" width={48} height={48} className="upload-preview" />
+      ) : null}
+      {p.description ? <span className="hint">{p.description}</span> : null}
+    </div>
+  );
+}
+
 export function ParamField({ nodeId, p, value, onChange, disabled }: FieldProps) {
   const id = useId();
   const desc = p.description ? <span className="hint">{p.description}</span> : null;
@@ -109,38 +174,9 @@ export function ParamField({ nodeId, p, value, onChange, disabled }: FieldProps)
           <label htmlFor={id}>{p.title}</label>
         </div>
       );
-    case 'string': {
-      const v = String(value ?? p.default ?? '');
-      const common = { id, value: v, disabled, maxLength: p.maxLength, onChange: (e: { target: { value: string } }) => onChange(e.target.value) };
-      return (
-        <div className="field">
-          <label htmlFor={id}>{p.title}</label>
-          {p.multiline ? <textarea rows={p.name === 'markdown' ? 8 : 3} {...common} /> : <input type="text" {...common} />}
-          <Suggestions p={p} value={v} onChange={onChange} disabled={disabled} />
-          {desc}
-        </div>
-      );
-    }
+    case 'string':
+      return <StringField nodeId={nodeId} p={p} value={value} onChange={onChange} disabled={disabled} />;
     case 'image':
-      return (
-        <div className="field">
-          <label htmlFor={id}>{p.title}</label>
-          <input
-            id={id}
-            type="file"
-            accept="image/png,image/jpeg,image/webp"
-            disabled={disabled}
-            onChange={(e) => {
-              const file = e.target.files?.[0];
-              if (!file) return;
-              const r = new FileReader();
-              r.onload = () => onChange(String(r.result));
-              r.readAsDataURL(file);
-            }}
-          />
-          {typeof value === 'string' && value.startsWith('data:image/') ? <img src={value} alt="uploaded" width={48} height={48} className="upload-preview" /> : null}
-          {desc}
-        </div>
-      );
+      return <ImageField nodeId={nodeId} p={p} value={value} onChange={onChange} disabled={disabled} />;
   }
 }

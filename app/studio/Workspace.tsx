@@ -67,7 +67,9 @@ export function Workspace({ socket, catalogue, catalogueError, viewId, examples,
   const busy = useStudio(isBusy);
   const run = useRun(socket);
   const sv = useSaved();
-  const [notice, setNotice] = useState<{ text: string; bad?: boolean } | null>(null);
+  // a notice about one gesture (a refused link) is `passing`: the next action clears it
+  const [notice, setNotice] = useState<{ text: string; bad?: boolean; passing?: boolean } | null>(null);
+  const clearPassing = useCallback(() => setNotice((n) => (n?.passing ? null : n)), []);
   const [link, setLink] = useState<string | null>(null);
   const [title, setTitle] = useState('');
   const [base, setBase] = useState<Baseline>({ revision: 0, title: '' });
@@ -79,6 +81,7 @@ export function Workspace({ socket, catalogue, catalogueError, viewId, examples,
   const settle = useCallback((t: string, revision = store.getState().revision) => setBase({ revision, title: t }), [store]);
 
   useEffect(() => store.setState({ catalogue }), [store, catalogue]);
+  useEffect(clearPassing, [revision, clearPassing]);
 
   const opened = useOpenGraph({
     viewId,
@@ -305,9 +308,12 @@ export function Workspace({ socket, catalogue, catalogueError, viewId, examples,
               onConnect={ed.connect}
               isValidConnection={(c) => connectionProblem(c, nodes, edges, catalogue) === null}
               onConnectEnd={(_, s) => {
-                if (s.isValid === false && s.toHandle) say('That link was refused: the ports do not fit (see the reason shown while dragging).', true);
+                if (s.isValid === false && s.toHandle) setNotice({ text: 'That link was refused: the ports do not fit (see the reason shown while dragging).', bad: true, passing: true });
               }}
-              onNodeDragStart={ed.record}
+              onConnectStart={clearPassing}
+              onNodeClick={clearPassing}
+              onPaneClick={clearPassing}
+              onNodeDragStart={() => (clearPassing(), ed.record())}
               onMoveStart={(e) => e && ed.stopFollowing()}
               onBeforeDelete={async () => {
                 ed.record();

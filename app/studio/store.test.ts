@@ -92,3 +92,20 @@ test('number field drafts: kept per node and param, block Run only for nodes in 
   s().load({ version: 1, nodes: [{ id, type: 'text', version: 1, params: {}, position: { x: 0, y: 0 } }], edges: [] });
   assert.deepEqual(blockingDrafts(s()), [], 'the loaded graph\'s node of the same id has no draft');
 });
+
+test('a card that grows pushes the card it now covers down; a first measurement or a drag moves nothing', () => {
+  const store = createStudioStore({ catalogue });
+  const a = store.getState().addNode('text', { x: 0, y: 0 })!;
+  const b = store.getState().addNode('text', { x: 0, y: 150 })!;
+  const measure = (id: string, height: number) => store.getState().onNodesChange([{ type: 'dimensions', id, dimensions: { width: 240, height } }]);
+  measure(a.id, 120);
+  measure(b.id, 120);
+  const yOf = (id: string) => store.getState().nodes.find((n) => n.id === id)!.position.y;
+  assert.equal(yOf(b.id), 150);
+  const revision = store.getState().revision;
+  measure(a.id, 400); // its run's frames arrived
+  assert.ok(yOf(b.id) >= 400, `b moved below a (y ${yOf(b.id)})`);
+  assert.equal(store.getState().revision, revision, 'not an edit: no unsaved change, no undo step');
+  store.getState().onNodesChange([{ type: 'position', id: b.id, position: { x: 0, y: 100 } }]);
+  assert.equal(yOf(b.id), 100, 'a card the user drags onto another stays there');
+});

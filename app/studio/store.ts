@@ -9,6 +9,7 @@ import { createContext, createElement, useContext, useState, type ReactNode } fr
 import { createStore, useStore, type StoreApi } from 'zustand';
 import type { Graph, WireValue } from '../../protocol';
 import { toGraph } from '../lib/graphModel';
+import { pushApart } from '../lib/pushApart';
 import { IDLE_RUN, type RunView } from '../lib/runState';
 import { editorSlice, type EditorSlice } from './editor';
 
@@ -51,6 +52,7 @@ export function createStudioStore(init: StudioInit = {}): StudioStore {
     ...init,
   }));
   dropDraftsOnLoad(store);
+  keepCardsApart(store);
   return store;
 }
 
@@ -151,4 +153,26 @@ export function draftsOf(s: Pick<StudioState, 'drafts'>, nodeId: string): FieldD
 export function blockingDrafts(s: Pick<StudioState, 'drafts' | 'nodes'>): FieldDraft[] {
   const ids = new Set(s.nodes.map((n) => n.id));
   return Object.values(s.drafts).filter((d) => ids.has(d.nodeId));
+}
+
+// ---- cards kept apart ----
+// A card that grows (a run's frames, plots and maps arrive) pushes the cards it now covers
+// downward (lib/pushApart.ts), in the same store update as React Flow's measurement, so cards
+// never overlap after a run without the user pressing Tidy. Only a card growing moves others:
+// a card dropped or dragged onto another stays where the user put it. It is not an undo step
+// (nor an unsaved change): it follows from the run, not from an edit.
+
+function keepCardsApart(store: StudioStore): void {
+  const onNodesChange = store.getState().onNodesChange;
+  store.setState({
+    onNodesChange: (changes) => {
+      const before = new Map(store.getState().nodes.map((n) => [n.id, n.measured?.height]));
+      onNodesChange(changes);
+      const grew = changes.some((c) => c.type === 'dimensions' && c.dimensions && c.dimensions.height > (before.get(c.id) ?? Infinity));
+      if (!grew) return;
+      const { nodes } = store.getState();
+      const apart = pushApart(nodes);
+      if (apart !== nodes) store.setState({ nodes: apart });
+    },
+  });
 }
