@@ -6,6 +6,7 @@
 import { useEffect, useId, useRef, useState } from 'react';
 import { paramRange, type ParamDecl } from '../../protocol';
 import { formatNumber, parseNumberField } from '../lib/numberField';
+import { SeedToggle } from './SeedToggle';
 import { draftOf, useStudio } from './store';
 
 interface FieldProps {
@@ -73,6 +74,7 @@ function NumberField({ nodeId, p, value, onChange, disabled }: FieldProps) {
           </button>
         ) : null}
       </div>
+      {p.name === 'seed' ? <SeedToggle nodeId={nodeId} param={p.name} disabled={disabled} /> : null}
       {draft ? (
         <span className="field-error" id={errorId} role="alert" data-testid={`field-error-${p.name}`}>
           {draft.message}
