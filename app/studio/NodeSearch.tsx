@@ -23,7 +23,10 @@ export function NodeSearch({ at, catalogue, onPick, onClose }: { at: SearchAt; c
   const box = useRef<HTMLDivElement>(null);
   const hits = searchNodes(catalogue, q, at.from);
   const current = Math.min(active, hits.length - 1);
-  useEffect(() => box.current?.querySelector<HTMLElement>('[aria-selected=true]')?.scrollIntoView({ block: 'nearest' }), [current]);
+  // (a block body: Chromium's scrollIntoView now returns a promise, which React would take for a cleanup)
+  useEffect(() => {
+    box.current?.querySelector<HTMLElement>('[aria-selected=true]')?.scrollIntoView({ block: 'nearest' });
+  }, [current]);
   const onKey = (e: React.KeyboardEvent) => {
     if (e.key === 'ArrowDown' || e.key === 'ArrowUp') {
       e.preventDefault();
@@ -54,7 +57,7 @@ export function NodeSearch({ at, catalogue, onPick, onClose }: { at: SearchAt; c
         aria-controls={`${id}-list`}
         aria-activedescendant={hits[current] ? `${id}-${hits[current].decl.type}` : undefined}
         aria-label={at.from ? `add a node that fits ${describePortType(at.from.type)}` : 'add a node'}
-        placeholder={at.from ? `Nodes that take ${describePortType(at.from.type)}…` : 'Add a node…'}
+        placeholder={at.from ? `Nodes that ${at.from.side === 'out' ? 'take' : 'give'} ${describePortType(at.from.type)}…` : 'Add a node…'}
         value={q}
         onChange={(e) => (setQ(e.target.value), setActive(0))}
         onKeyDown={onKey}
