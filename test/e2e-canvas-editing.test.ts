@@ -253,5 +253,17 @@ describe('studio canvas editing end to end', { skip }, () => {
     await page.getByTestId('run').click();
     for (let i = 0; i < 600 && heard.filter((h) => h.event === 'run:done').length < 4; i++) await page.waitForTimeout(100);
     assert.equal(heard.filter((h) => h.event === 'run:start').at(-1)!.payload.graph!.nodes[0]!.params.seed, seeds[2]);
+    // a saved graph: the seed a run renews is saved before it runs (the share link shows what made it)
+    await page.keyboard.press('Control+s');
+    await page.waitForURL(/\?g=/);
+    await page.getByTestId('reseed-seed').check();
+    await page.getByTestId('run').click();
+    for (let i = 0; i < 600 && heard.filter((h) => h.event === 'run:done').length < 5; i++) await page.waitForTimeout(100);
+    const ran = heard.filter((h) => h.event === 'run:start').at(-1)!.payload.graph!.nodes[0]!.params.seed;
+    assert.notEqual(ran, seeds[2]);
+    const id = new URL(page.url()).searchParams.get('g')!;
+    const saved = (await (await fetch(`${studio().server.url}/api/graphs/${id}`)).json()) as { graph: { nodes: { params: { seed: number }; reseed?: string[] }[] } };
+    assert.deepEqual([saved.graph.nodes[0]!.params.seed, saved.graph.nodes[0]!.reseed], [ran, ['seed']]);
+    assert.equal(await page.getByTestId('save').textContent(), 'Saved', 'nothing left unsaved');
   });
 });

@@ -110,10 +110,10 @@ export function Workspace({ socket, catalogue, catalogueError, viewId, examples,
 
   /** Save `g` under the title as it stands; what was saved becomes the baseline. */
   const saveAs = useCallback(
-    async (g: ReturnType<typeof currentGraph>) => {
+    async (g: ReturnType<typeof currentGraph>, rev = revision) => {
       const t = titleOf(title);
       const ref = await sv.save(g, t);
-      settle(t, revision);
+      settle(t, rev);
       return ref;
     },
     [sv, title, revision, settle],
@@ -126,11 +126,12 @@ export function Workspace({ socket, catalogue, catalogueError, viewId, examples,
     const draft = blockingDrafts(store.getState())[0];
     if (draft) return say(`Fix ${draft.title} on ${draft.nodeId} first: ${draft.message}.`, true);
     // seeds set to renew get fresh values first: the graph that runs (and is saved) holds them
-    if (ed.reseed()) g = currentGraph();
+    const reseeded = ed.reseed() > 0;
+    if (reseeded) g = currentGraph();
     let saved = sv.saved?.token ? sv.saved : null;
-    if (saved && dirty) {
+    if (saved && (dirty || reseeded)) {
       // a saved graph's run is kept for its share link, so the saved graph must be what ran
-      saved = await saveAs(g).catch(() => null);
+      saved = await saveAs(g, store.getState().revision).catch(() => null);
       g = currentGraph();
     }
     const runnable = g.nodes.filter((n) => !declOf(catalogue, n.type)?.passive).map((n) => n.id);

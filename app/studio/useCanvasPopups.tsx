@@ -24,15 +24,16 @@ export function useCanvasPopups(catalogue: Catalogue | null, readOnly: boolean) 
   /** where the last menu opened: its "Add node…" opens the search there */
   const lastMenu = useRef<Point | null>(null);
 
-  const local = (p: Point) => {
-    const r = document.querySelector('.canvas')?.getBoundingClientRect() ?? { left: 0, top: 0 };
-    return { x: p.clientX - r.left, y: p.clientY - r.top };
+  /** `p` in px from the canvas's top left, moved in so a pop-up of about `w` x `h` stays on the canvas. */
+  const local = (p: Point, w = 200, h = 240) => {
+    const r = document.querySelector('.canvas')?.getBoundingClientRect() ?? { left: 0, top: 0, width: 1e4, height: 1e4 };
+    return { x: Math.max(0, Math.min(p.clientX - r.left, r.width - w)), y: Math.max(0, Math.min(p.clientY - r.top, r.height - h)) };
   };
   const openSearch = useCallback(
     (p: Point, from?: LinkEnd | null) => {
       if (readOnly) return;
       setMenu(null);
-      setSearch({ ...local(p), flow: rf.screenToFlowPosition({ x: p.clientX, y: p.clientY }), from });
+      setSearch({ ...local(p, 270, 330), flow: rf.screenToFlowPosition({ x: p.clientX, y: p.clientY }), from });
     },
     [rf, readOnly],
   );
@@ -64,7 +65,8 @@ export function useCanvasPopups(catalogue: Catalogue | null, readOnly: boolean) 
   const onConnectEnd = useCallback(
     (e: MouseEvent | TouchEvent, s: FinalConnectionState, refused: () => void) => {
       if (s.isValid === false && s.toHandle) return refused();
-      if (s.toNode || !s.fromNode || !s.fromHandle?.id) return;
+      const target = ('changedTouches' in e ? null : e.target) as Element | null;
+      if (s.toNode || !s.fromNode || !s.fromHandle?.id || (target && !target.classList.contains('react-flow__pane'))) return;
       const side = s.fromHandle.type === 'source' ? 'out' : 'in';
       const fromNode = store.getState().nodes.find((n) => n.id === s.fromNode!.id);
       const decl = fromNode && declOf(catalogue, fromNode.data.type);
