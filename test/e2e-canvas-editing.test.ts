@@ -265,5 +265,12 @@ describe('studio canvas editing end to end', { skip }, () => {
     const saved = (await (await fetch(`${studio().server.url}/api/graphs/${id}`)).json()) as { graph: { nodes: { params: { seed: number }; reseed?: string[] }[] } };
     assert.deepEqual([saved.graph.nodes[0]!.params.seed, saved.graph.nodes[0]!.reseed], [ran, ['seed']]);
     assert.equal(await page.getByTestId('save').textContent(), 'Saved', 'nothing left unsaved');
+    // and again with no edit between: still the seed that ran
+    await page.getByTestId('run').click();
+    for (let i = 0; i < 600 && heard.filter((h) => h.event === 'run:done').length < 6; i++) await page.waitForTimeout(100);
+    const again = heard.filter((h) => h.event === 'run:start').at(-1)!.payload.graph!.nodes[0]!.params.seed;
+    assert.notEqual(again, ran);
+    const resaved = (await (await fetch(`${studio().server.url}/api/graphs/${id}`)).json()) as typeof saved;
+    assert.equal(resaved.graph.nodes[0]!.params.seed, again);
   });
 });
