@@ -68,6 +68,12 @@ describe('studio canvas editing end to end', { skip }, () => {
     // a double-click on a node is not the canvas's
     await node(page, 'text-1').dblclick({ position: { x: 120, y: 60 } });
     assert.equal(await search.count(), 0);
+    // by keyboard: Ctrl+K opens it too
+    await page.keyboard.press('Control+k');
+    await search.waitFor();
+    await page.keyboard.type('similar');
+    await page.keyboard.press('Enter');
+    await node(page, 'similarity-1').waitFor();
   });
 
   it('a link dropped on empty canvas opens the search for the types that fit it, and wires the one chosen', async () => {

@@ -51,8 +51,9 @@ export function ContextMenu({ at, state, onClose }: { at: MenuAt; state: ActionS
             disabled={!a.enabled(state)}
             title={a.title}
             onClick={() => {
-              onClose();
+              // run first: "Add node…" opens the search where this menu is
               a.run(state);
+              onClose();
             }}
           >
             <span>{a.menu ?? labelOf(a, state) ?? a.title}</span>

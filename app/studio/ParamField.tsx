@@ -74,7 +74,6 @@ function NumberField({ nodeId, p, value, onChange, disabled }: FieldProps) {
           </button>
         ) : null}
       </div>
-      {p.name === 'seed' ? <SeedToggle nodeId={nodeId} param={p.name} disabled={disabled} /> : null}
       {draft ? (
         <span className="field-error" id={errorId} role="alert" data-testid={`field-error-${p.name}`}>
           {draft.message}
@@ -82,6 +81,7 @@ function NumberField({ nodeId, p, value, onChange, disabled }: FieldProps) {
       ) : p.min !== undefined || p.max !== undefined ? (
         <span className="hint">{paramRange(p)}</span>
       ) : null}
+      {p.name === 'seed' ? <SeedToggle nodeId={nodeId} param={p.name} disabled={disabled} /> : null}
     </div>
   );
 }

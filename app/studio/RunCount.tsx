@@ -6,6 +6,7 @@ import { MAX_QUEUED_RUNS } from './useRunQueue';
 export function RunCount({ count, left, onCount }: { count: number; left: number; onCount(n: number): void }) {
   return (
     <span className="run-count">
+      <span aria-hidden>×</span>
       <input
         type="number"
         min={1}

@@ -68,6 +68,7 @@ test('node keys: F2 renames, Alt+C collapses, Ctrl+D duplicates; each needs a se
   assert.equal(actionForKey(key('c', { ctrl: true, alt: true }), false, s), null, 'Ctrl+Alt+C is neither copy nor collapse');
   assert.equal(actionForKey(key('c'), false, s)?.id, 'copy');
   assert.equal(actionForKey(key('d'), false, s)?.id, 'duplicate');
+  assert.equal(actionForKey(key('k'), false, s)?.id, 'search');
   assert.equal(tooltip(action('rename')), 'Rename the node (F2)');
   assert.equal(tooltip(action('collapse')), 'Collapse or expand the selected nodes (Alt+C)');
   assert.equal(tooltip(action('delete')), 'Delete the selected nodes (Delete)');

@@ -102,7 +102,7 @@ export const ACTIONS: readonly StudioAction[] = [
   { id: 'collapse', title: 'Collapse or expand the selected nodes', menu: 'Collapse / expand', shortcuts: [{ key: 'c', ctrl: false, alt: true }], hidden: editing, enabled: (s) => s.selected > 0, run: (s) => s.do.toggleCollapsed() },
   { id: 'duplicate', title: 'Duplicate the selected nodes', menu: 'Duplicate', shortcuts: [{ key: 'd' }], hidden: editing, enabled: (s) => s.selected > 0, run: (s) => s.do.duplicate() },
   { id: 'delete', title: 'Delete the selected nodes', menu: 'Delete', keyHint: 'Delete', hidden: editing, enabled: (s) => s.selected > 0, run: (s) => s.do.remove() },
-  { id: 'search', title: 'Add a node by name (or double-click the canvas)', menu: 'Add node…', hidden: editing, enabled: always, run: (s) => s.do.search() },
+  { id: 'search', title: 'Add a node by name (or double-click the canvas)', menu: 'Add node…', shortcuts: [{ key: 'k' }], hidden: editing, enabled: always, run: (s) => s.do.search() },
 ];
 
 export function action(id: ActionId): StudioAction {

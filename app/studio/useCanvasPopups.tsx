@@ -21,7 +21,7 @@ export function useCanvasPopups(catalogue: Catalogue | null, readOnly: boolean) 
   const store = useStudioApi();
   const [search, setSearch] = useState<SearchAt | null>(null);
   const [menu, setMenu] = useState<MenuAt | null>(null);
-  /** where the last menu opened: its "Add node…" opens the search there */
+  /** where the open menu is: its "Add node…" opens the search there (Ctrl+K: the middle of the canvas) */
   const lastMenu = useRef<Point | null>(null);
 
   /** `p` in px from the canvas's top left, moved in so a pop-up of about `w` x `h` stays on the canvas. */
@@ -41,6 +41,7 @@ export function useCanvasPopups(catalogue: Catalogue | null, readOnly: boolean) 
   const searchHere = useCallback(() => {
     const r = document.querySelector('.canvas')?.getBoundingClientRect() ?? { left: 0, top: 0, width: 400, height: 300 };
     openSearch(lastMenu.current ?? { clientX: r.left + r.width / 2 - 120, clientY: r.top + r.height / 3 });
+    lastMenu.current = null;
   }, [openSearch]);
 
   const pick = useCallback(
@@ -89,7 +90,11 @@ export function useCanvasPopups(catalogue: Catalogue | null, readOnly: boolean) 
     },
     [readOnly, store],
   );
-  const closeMenu = useCallback(() => setMenu(null), []);
+  // a menu closed (Esc, a click elsewhere, an entry run) leaves no place for a later Ctrl+K
+  const closeMenu = useCallback(() => {
+    lastMenu.current = null;
+    setMenu(null);
+  }, []);
 
   const popups = (state: ActionState): ReactNode => (
     <>
