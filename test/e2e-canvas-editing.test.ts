@@ -214,6 +214,15 @@ describe('studio canvas editing end to end', { skip }, () => {
     await reopened.getByTestId('menu-collapse').click();
     await reopened.locator('[data-testid=node-text-1]:not(.collapsed)').waitFor();
     assert.ok((await node(reopened, 'text-1').boundingBox())!.height > tall * 0.8);
+    // the read-only share page shows it collapsed too, with no menu, search or rename
+    const id = new URL(page.url()).searchParams.get('g')!;
+    const shared = await studio().open(`${studio().server.url}/g/${id}`);
+    await shared.locator('[data-testid=node-text-1].collapsed').waitFor();
+    await node(shared, 'text-1').click({ button: 'right', position: { x: 40, y: 10 } });
+    await shared.getByTestId('title-text-1').dblclick();
+    const c = (await shared.getByTestId('canvas').boundingBox())!;
+    await shared.mouse.dblclick(c.x + c.width - 60, c.y + 40);
+    assert.deepEqual([await shared.getByTestId('context-menu').count(), await shared.getByTestId('node-search').count(), await shared.getByTestId('title-edit-text-1').count()], [0, 0, 0]);
   });
 
   it('"new seed every run" gives each run a fresh seed kept in the graph; "queue N runs" runs N times, one after another', async () => {
