@@ -248,7 +248,12 @@ describe('studio canvas editing end to end', { skip }, () => {
     const seed = page.getByLabel('Seed', { exact: true });
     assert.equal(await seed.inputValue(), '0');
     await page.getByTestId('reseed-seed').check();
-    await page.getByTestId('run-count').fill('3');
+    // typed as a person does: the field may be empty on the way
+    await page.getByTestId('run-count').click();
+    await page.keyboard.press('Control+a');
+    await page.keyboard.press('Backspace');
+    assert.equal(await page.getByTestId('run-count').inputValue(), '');
+    await page.keyboard.type('3');
     await page.screenshot({ path: join(ART, 'studio-queue-runs.png') });
     await page.keyboard.press('Control+Enter');
     await page.waitForFunction(() => document.querySelector('[data-testid=run-phase]')?.getAttribute('data-phase') === 'done' && !document.querySelector('[data-testid=queue-left]'), null, { timeout: 60_000 });

@@ -65,6 +65,7 @@ test('node keys: F2 renames, Alt+C collapses, Ctrl+D duplicates; each needs a se
   assert.equal(actionForKey(key('F2', {}), false, s)?.id, 'rename');
   assert.equal(actionForKey(key('F2', {}), true, s), null, 'F2 in a text field is the field\'s');
   assert.equal(actionForKey(key('c', { alt: true }), false, s)?.id, 'collapse');
+  assert.equal(actionForKey({ ...key('ç', { alt: true }), code: 'KeyC' }, false, s)?.id, 'collapse', 'Option+C on a Mac');
   assert.equal(actionForKey(key('c', { ctrl: true, alt: true }), false, s), null, 'Ctrl+Alt+C is neither copy nor collapse');
   assert.equal(actionForKey(key('c'), false, s)?.id, 'copy');
   assert.equal(actionForKey(key('d'), false, s)?.id, 'duplicate');

@@ -134,6 +134,8 @@ export interface KeyPress {
   metaKey: boolean;
   shiftKey: boolean;
   altKey?: boolean;
+  /** KeyboardEvent.code ("KeyC"): with Alt a Mac types another character ("ç") in `key`. */
+  code?: string;
 }
 
 /**
@@ -143,7 +145,7 @@ export interface KeyPress {
  */
 export function actionForKey(e: KeyPress, typing: boolean, s: ActionState): StudioAction | null {
   const ctrl = e.ctrlKey || e.metaKey;
-  const key = e.key.toLowerCase();
+  const key = (e.altKey && e.code?.startsWith('Key') ? e.code.slice(3) : e.key).toLowerCase();
   for (const a of ACTIONS) {
     if (a.hidden?.(s)) continue;
     const hit = a.shortcuts?.some(
