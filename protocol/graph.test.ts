@@ -44,6 +44,17 @@ test('a good graph gives a topological order and params with defaults', () => {
   assert.deepEqual(r.value.params.get('e'), { steps: 10, mode: 'a', img: null });
 });
 
+test("the studio's UI-only node fields (title, collapsed, reseed) validate and change nothing the server runs", () => {
+  const g = { version: 1, nodes: [node('e', 'enc'), node('t', 'text', { text: 'hi' })], edges: [edge('t', 'text', 'e', 'text')] };
+  const plain = validateGraph(g, { catalogue });
+  const ui = validateGraph({ ...g, nodes: [{ ...node('e', 'enc'), title: 'Encoder', collapsed: true, reseed: ['steps'] }, g.nodes[1]] }, { catalogue });
+  assert.ok(plain.ok && ui.ok, JSON.stringify(!ui.ok && ui.errors));
+  assert.deepEqual([ui.value.order, ui.value.params.get('e')], [plain.value.order, plain.value.params.get('e')]);
+  const bad = validateGraph({ ...g, nodes: [{ ...node('e', 'enc'), collapsed: 'yes', reseed: 'steps' }, g.nodes[1]] }, { catalogue });
+  assert.ok(!bad.ok);
+  assert.equal(bad.errors[0]!.code, 'GRAPH_SCHEMA');
+});
+
 test('one node feeding two inputs of another is planned once, in order', () => {
   const r = validateGraph({ version: 1, nodes: [node('a', 'any'), node('t', 'text'), node('e', 'enc')], edges: [edge('t', 'text', 'e', 'text'), edge('e', 'emb', 'a', 'x'), edge('e', 'emb', 'a', 'y')] }, { catalogue });
   assert.ok(r.ok, JSON.stringify(!r.ok && r.errors));

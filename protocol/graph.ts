@@ -190,6 +190,11 @@ export const GraphNodeSchema = z
     position: z.object({ x: z.number().finite(), y: z.number().finite() }).strict(),
     /** Optional display title (the studio's label for this node). */
     title: z.string().max(200).optional(),
+    // UI-only state the studio keeps with its graph; the server stores it and ignores it.
+    /** Shown as its header only. */
+    collapsed: z.boolean().optional(),
+    /** Seed params the studio gives a fresh random value before each run (the value that ran is saved). */
+    reseed: z.array(PortNameSchema).max(16).optional(),
   })
   .strict();
 export type GraphNode = z.infer<typeof GraphNodeSchema>;

@@ -16,6 +16,9 @@ export interface StudioNodeData extends Record<string, unknown> {
   type: string;
   params: Record<string, unknown>;
   title?: string;
+  /** UI only (the graph schema's `collapsed`, `reseed`): shown as its header; seeds renewed before each run. */
+  collapsed?: boolean;
+  reseed?: string[];
   /** The node version its params were saved with, when loaded from a graph. The browser has no
    * migrations, so an older node goes back as it came and the server migrates it on the run. */
   version?: number;
@@ -60,6 +63,8 @@ export function toGraph(nodes: StudioNode[], edges: Edge[], catalogue: Catalogue
         position: { x: Math.round(n.position.x), y: Math.round(n.position.y) },
       };
       if (n.data.title) out.title = n.data.title;
+      if (n.data.collapsed) out.collapsed = true;
+      if (n.data.reseed?.length) out.reseed = [...n.data.reseed];
       return out;
     }),
     edges: edges.map((e) => ({ from: { node: e.source, port: e.sourceHandle ?? '' }, to: { node: e.target, port: e.targetHandle ?? '' } })),
@@ -72,7 +77,7 @@ export function fromGraph(graph: Graph): { nodes: StudioNode[]; edges: Edge[] } 
       id: n.id,
       type: 'studio' as const,
       position: { ...n.position },
-      data: { type: n.type, params: { ...n.params }, version: n.version, ...(n.title ? { title: n.title } : {}) },
+      data: { type: n.type, params: { ...n.params }, version: n.version, ...(n.title ? { title: n.title } : {}), ...(n.collapsed ? { collapsed: true } : {}), ...(n.reseed?.length ? { reseed: [...n.reseed] } : {}) },
     })),
     edges: graph.edges.map((e) => ({
       id: edgeId(e.from.node, e.from.port, e.to.node, e.to.port),

@@ -4,9 +4,9 @@
 // made in the current run, the problems the server found on it and its ports, and its number
 // fields' texts that are not values yet (store.ts drafts). It selects from the store only its
 // own node's run state, so another node's step does not re-render it.
-import { memo } from 'react';
+import { memo, useRef } from 'react';
 import { useShallow } from 'zustand/react/shallow';
-import { Handle, Position, type NodeProps } from '@xyflow/react';
+import { Handle, Position, useStore as useFlow, type NodeProps } from '@xyflow/react';
 import { describePortType, type PortDecl } from '../../protocol';
 import { declOf, type StudioNode } from '../lib/graphModel';
 import { problemsFor, type NodeRun } from '../lib/runState';
@@ -63,6 +63,45 @@ function TextPrompt({ id, text }: { id: string; text: string }) {
   return <PromptPreview text={text} unknown={unknown} read={read} />;
 }
 
+/** The node's title; a double-click (or F2, or the menu) edits it in place: Enter or leaving keeps it, Esc does not. */
+function NodeTitle({ id, title }: { id: string; title: string }) {
+  const renaming = useStudio((s) => s.renaming === id);
+  const setRenaming = useStudio((s) => s.setRenaming);
+  const rename = useStudio((s) => s.rename);
+  const editable = useFlow((s) => s.nodesConnectable);
+  const done = useRef(false);
+  if (!renaming) {
+    return (
+      <span className="node-title" data-testid={`title-${id}`} onDoubleClick={editable ? () => ((done.current = false), setRenaming(id)) : undefined}>
+        {title}
+      </span>
+    );
+  }
+  const finish = (value: string | null) => {
+    if (done.current) return;
+    done.current = true;
+    if (value === null) setRenaming(null);
+    else rename(id, value);
+  };
+  return (
+    <input
+      className="node-title-edit nodrag"
+      aria-label={`title of ${id}`}
+      data-testid={`title-edit-${id}`}
+      defaultValue={title}
+      maxLength={200}
+      autoFocus
+      onFocus={(e) => ((done.current = false), e.target.select())}
+      onKeyDown={(e) => {
+        e.stopPropagation();
+        if (e.key === 'Enter') finish(e.currentTarget.value);
+        else if (e.key === 'Escape') finish(null);
+      }}
+      onBlur={(e) => finish(e.target.value)}
+    />
+  );
+}
+
 export const NodeCard = memo(function NodeCard({ id, data, selected }: NodeProps<StudioNode>) {
   countRender(id);
   const catalogue = useStudio((s) => s.catalogue);
@@ -76,13 +115,13 @@ export const NodeCard = memo(function NodeCard({ id, data, selected }: NodeProps
   const progress = nr?.status === 'running' && nr.total ? (nr.step ?? 0) / nr.total : null;
   return (
     <div
-      className={`node-card cat-${decl?.category ?? 'unknown'}${decl?.passive ? ' passive' : ''}${selected ? ' selected' : ''}`}
+      className={`node-card cat-${decl?.category ?? 'unknown'}${decl?.passive ? ' passive' : ''}${selected ? ' selected' : ''}${data.collapsed ? ' collapsed' : ''}`}
       data-status={status}
       data-testid={`node-${id}`}
       data-type={data.type}
     >
       <header className="node-head">
-        <span className="node-title">{data.title ?? decl?.title ?? data.type}</span>
+        <NodeTitle id={id} title={data.title ?? decl?.title ?? data.type} />
         {decl?.passive ? null : <StatusBadge id={id} run={nr} hasProblems={problems.length + drafts.length > 0} />}
       </header>
       {progress !== null ? <div className="progress" style={{ width: `${progress * 100}%` }} /> : null}
@@ -93,6 +132,15 @@ export const NodeCard = memo(function NodeCard({ id, data, selected }: NodeProps
           <div className="ports-out">{decl.outputs.map((p) => <Port key={p.name} port={p} side="out" bad={portProblem(p.name)} />)}</div>
         </div>
       ) : null}
+      {data.collapsed ? null : <NodeBody id={id} data={data} nr={nr} problems={problems} drafts={drafts} />}
+    </div>
+  );
+});
+
+/** Everything below the ports (not shown while the node is collapsed to its header). */
+function NodeBody({ id, data, nr, problems, drafts }: { id: string; data: StudioNode['data']; nr?: NodeRun; problems: ReturnType<typeof problemsFor>; drafts: ReturnType<typeof draftsOf> }) {
+  return (
+    <>
       {data.type === 'note' ? <div className="markdown nowheel">{String(data.params.markdown ?? '').trim() ? renderMarkdown(String(data.params.markdown), CARD_NOTE_CHARS) : <em className="muted">empty note: write markdown in the inspector</em>}</div> : null}
       {data.type === 'text' ? <TextPrompt id={id} text={String(data.params.text ?? '')} /> : null}
       {nr ? <NodeOutputs nodeId={id} nodeType={data.type} run={nr} skipText={data.type === 'text'} /> : null}
@@ -111,6 +159,6 @@ export const NodeCard = memo(function NodeCard({ id, data, selected }: NodeProps
           ))}
         </ul>
       ) : null}
-    </div>
+    </>
   );
-});
+}

@@ -6,6 +6,7 @@
 import { useEffect, useId, useRef, useState } from 'react';
 import { paramRange, stringMaxLength, type ParamDecl } from '../../protocol';
 import { formatNumber, parseNumberField } from '../lib/numberField';
+import { SeedToggle } from './SeedToggle';
 import { draftOf, useStudio } from './store';
 import { Suggestions } from './Suggestions';
 
@@ -81,6 +82,7 @@ function NumberField({ nodeId, p, value, onChange, disabled }: FieldProps) {
       ) : p.min !== undefined || p.max !== undefined ? (
         <span className="hint">{paramRange(p)}</span>
       ) : null}
+      {p.name === 'seed' ? <SeedToggle nodeId={nodeId} param={p.name} disabled={disabled} /> : null}
     </div>
   );
 }

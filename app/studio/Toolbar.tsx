@@ -2,7 +2,7 @@
 // The top bar's buttons, drawn from the one action table (actions.ts): each has a visible label
 // or an aria-label, and a title with its keyboard shortcut. The file input behind Import lives
 // here; the Workspace opens it through the table's `pickFile`.
-import type { RefObject } from 'react';
+import { Fragment, type ReactNode, type RefObject } from 'react';
 import { action, labelOf, tooltip, type ActionId, type ActionState } from './actions';
 
 // the toolbar's order; null is a separator. Run and Cancel share a place: Cancel while busy.
@@ -30,10 +30,20 @@ function ActionButton({ id, s }: { id: ActionId; s: ActionState }) {
   );
 }
 
-export function Toolbar({ state, fileInput, onFile }: { state: ActionState; fileInput: RefObject<HTMLInputElement | null>; onFile(file: File): void }) {
+/** `afterRun`: what sits beside Run (the number of runs to queue). */
+export function Toolbar({ state, fileInput, onFile, afterRun }: { state: ActionState; fileInput: RefObject<HTMLInputElement | null>; onFile(file: File): void; afterRun?: ReactNode }) {
   return (
     <div className="toolbar" role="toolbar" aria-label="studio actions">
-      {LAYOUT.map((id, i) => (id === null ? <span key={i} className="sep" aria-hidden /> : <ActionButton key={id} id={id === 'run' && state.busy ? 'cancel' : id} s={state} />))}
+      {LAYOUT.map((id, i) =>
+        id === null ? (
+          <span key={i} className="sep" aria-hidden />
+        ) : (
+          <Fragment key={id}>
+            <ActionButton id={id === 'run' && state.busy ? 'cancel' : id} s={state} />
+            {id === 'run' && !state.readOnly ? afterRun : null}
+          </Fragment>
+        ),
+      )}
       {!state.readOnly ? (
         <input
           ref={fileInput}

@@ -20,12 +20,15 @@ import { Inspector } from './Inspector';
 import { NodeCard } from './NodeCard';
 import { NotebookView } from './NotebookView';
 import { DRAG_MIME, Palette } from './Palette';
+import { RunCount } from './RunCount';
 import { RunStatus } from './RunStatus';
 import { Toolbar } from './Toolbar';
 import { blockingDrafts, isBusy, useStudio, useStudioApi } from './store';
+import { useCanvasPopups } from './useCanvasPopups';
 import { clearWorkingCopy, useAutosave, type WorkingCopy } from './useAutosave';
 import { useOpenGraph } from './useOpenGraph';
 import { useRun } from './useRun';
+import { useRunQueue } from './useRunQueue';
 import { shareUrl, useSaved } from './useSaved';
 import type { StudioSocket } from './useServerInfo';
 import { useShortcuts } from './useShortcuts';
@@ -110,10 +113,10 @@ export function Workspace({ socket, catalogue, catalogueError, viewId, examples,
 
   /** Save `g` under the title as it stands; what was saved becomes the baseline. */
   const saveAs = useCallback(
-    async (g: ReturnType<typeof currentGraph>) => {
+    async (g: ReturnType<typeof currentGraph>, rev = revision) => {
       const t = titleOf(title);
       const ref = await sv.save(g, t);
-      settle(t, revision);
+      settle(t, rev);
       return ref;
     },
     [sv, title, revision, settle],
@@ -125,10 +128,13 @@ export function Workspace({ socket, catalogue, catalogueError, viewId, examples,
     if (!g.nodes.length) return say('Add some nodes first.');
     const draft = blockingDrafts(store.getState())[0];
     if (draft) return say(`Fix ${draft.title} on ${draft.nodeId} first: ${draft.message}.`, true);
+    // seeds set to renew get fresh values first: the graph that runs (and is saved) holds them
+    const reseeded = ed.reseed() > 0;
+    if (reseeded) g = currentGraph();
     let saved = sv.saved?.token ? sv.saved : null;
-    if (saved && dirty) {
+    if (saved && (dirty || reseeded)) {
       // a saved graph's run is kept for its share link, so the saved graph must be what ran
-      saved = await saveAs(g).catch(() => null);
+      saved = await saveAs(g, store.getState().revision).catch(() => null);
       g = currentGraph();
     }
     const runnable = g.nodes.filter((n) => !declOf(catalogue, n.type)?.passive).map((n) => n.id);
@@ -242,6 +248,10 @@ export function Workspace({ socket, catalogue, catalogueError, viewId, examples,
     [readOnly, addAt, rf, openFile],
   );
 
+  const queue = useRunQueue(store, doRun);
+  const popups = useCanvasPopups(catalogue, readOnly);
+  const selected = nodes.filter((n) => n.selected);
+
   const actions: ActionState = {
     readOnly,
     busy,
@@ -250,8 +260,9 @@ export function Workspace({ socket, catalogue, catalogueError, viewId, examples,
     saved: !!sv.saved,
     dirty,
     notebook,
+    selected: selected.length,
     do: {
-      run: () => void doRun(),
+      run: queue.start,
       cancel: run.cancel,
       undo: ed.undo,
       redo: ed.redo,
@@ -270,11 +281,14 @@ export function Workspace({ socket, catalogue, catalogueError, viewId, examples,
       copy: ed.copy,
       paste: ed.paste,
       selectAll: ed.selectAll,
+      rename: () => selected.length === 1 && ed.setRenaming(selected[0]!.id),
+      toggleCollapsed: ed.toggleCollapsed,
+      duplicate: () => void ed.duplicateSelected(),
+      remove: () => void ed.deleteSelected(),
+      search: popups.searchHere,
     },
   };
   useShortcuts(actions);
-
-  const selected = nodes.filter((n) => n.selected);
 
   return (
     <div className={`studio${readOnly ? ' read-only' : ''}`}>
@@ -291,14 +305,14 @@ export function Workspace({ socket, catalogue, catalogueError, viewId, examples,
         ) : (
           <input className="graph-title" value={title} placeholder="Untitled graph" maxLength={200} aria-label="graph title" data-testid="graph-title" onChange={(e) => setTitle(e.target.value)} />
         )}
-        <Toolbar state={actions} fileInput={fileInput} onFile={(f) => void openFile(f)} />
+        <Toolbar state={actions} fileInput={fileInput} onFile={(f) => void openFile(f)} afterRun={<RunCount count={queue.count} left={queue.left} onCount={queue.setCount} />} />
       </header>
       <RunStatus notice={notice} link={link} readOnly={readOnly} title={sv.saved?.title} notRun={opened.notRun} onRunInFork={() => void doFork(true)} />
       <div className="workspace">
         {!readOnly ? <Palette catalogue={catalogue} error={catalogueError} onAdd={(t) => addAt(t)} /> : null}
         <main className="canvas" data-testid="canvas" onDrop={onDrop} onDragOver={(e) => { e.preventDefault(); e.dataTransfer.dropEffect = 'copy'; }}>
           {notebook ? <NotebookView nodes={nodes} edges={edges} /> : null}
-          <div className="flow" hidden={notebook}>
+          <div className="flow" hidden={notebook} onDoubleClick={popups.onDoubleClick}>
             <ReactFlow<StudioNode, Edge>
               nodes={nodes}
               edges={edges}
@@ -307,12 +321,13 @@ export function Workspace({ socket, catalogue, catalogueError, viewId, examples,
               onEdgesChange={ed.onEdgesChange}
               onConnect={ed.connect}
               isValidConnection={(c) => connectionProblem(c, nodes, edges, catalogue) === null}
-              onConnectEnd={(_, s) => {
-                if (s.isValid === false && s.toHandle) setNotice({ text: 'That link was refused: the ports do not fit (see the reason shown while dragging).', bad: true, passing: true });
-              }}
+              onConnectEnd={(e, s) => popups.onConnectEnd(e, s, () => setNotice({ text: 'That link was refused: the ports do not fit (see the reason shown while dragging).', bad: true, passing: true }))}
               onConnectStart={clearPassing}
               onNodeClick={clearPassing}
               onPaneClick={clearPassing}
+              onNodeContextMenu={(e, n) => popups.openMenu(e, n)}
+              onPaneContextMenu={(e) => popups.openMenu(e)}
+              zoomOnDoubleClick={false}
               onNodeDragStart={() => (clearPassing(), ed.record())}
               onMoveStart={(e) => e && ed.stopFollowing()}
               onBeforeDelete={async () => {
@@ -334,6 +349,7 @@ export function Workspace({ socket, catalogue, catalogueError, viewId, examples,
               <AutoFit />
             </ReactFlow>
           </div>
+          {popups.popups(actions)}
           {!nodes.length && !readOnly && !notebook ? <Gallery examples={examples ?? []} onOpen={(g) => { ed.load(g, { keepHistory: true }); settle(title); ed.requestFit(); }} /> : null}
         </main>
         <Inspector

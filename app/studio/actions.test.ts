@@ -6,11 +6,11 @@ import { ACTIONS, action, actionForKey, labelOf, tooltip, type ActionState } fro
 
 function state(over: Partial<ActionState> = {}): ActionState & { ran: string[] } {
   const ran: string[] = [];
-  const names = ['run', 'cancel', 'undo', 'redo', 'fit', 'tidy', 'toggleNotebook', 'save', 'share', 'fork', 'startOver', 'exportJson', 'pickFile', 'copy', 'paste', 'selectAll'] as const;
+  const names = ['run', 'cancel', 'undo', 'redo', 'fit', 'tidy', 'toggleNotebook', 'save', 'share', 'fork', 'startOver', 'exportJson', 'pickFile', 'copy', 'paste', 'selectAll', 'rename', 'toggleCollapsed', 'duplicate', 'remove', 'search'] as const;
   const ops = Object.fromEntries(names.map((n) => [n, () => void ran.push(n)])) as unknown as ActionState['do'];
-  return { readOnly: false, busy: false, canUndo: true, canRedo: true, saved: false, dirty: false, notebook: false, do: ops, ran, ...over };
+  return { readOnly: false, busy: false, canUndo: true, canRedo: true, saved: false, dirty: false, notebook: false, selected: 0, do: ops, ran, ...over };
 }
-const key = (k: string, mods: { shift?: boolean; meta?: boolean; ctrl?: boolean } = { ctrl: true }) => ({ key: k, ctrlKey: !!mods.ctrl, metaKey: !!mods.meta, shiftKey: !!mods.shift });
+const key = (k: string, mods: { shift?: boolean; meta?: boolean; ctrl?: boolean; alt?: boolean } = { ctrl: true }) => ({ key: k, ctrlKey: !!mods.ctrl, metaKey: !!mods.meta, shiftKey: !!mods.shift, altKey: !!mods.alt });
 
 test('shortcuts: Ctrl or Cmd; Shift tells undo from redo; Ctrl+Y redoes', () => {
   const s = state();
@@ -55,7 +55,25 @@ test('titles carry the first shortcut; labels follow the state', () => {
   assert.equal(labelOf(action('save'), state({ saved: true, dirty: true })), 'Save*');
   assert.equal(labelOf(action('save'), state({ saved: true })), 'Saved');
   assert.equal(labelOf(action('notebook'), state({ notebook: true })), 'Canvas');
-  // one entry per id, and every entry with a visible label or an aria-label (or keys only)
+  // one entry per id, and every entry with a visible label or an aria-label (or keys, or a menu entry)
   assert.equal(new Set(ACTIONS.map((a) => a.id)).size, ACTIONS.length);
-  for (const a of ACTIONS) assert.ok(a.label || a.aria || a.shortcuts?.length, a.id);
+  for (const a of ACTIONS) assert.ok(a.label || a.aria || a.shortcuts?.length || a.menu, a.id);
+});
+
+test('node keys: F2 renames, Alt+C collapses, Ctrl+D duplicates; each needs a selection to run', () => {
+  const s = state({ selected: 1 });
+  assert.equal(actionForKey(key('F2', {}), false, s)?.id, 'rename');
+  assert.equal(actionForKey(key('F2', {}), true, s), null, 'F2 in a text field is the field\'s');
+  assert.equal(actionForKey(key('c', { alt: true }), false, s)?.id, 'collapse');
+  assert.equal(actionForKey({ ...key('ç', { alt: true }), code: 'KeyC' }, false, s)?.id, 'collapse', 'Option+C on a Mac');
+  assert.equal(actionForKey(key('c', { ctrl: true, alt: true }), false, s), null, 'Ctrl+Alt+C is neither copy nor collapse');
+  assert.equal(actionForKey(key('c'), false, s)?.id, 'copy');
+  assert.equal(actionForKey(key('d'), false, s)?.id, 'duplicate');
+  assert.equal(actionForKey(key('k'), false, s)?.id, 'search');
+  assert.equal(tooltip(action('rename')), 'Rename the node (F2)');
+  assert.equal(tooltip(action('collapse')), 'Collapse or expand the selected nodes (Alt+C)');
+  assert.equal(tooltip(action('delete')), 'Delete the selected nodes (Delete)');
+  const none = state({ selected: 0 });
+  for (const id of ['rename', 'collapse', 'duplicate', 'delete'] as const) assert.equal(action(id).enabled(none), false, id);
+  assert.equal(action('rename').enabled(state({ selected: 2 })), false, 'rename is for one node');
 });

@@ -1,7 +1,8 @@
 // The studio's actions in one table: what each is called, its keyboard shortcut, when it is
 // offered and enabled, and what it does. The toolbar draws its buttons from it and the keyboard
 // handler (useShortcuts.ts) matches keys against it, so a button's title, its shortcut and
-// whether it may run can never disagree; a context menu can read the same table.
+// whether it may run can never disagree; the canvas's context menu (ContextMenu.tsx) reads the
+// same table.
 
 /** What an action may look at and do: the Workspace builds it from the store and its own flows. */
 export interface ActionState {
@@ -12,6 +13,8 @@ export interface ActionState {
   saved: boolean;
   dirty: boolean;
   notebook: boolean;
+  /** How many nodes are selected (the node actions: rename, collapse, duplicate, delete). */
+  selected: number;
   do: {
     run(): void;
     cancel(): void;
@@ -31,19 +34,30 @@ export interface ActionState {
     copy(): void;
     paste(): void;
     selectAll(): void;
+    // ---- node editing (nodeEdits.ts) ----
+    rename(): void;
+    toggleCollapsed(): void;
+    duplicate(): void;
+    remove(): void;
+    /** The node search, where the context menu was opened (or the middle of the canvas). */
+    search(): void;
   };
 }
 
 export interface Shortcut {
-  /** KeyboardEvent.key, lower case; always with Ctrl (Cmd on a Mac). */
+  /** KeyboardEvent.key, lower case; with Ctrl (Cmd on a Mac) unless `ctrl` is false. */
   key: string;
+  ctrl?: boolean;
+  /** Alt must be held (else it must not be). */
+  alt?: boolean;
   /** true: Shift must be held; false: must not be; absent: either. */
   shift?: boolean;
   /** Also while a text field has focus (else the field keeps its own Ctrl+Z, Ctrl+C, …). */
   whileTyping?: boolean;
 }
 
-export type ActionId = 'new' | 'run' | 'cancel' | 'undo' | 'redo' | 'fit' | 'tidy' | 'notebook' | 'save' | 'share' | 'fork' | 'export' | 'import' | 'copy' | 'paste' | 'selectAll';
+export type ActionId = 'new' | 'run' | 'cancel' | 'undo' | 'redo' | 'fit' | 'tidy' | 'notebook' | 'save' | 'share' | 'fork' | 'export' | 'import' | 'copy' | 'paste' | 'selectAll' | NodeActionId;
+export type NodeActionId = 'rename' | 'collapse' | 'duplicate' | 'delete' | 'search';
 
 export interface StudioAction {
   id: ActionId;
@@ -52,6 +66,10 @@ export interface StudioAction {
   /** The button's text; absent for an icon button, which has `aria`. */
   label?: string | ((s: ActionState) => string);
   aria?: string;
+  /** The context menu's text, where it differs from the label. */
+  menu?: string;
+  /** A key that React Flow handles itself, named in the tooltip and the menu ("Delete"). */
+  keyHint?: string;
   shortcuts?: Shortcut[];
   /** Not offered at all here (on the read-only share page, most editing). */
   hidden?(s: ActionState): boolean;
@@ -76,9 +94,15 @@ export const ACTIONS: readonly StudioAction[] = [
   { id: 'fork', title: 'Make your own editable copy', label: 'Fork', enabled: always, run: (s) => s.do.fork() },
   { id: 'export', title: 'Download the graph as JSON', label: 'Export', enabled: always, run: (s) => s.do.exportJson() },
   { id: 'import', title: 'Open a graph JSON or a studio PNG', label: 'Import', hidden: editing, enabled: always, run: (s) => s.do.pickFile() },
-  { id: 'copy', title: 'Copy the selected nodes', shortcuts: [{ key: 'c' }], hidden: editing, enabled: always, run: (s) => s.do.copy() },
-  { id: 'paste', title: 'Paste', shortcuts: [{ key: 'v' }], hidden: editing, enabled: always, run: (s) => s.do.paste() },
-  { id: 'selectAll', title: 'Select every node', shortcuts: [{ key: 'a' }], hidden: editing, enabled: always, run: (s) => s.do.selectAll() },
+  { id: 'copy', title: 'Copy the selected nodes', menu: 'Copy', shortcuts: [{ key: 'c' }], hidden: editing, enabled: always, run: (s) => s.do.copy() },
+  { id: 'paste', title: 'Paste', menu: 'Paste', shortcuts: [{ key: 'v' }], hidden: editing, enabled: always, run: (s) => s.do.paste() },
+  { id: 'selectAll', title: 'Select every node', menu: 'Select all', shortcuts: [{ key: 'a' }], hidden: editing, enabled: always, run: (s) => s.do.selectAll() },
+  // ---- node editing (nodeEdits.ts; the context menu and keys) ----
+  { id: 'rename', title: 'Rename the node', menu: 'Rename…', shortcuts: [{ key: 'f2', ctrl: false }], hidden: editing, enabled: (s) => s.selected === 1, run: (s) => s.do.rename() },
+  { id: 'collapse', title: 'Collapse or expand the selected nodes', menu: 'Collapse / expand', shortcuts: [{ key: 'c', ctrl: false, alt: true }], hidden: editing, enabled: (s) => s.selected > 0, run: (s) => s.do.toggleCollapsed() },
+  { id: 'duplicate', title: 'Duplicate the selected nodes', menu: 'Duplicate', shortcuts: [{ key: 'd' }], hidden: editing, enabled: (s) => s.selected > 0, run: (s) => s.do.duplicate() },
+  { id: 'delete', title: 'Delete the selected nodes', menu: 'Delete', keyHint: 'Delete', hidden: editing, enabled: (s) => s.selected > 0, run: (s) => s.do.remove() },
+  { id: 'search', title: 'Add a node by name (or double-click the canvas)', menu: 'Add node…', shortcuts: [{ key: 'k' }], hidden: editing, enabled: always, run: (s) => s.do.search() },
 ];
 
 export function action(id: ActionId): StudioAction {
@@ -87,10 +111,17 @@ export function action(id: ActionId): StudioAction {
 
 const keyName = (k: string) => (k === 'enter' ? 'Enter' : k.toUpperCase());
 
+/** The first shortcut in words ("Ctrl+Shift+Z", "F2", "Alt+C"), or the key React Flow handles. */
+export function keysOf(a: StudioAction): string | undefined {
+  const k = a.shortcuts?.[0];
+  if (!k) return a.keyHint;
+  return `${k.ctrl === false ? '' : 'Ctrl+'}${k.alt ? 'Alt+' : ''}${k.shift ? 'Shift+' : ''}${keyName(k.key)}`;
+}
+
 /** The tooltip: the title and, where there is one, the first shortcut ("Undo (Ctrl+Z)"). */
 export function tooltip(a: StudioAction): string {
-  const k = a.shortcuts?.[0];
-  return k ? `${a.title} (Ctrl+${k.shift ? 'Shift+' : ''}${keyName(k.key)})` : a.title;
+  const k = keysOf(a);
+  return k ? `${a.title} (${k})` : a.title;
 }
 
 export function labelOf(a: StudioAction, s: ActionState): string | undefined {
@@ -102,6 +133,9 @@ export interface KeyPress {
   ctrlKey: boolean;
   metaKey: boolean;
   shiftKey: boolean;
+  altKey?: boolean;
+  /** KeyboardEvent.code ("KeyC"): with Alt a Mac types another character ("ç") in `key`. */
+  code?: string;
 }
 
 /**
@@ -110,11 +144,13 @@ export interface KeyPress {
  * than reaching the browser).
  */
 export function actionForKey(e: KeyPress, typing: boolean, s: ActionState): StudioAction | null {
-  if (!(e.ctrlKey || e.metaKey)) return null;
-  const key = e.key.toLowerCase();
+  const ctrl = e.ctrlKey || e.metaKey;
+  const key = (e.altKey && e.code?.startsWith('Key') ? e.code.slice(3) : e.key).toLowerCase();
   for (const a of ACTIONS) {
     if (a.hidden?.(s)) continue;
-    const hit = a.shortcuts?.some((k) => k.key === key && (k.shift === undefined || k.shift === e.shiftKey) && (k.whileTyping || !typing));
+    const hit = a.shortcuts?.some(
+      (k) => k.key === key && (k.ctrl ?? true) === ctrl && !!k.alt === !!e.altKey && (k.shift === undefined || k.shift === e.shiftKey) && (k.whileTyping || !typing),
+    );
     if (hit) return a;
   }
   return null;

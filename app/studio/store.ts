@@ -12,8 +12,9 @@ import { toGraph } from '../lib/graphModel';
 import { pushApart } from '../lib/pushApart';
 import { IDLE_RUN, type RunView } from '../lib/runState';
 import { editorSlice, type EditorSlice } from './editor';
+import { nodeEditsSlice, type NodeEditsSlice } from './nodeEdits';
 
-export interface StudioState extends EditorSlice {
+export interface StudioState extends EditorSlice, NodeEditsSlice {
   run: RunView;
   notebook: boolean;
   /**
@@ -49,6 +50,7 @@ export function createStudioStore(init: StudioInit = {}): StudioStore {
     stopFollowing: () => set((s) => (s.fit.follow ? { fit: { ...s.fit, follow: false } } : s)),
     currentGraph: () => toGraph(get().nodes, get().edges, get().catalogue),
     ...draftsSlice(set),
+    ...nodeEditsSlice(set, get, api),
     ...init,
   }));
   dropDraftsOnLoad(store);
