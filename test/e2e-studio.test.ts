@@ -10,6 +10,7 @@
 // Screenshots go to test/artifacts/.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import sharp from 'sharp';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
@@ -173,6 +174,11 @@ describe('studio end to end', { skip }, () => {
     await page.getByTestId('play-debug-steps-1').click();
     await page.waitForFunction(() => Number(document.querySelector('[data-testid="filmstrip-debug-steps-1"]')?.getAttribute('data-index')) > 2);
     await page.getByTestId('scrubber-debug-steps-1').fill('7');
+    // the steps as an animation, made on the server from this run's frames
+    const anim = await page.getByTestId('anim-webp-debug-steps-1').getAttribute('href');
+    const webp = await fetch(new URL(anim!, page.url()));
+    assert.equal(webp.headers.get('content-type'), 'image/webp');
+    assert.equal((await sharp(Buffer.from(await webp.arrayBuffer()), { animated: true }).metadata()).pages, 16);
     await page.locator('.react-flow__pane').click({ position: { x: 5, y: 5 } });
     await page.screenshot({ path: join(ART, 'studio-filmstrip.png') });
 

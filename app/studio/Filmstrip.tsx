@@ -27,6 +27,7 @@ export function Filmstrip({
   live,
   halves,
   wide,
+  animation,
 }: {
   nodeId: string;
   frames: StepFrame[];
@@ -36,6 +37,8 @@ export function Filmstrip({
   halves?: [string, string];
   /** More room (the notebook view). */
   wide?: boolean;
+  /** Where the server makes this run's frames into an animation (`<url>.webp` / `.gif`), when it can. */
+  animation?: string;
 }) {
   // null: follow the newest frame (live, or nothing picked yet)
   const [index, setIndex] = useState<number | null>(null);
@@ -117,6 +120,16 @@ export function Filmstrip({
             <button type="button" className="mini" aria-label={`download step ${f.step} as PNG with its graph`} onClick={() => f.url && void downloadPng(f.url, currentGraph(), `${nodeId}-step-${f.step}.png`)}>
               PNG
             </button>
+            {animation ? (
+              <>
+                <a className="mini" href={`${animation}.webp`} download aria-label={`download the steps of ${nodeId} as an animated WebP with its graph`} data-testid={`anim-webp-${nodeId}`}>
+                  WebP
+                </a>
+                <a className="mini" href={`${animation}.gif`} download aria-label={`download the steps of ${nodeId} as an animated GIF`}>
+                  GIF
+                </a>
+              </>
+            ) : null}
           </div>
           <div className="thumbs" role="group" aria-label="steps">
             {thumbs.map((i) => (

@@ -93,6 +93,9 @@ const DIFFUSION_HALVES: [string, string] = ['x_t (noisy)', 'predicted x0'];
 
 export function NodeOutputs({ nodeId, nodeType, run, skipText, wide }: { nodeId: string; nodeType?: string; run: NodeRun; skipText?: boolean; wide?: boolean }) {
   const catalogue = useStudio((s) => s.catalogue);
+  const runId = useStudio((s) => s.run.runId);
+  // the server animates the frames a node streamed in this run (a node served from the cache streamed none)
+  const animation = runId && !run.cached && run.status === 'done' ? `/api/runs/${encodeURIComponent(runId)}/animation/${encodeURIComponent(nodeId)}` : undefined;
   const halves = nodeType && declOf(catalogue, nodeType)?.category === 'diffusion' ? DIFFUSION_HALVES : undefined;
   // a text node already shows its prompt; its text output would say it twice
   const outputs = Object.entries(run.outputs ?? {}).filter(([, v]) => !(skipText && v.kind === 'text'));
@@ -100,7 +103,7 @@ export function NodeOutputs({ nodeId, nodeType, run, skipText, wide }: { nodeId:
   return (
     <div className="outputs nodrag nowheel">
       {run.track.length > 1 ? <Trajectory nodeId={nodeId} track={run.track} live={run.status === 'running'} /> : null}
-      {run.frames.length ? <Filmstrip nodeId={nodeId} frames={run.frames} ts={run.ts} live={run.status === 'running'} halves={halves} wide={wide} /> : null}
+      {run.frames.length ? <Filmstrip nodeId={nodeId} frames={run.frames} ts={run.ts} live={run.status === 'running'} halves={halves} wide={wide} animation={animation} /> : null}
       {outputs.map(([port, v]) => (
         <div key={port} className="output" data-port={port}>
           <Value nodeId={nodeId} port={port} v={v} wide={wide} />
