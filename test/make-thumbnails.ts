@@ -21,6 +21,9 @@ const KEY: Record<string, { node: string; kind: 'images' | 'heatmap' | 'embeddin
   'clip-similarity': { node: 'scores', kind: 'heatmap' },
   'interpolation-map': { node: 'map', kind: 'embedding-map' },
   'text-diff-map': { node: 'map', kind: 'embedding-map' },
+  'image-to-image': { node: 'strength-0.6', kind: 'images' },
+  inpainting: { node: 'inpaint-apple', kind: 'images' },
+  'style-transfer': { node: 'restyle', kind: 'images' },
 };
 
 const names = process.argv.slice(2).length ? process.argv.slice(2) : readdirSync(join(ROOT, 'examples')).filter((f) => f.endsWith('.json')).map((f) => f.slice(0, -5));
