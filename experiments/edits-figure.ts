@@ -5,7 +5,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../ml/backend.js';
 import { renderIcon } from '../ml/data/corpus.js';
-import { generate, loadPipeline, rgbBytes } from '../ml/pipeline.js';
+import { generate, imagesFromBytes, loadPipeline, rgbBytes } from '../ml/pipeline.js';
 import { imageGridPng } from '../ml/png.js';
 
 const CASES = [
@@ -35,7 +35,7 @@ async function main(out = 'docs/edits.png'): Promise<void> {
   try {
     for (const c of CASES) {
       const icon = await renderIcon(c.key, S);
-      const images = tf.tidy(() => tf.div(tf.tensor4d(Float32Array.from(icon), [1, S, S, 3]), 255) as tf.Tensor4D);
+      const images = imagesFromBytes(icon, 1, S);
       const mask = tf.tidy(() => tf.tensor4d(Float32Array.from({ length: S * S }, (_, i) => (Math.floor(i / S) < S / 2 ? 1 : 0)), [1, S, S, 1]));
       const cells: Uint8Array[] = [icon];
       const moved: number[] = [];

@@ -19,9 +19,9 @@ import { initBackend } from './backend.js';
 import { isSamplerName, SAMPLER_HELP, SAMPLERS, SPACINGS, type Spacing } from './diffusion/index.js';
 import * as tf from '@tensorflow/tfjs-core';
 import { renderIcon } from './data/corpus.js';
-import type { ImageEdit } from './decoder/index.js';
+import { maskFromImages, type ImageEdit } from './decoder/index.js';
 import { imageGridPng, rgbFromImage } from './png.js';
-import { generate, loadPipeline, rgbBytes, sideBySide, type GenerateOptions, type Pipeline } from './pipeline.js';
+import { generate, imagesFromBytes, loadPipeline, rgbBytes, sideBySide, type GenerateOptions, type Pipeline } from './pipeline.js';
 
 const USAGE = `usage: npm run generate -- "<prompt>" [--grid file.png] [--seed N] [--steps N] [--sampler ${SAMPLERS.join('|')}] [--spacing ${SPACINGS.join('|')}] [--guidance X] [--prior-guidance X] [--prior-steps N] [--upsample-steps N] [--no-prior] [--no-upsample] [--out file.png] [--frames dir/] [--weights-dir D]
   [--init image.png|noto:red-apple] [--strength 0.6] [--mask mask.png]   edit an image: image to image, and with a mask (white: redraw) inpainting
@@ -136,9 +136,8 @@ async function editOf(args: Args, size: number): Promise<ImageEdit | undefined> 
   const mask = args.mask ? await rgbFromImage(readFileSync(args.mask), size) : undefined;
   if (mask && !mask.some((v) => v >= 128)) throw new Error(`${args.mask} is empty: paint (white) where the decoder should draw anew`);
   return tf.tidy(() => {
-    const images = tf.div(tf.tensor4d(Float32Array.from(rgb), [1, size, size, 3]), 255) as tf.Tensor4D;
-    if (!mask) return { images, strength: args.strength };
-    return { images, strength: args.strength, mask: tf.mean(tf.div(tf.tensor4d(Float32Array.from(mask), [1, size, size, 3]), 255), 3, true) as tf.Tensor4D };
+    const images = imagesFromBytes(rgb, 1, size);
+    return mask ? { images, strength: args.strength, mask: maskFromImages(imagesFromBytes(mask, 1, size)) } : { images, strength: args.strength };
   });
 }
 

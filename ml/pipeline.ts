@@ -162,6 +162,11 @@ export async function generate(p: Pipeline, o: GenerateOptions): Promise<Generat
 }
 
 /** [N, S, S, 3] in [0, 1] → RGB bytes, same layout. */
+/** RGB bytes of `count` square images → [count, size, size, 3] in [0, 1] (the inverse of rgbBytes). The caller owns it. */
+export function imagesFromBytes(data: Uint8Array, count: number, size: number): tf.Tensor4D {
+  return tf.tidy(() => tf.div(tf.tensor4d(Float32Array.from(data), [count, size, size, 3]), 255) as tf.Tensor4D);
+}
+
 export async function rgbBytes(images: tf.Tensor): Promise<Uint8Array> {
   const x = tf.tidy(() => tf.round(tf.mul(images, 255)).toInt());
   try {

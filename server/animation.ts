@@ -5,6 +5,7 @@
 //
 //   GET /api/runs/:runId/animation/:nodeId.webp|.gif   (server/api.ts)
 import sharp from 'sharp';
+import { imageBytes } from '../nodes/image-input.js';
 import type { Graph, RunEvent } from '../protocol/index.js';
 
 export type AnimationFormat = 'webp' | 'gif';
@@ -28,10 +29,7 @@ export function stepFrames(log: readonly RunEvent[], nodeId: string): StepFrame[
   const out: StepFrame[] = [];
   for (const e of log) {
     if (e.event !== 'node:step' || e.payload.nodeId !== nodeId) continue;
-    const f = e.payload.frame as unknown;
-    let png: Buffer | undefined;
-    if (f instanceof Uint8Array) png = Buffer.from(f.buffer, f.byteOffset, f.byteLength);
-    else if (typeof f === 'string' && f.startsWith('data:image/png;base64,')) png = Buffer.from(f.slice(f.indexOf(',') + 1), 'base64');
+    const png = imageBytes(e.payload.frame);
     if (png) out.push({ png, step: e.payload.step, total: e.payload.total, ...(e.payload.t !== undefined ? { t: e.payload.t } : {}) });
   }
   return out;

@@ -64,6 +64,11 @@ export interface DecodeOptions extends CommonOptions {
   edit?: ImageEdit;
 }
 
+/** A mask image [N, S, S, 3] in [0, 1] as ImageEdit's mask [N, S, S, 1]: its channels averaged (white: redraw). The caller owns it. */
+export function maskFromImages(images: tf.Tensor4D): tf.Tensor4D {
+  return tf.mean(images, 3, true) as tf.Tensor4D;
+}
+
 /** An edit of existing images. The tensors belong to the caller. */
 export interface ImageEdit {
   /** [N, S, S, 3] in [0, 1], at the model's image size. */

@@ -2,7 +2,7 @@
 // a `mask` image saying where to draw anew (white) and what to keep (black), with `strength`. Checked
 // here with codes on the right port, then handed to ml/decoder's ImageEdit.
 import * as tf from '@tensorflow/tfjs-core';
-import type { ImageEdit } from '../../ml/decoder/index.js';
+import { maskFromImages, type ImageEdit } from '../../ml/decoder/index.js';
 import { NodeFailure, optional, type ExecContext } from '../types.js';
 import { imageTensor, type ImageValue } from './images.js';
 
@@ -35,8 +35,7 @@ export function editInputs(ctx: ExecContext<{ strength: number }>, o: { embeddin
   }
   return tf.tidy(() => {
     const images = tf.gather(imageTensor(init, o.size), initRows) as tf.Tensor4D;
-    // the mask: mean of its channels, 1 = draw anew
-    const m = mask && maskRows ? (tf.gather(tf.mean(imageTensor(mask, o.size), 3, true), maskRows) as tf.Tensor4D) : undefined;
+    const m = mask && maskRows ? (tf.gather(maskFromImages(imageTensor(mask, o.size)), maskRows) as tf.Tensor4D) : undefined;
     return m ? { images, strength: ctx.params.strength, mask: m } : { images, strength: ctx.params.strength };
   });
 }
