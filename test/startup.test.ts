@@ -5,7 +5,7 @@
 // unwritable database.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { chmodSync, closeSync, copyFileSync, mkdirSync, mkdtempSync, openSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -88,13 +88,29 @@ test('a file that is not a database stops start-up with one line naming it', asy
   assertOneLine(await launch(dir), join(dir, 'studio.sqlite'), /damaged/);
 });
 
+/**
+ * Whether the server can run as nobody here: nobody must read the checkout, which a clone in a
+ * private folder (a 0700 mktemp dir) does not allow.
+ */
+function nobodyReadsCheckout(): boolean {
+  if (process.getuid?.() !== 0) return true;
+  const probe = spawnSync(process.execPath, ['-e', `require('fs').accessSync(${JSON.stringify(join(ROOT, 'server', 'main.ts'))})`], { uid: 65534, gid: 65534 });
+  return probe.status === 0;
+}
+
 test('an unwritable data dir stops start-up with one line naming it', async () => {
-  const ro = join(tmp, 'read-only');
-  mkdirSync(ro);
-  chmodSync(ro, 0o555);
+  // a read-only folder, run as nobody; where nobody cannot read the checkout, /sys, which refuses
+  // writes even to root, is the unwritable place
+  const asNobody = nobodyReadsCheckout();
+  const ro = asNobody ? join(tmp, 'read-only') : '/sys';
+  if (asNobody) {
+    mkdirSync(ro);
+    chmodSync(ro, 0o555);
+  }
   // the data dir itself, and a data dir still to be made inside a read-only folder
-  assertOneLine(await launch(ro, true), join(ro, 'studio.sqlite'), /cannot write there.*UNCLIP_DATA_DIR/);
-  assertOneLine(await launch(join(ro, 'data'), true), join(ro, 'data'), /cannot write there.*UNCLIP_DATA_DIR/);
+  assertOneLine(await launch(ro, asNobody), join(ro, 'studio.sqlite'), /cannot write there.*UNCLIP_DATA_DIR/);
+  const inside = join(ro, asNobody ? 'data' : 'unclip-data');
+  assertOneLine(await launch(inside, asNobody), inside, /cannot write there.*UNCLIP_DATA_DIR/);
 });
 
 test('the healthy database the others were made from starts', async () => {
