@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Graph } from '../../protocol';
 import { diffGraphs } from './graphDiff.js';
-import { alignedIndex, filmPairs, hasSteps, parseRef, refParam, shareCachedSteps } from './runCompare.js';
+import { alignedIndex, compareUrl, filmPairs, finalImageNodes, finalRows, hasSteps, parseRef, refParam, shareCachedSteps } from './runCompare.js';
 import { replay } from './runState.js';
 
 const RID = 'Xk3v9QeL0m_-aZ1bC2dE3f';
@@ -66,4 +66,25 @@ test('a node cached in one run shows the steps the other run made under the same
   assert.deepEqual(b2.nodes.prior!.frames.map((f) => f.url), ['data:a-0', 'data:a-1']);
   assert.equal(b2.nodes.prior!.cached, true);
   assert.deepEqual(b2.nodes.dec!.frames, []);
+});
+
+test('final outputs: matched result nodes share a row, the others get rows of their own', () => {
+  const node = (id: string, type = 'decoder') => ({ id, type, version: 1, params: {}, position: { x: 0, y: 0 } });
+  const a: Graph = { version: 1, nodes: [node('t', 'text'), node('d'), node('x', 'up')], edges: [{ from: { node: 't', port: 'text' }, to: { node: 'd', port: 'text' } }] };
+  const b: Graph = { version: 1, nodes: [node('t', 'text'), node('d'), node('y', 'other')], edges: [] };
+  const img = { image: { kind: 'image' as const, width: 1, height: 1, images: ['data:x'], labels: [] } };
+  const out = (runId: string, ids: string[]) => replay(runId, ids.map((nodeId) => ({ event: 'node:output' as const, payload: { runId, nodeId, outputs: nodeId === 't' ? {} : img } })));
+  const ra = out('a', ['t', 'd', 'x']);
+  const rb = out('b', ['t', 'd', 'y']);
+  const fa = finalImageNodes(a, ra);
+  const fb = finalImageNodes(b, rb);
+  assert.deepEqual(fa, ['d', 'x']);
+  assert.deepEqual(fb, ['d', 'y']);
+  assert.deepEqual(finalRows(diffGraphs(a, b), fa, fb), [{ a: 'd', b: 'd' }, { a: 'x' }, { b: 'y' }]);
+});
+
+test('compare URLs carry both refs, a graph as /g/<id>', () => {
+  assert.equal(compareUrl(refParam({ kind: 'graph', id: RID })), `/compare?a=/g/${RID}`);
+  const u = new URL(compareUrl(RID, `http://h:1/g/${RID}`), 'http://x');
+  assert.deepEqual([u.searchParams.get('a'), u.searchParams.get('b')], [RID, `http://h:1/g/${RID}`]);
 });

@@ -48,6 +48,13 @@ export function refParam(ref: Ref): string {
   return ref.kind === 'graph' ? `/g/${ref.id}` : ref.id;
 }
 
+/** The compare page's URL for two refs as typed (B may be left to paste: the share page's "Compare with…"). */
+export function compareUrl(a: string, b = ''): string {
+  const q = new URLSearchParams({ a });
+  if (b) q.set('b', b);
+  return `/compare?${q.toString().replace(/%2F/g, '/')}`;
+}
+
 /**
  * A node served from the output cache in one run streamed no steps there; where the other run
  * ran it with the same cache key, those are its steps (the same outputs), as the studio itself
@@ -97,4 +104,36 @@ export const hasSteps = (run: RunView) => Object.values(run.nodes).some((n) => n
 export function alignedIndex(at: number, span: number, length: number): number {
   if (length <= 1 || span <= 1) return 0;
   return Math.min(length - 1, Math.round((Math.min(Math.max(at, 0), span - 1) * (length - 1)) / (span - 1)));
+}
+
+/** A row of final outputs: a node of A and/or its partner in B, each where it made images. */
+export interface FinalRow {
+  a?: string;
+  b?: string;
+}
+
+/**
+ * The final outputs side by side: each run's nodes that made images and feed no other node (the
+ * graph's results), a matched pair on one row, the rest on rows of their own.
+ */
+export function finalRows(diff: GraphDiff, finalA: string[], finalB: string[]): FinalRow[] {
+  const partnerOfA = new Map(diff.matched.map((m) => [m.a.id, m.b.id]));
+  const inB = new Set(finalB);
+  const rows: FinalRow[] = [];
+  const usedB = new Set<string>();
+  for (const a of finalA) {
+    const b = partnerOfA.get(a);
+    if (b !== undefined && inB.has(b)) {
+      rows.push({ a, b });
+      usedB.add(b);
+    } else rows.push({ a });
+  }
+  for (const b of finalB) if (!usedB.has(b)) rows.push({ b });
+  return rows;
+}
+
+/** A run's result nodes: those with an image output that no link leaves from, in graph order. */
+export function finalImageNodes(graph: { nodes: { id: string }[]; edges: { from: { node: string } }[] }, run: RunView): string[] {
+  const feeds = new Set(graph.edges.map((e) => e.from.node));
+  return graph.nodes.map((n) => n.id).filter((id) => !feeds.has(id) && Object.values(run.nodes[id]?.outputs ?? {}).some((v) => v.kind === 'image'));
 }

@@ -47,7 +47,8 @@ function SeriesLabel({ l }: { l?: LabelOut }) {
   ) : null;
 }
 
-export function EmbeddingMap({ nodeId, plot, wide }: { nodeId?: string; plot: MapPlot; wide?: boolean }) {
+export function EmbeddingMap({ nodeId, plot, wide, colors = SERIES_COLORS }: { nodeId?: string; plot: MapPlot; wide?: boolean; /** a colour per series, cycled (the compare page: one per run) */ colors?: string[] }) {
+  const colorOf = (k: number) => colors[k % colors.length];
   const [map, setMap] = useState<CorpusMap | null>(null);
   const [hover, setHover] = useState<Hover | null>(null);
   const [t, setT] = useState<ZoomTransform>(zoomIdentity);
@@ -128,7 +129,7 @@ export function EmbeddingMap({ nodeId, plot, wide }: { nodeId?: string; plot: Ma
             const kept = new Set(s.points.map((sp) => last.points.reduce((best, p, i) => (sq(p, sp) < sq(last.points[best]!, sp) ? i : best), 0)));
             const first = tr.track[0]!.points[[...kept][0] ?? 0];
             return (
-              <g key={`track-${s.port}`} className="prior-track" data-testid={`map-track-${tr.src}`} data-steps={tr.track.length} style={{ color: SERIES_COLORS[k % 3] }}>
+              <g key={`track-${s.port}`} className="prior-track" data-testid={`map-track-${tr.src}`} data-steps={tr.track.length} style={{ color: colorOf(k) }}>
                 {Array.from({ length: count }, (_, c) => {
                   const pts = tr.track.filter((st) => st.points[c]).map((st) => st.points[c]!);
                   return (
@@ -153,7 +154,7 @@ export function EmbeddingMap({ nodeId, plot, wide }: { nodeId?: string; plot: Ma
             );
           })}
           {plot.series.map((s, k) => (
-            <g key={s.port} style={{ color: SERIES_COLORS[k % 3] }}>
+            <g key={s.port} style={{ color: colorOf(k) }}>
               {s.points.length > 1 ? <polyline points={s.points.map((p) => `${px(p)},${py(p)}`).join(' ')} className="series-path" /> : null}
               {s.points.map((p, i) => (
                 <g key={i} onMouseEnter={() => at(p, s.labels[i] ?? '')} onMouseLeave={() => setHover(null)}>
@@ -187,7 +188,7 @@ export function EmbeddingMap({ nodeId, plot, wide }: { nodeId?: string; plot: Ma
           {tracks.map((tr, k) =>
             tr ? (
               <span key={k}>
-                <span className="swatch" style={{ background: SERIES_COLORS[k % 3] }} aria-hidden />
+                <span className="swatch" style={{ background: colorOf(k) }} aria-hidden />
                 {tr.src}: its predicted embedding at each of {tr.track.length} steps, from noise (ring) to the result
                 {Math.max(...tr.track.map((st) => st.points.length)) > 1 ? '; faint paths are the candidates it did not keep' : ''}
               </span>
@@ -201,7 +202,7 @@ export function EmbeddingMap({ nodeId, plot, wide }: { nodeId?: string; plot: Ma
           {plot.series.flatMap((s, k) =>
             s.labels.slice(0, 12).map((label, i) => (
               <li key={`${s.port}-${i}`}>
-                <span className="swatch" style={{ background: SERIES_COLORS[k % 3] }} aria-hidden />
+                <span className="swatch" style={{ background: colorOf(k) }} aria-hidden />
                 <b>{label}</b>: {(s.neighbours[i] ?? []).slice(0, 5).map((n) => `${n.label} ${n.score.toFixed(2)}`).join(', ') || '—'}
               </li>
             )),
