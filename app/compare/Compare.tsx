@@ -91,8 +91,10 @@ function Comparison({ ra, rb, catalogue }: { ra: LoadedRun; rb: LoadedRun; catal
   }, [ra, rb, catalogue]);
   // a node one run served from the cache shows the steps the other made under the same key
   const [va, vb] = useMemo(() => shareCachedSteps(ra.view, rb.view), [ra, rb]);
-  const A = { ...ra, view: va };
-  const B = { ...rb, view: vb };
+  // one graph's two runs: a run id's side learns the graph's title from the share link's side
+  const title = ra.graphId && ra.graphId === rb.graphId ? (ra.title ?? rb.title) : undefined;
+  const A = { ...ra, view: va, title: ra.title ?? title };
+  const B = { ...rb, view: vb, title: rb.title ?? title };
   const notes: string[] = [];
   if (ra.runId === rb.runId) notes.push('A and B are the same run.');
   for (const [tag, r] of [['A', A], ['B', B]] as const) {
