@@ -7,14 +7,30 @@
 // common, say so. Screenshots go to test/artifacts/.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { e2eMissingReason } from './helpers/browser.js';
 import { connect, graph, node, Recorder, startOk, type Client } from './helpers/graph.js';
 import { skipIfMissing } from './helpers/requires.js';
+import { ROOT } from './helpers/server.js';
 import { ARTIFACTS as ART, studioForSuite } from './helpers/studio.js';
 
 const skip = skipIfMissing(e2eMissingReason(), import.meta.url);
+
+const weightsDir = process.env.UNCLIP_WEIGHTS_DIR || join(ROOT, 'weights');
+const diffusionMissing = ['clip', 'prior', 'decoder', 'upsampler'].filter((m) => !existsSync(join(weightsDir, m)));
+const diffusionSkip = diffusionMissing.length ? `no weights for ${diffusionMissing.join(', ')}` : false;
+
+/** The text-to-image example with fewer steps, and the prior's guidance and the decoder's seed as given. */
+function textToImage(guidance: number, seed: number) {
+  const g = JSON.parse(readFileSync(join(ROOT, 'examples/text-to-image.json'), 'utf8')) as { nodes: { id: string; params: Record<string, unknown> }[] };
+  const set = (id: string, p: Record<string, unknown>) => Object.assign(g.nodes.find((n) => n.id === id)!.params, p);
+  set('prior', { steps: 8, guidance, bestOf: 1 });
+  set('decoder', { steps: 8, seed });
+  set('upsample', { steps: 4 });
+  return g;
+}
 
 const film = (seed: number) => graph([{ ...node('film', 'debug-steps', { steps: 6, workMs: 0, size: 16, seed }), position: { x: 40, y: 60 } }]);
 
@@ -141,6 +157,38 @@ describe('compare two runs', { skip }, () => {
     assert.equal(await page.getByTestId('param-diff').count(), 0, 'no param list for graphs with nothing in common');
     assert.equal(await page.getByTestId('final-a-film').count(), 1, 'the outputs are still shown');
     await page.screenshot({ path: join(ART, 'compare-nothing-in-common.png'), fullPage: true });
+    await page.close();
+  });
+
+  it('two runs of text to image: guidance and seed listed, decoder strips in step, both runs\' embeddings on one map', { skip: diffusionSkip }, async () => {
+    const saved = await rest('/api/graphs', 'POST', { graph: textToImage(4, 0), title: 'text to image' });
+    const a = await run(textToImage(4, 0), { graphId: saved.id, editToken: saved.editToken });
+    await rest(`/api/graphs/${saved.id}`, 'PUT', { graph: textToImage(6, 1) }, saved.editToken);
+    const b = await run(textToImage(6, 1), { graphId: saved.id, editToken: saved.editToken });
+    const page = await openCompare(`a=${a}&b=${b}`);
+    await page.getByTestId('param-diff').waitFor({ timeout: 30_000 });
+    const diffs = (await page.getByTestId('diff-param').allTextContents()).map((t) => t.replace(/\s+/g, ' ').trim());
+    assert.deepEqual(diffs.sort(), ['guidance: 4 → 6', 'seed: 0 → 1']);
+    assert.equal(await page.locator('[data-testid="diff-param"][data-node="prior"]').textContent(), 'guidance: 4 → 6');
+
+    const index = (side: string, id: string) => page.locator(`[data-testid="film-${side}-${id}"] [data-testid="filmstrip-${id}"]`).getAttribute('data-index');
+    await page.getByTestId('compare-scrubber').focus();
+    await page.keyboard.press('Home');
+    await page.keyboard.press('ArrowRight');
+    await page.waitForFunction(() => document.querySelector('[data-testid="film-b-decoder"] [data-testid="filmstrip-decoder"]')?.getAttribute('data-index') === '1');
+    assert.deepEqual([await index('a', 'decoder'), await index('b', 'decoder')], ['1', '1']);
+
+    // the map: A's two series (text, prior) in A's colour, B's in B's, labelled with their run
+    const map = page.getByTestId('combined-map');
+    await map.locator('.corpus-dot').first().waitFor({ timeout: 30_000 });
+    assert.equal(await map.locator('g[style*="series-a"] .series-dot').count(), 2);
+    assert.equal(await map.locator('g[style*="series-b"] .series-dot').count(), 2);
+    // and each prior's trajectory from noise to its embedding, named by run
+    assert.deepEqual(await map.locator('[data-testid^="map-track-"]').evaluateAll((gs) => gs.map((g) => g.getAttribute('data-testid'))), ['map-track-A · prior', 'map-track-B · prior']);
+    const near = await map.getByTestId('neighbours').textContent();
+    assert.match(near ?? '', /A · /);
+    assert.match(near ?? '', /B · /);
+    await page.screenshot({ path: join(ART, 'compare-text-to-image.png'), fullPage: true });
     await page.close();
   });
 });

@@ -6,7 +6,7 @@ import { imageList, type Catalogue, type PlotData } from '../../protocol';
 import { fromGraph, declOf } from '../lib/graphModel';
 import { showValue, type GraphDiff } from '../lib/graphDiff';
 import { alignedIndex, filmPairs, finalImageNodes, finalRows } from '../lib/runCompare';
-import { EmbeddingMap } from '../studio/EmbeddingMap';
+import { EmbeddingMap, type Track } from '../studio/EmbeddingMap';
 import { Filmstrip } from '../studio/Filmstrip';
 import { DIFFUSION_HALVES } from '../studio/NodeOutputs';
 import { StudioProvider } from '../studio/store';
@@ -175,24 +175,36 @@ export function FinalOutputs({ diff, a, b }: { diff: GraphDiff; a: LoadedRun; b:
 
 type MapPlot = Extract<PlotData, { type: 'embedding-map' }>;
 
-function mapsOf(run: LoadedRun): MapPlot[] {
-  return Object.values(run.view.nodes).flatMap((n) => Object.values(n.outputs ?? {}).flatMap((v) => (v.kind === 'plot' && v.plot.type === 'embedding-map' ? [v.plot] : [])));
+/** A run's embedding maps: each with the node that drew it and, per series, the trajectory of the node feeding it (the prior's). */
+function mapsOf(tag: Tag, run: LoadedRun): { plot: MapPlot; tracks: ({ src: string; track: Track } | null)[] }[] {
+  return Object.entries(run.view.nodes).flatMap(([nodeId, n]) =>
+    Object.values(n.outputs ?? {}).flatMap((v) => {
+      if (v.kind !== 'plot' || v.plot.type !== 'embedding-map') return [];
+      const tracks = v.plot.series.map((s) => {
+        const src = run.graph.edges.find((e) => e.to.node === nodeId && e.to.port === s.port)?.from.node;
+        const track = src ? run.view.nodes[src]?.track : undefined;
+        return src && track && track.length > 1 ? { src: `${TAG_NAME[tag]} · ${src}`, track } : null;
+      });
+      return [{ plot: v.plot, tracks }];
+    }),
+  );
 }
 
-/** Both runs' embeddings on one map (one per fitted PCA, where the runs used different CLIP weights): A's points in one colour, B's in another. */
+/** Both runs' embeddings on one map (one per fitted PCA, where the runs used different CLIP weights): A's points and paths in one colour, B's in another. */
 export function CombinedMap({ a, b, catalogue }: { a: LoadedRun; b: LoadedRun; catalogue: Catalogue | null }) {
-  const byTag = { a: mapsOf(a), b: mapsOf(b) };
-  const mapIds = [...new Set([...byTag.a, ...byTag.b].map((p) => p.mapId))];
+  const byTag = { a: mapsOf('a', a), b: mapsOf('b', b) };
+  const mapIds = [...new Set([...byTag.a, ...byTag.b].map((m) => m.plot.mapId))];
   return (
     <section className="compare-section" data-testid="combined-map">
       <h2>Embeddings</h2>
       {!mapIds.length ? <p className="muted" data-testid="no-map">Neither run has an embedding map: add an Embedding map node (fed by the prior or a CLIP encoder) to see both runs&apos; embeddings on one map.</p> : null}
       {mapIds.length > 1 ? <p className="notice">The runs&apos; embeddings were mapped with different CLIP weights: one map each.</p> : null}
       {mapIds.map((mapId) => {
-        const series = (['a', 'b'] as const).flatMap((tag) =>
-          byTag[tag].filter((p) => p.mapId === mapId).flatMap((p, i) => p.series.map((s) => ({ ...s, port: `${tag}:${i}:${s.port}`, labels: s.labels.map((l) => `${TAG_NAME[tag]} · ${l}`) }))),
+        const parts = (['a', 'b'] as const).flatMap((tag) =>
+          byTag[tag]
+            .filter((m) => m.plot.mapId === mapId)
+            .flatMap((m, i) => m.plot.series.map((s, k) => ({ tag, track: m.tracks[k] ?? null, series: { ...s, port: `${tag}:${i}:${s.port}`, labels: s.labels.map((l) => `${TAG_NAME[tag]} · ${l}`) } }))),
         );
-        const colors = series.map((s) => (s.port.startsWith('a:') ? 'var(--series-a)' : 'var(--series-b)'));
         return (
           <div key={mapId} className="compare-map">
             <p className="small">
@@ -200,7 +212,13 @@ export function CombinedMap({ a, b, catalogue }: { a: LoadedRun; b: LoadedRun; c
               <span className="swatch" style={{ background: 'var(--series-b)' }} aria-hidden /> run B
             </p>
             <Scope run={a} catalogue={catalogue}>
-              <EmbeddingMap plot={{ type: 'embedding-map', mapId, series }} colors={colors} wide />
+              <EmbeddingMap
+                plot={{ type: 'embedding-map', mapId, series: parts.map((p) => p.series) }}
+                colors={parts.map((p) => `var(--series-${p.tag})`)}
+                tracks={parts.map((p) => p.track)}
+                wide
+                focus
+              />
             </Scope>
           </div>
         );
@@ -208,4 +226,3 @@ export function CombinedMap({ a, b, catalogue }: { a: LoadedRun; b: LoadedRun; c
     </section>
   );
 }
-

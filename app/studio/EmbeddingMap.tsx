@@ -14,7 +14,7 @@ import { api, type CorpusMap } from './api';
 import { useStudio } from './store';
 
 type MapPlot = Extract<PlotData, { type: 'embedding-map' }>;
-type Track = { step: number; points: [number, number][] }[];
+export type Track = { step: number; points: [number, number][] }[];
 const W = 260;
 const H = 200;
 const SERIES_COLORS = ['var(--series-a)', 'var(--series-b)', 'var(--series-c)'];
@@ -47,7 +47,24 @@ function SeriesLabel({ l }: { l?: LabelOut }) {
   ) : null;
 }
 
-export function EmbeddingMap({ nodeId, plot, wide, colors = SERIES_COLORS }: { nodeId?: string; plot: MapPlot; wide?: boolean; /** a colour per series, cycled (the compare page: one per run) */ colors?: string[] }) {
+export function EmbeddingMap({
+  nodeId,
+  plot,
+  wide,
+  colors = SERIES_COLORS,
+  focus,
+  tracks: given,
+}: {
+  nodeId?: string;
+  plot: MapPlot;
+  wide?: boolean;
+  /** a colour per series, cycled (the compare page: one per run) */
+  colors?: string[];
+  /** zoom onto the graph's points even without a trajectory (the compare page: two runs' points close together) */
+  focus?: boolean;
+  /** each series' trajectory, given instead of looked up in the store (the compare page: series from two runs) */
+  tracks?: ({ src: string; track: Track } | null)[];
+}) {
   const colorOf = (k: number) => colors[k % colors.length];
   const [map, setMap] = useState<CorpusMap | null>(null);
   const [hover, setHover] = useState<Hover | null>(null);
@@ -78,7 +95,7 @@ export function EmbeddingMap({ nodeId, plot, wide, colors = SERIES_COLORS }: { n
   // one by one: the map redraws when a feeding node's track grows, not at every other step)
   const srcs = useStudio(useShallow((s) => plot.series.map((ser) => (nodeId ? s.edges.find((e) => e.target === nodeId && e.targetHandle === ser.port)?.source : undefined))));
   const srcTracks = useStudio(useShallow((s) => srcs.map((src) => (src ? s.run.nodes[src]?.track : undefined))));
-  const tracks = plot.series.map((_, k) => {
+  const tracks = given ?? plot.series.map((_, k) => {
     const src = srcs[k];
     const track: Track = srcTracks[k] ?? [];
     return src && track.length > 1 ? { src, track } : null;
@@ -92,9 +109,10 @@ export function EmbeddingMap({ nodeId, plot, wide, colors = SERIES_COLORS }: { n
   const y = scaleLinear().domain([y0 ?? -1, y1 ?? 1]).nice().range([H - 10, 10]);
   const px = (p: [number, number]) => t.applyX(x(p[0]));
   const py = (p: [number, number]) => t.applyY(y(p[1]));
-  // A trajectory is small next to the whole corpus: once one is drawn, zoom onto the graph's
-  // points and paths (the corpus stays around them; "whole map" or scrolling zooms back out).
-  const focusKey = tracks.some(Boolean) && map ? `${plot.mapId}:${tracks.map((tr) => tr?.track.length ?? 0).join(',')}:${trackPoints.length}` : '';
+  // A trajectory is small next to the whole corpus: once one is drawn (or with `focus`, at once),
+  // zoom onto the graph's points and paths (the corpus stays around them; "whole map" or
+  // scrolling zooms back out).
+  const focusKey = (focus || tracks.some(Boolean)) && map ? `${plot.mapId}:${tracks.map((tr) => tr?.track.length ?? 0).join(',')}:${trackPoints.length}` : '';
   useEffect(() => {
     if (!focusKey || !svgRef.current || !zoomRef.current) return;
     const pts = [...plot.series.flatMap((s) => s.points), ...trackPoints].map((p) => [x(p[0]), y(p[1])] as const);
