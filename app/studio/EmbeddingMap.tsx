@@ -128,6 +128,7 @@ export function EmbeddingMap({
   // (lib/labels.ts: inside the plot, never over another label; hover names any point)
   const labelled = plot.series.flatMap((s, k) => s.points.map((p, i) => ({ key: `${k}:${i}`, ends: i === 0 || i === s.points.length - 1, x: px(p), y: py(p), text: s.labels[i] ?? '' })));
   const order = [...labelled.filter((l) => l.ends), ...labelled.filter((l) => !l.ends)];
+  const startsBefore: [number, number][] = [];
   const labelAt = new Map(placeLabels(order, W, H).map((l) => [order[l.i]!.key, l]));
 
   return (
@@ -146,6 +147,9 @@ export function EmbeddingMap({
             // the candidates the node kept (best of N): those whose last step lands on the series' points
             const kept = new Set(s.points.map((sp) => last.points.reduce((best, p, i) => (sq(p, sp) < sq(last.points[best]!, sp) ? i : best), 0)));
             const first = tr.track[0]!.points[[...kept][0] ?? 0];
+            // tracks that start together (two runs' priors with one seed) stack their labels
+            const stacked = first ? startsBefore.filter((p) => sq(p, [px(first), py(first)]) < 100).length : 0;
+            if (first) startsBefore.push([px(first), py(first)]);
             return (
               <g key={`track-${s.port}`} className="prior-track" data-testid={`map-track-${tr.src}`} data-steps={tr.track.length} style={{ color: colorOf(k) }}>
                 {Array.from({ length: count }, (_, c) => {
@@ -163,7 +167,7 @@ export function EmbeddingMap({
                   <>
                     <circle className="track-start" cx={px(first)} cy={py(first)} r={3} />
                     {/* under the ring (labels of dots sit above them), kept inside the plot */}
-                    <text x={Math.min(W - 48, Math.max(48, px(first)))} y={py(first) + (py(first) > H - 16 ? -7 : 13)} className="series-label track-label" textAnchor="middle">
+                    <text x={Math.min(W - 48, Math.max(48, px(first)))} y={py(first) + (py(first) > H - 16 ? -7 - 10 * stacked : 13 + 10 * stacked)} className="series-label track-label" textAnchor="middle">
                       {tr.src} step 1 → {tr.track.length}
                     </text>
                   </>
