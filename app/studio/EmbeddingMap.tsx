@@ -14,7 +14,7 @@ import { api, type CorpusMap } from './api';
 import { useStudio } from './store';
 
 type MapPlot = Extract<PlotData, { type: 'embedding-map' }>;
-type Track = { step: number; points: [number, number][] }[];
+export type Track = { step: number; points: [number, number][] }[];
 const W = 260;
 const H = 200;
 const SERIES_COLORS = ['var(--series-a)', 'var(--series-b)', 'var(--series-c)'];
@@ -47,7 +47,25 @@ function SeriesLabel({ l }: { l?: LabelOut }) {
   ) : null;
 }
 
-export function EmbeddingMap({ nodeId, plot, wide }: { nodeId?: string; plot: MapPlot; wide?: boolean }) {
+export function EmbeddingMap({
+  nodeId,
+  plot,
+  wide,
+  colors = SERIES_COLORS,
+  focus,
+  tracks: given,
+}: {
+  nodeId?: string;
+  plot: MapPlot;
+  wide?: boolean;
+  /** a colour per series, cycled (the compare page: one per run) */
+  colors?: string[];
+  /** zoom onto the graph's points even without a trajectory (the compare page: two runs' points close together) */
+  focus?: boolean;
+  /** each series' trajectory, given instead of looked up in the store (the compare page: series from two runs) */
+  tracks?: ({ src: string; track: Track } | null)[];
+}) {
+  const colorOf = (k: number) => colors[k % colors.length];
   const [map, setMap] = useState<CorpusMap | null>(null);
   const [hover, setHover] = useState<Hover | null>(null);
   const [t, setT] = useState<ZoomTransform>(zoomIdentity);
@@ -77,7 +95,7 @@ export function EmbeddingMap({ nodeId, plot, wide }: { nodeId?: string; plot: Ma
   // one by one: the map redraws when a feeding node's track grows, not at every other step)
   const srcs = useStudio(useShallow((s) => plot.series.map((ser) => (nodeId ? s.edges.find((e) => e.target === nodeId && e.targetHandle === ser.port)?.source : undefined))));
   const srcTracks = useStudio(useShallow((s) => srcs.map((src) => (src ? s.run.nodes[src]?.track : undefined))));
-  const tracks = plot.series.map((_, k) => {
+  const tracks = given ?? plot.series.map((_, k) => {
     const src = srcs[k];
     const track: Track = srcTracks[k] ?? [];
     return src && track.length > 1 ? { src, track } : null;
@@ -91,9 +109,10 @@ export function EmbeddingMap({ nodeId, plot, wide }: { nodeId?: string; plot: Ma
   const y = scaleLinear().domain([y0 ?? -1, y1 ?? 1]).nice().range([H - 10, 10]);
   const px = (p: [number, number]) => t.applyX(x(p[0]));
   const py = (p: [number, number]) => t.applyY(y(p[1]));
-  // A trajectory is small next to the whole corpus: once one is drawn, zoom onto the graph's
-  // points and paths (the corpus stays around them; "whole map" or scrolling zooms back out).
-  const focusKey = tracks.some(Boolean) && map ? `${plot.mapId}:${tracks.map((tr) => tr?.track.length ?? 0).join(',')}:${trackPoints.length}` : '';
+  // A trajectory is small next to the whole corpus: once one is drawn (or with `focus`, at once),
+  // zoom onto the graph's points and paths (the corpus stays around them; "whole map" or
+  // scrolling zooms back out).
+  const focusKey = (focus || tracks.some(Boolean)) && map ? `${plot.mapId}:${tracks.map((tr) => tr?.track.length ?? 0).join(',')}:${trackPoints.length}` : '';
   useEffect(() => {
     if (!focusKey || !svgRef.current || !zoomRef.current) return;
     const pts = [...plot.series.flatMap((s) => s.points), ...trackPoints].map((p) => [x(p[0]), y(p[1])] as const);
@@ -109,6 +128,7 @@ export function EmbeddingMap({ nodeId, plot, wide }: { nodeId?: string; plot: Ma
   // (lib/labels.ts: inside the plot, never over another label; hover names any point)
   const labelled = plot.series.flatMap((s, k) => s.points.map((p, i) => ({ key: `${k}:${i}`, ends: i === 0 || i === s.points.length - 1, x: px(p), y: py(p), text: s.labels[i] ?? '' })));
   const order = [...labelled.filter((l) => l.ends), ...labelled.filter((l) => !l.ends)];
+  const startsBefore: [number, number][] = [];
   const labelAt = new Map(placeLabels(order, W, H).map((l) => [order[l.i]!.key, l]));
 
   return (
@@ -127,8 +147,11 @@ export function EmbeddingMap({ nodeId, plot, wide }: { nodeId?: string; plot: Ma
             // the candidates the node kept (best of N): those whose last step lands on the series' points
             const kept = new Set(s.points.map((sp) => last.points.reduce((best, p, i) => (sq(p, sp) < sq(last.points[best]!, sp) ? i : best), 0)));
             const first = tr.track[0]!.points[[...kept][0] ?? 0];
+            // tracks that start together (two runs' priors with one seed) stack their labels
+            const stacked = first ? startsBefore.filter((p) => sq(p, [px(first), py(first)]) < 100).length : 0;
+            if (first) startsBefore.push([px(first), py(first)]);
             return (
-              <g key={`track-${s.port}`} className="prior-track" data-testid={`map-track-${tr.src}`} data-steps={tr.track.length} style={{ color: SERIES_COLORS[k % 3] }}>
+              <g key={`track-${s.port}`} className="prior-track" data-testid={`map-track-${tr.src}`} data-steps={tr.track.length} style={{ color: colorOf(k) }}>
                 {Array.from({ length: count }, (_, c) => {
                   const pts = tr.track.filter((st) => st.points[c]).map((st) => st.points[c]!);
                   return (
@@ -144,7 +167,7 @@ export function EmbeddingMap({ nodeId, plot, wide }: { nodeId?: string; plot: Ma
                   <>
                     <circle className="track-start" cx={px(first)} cy={py(first)} r={3} />
                     {/* under the ring (labels of dots sit above them), kept inside the plot */}
-                    <text x={Math.min(W - 48, Math.max(48, px(first)))} y={py(first) + (py(first) > H - 16 ? -7 : 13)} className="series-label track-label" textAnchor="middle">
+                    <text x={Math.min(W - 48, Math.max(48, px(first)))} y={py(first) + (py(first) > H - 16 ? -7 - 10 * stacked : 13 + 10 * stacked)} className="series-label track-label" textAnchor="middle">
                       {tr.src} step 1 → {tr.track.length}
                     </text>
                   </>
@@ -153,7 +176,7 @@ export function EmbeddingMap({ nodeId, plot, wide }: { nodeId?: string; plot: Ma
             );
           })}
           {plot.series.map((s, k) => (
-            <g key={s.port} style={{ color: SERIES_COLORS[k % 3] }}>
+            <g key={s.port} style={{ color: colorOf(k) }}>
               {s.points.length > 1 ? <polyline points={s.points.map((p) => `${px(p)},${py(p)}`).join(' ')} className="series-path" /> : null}
               {s.points.map((p, i) => (
                 <g key={i} onMouseEnter={() => at(p, s.labels[i] ?? '')} onMouseLeave={() => setHover(null)}>
@@ -187,7 +210,7 @@ export function EmbeddingMap({ nodeId, plot, wide }: { nodeId?: string; plot: Ma
           {tracks.map((tr, k) =>
             tr ? (
               <span key={k}>
-                <span className="swatch" style={{ background: SERIES_COLORS[k % 3] }} aria-hidden />
+                <span className="swatch" style={{ background: colorOf(k) }} aria-hidden />
                 {tr.src}: its predicted embedding at each of {tr.track.length} steps, from noise (ring) to the result
                 {Math.max(...tr.track.map((st) => st.points.length)) > 1 ? '; faint paths are the candidates it did not keep' : ''}
               </span>
@@ -201,7 +224,7 @@ export function EmbeddingMap({ nodeId, plot, wide }: { nodeId?: string; plot: Ma
           {plot.series.flatMap((s, k) =>
             s.labels.slice(0, 12).map((label, i) => (
               <li key={`${s.port}-${i}`}>
-                <span className="swatch" style={{ background: SERIES_COLORS[k % 3] }} aria-hidden />
+                <span className="swatch" style={{ background: colorOf(k) }} aria-hidden />
                 <b>{label}</b>: {(s.neighbours[i] ?? []).slice(0, 5).map((n) => `${n.label} ${n.score.toFixed(2)}`).join(', ') || '—'}
               </li>
             )),

@@ -28,6 +28,7 @@ export function Filmstrip({
   halves,
   wide,
   animation,
+  at,
 }: {
   nodeId: string;
   frames: StepFrame[];
@@ -39,6 +40,8 @@ export function Filmstrip({
   wide?: boolean;
   /** Where the server makes this run's frames into an animation (`<url>.webp` / `.gif`), when it can. */
   animation?: string;
+  /** Driven from outside (the compare page's one scrubber for two strips): show this frame, without controls of its own. */
+  at?: number;
 }) {
   // null: follow the newest frame (live, or nothing picked yet)
   const [index, setIndex] = useState<number | null>(null);
@@ -46,7 +49,7 @@ export function Filmstrip({
   const [dims, setDims] = useState<[number, number] | null>(null);
   const currentGraph = useStudio((s) => s.currentGraph);
   const last = frames.length - 1;
-  const shown = live || index === null ? last : Math.min(index, last);
+  const shown = at !== undefined ? Math.min(Math.max(0, at), last) : live || index === null ? last : Math.min(index, last);
 
   useEffect(() => {
     if (!playing) return;
@@ -99,7 +102,7 @@ export function Filmstrip({
         {f.t !== undefined ? ` · noise t ${f.t.toFixed(3)}` : ''}
         {live ? ' · live' : ''}
       </div>
-      {!live && frames.length > 1 ? (
+      {!live && at === undefined && frames.length > 1 ? (
         <>
           <div className="film-controls">
             <button type="button" className="mini" onClick={play} aria-label={playing ? 'pause the filmstrip' : 'play the filmstrip'} data-testid={`play-${nodeId}`}>

@@ -89,7 +89,7 @@ function Value({ nodeId, port, v, wide }: { nodeId: string; port: string; v: Wir
 }
 
 // the diffusion nodes stream x_t and the predicted clean image side by side
-const DIFFUSION_HALVES: [string, string] = ['x_t (noisy)', 'predicted x0'];
+export const DIFFUSION_HALVES: [string, string] = ['x_t (noisy)', 'predicted x0'];
 
 export function NodeOutputs({ nodeId, nodeType, run, skipText, wide }: { nodeId: string; nodeType?: string; run: NodeRun; skipText?: boolean; wide?: boolean }) {
   const catalogue = useStudio((s) => s.catalogue);

@@ -1,8 +1,9 @@
 'use client';
 // One line under the top bar: what the run is doing (or why it was refused), the last notice,
 // the share link once there is one, and on the share page that it is read-only (and, for a
-// graph never run, that it has no results yet, with Run in a fork).
+// graph never run, that it has no results yet, with Run in a fork; for one that ran, Compare with…).
 import { useShallow } from 'zustand/react/shallow';
+import { compareUrl, refParam } from '../lib/runCompare';
 import { useStudio } from './store';
 
 export interface RunStatusProps {
@@ -13,9 +14,11 @@ export interface RunStatusProps {
   /** the share page of a graph that has never run */
   notRun?: boolean;
   onRunInFork?(): void;
+  /** the share page's graph: "Compare with…" opens /compare with it as A */
+  viewId?: string;
 }
 
-export function RunStatus({ notice, link, readOnly, title, notRun, onRunInFork }: RunStatusProps) {
+export function RunStatus({ notice, link, readOnly, title, notRun, onRunInFork, viewId }: RunStatusProps) {
   // only what the line says: it re-renders when a node finishes, not at every step
   const view = useStudio(
     useShallow((s) => {
@@ -37,6 +40,11 @@ export function RunStatus({ notice, link, readOnly, title, notRun, onRunInFork }
         <span className="readonly-tag" data-testid="read-only">
           read-only{title ? `: ${title}` : ''} · Fork to edit and run
         </span>
+      ) : null}
+      {viewId && !notRun ? (
+        <a className="mini" href={compareUrl(refParam({ kind: 'graph', id: viewId }))} data-testid="compare-with" title="Set this graph's latest run beside another run: param differences, steps, outputs, embeddings">
+          Compare with…
+        </a>
       ) : null}
       {notRun && view.phase === 'idle' ? (
         <span className="not-run" data-testid="not-run">

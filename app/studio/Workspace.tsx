@@ -307,7 +307,7 @@ export function Workspace({ socket, catalogue, catalogueError, viewId, examples,
         )}
         <Toolbar state={actions} fileInput={fileInput} onFile={(f) => void openFile(f)} afterRun={<RunCount count={queue.count} left={queue.left} onCount={queue.setCount} />} />
       </header>
-      <RunStatus notice={notice} link={link} readOnly={readOnly} title={sv.saved?.title} notRun={opened.notRun} onRunInFork={() => void doFork(true)} />
+      <RunStatus notice={notice} link={link} readOnly={readOnly} title={sv.saved?.title} notRun={opened.notRun} onRunInFork={() => void doFork(true)} viewId={viewId} />
       <div className="workspace">
         {!readOnly ? <Palette catalogue={catalogue} error={catalogueError} onAdd={(t) => addAt(t)} /> : null}
         <main className="canvas" data-testid="canvas" onDrop={onDrop} onDragOver={(e) => { e.preventDefault(); e.dataTransfer.dropEffect = 'copy'; }}>

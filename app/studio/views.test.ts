@@ -124,3 +124,30 @@ test('embedding map: the prior feeding it has its step-by-step trajectory drawn,
   assert.match(r.html, /prior step 1 → 3/);
   assert.match(r.html, /data-testid="track-legend"/);
 });
+
+test('a filmstrip driven from outside shows the step it is given, without controls of its own', async () => {
+  const { Filmstrip } = await import('./Filmstrip');
+  const frames = [1, 2, 3, 4].map((step) => ({ step, total: 4, url: `data:image/png;base64,${step}` }));
+  const r = await render(async () => inStudio(React.createElement(Filmstrip, { nodeId: 'd', frames, ts: [], live: false, at: 1 })));
+  assert.deepEqual(r.warnings, []);
+  assert.match(r.html, /data-index="1"/);
+  assert.match(r.html, /step 2\/4/);
+  assert.doesNotMatch(r.html, /data-testid="scrubber-d"/);
+  const past = await render(async () => inStudio(React.createElement(Filmstrip, { nodeId: 'd', frames, ts: [], live: false, at: 9 })));
+  assert.match(past.html, /data-index="3"/, 'past the end: the last step');
+});
+
+test('embedding map with colours and trajectories given per series (two runs on one map): each in its colour, starts that coincide stack their labels', async () => {
+  const { EmbeddingMap } = await import('./EmbeddingMap');
+  const track = [1, 2].map((s) => ({ step: s, points: [[s, s]] as [number, number][] }));
+  const series = (port: string, label: string) => ({ port, space: 'clip-image' as const, labels: [label], points: [[2, 2]] as [number, number][], neighbours: [[]] });
+  const plot = { type: 'embedding-map' as const, mapId: '0123456789abcdef', series: [series('a:0:b', 'A · prior'), series('b:0:b', 'B · prior')] };
+  const el = React.createElement(EmbeddingMap, { plot, colors: ['var(--series-a)', 'var(--series-b)'], tracks: [{ src: 'A · prior', track }, { src: 'B · prior', track }], focus: true });
+  const r = await render(async () => inStudio(el));
+  assert.deepEqual(r.warnings, []);
+  assert.match(r.html, /data-testid="map-track-A · prior"[^>]*style="color:var\(--series-a\)"/);
+  assert.match(r.html, /data-testid="map-track-B · prior"[^>]*style="color:var\(--series-b\)"/);
+  const ys = [...r.html.matchAll(/<text x="[^"]*" y="([^"]*)" class="series-label track-label"/g)].map((m) => Number(m[1]));
+  assert.equal(ys.length, 2);
+  assert.equal(Math.abs(ys[1]! - ys[0]!), 10, 'the second label stacked beside the first, not over it');
+});
