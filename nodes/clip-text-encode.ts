@@ -7,6 +7,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { wordWeights } from '../ml/clip/word-weights.js';
 import { mapPoints } from './lib/map-points.js';
+import { round5 } from './lib/vec.js';
 import { checkBatch, defineNode, need } from './types.js';
 
 export const clipTextEncodeNode = defineNode({
@@ -45,7 +46,6 @@ export const clipTextEncodeNode = defineNode({
       mapPoints(ctx, data, texts.length, clip.dim);
       ctx.checkCancelled();
       const weights = ctx.params.wordWeights ? await wordWeights(clip, texts, data) : undefined;
-      const round = (x: number) => Math.round(x * 1e5) / 1e5;
       return {
         embedding: {
           kind: 'embedding', space: 'clip-text', width: clip.dim, count: texts.length, data, labels: [...texts], tokenStates, tokenShape: [T, W],
@@ -53,7 +53,7 @@ export const clipTextEncodeNode = defineNode({
         },
         tokens: {
           kind: 'tokens', tokens: enc.tokens, unknownWords: enc.unknownWords, truncatedWords: enc.truncatedWords,
-          ...(weights ? { words: weights.map((w) => ({ pieces: w.pieces, drops: w.drops.map(round) })) } : {}),
+          ...(weights ? { words: weights.map((w) => ({ pieces: w.pieces, drops: w.drops.map(round5) })) } : {}),
         },
       };
     } finally {

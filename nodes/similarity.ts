@@ -4,21 +4,20 @@
 // cell's cosine when the word is left out.
 import type { CellWordWeights } from '../protocol/index.js';
 import { defineNode, need, NodeFailure, row, type Value } from './types.js';
-import { cosine } from './lib/vec.js';
+import { cosine, round5 } from './lib/vec.js';
 
 type Embedding = Extract<Value, { kind: 'embedding' }>;
 
 /** For each row of `side` with word weights: per row of `other`, the cosine's drop without each word. */
 function cellWords(side: Embedding, other: Embedding): CellWordWeights[] | undefined {
   if (!side.words || side.words.length !== side.count) return undefined;
-  const round = (x: number) => Math.round(x * 1e5) / 1e5;
   return side.words.map((w, i) => {
     const n = w.without.length / side.width;
     const drops: number[][] = [];
     for (let j = 0; j < other.count; j++) {
       const o = row(other, j);
       const full = cosine(row(side, i), o);
-      drops.push(Array.from({ length: n }, (_, k) => round(full - cosine(w.without.subarray(k * side.width, (k + 1) * side.width), o))));
+      drops.push(Array.from({ length: n }, (_, k) => round5(full - cosine(w.without.subarray(k * side.width, (k + 1) * side.width), o))));
     }
     return { pieces: w.pieces, drops };
   });
