@@ -32,6 +32,14 @@ test('an emoji is one word made of its name’s words; unknown and cut words are
   assert.ok(!cut[6]!.unknown, 'a cut word is marked cut, not unknown');
 });
 
+test('a symbol that reads as a word (℃ as "c") cannot be lined up with the prompt as typed: the words read are shown instead', () => {
+  const w = promptWords('red℃ heart', tok);
+  assert.deepEqual(w.pieces, [{ text: 'red', word: true }, { text: ' ' }, { text: 'c', word: true, unknown: true }, { text: ' ' }, { text: 'heart', word: true }]);
+  assert.deepEqual(w.tokens, [[0], [1], [2]]);
+  // an emoji-like symbol with a name is an emoji: ™ is one word, read "trade mark"
+  assert.deepEqual(promptWords('red™', tok).tokens, [[0], [1, 2]]);
+});
+
 let clip: Clip | undefined;
 const NO_CLIP = existsSync(`${DEFAULT_CLIP_DIR}/model.safetensors`) ? false : 'no CLIP weights in weights/clip';
 before(async () => {
