@@ -1,8 +1,13 @@
 // CLIP's text tower: prompts → L2-normalised embeddings in the clip-text space, plus the words it
 // read. Words outside the vocabulary are reported in `tokens.unknownWords`, never dropped silently.
 // Once the corpus map is fitted for these weights, the rows' 2-D points are streamed as a step.
+// With `wordWeights` (default on: one more batched forward pass, ms), which words matter: each
+// word's leave-one-out drop in cosine (ml/clip/word-weights.ts), on the tokens output, and each
+// row's embedding without each word on the embedding output, for the similarity node.
 import * as tf from '@tensorflow/tfjs-core';
+import { wordWeights } from '../ml/clip/word-weights.js';
 import { mapPoints } from './lib/map-points.js';
+import { round5 } from './lib/vec.js';
 import { checkBatch, defineNode, need } from './types.js';
 
 export const clipTextEncodeNode = defineNode({
@@ -17,7 +22,15 @@ export const clipTextEncodeNode = defineNode({
       { name: 'embedding', title: 'text embedding', type: { kind: 'embedding', space: 'clip-text' } },
       { name: 'tokens', title: 'tokens', type: { kind: 'tokens' } },
     ],
-    params: [],
+    params: [
+      {
+        name: 'wordWeights',
+        title: 'Word weights',
+        kind: 'boolean',
+        default: true,
+        description: 'Each word’s weight in the embedding: 1 − cosine to the prompt without it (one more batched pass of the text encoder).',
+      },
+    ],
     models: ['clip'],
   },
   async execute(ctx) {
@@ -31,9 +44,17 @@ export const clipTextEncodeNode = defineNode({
       const tokenStates = Float32Array.from((await enc.tokenStates.data()) as Float32Array); // [N, T, W], for the prior
       const [, T, W] = enc.tokenStates.shape;
       mapPoints(ctx, data, texts.length, clip.dim);
+      ctx.checkCancelled();
+      const weights = ctx.params.wordWeights ? await wordWeights(clip, texts, data) : undefined;
       return {
-        embedding: { kind: 'embedding', space: 'clip-text', width: clip.dim, count: texts.length, data, labels: [...texts], tokenStates, tokenShape: [T, W] },
-        tokens: { kind: 'tokens', tokens: enc.tokens, unknownWords: enc.unknownWords, truncatedWords: enc.truncatedWords },
+        embedding: {
+          kind: 'embedding', space: 'clip-text', width: clip.dim, count: texts.length, data, labels: [...texts], tokenStates, tokenShape: [T, W],
+          ...(weights ? { words: weights.map((w) => ({ pieces: w.pieces, without: w.without })) } : {}),
+        },
+        tokens: {
+          kind: 'tokens', tokens: enc.tokens, unknownWords: enc.unknownWords, truncatedWords: enc.truncatedWords,
+          ...(weights ? { words: weights.map((w) => ({ pieces: w.pieces, drops: w.drops.map(round5) })) } : {}),
+        },
       };
     } finally {
       tf.dispose([enc.embeddings, enc.tokenStates, enc.ids]);

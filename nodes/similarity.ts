@@ -1,7 +1,27 @@
 // A matrix of CLIP scores (cosine similarity) between two sets of embeddings, e.g. prompts (rows)
-// against images (columns), shown as a heatmap.
-import { defineNode, need, NodeFailure, row } from './types.js';
-import { cosine } from './lib/vec.js';
+// against images (columns), shown as a heatmap. Where a side is prompts with word weights
+// (clip-text-encode), each cell also says which of the prompt's words drive it: the drop in that
+// cell's cosine when the word is left out.
+import type { CellWordWeights } from '../protocol/index.js';
+import { defineNode, need, NodeFailure, row, type Value } from './types.js';
+import { cosine, round5 } from './lib/vec.js';
+
+type Embedding = Extract<Value, { kind: 'embedding' }>;
+
+/** For each row of `side` with word weights: per row of `other`, the cosine's drop without each word. */
+function cellWords(side: Embedding, other: Embedding): CellWordWeights[] | undefined {
+  if (!side.words || side.words.length !== side.count) return undefined;
+  return side.words.map((w, i) => {
+    const n = w.without.length / side.width;
+    const drops: number[][] = [];
+    for (let j = 0; j < other.count; j++) {
+      const o = row(other, j);
+      const full = cosine(row(side, i), o);
+      drops.push(Array.from({ length: n }, (_, k) => round5(full - cosine(w.without.subarray(k * side.width, (k + 1) * side.width), o))));
+    }
+    return { pieces: w.pieces, drops };
+  });
+}
 
 export const similarityNode = defineNode({
   decl: {
@@ -28,6 +48,9 @@ export const similarityNode = defineNode({
       for (let j = 0; j < c.count; j++) line.push(cosine(row(r, i), row(c, j)));
       values.push(line);
     }
-    return { plot: { kind: 'plot', plot: { type: 'heatmap', metric: 'cosine', rows: [...r.labels], cols: [...c.labels], values } } };
+    const rowWords = cellWords(r, c);
+    const colWords = cellWords(c, r);
+    const words = rowWords || colWords ? { words: { ...(rowWords ? { rows: rowWords } : {}), ...(colWords ? { cols: colWords } : {}) } } : {};
+    return { plot: { kind: 'plot', plot: { type: 'heatmap', metric: 'cosine', rows: [...r.labels], cols: [...c.labels], values, ...words } } };
   },
 });

@@ -3,7 +3,7 @@
 //
 // Values between nodes are plain typed arrays, never tensors: they cross threads and sit in the
 // output cache, and a node that makes tensors frees every one before it returns (leak-tested).
-import type { ErrorCode, EmbeddingSpace, Limits, NodeDecl, ParamDecl, ParamValues, PlotData } from '../protocol/index.js';
+import type { ErrorCode, EmbeddingSpace, Limits, NodeDecl, ParamDecl, ParamValues, PlotData, PromptPiece, WordWeights } from '../protocol/index.js';
 import type { Clip } from '../ml/clip/index.js';
 import type { Decoder, Upsampler } from '../ml/decoder/index.js';
 import type { Prior } from '../ml/prior/index.js';
@@ -11,13 +11,25 @@ import type { Prior } from '../ml/prior/index.js';
 /** An output (or input) value on one port, as it lives in the worker and the cache. */
 export type Value =
   | { kind: 'text'; texts: string[] }
-  | { kind: 'tokens'; tokens: string[][]; unknownWords: string[][]; truncatedWords: string[][] }
+  | { kind: 'tokens'; tokens: string[][]; unknownWords: string[][]; truncatedWords: string[][]; words?: WordWeights[] }
   /**
    * data: [count, width] row-major, float32. Text embeddings from CLIP also carry the caption's
    * token states ([count, T, W] flat, `tokenShape` = [T, W]): the prior reads them (its causal
-   * transformer attends to the caption's tokens). Nodes that make new vectors drop them.
+   * transformer attends to the caption's tokens). With word weights on, they carry each row's
+   * prompt pieces and its embedding without each word (`without`: [words, width]): the similarity
+   * node reads them to say which words drive a cell. Nodes that make new vectors drop both.
    */
-  | { kind: 'embedding'; space: EmbeddingSpace; width: number; count: number; data: Float32Array; labels: string[]; tokenStates?: Float32Array; tokenShape?: [number, number] }
+  | {
+      kind: 'embedding';
+      space: EmbeddingSpace;
+      width: number;
+      count: number;
+      data: Float32Array;
+      labels: string[];
+      tokenStates?: Float32Array;
+      tokenShape?: [number, number];
+      words?: { pieces: PromptPiece[]; without: Float32Array }[];
+    }
   /** data: [count, size, size, 3] RGB uint8 */
   | { kind: 'image'; count: number; size: number; data: Uint8Array; labels: string[] }
   | { kind: 'plot'; plot: PlotData };

@@ -118,10 +118,38 @@ export function imageList(images: WireImages): ImageBytes[] {
   return images.ends.map((end, i) => all.subarray(i === 0 ? 0 : images.ends[i - 1]!, end));
 }
 
+/**
+ * A piece of a prompt as typed: a word (`word`; an emoji is one word, read as its name), or the
+ * text between words. Unknown words and words past the context length are marked (weight 0).
+ */
+export interface PromptPiece {
+  text: string;
+  word?: boolean;
+  unknown?: boolean;
+  cut?: boolean;
+}
+/**
+ * Which words matter in one prompt (clip-text-encode's `wordWeights`): `drops[k]`, for the k-th
+ * word piece, is 1 − cos(embedding of the prompt, embedding of the prompt without that word).
+ */
+export interface WordWeights {
+  pieces: PromptPiece[];
+  drops: number[];
+}
+/**
+ * Which words drive each cell of a heatmap, for the side made of prompts: `drops[c][k]` is how
+ * much cell c's cosine falls when the k-th word is left out (c: the column for a row's prompt,
+ * the row for a column's prompt; negative where the word pulled the pair apart).
+ */
+export interface CellWordWeights {
+  pieces: PromptPiece[];
+  drops: number[][];
+}
+
 /** A node's output on one port, as it crosses the wire. */
 export type WireValue =
   | { kind: 'text'; texts: string[] }
-  | { kind: 'tokens'; tokens: string[][]; unknownWords: string[][]; truncatedWords: string[][] }
+  | { kind: 'tokens'; tokens: string[][]; unknownWords: string[][]; truncatedWords: string[][]; words?: WordWeights[] }
   | { kind: 'embedding'; space: EmbeddingSpace; width: number; vectors: number[][]; labels: string[] }
   | { kind: 'image'; width: number; height: number; images: WireImages; labels: string[] }
   | { kind: 'plot'; plot: PlotData };
@@ -133,7 +161,15 @@ export interface MapNeighbour {
   score: number;
 }
 export type PlotData =
-  | { type: 'heatmap'; metric: 'cosine'; rows: string[]; cols: string[]; values: number[][] }
+  | {
+      type: 'heatmap';
+      metric: 'cosine';
+      rows: string[];
+      cols: string[];
+      values: number[][];
+      /** Where the rows (or columns) are prompts with word weights: one entry per row (column). */
+      words?: { rows?: CellWordWeights[]; cols?: CellWordWeights[] };
+    }
   | {
       type: 'embedding-map';
       /** Identifies the fitted PCA (changes with the CLIP weights); GET /api/embedding-map/:mapId gives the corpus points. */

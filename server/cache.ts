@@ -48,7 +48,8 @@ function canonical(v: unknown): unknown {
 export function sizeOf(outputs: Outputs, wire: Record<string, WireValue>): number {
   let n = 0;
   for (const v of Object.values(outputs)) {
-    if (v.kind === 'embedding' || v.kind === 'image') n += v.data.byteLength;
+    if (v.kind === 'image') n += v.data.byteLength;
+    else if (v.kind === 'embedding') n += v.data.byteLength + (v.tokenStates?.byteLength ?? 0) + (v.words?.reduce((s, w) => s + w.without.byteLength, 0) ?? 0);
     else n += JSON.stringify(v).length;
   }
   for (const w of Object.values(wire)) {

@@ -117,7 +117,9 @@ describe('studio end to end', { skip }, () => {
       assert.equal(await page.getByTestId('status-clip-text-encode-1').getAttribute('data-status'), 'error');
     } else {
       await page.getByTestId('heatmap').waitFor();
-      await page.locator('.unknown-word', { hasText: 'zzqxv' }).waitFor();
+      // the unknown word is underlined on the Text node, and marked (weight 0) among the encoder's word weights
+      await page.getByTestId('node-text-1').locator('.unknown-word', { hasText: 'zzqxv' }).waitFor();
+      await page.getByTestId('node-clip-text-encode-1').getByTestId('word-weights').locator('.unknown-word', { hasText: 'zzqxv' }).waitFor();
       await page.getByTestId('heatmap').locator('rect').first().hover();
       assert.match((await page.getByTestId('heatmap-readout').textContent()) ?? '', /red apple zzqxv × banana: -?\d\.\d{3}/);
     }

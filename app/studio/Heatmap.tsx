@@ -1,9 +1,11 @@
 'use client';
 // The similarity node's matrix of CLIP scores as a d3 heatmap; hovering (or focusing) a cell
-// shows its row, column and value.
+// shows its row, column and value, and where a side is prompts with word weights, which of the
+// prompt's words drive that cell (its cosine's drop without each word).
 import { useState } from 'react';
 import { interpolateViridis, scaleBand, scaleSequential } from 'd3';
 import type { PlotData } from '../../protocol';
+import { cellText, ShadedPrompt } from './WordWeights';
 
 type HeatmapPlot = Extract<PlotData, { type: 'heatmap' }>;
 const CELL = 22;
@@ -22,6 +24,8 @@ export function Heatmap({ plot }: { plot: HeatmapPlot }) {
   const w = LABEL + plot.cols.length * CELL + 4;
   const h = LABEL + plot.rows.length * CELL + 4;
   const hv = hover ? plot.values[hover.r]?.[hover.c] : undefined;
+  const rowWords = hover ? plot.words?.rows?.[hover.r] : undefined;
+  const colWords = hover ? plot.words?.cols?.[hover.c] : undefined;
   return (
     <div className="heatmap" data-testid="heatmap">
       <svg viewBox={`0 0 ${w} ${h}`} width={Math.min(w, 224)} role="img" aria-label={`cosine similarity, ${plot.rows.length} rows × ${plot.cols.length} columns`}>
@@ -58,6 +62,12 @@ export function Heatmap({ plot }: { plot: HeatmapPlot }) {
       <div className="hover-readout" data-testid="heatmap-readout">
         {hover && hv !== undefined ? `${plot.rows[hover.r]} × ${plot.cols[hover.c]}: ${hv.toFixed(3)}` : `cosine ${lo.toFixed(2)} … ${hi.toFixed(2)}`}
       </div>
+      {hover && (rowWords || colWords) ? (
+        <div className="heatmap-words" data-testid="heatmap-words">
+          {rowWords ? <ShadedPrompt pieces={rowWords.pieces} drops={rowWords.drops[hover.c] ?? []} explain={cellText} /> : null}
+          {colWords ? <ShadedPrompt pieces={colWords.pieces} drops={colWords.drops[hover.r] ?? []} explain={cellText} /> : null}
+        </div>
+      ) : null}
     </div>
   );
 }

@@ -12,6 +12,7 @@ import { EmbeddingMap } from './EmbeddingMap';
 import { Filmstrip } from './Filmstrip';
 import { Heatmap } from './Heatmap';
 import { Trajectory } from './Trajectory';
+import { ShadedPrompt, weightText } from './WordWeights';
 
 function EmbeddingSummary({ v }: { v: Extract<WireValue, { kind: 'embedding' }> }) {
   const first = v.vectors[0] ?? [];
@@ -44,24 +45,31 @@ function Value({ nodeId, port, v, wide }: { nodeId: string; port: string; v: Wir
       return <ul className="texts">{v.texts.map((t, i) => <li key={i}>{t}</li>)}</ul>;
     case 'tokens':
       return (
-        // folded: the prompts are on the text node already; what matters at a glance is what CLIP did not know
-        <details className="tokens" data-testid="tokens">
-          <summary>
-            tokens
-            {v.unknownWords.flat().length ? (
-              <span className="unknown">
-                {' '}· unknown: {v.unknownWords.flat().map((w, k) => <u key={k}>{w} </u>)}
-              </span>
-            ) : (
-              <span className="muted"> · all words known</span>
-            )}
-          </summary>
-          {v.tokens.map((row, i) => (
-            <div key={i} className="token-row">
-              {row.map((t, j) => <span key={j} className="token">{t}</span>)}
+        <>
+          {v.words?.length ? (
+            <div className="word-weights" data-testid="prompt-word-weights" aria-label="word weights: each word shaded by how much the embedding changes without it">
+              {v.words.map((w, i) => <ShadedPrompt key={i} pieces={w.pieces} drops={w.drops} explain={weightText} />)}
             </div>
-          ))}
-        </details>
+          ) : null}
+          {/* folded: the prompts are on the text node already; what matters at a glance is what CLIP did not know */}
+          <details className="tokens" data-testid="tokens">
+            <summary>
+              tokens
+              {v.unknownWords.flat().length ? (
+                <span className="unknown">
+                  {' '}· unknown: {v.unknownWords.flat().map((w, k) => <u key={k}>{w} </u>)}
+                </span>
+              ) : (
+                <span className="muted"> · all words known</span>
+              )}
+            </summary>
+            {v.tokens.map((row, i) => (
+              <div key={i} className="token-row">
+                {row.map((t, j) => <span key={j} className="token">{t}</span>)}
+              </div>
+            ))}
+          </details>
+        </>
       );
     case 'embedding':
       return <EmbeddingSummary v={v} />;

@@ -151,3 +151,14 @@ test('embedding map with colours and trajectories given per series (two runs on 
   assert.equal(ys.length, 2);
   assert.equal(Math.abs(ys[1]! - ys[0]!), 10, 'the second label stacked beside the first, not over it');
 });
+
+test('word weights: the prompt as typed, each word shaded by its share of the top weight, its number in the tooltip; unknown words marked', async () => {
+  const { ShadedPrompt, weightText } = await import('./WordWeights');
+  const pieces = [{ text: 'Red', word: true }, { text: ' ' }, { text: 'heart', word: true }, { text: ', ' }, { text: 'zzqxv', word: true, unknown: true }];
+  const r = await render(async () => React.createElement(ShadedPrompt, { pieces, drops: [0.2, 0.05, 0], explain: weightText }));
+  assert.deepEqual(r.warnings, []);
+  assert.equal(r.html.replace(/<[^>]+>/g, ''), 'Red heart, zzqxv');
+  assert.match(r.html, /--w:1\.000[^>]*title="weight 0\.2000: 1 − cosine to the prompt without this word \(100% of the top word\)"[^>]*>Red</);
+  assert.match(r.html, /--w:0\.250[^>]*>heart</);
+  assert.match(r.html, /class="ww-word unknown-word" title="CLIP does not know this word: weight 0"[^>]*>zzqxv</);
+});

@@ -53,3 +53,22 @@ export function emojiToNames(text: string): string {
     return name === null ? seq : ` ${name} `;
   });
 }
+
+/**
+ * `text` cut at its emoji: the emoji `emojiToNames` would name, each a piece of its own with its
+ * name, and the text between them (word weights show an emoji as one word: ml/clip/word-weights.ts).
+ */
+export function splitAtEmoji(text: string): { text: string; name?: string }[] {
+  if (!/[^\p{ASCII}]/u.test(text)) return [{ text }];
+  const out: { text: string; name?: string }[] = [];
+  let at = 0;
+  for (const m of text.matchAll(EMOJI)) {
+    const name = nameOf(m[0]);
+    if (name === null) continue;
+    if (m.index > at) out.push({ text: text.slice(at, m.index) });
+    out.push({ text: m[0], name });
+    at = m.index + m[0].length;
+  }
+  if (at < text.length) out.push({ text: text.slice(at) });
+  return out;
+}

@@ -47,3 +47,8 @@ export function sweepValues(n: number, t: number): number[] {
   if (n <= 1) return [t];
   return Array.from({ length: n }, (_, i) => i / (n - 1));
 }
+
+/** `x` to 5 decimals: numbers sent to the studio as JSON (word weights) need no more. */
+export function round5(x: number): number {
+  return Math.round(x * 1e5) / 1e5;
+}
