@@ -141,6 +141,7 @@ describe('studio bypass, mute and groups end to end', { skip }, () => {
     assert.equal(Math.round((await node(page, 'mask-1').boundingBox())!.x), Math.round(before[1]!.x));
     // renamed by a double-click; saved and loaded with the graph
     await page.getByTestId('group-title-group-1').dblclick();
+    await page.getByTestId('group-title-edit-group-1').waitFor();
     await page.keyboard.press('Control+a');
     await page.keyboard.type('Sources');
     await page.keyboard.press('Enter');

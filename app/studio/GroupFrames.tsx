@@ -25,6 +25,7 @@ export function groupBox(g: GraphGroup, nodes: StudioNode[]): { x: number; y: nu
   return { x: x0, y: y0, w: x1 - x0, h: y1 - y0 };
 }
 
+/** The group's title, or the field that edits it (a double-click on the title bar, or Ctrl+G's new group). */
 function GroupTitle({ group, editable }: { group: GraphGroup; editable: boolean }) {
   const renaming = useStudio((s) => s.renamingGroup === group.id);
   const setRenaming = useStudio((s) => s.setRenamingGroup);
@@ -32,7 +33,7 @@ function GroupTitle({ group, editable }: { group: GraphGroup; editable: boolean 
   const done = useRef(false);
   if (!renaming || !editable) {
     return (
-      <span className="group-title" data-testid={`group-title-${group.id}`} onDoubleClick={editable ? () => ((done.current = false), setRenaming(group.id)) : undefined}>
+      <span className="group-title" data-testid={`group-title-${group.id}`}>
         {group.title}
       </span>
     );
@@ -69,6 +70,7 @@ function GroupFrame({ group, nodes, readOnly }: { group: GraphGroup; nodes: Stud
   const moveGroup = useStudio((s) => s.moveGroup);
   const selectGroup = useStudio((s) => s.selectGroup);
   const ungroup = useStudio((s) => s.ungroup);
+  const setRenaming = useStudio((s) => s.setRenamingGroup);
   const drag = useRef<{ x: number; y: number; moved: boolean } | null>(null);
   const box = groupBox(group, nodes);
   if (!box) return null;
@@ -95,6 +97,8 @@ function GroupFrame({ group, nodes, readOnly }: { group: GraphGroup; nodes: Stud
           if (drag.current && !drag.current.moved) selectGroup(group.id);
           drag.current = null;
         }}
+        // on the bar, not the title: the bar holds the pointer (capture) from the first click on
+        onDoubleClick={readOnly ? undefined : () => setRenaming(group.id)}
       >
         <GroupTitle group={group} editable={!readOnly} />
         {readOnly ? null : (

@@ -8,7 +8,7 @@
 import { useCallback, useEffect, useRef, useState, type DragEvent } from 'react';
 import { Background, Controls, MiniMap, ReactFlow, useReactFlow, type Edge } from '@xyflow/react';
 import { GRAPH_FORMAT_VERSION, type Catalogue } from '../../protocol';
-import { connectionProblem, declOf, freeSpot, type StudioNode } from '../lib/graphModel';
+import { connectionProblem, declOf, freeSpot, heldNodes, type StudioNode } from '../lib/graphModel';
 import { IDLE_RUN } from '../lib/runState';
 import type { ActionState } from './actions';
 import { AutoFit, FIT } from './AutoFit';
@@ -139,7 +139,7 @@ export function Workspace({ socket, catalogue, catalogueError, viewId, examples,
       saved = await saveAs(g, store.getState().revision).catch(() => null);
       g = currentGraph();
     }
-    const runnable = g.nodes.filter((n) => !declOf(catalogue, n.type)?.passive).map((n) => n.id);
+    const runnable = g.nodes.filter((n) => !declOf(catalogue, n.type)?.passive && !heldNodes(store.getState().nodes, store.getState().edges, catalogue).has(n.id)).map((n) => n.id);
     setNotice(null);
     ed.stopFollowing();
     run.start(g, runnable, saved?.token ? { graphId: saved.id, editToken: saved.token } : undefined);

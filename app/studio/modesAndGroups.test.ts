@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { GraphSchema, type Catalogue } from '../../protocol';
-import { heldNodes } from '../lib/canvasModes';
+import { heldNodes } from '../lib/graphModel';
 import { createStudioStore } from './store';
 
 const img = { kind: 'image' } as const;
