@@ -41,7 +41,11 @@ function Port({ port, side, bad }: { port: PortDecl; side: 'in' | 'out'; bad?: s
 }
 
 /** Why the node will not run (Ctrl+B, Ctrl+M; protocol/modes.ts), from the graph as it stands. */
-const HOLD_TEXT = { bypassed: 'bypassed', muted: 'muted', skipped: 'skipped: needs a muted node' } as const;
+const HOLD_TITLE = {
+  bypassed: 'Bypassed (Ctrl+B): not run; its outputs pass on its inputs',
+  muted: 'Muted (Ctrl+M): not run, nor what needs it',
+  skipped: 'Skipped: it needs the output of a muted node',
+} as const;
 
 function StatusBadge({ id, run, hasProblems }: { id: string; run?: NodeRun; hasProblems: boolean }) {
   const status = hasProblems ? 'error' : (run?.status ?? 'idle');
@@ -127,8 +131,8 @@ export const NodeCard = memo(function NodeCard({ id, data, selected }: NodeProps
     >
       <header className="node-head">
         <NodeTitle id={id} title={data.title ?? decl?.title ?? data.type} />
-        {hold ? <span className={`badge hold-${hold}`} data-testid={`hold-${id}`}>{HOLD_TEXT[hold]}</span> : null}
-        {decl?.passive ? null : <StatusBadge id={id} run={nr} hasProblems={problems.length + drafts.length > 0} />}
+        {hold ? <span className={`badge hold-${hold}`} data-testid={`hold-${id}`} title={HOLD_TITLE[hold]}>{hold}</span> : null}
+        {decl?.passive || hold ? null : <StatusBadge id={id} run={nr} hasProblems={problems.length + drafts.length > 0} />}
       </header>
       {progress !== null ? <div className="progress" style={{ width: `${progress * 100}%` }} /> : null}
       {!decl ? <p className="problem">unknown node type “{data.type}”</p> : null}
