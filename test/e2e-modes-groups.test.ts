@@ -153,6 +153,11 @@ describe('studio bypass, mute and groups end to end', { skip }, () => {
     assert.deepEqual(saved.graph.groups, [{ id: 'group-1', title: 'Sources', nodes: ['debug-steps-1', 'mask-1'] }]);
     const reopened = await studio().open(page.url());
     await reopened.getByTestId('group-title-group-1').filter({ hasText: 'Sources' }).waitFor();
+    // the read-only share page draws the frame, with nothing to drag, rename or remove
+    const shared = await studio().open(`${studio().server.url}/g/${id}`);
+    await shared.getByTestId('group-title-group-1').filter({ hasText: 'Sources' }).waitFor();
+    await shared.getByTestId('group-title-group-1').dblclick();
+    assert.deepEqual([await shared.getByTestId('ungroup-group-1').count(), await shared.getByTestId('group-title-edit-group-1').count()], [0, 0]);
     // × removes the frame, the nodes stay; undo brings it back; Ctrl+Shift+G removes the selection's
     await reopened.getByTestId('ungroup-group-1').click();
     await reopened.getByTestId('group-group-1').waitFor({ state: 'detached' });
