@@ -264,6 +264,7 @@ export const ERROR_CODES = {
   DUPLICATE_INPUT: 'an input is linked more than once',
   CYCLE: 'the node is on a cycle',
   MISSING_INPUT: 'a required input is not linked',
+  BYPASS_IMPOSSIBLE: 'a bypassed node has an output that none of its inputs can feed, or that would pass an input that is not linked',
   UNKNOWN_PARAM: 'the node type has no param of that name',
   PARAM_TYPE: 'a param has the wrong type',
   PARAM_OUT_OF_RANGE: 'a param is outside its range or options',

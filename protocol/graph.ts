@@ -2,9 +2,11 @@
 //
 // A graph is JSON:
 //   {"version": 1,
-//    "nodes": [{"id", "type", "version", "params": {by name}, "position": {"x", "y"}}],
-//    "edges": [{"from": {"node", "port"}, "to": {"node", "port"}}]}
+//    "nodes": [{"id", "type", "version", "params": {by name}, "position": {"x", "y"}, "mode"?}],
+//    "edges": [{"from": {"node", "port"}, "to": {"node", "port"}}],
+//    "groups"?: [{"id", "title", "nodes": [ids]}]}
 //
+// A node's `mode` (bypass, mute) changes what runs (modes.ts); groups are the studio's frames.
 // validate.ts checks a graph against a node catalogue and the server's limits (validateGraph).
 import { z } from 'zod';
 
@@ -195,6 +197,8 @@ export const GraphNodeSchema = z
     collapsed: z.boolean().optional(),
     /** Seed params the studio gives a fresh random value before each run (the value that ran is saved). */
     reseed: z.array(PortNameSchema).max(16).optional(),
+    /** bypass: its outputs pass on its inputs instead of running it; mute: it and what needs it do not run (modes.ts). */
+    mode: z.enum(['bypass', 'mute']).optional(),
   })
   .strict();
 export type GraphNode = z.infer<typeof GraphNodeSchema>;
@@ -203,11 +207,23 @@ export const EdgeEndSchema = z.object({ node: IdSchema, port: PortNameSchema }).
 export const GraphEdgeSchema = z.object({ from: EdgeEndSchema, to: EdgeEndSchema }).strict();
 export type GraphEdge = z.infer<typeof GraphEdgeSchema>;
 
+/** A titled frame around some nodes (UI only: the server stores it and ignores it). Its box follows its nodes. */
+export const GraphGroupSchema = z
+  .object({
+    id: IdSchema,
+    title: z.string().max(200),
+    nodes: z.array(IdSchema).max(256),
+  })
+  .strict();
+export type GraphGroup = z.infer<typeof GraphGroupSchema>;
+
 export const GraphSchema = z
   .object({
     version: z.literal(GRAPH_FORMAT_VERSION),
     nodes: z.array(GraphNodeSchema),
     edges: z.array(GraphEdgeSchema).default([]),
+    /** absent in graphs saved before groups (still the same format version: it only adds) */
+    groups: z.array(GraphGroupSchema).max(64).optional(),
   })
   .strict();
 export type Graph = z.infer<typeof GraphSchema>;

@@ -1,4 +1,5 @@
 export * from './events.js';
 export * from './graph.js';
 export * from './validate.js';
+export * from './modes.js';
 export * from './rest.js';

@@ -5,6 +5,7 @@
 // server (uploaded image pixels, model weights present). The params it hands out are exactly what
 // graph.ts's ParamValues promises for each declaration, which is what lets nodes read them typed.
 import { echo, MAX_LISTED_PROBLEMS, type ErrorCode } from './events.js';
+import { planModes, type NodeHold } from './modes.js';
 import { describePortType, GraphSchema, portsCompatible, type Catalogue, type Graph, type GraphNode, type Limits, type NodeDecl, type ParamDecl, type PortDecl } from './graph.js';
 
 export interface NodeError {
@@ -27,11 +28,13 @@ export interface ValidateOptions {
 
 export interface ValidGraph {
   graph: Graph;
-  /** Node ids in execution (topological) order; ties broken by the graph's node order. */
+  /** The ids of the nodes that run, in execution (topological) order; ties broken by the graph's node order. */
   order: string[];
+  /** The nodes that do not run (bypassed, muted, or skipped after a muted one: modes.ts); in no other field but params. */
+  held: Map<string, NodeHold>;
   /** Params per node with defaults filled in (and migrated). */
   params: Map<string, Record<string, unknown>>;
-  /** For each node, its linked inputs: port → [source node, source port]. */
+  /** For each node that runs, its linked inputs: port → [source node, source port], a bypassed source followed to what it passes on. */
   inputs: Map<string, Map<string, [string, string]>>;
 }
 
@@ -201,12 +204,6 @@ export function validateGraph(input: unknown, opts: ValidateOptions): { ok: true
     o.add(e.to.node);
   }
 
-  for (const [id, decl] of declById) {
-    for (const p of decl.inputs) {
-      if (p.required !== false && !inputs.get(id)?.has(p.name)) err(id, 'MISSING_INPUT', `input "${p.name}" (${describePortType(p.type)}) is not linked`, p.name);
-    }
-  }
-
   // Kahn's algorithm in graph order; whatever is left sits on or behind a cycle.
   const indeg = new Map<string, number>();
   for (const id of nodeById.keys()) indeg.set(id, 0);
@@ -235,8 +232,23 @@ export function validateGraph(input: unknown, opts: ValidateOptions): { ok: true
     if (!errors.some((e) => e.code === 'CYCLE')) for (const id of stuck) err(id, 'CYCLE', 'node cannot be put in execution order');
   }
 
-  if (errors.length) return refused();
-  return { ok: true, value: { graph, order, params, inputs } };
+  // bypass and mute (modes.ts), on a graph without cycles: what runs, fed by what
+  const modes = errors.some((e) => e.code === 'CYCLE')
+    ? null
+    : planModes({ ids: order, mode: (id) => nodeById.get(id)?.mode, decl: (id) => declById.get(id), inputs: (id) => inputs.get(id) });
+  for (const p of modes?.problems ?? []) err(p.nodeId, 'BYPASS_IMPOSSIBLE', p.message, p.port);
+  const held = modes?.held ?? new Map<string, NodeHold>();
+  // a node that does not run needs none of its inputs (mute a half-wired node to run the rest)
+  for (const [id, decl] of declById) {
+    if (held.has(id)) continue;
+    for (const p of decl.inputs) {
+      if (p.required !== false && !inputs.get(id)?.has(p.name)) err(id, 'MISSING_INPUT', `input "${p.name}" (${describePortType(p.type)}) is not linked`, p.name);
+    }
+  }
+
+  if (errors.length || !modes) return refused();
+  const runs = order.filter((id) => !held.has(id));
+  return { ok: true, value: { graph, order: runs, params, inputs: new Map(runs.map((id) => [id, modes.inputs.get(id)!])), held } };
 }
 
 /** How a problem names a node that may not have passed the schema: its id (cut to size) if it has a string one. */

@@ -103,7 +103,13 @@ export class PoolDispatcher implements Dispatcher {
   async close(): Promise<void> {}
 }
 
-/** Runs the plan node by node with `runNode`; never throws (a failure is an INTERNAL outcome). */
+/**
+ * Runs the plan node by node with `runNode`; never throws (a failure is an INTERNAL outcome).
+ * Bypassed and muted nodes (and those skipped after a muted one) are not in the plan's order, and
+ * a node after a bypassed one has its input from what the bypassed node passes on
+ * (protocol/modes.ts): its cache key names that real source, so bypassing a node changes the
+ * keys of what follows it, and taking the bypass off finds the old entries again.
+ */
 export async function executeGraph(
   deps: ExecDeps,
   ticket: RunTicket,

@@ -31,6 +31,7 @@ export async function checkRun(graph: unknown, deps: CheckDeps): Promise<{ ok: t
   }
   const errors: NodeError[] = [];
   for (const node of plan.graph.nodes) {
+    if (plan.held.has(node.id)) continue; // bypassed or muted: needs no weights, checks nothing
     const def = deps.defs.get(node.type)!;
     for (const m of def.decl.models) {
       const dir = modelDir(config.weightsDir, m);

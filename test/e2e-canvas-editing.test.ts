@@ -114,7 +114,7 @@ describe('studio canvas editing end to end', { skip }, () => {
     const menu = page.getByTestId('context-menu');
     await menu.waitFor();
     const items = await menu.getByRole('menuitem').evaluateAll((els) => els.map((e) => e.textContent));
-    assert.deepEqual(items, ['Rename…F2', 'Collapse / expandAlt+C', 'DuplicateCtrl+D', 'CopyCtrl+C', 'DeleteDelete', '▶ RunCtrl+Enter']);
+    assert.deepEqual(items, ['Rename…F2', 'Collapse / expandAlt+C', 'DuplicateCtrl+D', 'CopyCtrl+C', 'DeleteDelete', 'BypassCtrl+B', 'MuteCtrl+M', 'GroupCtrl+G', 'UngroupCtrl+Shift+G', '▶ RunCtrl+Enter']);
     // the same title as the toolbar's button (one table)
     assert.equal(await page.getByTestId('menu-run').getAttribute('title'), 'Run the graph');
     assert.match((await page.getByTestId('run').getAttribute('title')) ?? '', /^Run the graph/);

@@ -25,7 +25,11 @@ test('the studio page renders an empty canvas and the server backend', { skip },
     await status.and(page.locator(`[data-backend="${backend.backend}"]`)).waitFor({ timeout: 30_000 });
     assert.match((await status.textContent()) ?? '', new RegExp(`backend ${backend.backend}`));
     await page.locator('.react-flow__renderer').waitFor({ timeout: 10_000 });
-    assert.equal(await page.locator('.react-flow__minimap').count(), 1, 'minimap is shown');
+    // the minimap: hidden where the cards fill the canvas (1280 px: it covered them), shown where there is room
+    assert.equal(await page.locator('.react-flow__minimap').isVisible(), false, 'no minimap at 1280 px');
+    await page.setViewportSize({ width: 1600, height: 900 });
+    await page.locator('.react-flow__minimap').waitFor();
+    await page.setViewportSize({ width: 1280, height: 800 });
     assert.equal(await page.locator('.react-flow__node').count(), 0, 'the canvas starts empty');
     mkdirSync(`${ROOT}/test/artifacts`, { recursive: true });
     await page.screenshot({ path: `${ROOT}/test/artifacts/studio-empty.png` });

@@ -9,7 +9,11 @@ import {
   portsCompatible,
   type Catalogue,
   type Graph,
+  type GraphGroup,
+  planModes,
   type NodeDecl,
+  type NodeHold,
+  type NodeMode,
 } from '../../protocol';
 
 export interface StudioNodeData extends Record<string, unknown> {
@@ -19,6 +23,8 @@ export interface StudioNodeData extends Record<string, unknown> {
   /** UI only (the graph schema's `collapsed`, `reseed`): shown as its header; seeds renewed before each run. */
   collapsed?: boolean;
   reseed?: string[];
+  /** Bypassed or muted (protocol/modes.ts): saved with the graph, honoured by the server. */
+  mode?: NodeMode;
   /** The node version its params were saved with, when loaded from a graph. The browser has no
    * migrations, so an older node goes back as it came and the server migrates it on the run. */
   version?: number;
@@ -50,7 +56,10 @@ export function edgeId(source: string, sourceHandle: string, target: string, tar
   return `${source}.${sourceHandle}->${target}.${targetHandle}`;
 }
 
-export function toGraph(nodes: StudioNode[], edges: Edge[], catalogue: Catalogue | null): Graph {
+export function toGraph(nodes: StudioNode[], edges: Edge[], catalogue: Catalogue | null, groups: readonly GraphGroup[] = []): Graph {
+  // a group keeps only nodes still on the canvas; one left empty goes
+  const ids = new Set(nodes.map((n) => n.id));
+  const kept = groups.map((g) => ({ ...g, nodes: g.nodes.filter((id) => ids.has(id)) })).filter((g) => g.nodes.length);
   return {
     version: GRAPH_FORMAT_VERSION,
     nodes: nodes.map((n) => {
@@ -65,19 +74,21 @@ export function toGraph(nodes: StudioNode[], edges: Edge[], catalogue: Catalogue
       if (n.data.title) out.title = n.data.title;
       if (n.data.collapsed) out.collapsed = true;
       if (n.data.reseed?.length) out.reseed = [...n.data.reseed];
+      if (n.data.mode) out.mode = n.data.mode;
       return out;
     }),
     edges: edges.map((e) => ({ from: { node: e.source, port: e.sourceHandle ?? '' }, to: { node: e.target, port: e.targetHandle ?? '' } })),
+    ...(kept.length ? { groups: kept } : {}),
   };
 }
 
-export function fromGraph(graph: Graph): { nodes: StudioNode[]; edges: Edge[] } {
+export function fromGraph(graph: Graph): { nodes: StudioNode[]; edges: Edge[]; groups: GraphGroup[] } {
   return {
     nodes: graph.nodes.map((n) => ({
       id: n.id,
       type: 'studio' as const,
       position: { ...n.position },
-      data: { type: n.type, params: { ...n.params }, version: n.version, ...(n.title ? { title: n.title } : {}), ...(n.collapsed ? { collapsed: true } : {}), ...(n.reseed?.length ? { reseed: [...n.reseed] } : {}) },
+      data: { type: n.type, params: { ...n.params }, version: n.version, ...(n.title ? { title: n.title } : {}), ...(n.collapsed ? { collapsed: true } : {}), ...(n.reseed?.length ? { reseed: [...n.reseed] } : {}), ...(n.mode ? { mode: n.mode } : {}) },
     })),
     edges: graph.edges.map((e) => ({
       id: edgeId(e.from.node, e.from.port, e.to.node, e.to.port),
@@ -86,6 +97,7 @@ export function fromGraph(graph: Graph): { nodes: StudioNode[]; edges: Edge[] } 
       target: e.to.node,
       targetHandle: e.to.port,
     })),
+    groups: structuredClone(graph.groups ?? []),
   };
 }
 
@@ -231,4 +243,31 @@ export function tidy(nodes: StudioNode[], edges: Edge[], gapX = 60, gapY = 28): 
     }
   }
   return nodes.map((n) => (placed.has(n.id) ? { ...n, position: placed.get(n.id)! } : n));
+}
+
+// What the canvas shows of bypass and mute: which nodes will not run and why, from the same
+// planModes the server plans runs with (protocol/modes.ts). Every card asks on every store
+// change (a run's steps too), so the answer is kept for the nodes, edges and catalogue it was
+// made from and made again only when one of them changes.
+let last: { nodes: StudioNode[]; edges: Edge[]; catalogue: Catalogue | null; held: Map<string, NodeHold> } | null = null;
+
+/** The nodes that will not run (bypassed, muted, skipped after a muted one). */
+export function heldNodes(nodes: StudioNode[], edges: Edge[], catalogue: Catalogue | null): Map<string, NodeHold> {
+  if (last && last.nodes === nodes && last.edges === edges && last.catalogue === catalogue) return last.held;
+  const byId = new Map(nodes.map((n) => [n.id, n]));
+  const inputs = new Map<string, Map<string, [string, string]>>();
+  for (const e of edges) {
+    if (!byId.has(e.source) || !byId.has(e.target)) continue;
+    let m = inputs.get(e.target);
+    if (!m) inputs.set(e.target, (m = new Map()));
+    m.set(e.targetHandle ?? '', [e.source, e.sourceHandle ?? '']);
+  }
+  const { held } = planModes({
+    ids: nodes.map((n) => n.id),
+    mode: (id) => byId.get(id)?.data.mode,
+    decl: (id) => declOf(catalogue, byId.get(id)?.data.type ?? ''),
+    inputs: (id) => inputs.get(id),
+  });
+  last = { nodes, edges, catalogue, held };
+  return held;
 }

@@ -6,7 +6,7 @@ import { useEffect, useRef } from 'react';
 import { action, keysOf, labelOf, type ActionId, type ActionState } from './actions';
 
 /** What each menu offers, in order; null is a separator. */
-export const NODE_MENU: (ActionId | null)[] = ['rename', 'collapse', 'duplicate', 'copy', 'delete', null, 'run'];
+export const NODE_MENU: (ActionId | null)[] = ['rename', 'collapse', 'duplicate', 'copy', 'delete', null, 'bypass', 'mute', 'group', 'ungroup', null, 'run'];
 export const PANE_MENU: (ActionId | null)[] = ['search', 'paste', 'selectAll', null, 'run', 'tidy', 'fit', 'undo', 'redo'];
 
 export interface MenuAt {

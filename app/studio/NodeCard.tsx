@@ -8,7 +8,7 @@ import { memo, useRef } from 'react';
 import { useShallow } from 'zustand/react/shallow';
 import { Handle, Position, useStore as useFlow, type NodeProps } from '@xyflow/react';
 import { describePortType, type PortDecl } from '../../protocol';
-import { declOf, type StudioNode } from '../lib/graphModel';
+import { declOf, heldNodes, type StudioNode } from '../lib/graphModel';
 import { problemsFor, type NodeRun } from '../lib/runState';
 import { renderMarkdown } from '../lib/markdownView';
 import { NodeOutputs } from './NodeOutputs';
@@ -39,6 +39,13 @@ function Port({ port, side, bad }: { port: PortDecl; side: 'in' | 'out'; bad?: s
     </div>
   );
 }
+
+/** Why the node will not run (Ctrl+B, Ctrl+M; protocol/modes.ts), from the graph as it stands. */
+const HOLD_TITLE = {
+  bypassed: 'Bypassed (Ctrl+B): not run; its outputs pass on its inputs',
+  muted: 'Muted (Ctrl+M): not run, nor what needs it',
+  skipped: 'Skipped: it needs the output of a muted node',
+} as const;
 
 function StatusBadge({ id, run, hasProblems }: { id: string; run?: NodeRun; hasProblems: boolean }) {
   const status = hasProblems ? 'error' : (run?.status ?? 'idle');
@@ -113,16 +120,19 @@ export const NodeCard = memo(function NodeCard({ id, data, selected }: NodeProps
   const portProblem = (name: string) => problems.find((p) => p.port === name)?.message;
   const status = problems.length || drafts.length ? 'error' : (nr?.status ?? 'idle');
   const progress = nr?.status === 'running' && nr.total ? (nr.step ?? 0) / nr.total : null;
+  const hold = useStudio((s) => heldNodes(s.nodes, s.edges, s.catalogue).get(id));
   return (
     <div
-      className={`node-card cat-${decl?.category ?? 'unknown'}${decl?.passive ? ' passive' : ''}${selected ? ' selected' : ''}${data.collapsed ? ' collapsed' : ''}`}
+      className={`node-card cat-${decl?.category ?? 'unknown'}${decl?.passive ? ' passive' : ''}${selected ? ' selected' : ''}${data.collapsed ? ' collapsed' : ''}${hold ? ` held-${hold}` : ''}`}
       data-status={status}
+      data-hold={hold}
       data-testid={`node-${id}`}
       data-type={data.type}
     >
       <header className="node-head">
         <NodeTitle id={id} title={data.title ?? decl?.title ?? data.type} />
-        {decl?.passive ? null : <StatusBadge id={id} run={nr} hasProblems={problems.length + drafts.length > 0} />}
+        {hold ? <span className={`badge hold-${hold}`} data-testid={`hold-${id}`} title={HOLD_TITLE[hold]}>{hold}</span> : null}
+        {decl?.passive || hold ? null : <StatusBadge id={id} run={nr} hasProblems={problems.length + drafts.length > 0} />}
       </header>
       {progress !== null ? <div className="progress" style={{ width: `${progress * 100}%` }} /> : null}
       {!decl ? <p className="problem">unknown node type “{data.type}”</p> : null}

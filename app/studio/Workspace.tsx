@@ -8,7 +8,7 @@
 import { useCallback, useEffect, useRef, useState, type DragEvent } from 'react';
 import { Background, Controls, MiniMap, ReactFlow, useReactFlow, type Edge } from '@xyflow/react';
 import { GRAPH_FORMAT_VERSION, type Catalogue } from '../../protocol';
-import { connectionProblem, declOf, freeSpot, type StudioNode } from '../lib/graphModel';
+import { connectionProblem, declOf, freeSpot, heldNodes, type StudioNode } from '../lib/graphModel';
 import { IDLE_RUN } from '../lib/runState';
 import type { ActionState } from './actions';
 import { AutoFit, FIT } from './AutoFit';
@@ -16,7 +16,9 @@ import { ConnectionHint } from './ConnectionHint';
 import { downloadJson } from './download';
 import { graphFromFile } from './fileDrop';
 import { Gallery, type Example } from './Gallery';
+import { GroupFrames } from './GroupFrames';
 import { Inspector } from './Inspector';
+import { modeAndGroupActions } from './modesAndGroups';
 import { NodeCard } from './NodeCard';
 import { NotebookView } from './NotebookView';
 import { DRAG_MIME, Palette } from './Palette';
@@ -137,7 +139,7 @@ export function Workspace({ socket, catalogue, catalogueError, viewId, examples,
       saved = await saveAs(g, store.getState().revision).catch(() => null);
       g = currentGraph();
     }
-    const runnable = g.nodes.filter((n) => !declOf(catalogue, n.type)?.passive).map((n) => n.id);
+    const runnable = g.nodes.filter((n) => !declOf(catalogue, n.type)?.passive && !heldNodes(store.getState().nodes, store.getState().edges, catalogue).has(n.id)).map((n) => n.id);
     setNotice(null);
     ed.stopFollowing();
     run.start(g, runnable, saved?.token ? { graphId: saved.id, editToken: saved.token } : undefined);
@@ -251,7 +253,6 @@ export function Workspace({ socket, catalogue, catalogueError, viewId, examples,
   const queue = useRunQueue(store, doRun);
   const popups = useCanvasPopups(catalogue, readOnly);
   const selected = nodes.filter((n) => n.selected);
-
   const actions: ActionState = {
     readOnly,
     busy,
@@ -286,6 +287,7 @@ export function Workspace({ socket, catalogue, catalogueError, viewId, examples,
       duplicate: () => void ed.duplicateSelected(),
       remove: () => void ed.deleteSelected(),
       search: popups.searchHere,
+      ...modeAndGroupActions(ed, say),
     },
   };
   useShortcuts(actions);
@@ -330,10 +332,7 @@ export function Workspace({ socket, catalogue, catalogueError, viewId, examples,
               zoomOnDoubleClick={false}
               onNodeDragStart={() => (clearPassing(), ed.record())}
               onMoveStart={(e) => e && ed.stopFollowing()}
-              onBeforeDelete={async () => {
-                ed.record();
-                return true;
-              }}
+              onBeforeDelete={async () => (ed.record(), true)}
               nodesDraggable={!readOnly}
               nodesConnectable={!readOnly}
               deleteKeyCode={readOnly ? null : ['Delete', 'Backspace']}
@@ -346,6 +345,7 @@ export function Workspace({ socket, catalogue, catalogueError, viewId, examples,
               <Controls showInteractive={false} />
               <MiniMap pannable zoomable ariaLabel="minimap" style={{ width: 150, height: 100 }} />
               <ConnectionHint nodes={nodes} edges={edges} catalogue={catalogue} />
+              <GroupFrames readOnly={readOnly} />
               <AutoFit />
             </ReactFlow>
           </div>

@@ -41,6 +41,11 @@ export interface ActionState {
     remove(): void;
     /** The node search, where the context menu was opened (or the middle of the canvas). */
     search(): void;
+    // ---- modes and groups (modesAndGroups.ts) ----
+    bypass(): void;
+    mute(): void;
+    group(): void;
+    ungroup(): void;
   };
 }
 
@@ -57,7 +62,7 @@ export interface Shortcut {
 }
 
 export type ActionId = 'new' | 'run' | 'cancel' | 'undo' | 'redo' | 'fit' | 'tidy' | 'notebook' | 'save' | 'share' | 'fork' | 'export' | 'import' | 'copy' | 'paste' | 'selectAll' | NodeActionId;
-export type NodeActionId = 'rename' | 'collapse' | 'duplicate' | 'delete' | 'search';
+export type NodeActionId = 'rename' | 'collapse' | 'duplicate' | 'delete' | 'search' | 'bypass' | 'mute' | 'group' | 'ungroup';
 
 export interface StudioAction {
   id: ActionId;
@@ -102,6 +107,11 @@ export const ACTIONS: readonly StudioAction[] = [
   { id: 'collapse', title: 'Collapse or expand the selected nodes', menu: 'Collapse / expand', shortcuts: [{ key: 'c', ctrl: false, alt: true }], hidden: editing, enabled: (s) => s.selected > 0, run: (s) => s.do.toggleCollapsed() },
   { id: 'duplicate', title: 'Duplicate the selected nodes', menu: 'Duplicate', shortcuts: [{ key: 'd' }], hidden: editing, enabled: (s) => s.selected > 0, run: (s) => s.do.duplicate() },
   { id: 'delete', title: 'Delete the selected nodes', menu: 'Delete', keyHint: 'Delete', hidden: editing, enabled: (s) => s.selected > 0, run: (s) => s.do.remove() },
+  // ---- modes and groups (modesAndGroups.ts, protocol/modes.ts) ----
+  { id: 'bypass', title: 'Bypass the selected nodes: each output passes on an input of its type (again: run them)', menu: 'Bypass', shortcuts: [{ key: 'b', shift: false }], hidden: editing, enabled: (s) => s.selected > 0, run: (s) => s.do.bypass() },
+  { id: 'mute', title: 'Mute the selected nodes: they and what needs them do not run (again: run them)', menu: 'Mute', shortcuts: [{ key: 'm', shift: false }], hidden: editing, enabled: (s) => s.selected > 0, run: (s) => s.do.mute() },
+  { id: 'group', title: 'Group the selected nodes in a titled frame', menu: 'Group', shortcuts: [{ key: 'g', shift: false }], hidden: editing, enabled: (s) => s.selected > 0, run: (s) => s.do.group() },
+  { id: 'ungroup', title: 'Remove the frames around the selected nodes (the nodes stay)', menu: 'Ungroup', shortcuts: [{ key: 'g', shift: true }], hidden: editing, enabled: (s) => s.selected > 0, run: (s) => s.do.ungroup() },
   { id: 'search', title: 'Add a node by name (or double-click the canvas)', menu: 'Add node…', shortcuts: [{ key: 'k' }], hidden: editing, enabled: always, run: (s) => s.do.search() },
 ];
 

@@ -5,13 +5,15 @@
 // is state.
 import { applyEdgeChanges, applyNodeChanges, type Connection, type Edge, type EdgeChange, type NodeChange } from '@xyflow/react';
 import type { StateCreator } from 'zustand';
-import type { Catalogue, Graph } from '../../protocol';
+import type { Catalogue, Graph, GraphGroup } from '../../protocol';
 import { addLink, declOf, duplicate, fromGraph, makeNode, tidy, type StudioNode } from '../lib/graphModel';
+import { pushApart } from '../lib/pushApart';
 import type { StudioState } from './store';
 
 interface Snapshot {
   nodes: StudioNode[];
   edges: Edge[];
+  groups?: GraphGroup[];
 }
 const HISTORY = 100;
 // typing into one field is one undo step, not one per key: edits of the same param this close
@@ -22,6 +24,8 @@ export interface EditorSlice {
   catalogue: Catalogue | null;
   nodes: StudioNode[];
   edges: Edge[];
+  /** Titled frames around nodes (groups.ts). */
+  groups: GraphGroup[];
   /** Bumps on every edit: "unsaved changes". */
   revision: number;
   canUndo: boolean;
@@ -55,9 +59,9 @@ export function editorSlice(onTouch: () => void): StateCreator<StudioState, [], 
     let future: Snapshot[] = [];
     let clipboard: Snapshot | null = null;
     let lastParam: { key: string; at: number } | null = null;
-    const now = (): Snapshot => ({ nodes: get().nodes, edges: get().edges });
+    const now = (): Snapshot => ({ nodes: get().nodes, edges: get().edges, groups: get().groups });
     const history = () => ({ canUndo: past.length > 0, canRedo: future.length > 0 });
-    const show = (s: Snapshot) => set({ nodes: s.nodes, edges: s.edges });
+    const show = (s: Snapshot) => set({ nodes: s.nodes, edges: s.edges, ...(s.groups ? { groups: s.groups } : {}) });
 
     const record = () => {
       past.push(now());
@@ -71,13 +75,17 @@ export function editorSlice(onTouch: () => void): StateCreator<StudioState, [], 
       const snap = from.pop();
       if (!snap) return;
       to.push(now());
-      set((s) => ({ nodes: snap.nodes, edges: snap.edges, revision: s.revision + 1, ...history() }));
+      // the cards may have grown since (a run's outputs): the old layout must not put them over each other
+      const sizes = new Map(get().nodes.map((n) => [n.id, n.measured]));
+      const nodes = pushApart(snap.nodes.map((n) => (sizes.get(n.id) ? { ...n, measured: sizes.get(n.id) } : n)));
+      set((s) => ({ nodes, edges: snap.edges, groups: snap.groups ?? s.groups, revision: s.revision + 1, ...history() }));
     };
 
     return {
       catalogue: null,
       nodes: [],
       edges: [],
+      groups: [],
       revision: 0,
       canUndo: false,
       canRedo: false,

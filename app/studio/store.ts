@@ -12,9 +12,10 @@ import { toGraph } from '../lib/graphModel';
 import { pushApart } from '../lib/pushApart';
 import { IDLE_RUN, type RunView } from '../lib/runState';
 import { editorSlice, type EditorSlice } from './editor';
+import { modesAndGroupsSlice, type ModesAndGroupsSlice } from './modesAndGroups';
 import { nodeEditsSlice, type NodeEditsSlice } from './nodeEdits';
 
-export interface StudioState extends EditorSlice, NodeEditsSlice {
+export interface StudioState extends EditorSlice, NodeEditsSlice, ModesAndGroupsSlice {
   run: RunView;
   notebook: boolean;
   /**
@@ -48,9 +49,10 @@ export function createStudioStore(init: StudioInit = {}): StudioStore {
     setNotebook: (notebook) => set({ notebook }),
     requestFit: (opts = {}) => set((s) => ({ fit: { request: s.fit.request + 1, follow: !!opts.follow } })),
     stopFollowing: () => set((s) => (s.fit.follow ? { fit: { ...s.fit, follow: false } } : s)),
-    currentGraph: () => toGraph(get().nodes, get().edges, get().catalogue),
+    currentGraph: () => toGraph(get().nodes, get().edges, get().catalogue, get().groups),
     ...draftsSlice(set),
     ...nodeEditsSlice(set, get, api),
+    ...modesAndGroupsSlice(set, get, api),
     ...init,
   }));
   dropDraftsOnLoad(store);
