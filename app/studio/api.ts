@@ -25,6 +25,8 @@ export const api = {
   get: (id: string) => call<SavedGraph>(`/api/graphs/${encodeURIComponent(id)}`),
   fork: (id: string) => call<CreatedGraph>(`/api/graphs/${encodeURIComponent(id)}/fork`, { method: 'POST', body: '{}' }),
   latestRun: (id: string) => call<StoredRunWithOutputs>(`/api/graphs/${encodeURIComponent(id)}/runs/latest`),
+  /** A run the server still holds: going, recently finished, or a saved graph's stored run. */
+  run: (runId: string) => call<StoredRunWithOutputs>(`/api/runs/${encodeURIComponent(runId)}`),
   embeddingMap: (mapId: string) => call<EmbeddingMapFile>(`/api/embedding-map/${encodeURIComponent(mapId)}`),
 };
 
