@@ -6,11 +6,14 @@
 // in /compare. Data: useRunHistory.ts.
 import { useState } from 'react';
 import { describe, isFinished } from '../lib/runHistory';
-import { useStudio } from './store';
-import type { HistoryRow } from './useRunHistory';
+import { useStudio, useStudioApi } from './store';
+import { useHistoryRows, type HistoryRow } from './useRunHistory';
+import type { PendingRun } from './useRunQueue';
 
 export interface RunHistoryProps {
-  rows: HistoryRow[];
+  /** the runs this tab has still to start, and what the graph is called */
+  pending: PendingRun[];
+  title: string;
   /** a run is going in this tab: nothing else opens meanwhile */
   busy: boolean;
   onOpen(row: HistoryRow): void;
@@ -32,7 +35,8 @@ function notOpenable(r: HistoryRow, busy: boolean): string | null {
   return null;
 }
 
-export function RunHistory({ rows, busy, onOpen, onCancel, onClose }: RunHistoryProps) {
+export function RunHistory({ pending, title, busy, onOpen, onCancel, onClose }: RunHistoryProps) {
+  const rows = useHistoryRows(useStudioApi(), pending, title);
   // the ticked runs, in the order they were ticked
   const [picked, setPicked] = useState<string[]>([]);
   // a queued run another tab started is that tab's to cancel

@@ -328,7 +328,7 @@ export function Workspace({ socket, catalogue, catalogueError, viewId, examples,
             </ReactFlow>
           </div>
           {popups.popups(actions)}
-          {history.open && !readOnly ? <RunHistory rows={history.rows} busy={busy} onOpen={(r) => void reopen(r)} onCancel={history.cancel} onClose={history.close} /> : null}
+          {history.open && !readOnly ? <RunHistory pending={queue.pending} title={titleOf(title)} busy={busy} onOpen={(r) => void reopen(r)} onCancel={history.cancel} onClose={history.close} /> : null}
           {!nodes.length && !readOnly && !notebook ? <Gallery examples={examples ?? []} onOpen={(g) => { ed.load(g, { keepHistory: true }); settle(title); ed.requestFit(); }} /> : null}
         </main>
         <Inspector

@@ -6,14 +6,15 @@
 // once it is done, gets a thumbnail of its last image output. A run the tab shows again (after a
 // reload, or reopened) updates its entry if it has one. Another tab's changes arrive as
 // `storage` events; entries left queued or running by a tab that went away are asked about at
-// the server when the panel opens.
+// the server when the panel opens. The Workspace holds only the recorder and whether the panel
+// is open; the entries are read by the panel (useHistoryRows).
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { imageList } from '../../protocol';
 import { isFinished, putEntry, readEntry, readHistory, isHistoryKey, stateOf, type HistoryEntry } from '../lib/runHistory';
 import { replay, type RunView } from '../lib/runState';
 import { api, ApiError } from './api';
 import type { StudioStore } from './store';
-import type { useRunQueue } from './useRunQueue';
+import type { PendingRun, useRunQueue } from './useRunQueue';
 
 /** A row of the panel: a stored entry, or a run this tab has still to start (`pending`). */
 export type HistoryRow = HistoryEntry & { pending?: boolean };
@@ -36,36 +37,64 @@ function storage(): Storage | null {
   }
 }
 
+// Entries change here (put) and in other tabs (`storage` events); the panel, while open, is the
+// only reader, so a run's progress re-renders it and not the Workspace.
+const changed = new Set<() => void>();
+
+function putEntryHere(patch: Partial<HistoryEntry> & { id: string }): void {
+  const s = storage();
+  if (s) putEntry(s, patch);
+  changed.forEach((f) => f());
+}
+
 export function useRunHistory(store: StudioStore, { queue, cancelRun, context }: HistoryDeps) {
-  const [stored, setStored] = useState<HistoryEntry[]>([]);
   const [open, setOpen] = useState(false);
   const ctx = useRef(context);
   ctx.current = context;
-  const reload = useCallback(() => {
-    const s = storage();
-    setStored(s ? readHistory(s) : []);
-  }, []);
-  const put = useCallback(
-    (patch: Partial<HistoryEntry> & { id: string }) => {
-      const s = storage();
-      if (s) putEntry(s, patch);
-      reload();
+  useRecorder(store, putEntryHere, ctx);
+  const { drop, keepGoing } = queue;
+
+  /** Cancel a queued run: one this tab has still to start is dropped, the one at the server is cancelled there. */
+  const cancel = useCallback(
+    (row: HistoryRow) => {
+      if (row.pending) {
+        drop(row.id);
+        const { title, graphId } = ctx.current();
+        putEntryHere({ id: `local-${Date.now().toString(36)}-${row.id}`, runId: null, title, graphId, state: 'cancelled', at: row.at });
+      } else if (row.runId && row.runId === store.getState().run.runId) {
+        keepGoing();
+        cancelRun();
+      }
     },
-    [reload],
+    [drop, keepGoing, cancelRun, store],
   );
 
+  return { open, toggle: useCallback(() => setOpen((o) => !o), []), close: useCallback(() => setOpen(false), []), cancel, put: putEntryHere };
+}
+
+/**
+ * The panel's rows: the runs this tab has still to start (`pending`, called `title`), then this
+ * browser's entries, kept current. Entries another tab left queued or running are asked about
+ * at the server once (the tab may have gone away with them).
+ */
+export function useHistoryRows(store: StudioStore, pending: PendingRun[], title: string): HistoryRow[] {
+  const [stored, setStored] = useState<HistoryEntry[]>([]);
   useEffect(() => {
+    const reload = () => {
+      const s = storage();
+      setStored(s ? readHistory(s) : []);
+    };
     reload();
     const onStorage = (e: StorageEvent) => isHistoryKey(e.key) && reload();
     window.addEventListener('storage', onStorage);
-    return () => window.removeEventListener('storage', onStorage);
-  }, [reload]);
+    changed.add(reload);
+    return () => {
+      window.removeEventListener('storage', onStorage);
+      changed.delete(reload);
+    };
+  }, []);
 
-  useRecorder(store, put, ctx);
-
-  // entries another tab left queued or running: what the server says now
   useEffect(() => {
-    if (!open) return;
     const s = storage();
     const mine = store.getState().run.runId;
     for (const e of s ? readHistory(s) : []) {
@@ -74,37 +103,18 @@ export function useRunHistory(store: StudioStore, { queue, cancelRun, context }:
       api.run(id).then(
         (r) => {
           const st = stateOf(replay(id, r.events));
-          if (st && isFinished(st)) put({ id, ...st });
+          if (st && isFinished(st)) putEntryHere({ id, ...st });
         },
-        (err: unknown) => err instanceof ApiError && err.status === 404 && put({ id, state: 'error', error: 'the server no longer has this run', gone: true }),
+        (err: unknown) => err instanceof ApiError && err.status === 404 && putEntryHere({ id, state: 'error', error: 'the server no longer has this run', gone: true }),
       );
     }
-  }, [open, store, put]);
+  }, [store]);
 
-  const { pending, drop, keepGoing } = queue;
-  const rows: HistoryRow[] = useMemo(() => {
-    const title = ctx.current().title;
+  return useMemo(() => {
     // the last to start is the newest; each has the run going now and those before it ahead
     const waiting = pending.map((p, i): HistoryRow => ({ id: p.id, runId: null, title, graphId: null, state: 'queued', position: i + 1, at: p.at, pending: true })).reverse();
     return [...waiting, ...stored];
-  }, [pending, stored]);
-
-  /** Cancel a queued run: one this tab has still to start is dropped, the one at the server is cancelled there. */
-  const cancel = useCallback(
-    (row: HistoryRow) => {
-      if (row.pending) {
-        drop(row.id);
-        const { title, graphId } = ctx.current();
-        put({ id: `local-${Date.now().toString(36)}-${row.id}`, runId: null, title, graphId, state: 'cancelled', at: row.at });
-      } else if (row.runId && row.runId === store.getState().run.runId) {
-        keepGoing();
-        cancelRun();
-      }
-    },
-    [drop, keepGoing, cancelRun, put, store],
-  );
-
-  return { open, toggle: useCallback(() => setOpen((o) => !o), []), close: useCallback(() => setOpen(false), []), rows, cancel, put };
+  }, [pending, stored, title]);
 }
 
 /** Records the runs this tab follows into their entries (see the file's comment). */
@@ -125,13 +135,8 @@ function useRecorder(store: StudioStore, put: (patch: Partial<HistoryEntry> & { 
           l = live.current = { runId: v.runId, recorded: true, sig: '', thumbed: false };
           put({ id: v.runId, runId: v.runId, title, graphId, at: Date.now(), graph: s.currentGraph(), ...st });
         } else if (l?.runId !== v.runId) {
-          const had = (() => {
-            try {
-              return readEntry(window.localStorage, v.runId);
-            } catch {
-              return null;
-            }
-          })();
+          const ls = storage();
+          const had = ls ? readEntry(ls, v.runId) : null;
           l = live.current = { runId: v.runId, recorded: !!had, sig: '', thumbed: !!had?.thumb };
         }
         if (!l.recorded) return;
