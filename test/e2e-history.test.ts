@@ -102,7 +102,9 @@ describe('run queue and history end to end', { skip }, () => {
       assert.equal(r.filter((x) => x.state === 'queued' && !x.runId).length, 2);
       // the one at the server: cancelled there (run:cancel)
       await page.locator(`[data-testid=history-entry][data-run-id="${atServer}"] [data-testid=history-cancel]`).click();
-      r = await rowsWhen((x) => x.length === before + 4 && x.filter((y) => y.state === 'done').length === before + 2, 90_000);
+      r = await rowsWhen((x) => x.length === before + 4 && x.filter((y) => y.state === 'done' && y.thumb > 0).length === before + 2, 90_000);
+      // four new entries: the two cancelled, and the two others run to the end
+      assert.equal(r.length, before + 4, JSON.stringify(r));
       assert.deepEqual(r.slice(0, 4).map((x) => x.state).sort(), ['cancelled', 'cancelled', 'done', 'done'], JSON.stringify(r));
       assert.equal(r.find((x) => x.runId === atServer)?.state, 'cancelled');
       const stored = (await (await fetch(`${studio().server.url}/api/runs/${atServer}`)).json()) as { status: string };
@@ -116,15 +118,29 @@ describe('run queue and history end to end', { skip }, () => {
   it('keeps the history across a reload; reopens an older run with its graph and outputs; two ticked runs open /compare', async () => {
     const was = await rows();
     await page.getByTestId('run-count').fill('1');
+    // a run the server has forgotten (kept by another tab yesterday, with its small graph)
+    const forgotten = { id: 'forgottenRun', runId: 'forgottenRun', title: 'forgotten graph', graphId: null, state: 'done', ms: 5, at: Date.now() - 86_400_000, graph: { version: 1, nodes: [{ id: 'debug-steps-1', type: 'debug-steps', version: 1, params: { steps: 7 }, position: { x: 0, y: 0 } }], edges: [] } };
+    await page.evaluate((e) => localStorage.setItem(`unclip:run:${e.id}`, JSON.stringify(e)), forgotten);
     await page.reload();
     await page.locator('[data-backend]:not([data-backend=""])').waitFor();
     await page.keyboard.press('Alt+h');
     await page.getByTestId('run-history').waitFor();
-    const r = await rowsWhen((x) => x.length === was.length && x.every((y) => y.state !== 'done' || y.thumb > 0));
-    assert.deepEqual(r.map((x) => [x.runId, x.state, x.title]), was.map((x) => [x.runId, x.state, x.title]));
-    // the first graph's run (the oldest): its title, its params and its 32 px output come back
-    const first = r.at(-1)!;
-    assert.equal(first.title, 'first graph');
+    const r = await rowsWhen((x) => x.length === was.length + 1 && x.every((y) => y.state !== 'done' || y.thumb > 0 || y.runId === forgotten.id));
+    assert.deepEqual(r.map((x) => [x.runId, x.state, x.title]), [...was, forgotten].map((x) => [x.runId, x.state, x.title]));
+    // the forgotten run: its entry says its results are gone, and its graph opens without them
+    await page.locator(`[data-testid=history-entry][data-run-id=forgottenRun] [data-testid=history-open]`).click();
+    await page.locator('[data-testid=history-entry][data-run-id=forgottenRun] [data-testid=history-gone]').waitFor();
+    assert.match((await page.getByTestId('notice').textContent())!, /results of “forgotten graph” .* are no longer on the server: its graph is open, without them/);
+    await page.getByTestId('title-debug-steps-1').click();
+    assert.equal(await page.getByLabel('Steps', { exact: true }).inputValue(), '7');
+    assert.equal(await page.locator('[data-testid=images-debug-steps-1]').count(), 0, 'no outputs shown');
+    // Chromium logs the 404 of GET /api/runs/forgottenRun; that one is expected
+    const errors = studio().consoleErrors;
+    const i = errors.findIndex((m) => /404/.test(m));
+    assert.ok(i >= 0, `the 404 was logged: ${errors}`);
+    errors.splice(i, 1);
+    // the first graph's run: its title, its params and its 32 px output come back
+    const first = r.find((x) => x.title === 'first graph')!;
     await page.locator(`[data-testid=history-entry][data-run-id="${first.runId}"] [data-testid=history-open]`).click();
     await page.waitForFunction(() => (document.querySelector('[data-testid=graph-title]') as HTMLInputElement | null)?.value === 'first graph');
     const img = page.locator('[data-testid=images-debug-steps-1] img').first();
