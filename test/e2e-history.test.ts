@@ -3,7 +3,8 @@
 // last image and their state; of runs queued with "queue N runs", one still to start in this tab
 // and one waiting at the server (behind another client's run) are cancelled from the panel and
 // end cancelled while the others finish; the history survives a reload; an older run reopens
-// with its graph and outputs; two ticked runs open /compare?a=…&b=….
+// with its graph and outputs (a saved graph's as that graph); two ticked runs open
+// /compare?a=…&b=….
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
@@ -160,5 +161,28 @@ describe('run queue and history end to end', { skip }, () => {
     await page.waitForURL(/\/compare\?/);
     const u = new URL(page.url());
     assert.deepEqual([u.searchParams.get('a'), u.searchParams.get('b')], [first.runId, second.runId]);
+  });
+
+  it("a saved graph's run reopens as that graph (/?g=<id>), marked unsaved so the next Run saves first", async () => {
+    await page.goto(studio().server.url);
+    await page.locator('[data-backend]:not([data-backend=""])').waitFor();
+    await page.getByTestId('new').click();
+    await page.getByTestId('palette-debug-steps').click();
+    await page.getByTestId('graph-title').fill('saved graph');
+    await page.keyboard.press('Control+s');
+    await page.waitForURL(/\?g=/);
+    const id = new URL(page.url()).searchParams.get('g');
+    await page.getByTestId('run').click();
+    await page.waitForFunction(() => document.querySelector('[data-testid=run-phase]')?.getAttribute('data-phase') === 'done', null, { timeout: 60_000 });
+    await page.getByTestId('new').click();
+    await page.waitForURL((u) => !u.search.includes('g='));
+    await page.getByTestId('history-toggle').click();
+    const saved = (await rowsWhen((x) => x[0]?.title === 'saved graph' && x[0].state === 'done'))[0]!;
+    assert.equal(saved.title, 'saved graph');
+    await page.locator(`[data-testid=history-entry][data-run-id="${saved.runId}"] [data-testid=history-open]`).click();
+    await page.waitForURL((u) => u.searchParams.get('g') === id);
+    await page.locator('[data-testid=images-debug-steps-1] img').first().waitFor();
+    assert.equal(await page.getByTestId('graph-title').inputValue(), 'saved graph');
+    assert.equal(await page.getByTestId('save').textContent(), 'Save*');
   });
 });
