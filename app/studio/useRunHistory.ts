@@ -58,7 +58,7 @@ export function useRunHistory(store: StudioStore, { queue, cancelRun, context }:
   const cancel = useCallback(
     (row: HistoryRow) => {
       if (row.pending) {
-        drop(row.id);
+        if (!drop(row.id)) return; // it started meanwhile: its own entry has Cancel now
         const { title, graphId } = ctx.current();
         putEntryHere({ id: `local-${Date.now().toString(36)}-${row.id}`, runId: null, title, graphId, state: 'cancelled', at: row.at });
       } else if (row.runId && row.runId === store.getState().run.runId) {

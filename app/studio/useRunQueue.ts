@@ -58,8 +58,16 @@ export function useRunQueue(store: StudioStore, runOnce: () => Promise<void> | v
     void next();
   }, [count, next, setRest]);
 
-  /** One run still to start is not run (the others are). */
-  const drop = useCallback((id: string) => setRest(pendingRef.current.filter((p) => p.id !== id)), [setRest]);
+  /** One run still to start is not run (the others are); false: it has started meanwhile. */
+  const drop = useCallback(
+    (id: string) => {
+      const rest = pendingRef.current.filter((p) => p.id !== id);
+      if (rest.length === pendingRef.current.length) return false;
+      setRest(rest);
+      return true;
+    },
+    [setRest],
+  );
   /** The run going now is about to be cancelled on its own: the runs after it still start. */
   const keepGoing = useCallback(() => void (goOn.current = true), []);
 
