@@ -6,10 +6,10 @@ import { Fragment, type ReactNode, type RefObject } from 'react';
 import { action, labelOf, tooltip, type ActionId, type ActionState } from './actions';
 
 // the toolbar's order; null is a separator. Run and Cancel share a place: Cancel while busy.
-const LAYOUT: (ActionId | null)[] = ['new', null, 'run', 'undo', 'redo', 'fit', 'tidy', 'notebook', null, 'save', 'share', 'fork', 'export', 'import'];
+const LAYOUT: (ActionId | null)[] = ['new', null, 'run', 'undo', 'redo', 'fit', 'tidy', 'notebook', 'history', null, 'save', 'share', 'fork', 'export', 'import'];
 const TONE: Partial<Record<ActionId, string>> = { run: 'primary', cancel: 'danger' };
 // the ids the e2e tests (and people's scripts) find the buttons by
-const TEST_ID: Partial<Record<ActionId, string>> = { new: 'new', run: 'run', cancel: 'cancel', tidy: 'tidy', notebook: 'notebook-toggle', save: 'save', share: 'share', fork: 'fork', export: 'export', import: 'import' };
+const TEST_ID: Partial<Record<ActionId, string>> = { new: 'new', run: 'run', cancel: 'cancel', tidy: 'tidy', notebook: 'notebook-toggle', history: 'history-toggle', save: 'save', share: 'share', fork: 'fork', export: 'export', import: 'import' };
 
 function ActionButton({ id, s }: { id: ActionId; s: ActionState }) {
   const a = action(id);
@@ -22,7 +22,7 @@ function ActionButton({ id, s }: { id: ActionId; s: ActionState }) {
       disabled={!a.enabled(s)}
       title={tooltip(a)}
       aria-label={a.aria}
-      aria-pressed={id === 'notebook' ? s.notebook : undefined}
+      aria-pressed={id === 'notebook' ? s.notebook : id === 'history' ? s.history : undefined}
       data-testid={TEST_ID[id]}
     >
       {labelOf(a, s)}

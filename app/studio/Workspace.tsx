@@ -5,10 +5,10 @@
 // The tab's work is autosaved (useAutosave.ts) and restored on a reload, with the run it showed.
 // It reads only what it lays out from the store, never the run's per-node state, so a step of
 // a run re-renders the card it concerns and not this.
-import { useCallback, useEffect, useRef, useState, type DragEvent } from 'react';
+import { useCallback, useEffect, useRef, useState } from 'react';
 import { Background, Controls, MiniMap, ReactFlow, useReactFlow, type Edge } from '@xyflow/react';
 import { GRAPH_FORMAT_VERSION, type Catalogue } from '../../protocol';
-import { connectionProblem, declOf, freeSpot, heldNodes, type StudioNode } from '../lib/graphModel';
+import { connectionProblem, declOf, heldNodes, type StudioNode } from '../lib/graphModel';
 import { IDLE_RUN } from '../lib/runState';
 import type { ActionState } from './actions';
 import { AutoFit, FIT } from './AutoFit';
@@ -21,15 +21,19 @@ import { Inspector } from './Inspector';
 import { modeAndGroupActions } from './modesAndGroups';
 import { NodeCard } from './NodeCard';
 import { NotebookView } from './NotebookView';
-import { DRAG_MIME, Palette } from './Palette';
+import { Palette } from './Palette';
 import { RunCount } from './RunCount';
+import { RunHistory } from './RunHistory';
 import { RunStatus } from './RunStatus';
 import { Toolbar } from './Toolbar';
 import { blockingDrafts, isBusy, useStudio, useStudioApi } from './store';
+import { useCanvasDrop } from './useCanvasDrop';
 import { useCanvasPopups } from './useCanvasPopups';
 import { clearWorkingCopy, useAutosave, type WorkingCopy } from './useAutosave';
 import { useOpenGraph } from './useOpenGraph';
+import { useReopenRun } from './useReopenRun';
 import { useRun } from './useRun';
+import { useRunHistory } from './useRunHistory';
 import { useRunQueue } from './useRunQueue';
 import { shareUrl, useSaved } from './useSaved';
 import type { StudioSocket } from './useServerInfo';
@@ -88,17 +92,9 @@ export function Workspace({ socket, catalogue, catalogueError, viewId, examples,
   useEffect(() => store.setState({ catalogue }), [store, catalogue]);
   useEffect(clearPassing, [revision, clearPassing]);
 
-  const opened = useOpenGraph({
-    viewId,
-    store,
-    run,
-    sv,
-    say,
-    onTitle: (t, unsaved) => {
-      setTitle(t);
-      settle(t, unsaved ? UNSAVED : undefined);
-    },
-  });
+  /** a graph was opened under title `t`; `unsaved`: it differs from the saved one */
+  const onTitle = useCallback((t: string, unsaved: boolean) => (setTitle(t), settle(t, unsaved ? UNSAVED : undefined)), [settle]);
+  const opened = useOpenGraph({ viewId, store, run, sv, say, onTitle });
 
   const autosave = useAutosave(
     store,
@@ -226,31 +222,11 @@ export function Workspace({ socket, catalogue, catalogueError, viewId, examples,
     [ed, say, sv.saved, settle, title],
   );
 
-  const addAt = useCallback(
-    (type: string, pos?: { x: number; y: number }) => {
-      if (pos) return void ed.addNode(type, pos);
-      const rect = document.querySelector('.canvas')?.getBoundingClientRect() ?? { left: 0, top: 0, width: 400, height: 300 };
-      const mid = rf.screenToFlowPosition({ x: rect.left + rect.width / 2 - 120, y: rect.top + rect.height / 3 });
-      const a = rf.screenToFlowPosition({ x: rect.left, y: rect.top });
-      const b = rf.screenToFlowPosition({ x: rect.left + rect.width, y: rect.top + rect.height });
-      ed.addNode(type, freeSpot(mid, store.getState().nodes, declOf(catalogue, type)?.passive ? 300 : 240, 110, { x0: a.x, y0: a.y, x1: b.x, y1: b.y }));
-    },
-    [ed, store, rf, catalogue],
-  );
-
-  const onDrop = useCallback(
-    (e: DragEvent) => {
-      if (readOnly) return;
-      e.preventDefault();
-      const type = e.dataTransfer.getData(DRAG_MIME);
-      if (type) return addAt(type, rf.screenToFlowPosition({ x: e.clientX, y: e.clientY }));
-      const file = e.dataTransfer.files[0];
-      if (file) void openFile(file);
-    },
-    [readOnly, addAt, rf, openFile],
-  );
+  const { addAt, onDrop } = useCanvasDrop(store, catalogue, readOnly, (f) => void openFile(f));
 
   const queue = useRunQueue(store, doRun);
+  const history = useRunHistory(store, { queue, cancelRun: run.cancel, context: () => ({ title: titleOf(title), graphId: sv.saved?.token ? sv.saved.id : null }) });
+  const reopen = useReopenRun({ store, run, sv, dirty, say, onTitle, markGone: (id) => history.put({ id, gone: true }) });
   const popups = useCanvasPopups(catalogue, readOnly);
   const selected = nodes.filter((n) => n.selected);
   const actions: ActionState = {
@@ -261,6 +237,7 @@ export function Workspace({ socket, catalogue, catalogueError, viewId, examples,
     saved: !!sv.saved,
     dirty,
     notebook,
+    history: history.open,
     selected: selected.length,
     do: {
       run: queue.start,
@@ -273,6 +250,7 @@ export function Workspace({ socket, catalogue, catalogueError, viewId, examples,
         ed.requestFit();
       },
       toggleNotebook: () => ed.setNotebook(!notebook),
+      toggleHistory: history.toggle,
       save: () => void doSave(),
       share: () => void doShare(),
       fork: () => void doFork(),
@@ -350,6 +328,7 @@ export function Workspace({ socket, catalogue, catalogueError, viewId, examples,
             </ReactFlow>
           </div>
           {popups.popups(actions)}
+          {history.open && !readOnly ? <RunHistory pending={queue.pending} title={titleOf(title)} busy={busy} onOpen={(r) => void reopen(r)} onCancel={history.cancel} onClose={history.close} /> : null}
           {!nodes.length && !readOnly && !notebook ? <Gallery examples={examples ?? []} onOpen={(g) => { ed.load(g, { keepHistory: true }); settle(title); ed.requestFit(); }} /> : null}
         </main>
         <Inspector

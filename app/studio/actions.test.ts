@@ -6,9 +6,9 @@ import { ACTIONS, action, actionForKey, labelOf, tooltip, type ActionState } fro
 
 function state(over: Partial<ActionState> = {}): ActionState & { ran: string[] } {
   const ran: string[] = [];
-  const names = ['run', 'cancel', 'undo', 'redo', 'fit', 'tidy', 'toggleNotebook', 'save', 'share', 'fork', 'startOver', 'exportJson', 'pickFile', 'copy', 'paste', 'selectAll', 'rename', 'toggleCollapsed', 'duplicate', 'remove', 'search'] as const;
+  const names = ['run', 'cancel', 'undo', 'redo', 'fit', 'tidy', 'toggleNotebook', 'toggleHistory', 'save', 'share', 'fork', 'startOver', 'exportJson', 'pickFile', 'copy', 'paste', 'selectAll', 'rename', 'toggleCollapsed', 'duplicate', 'remove', 'search'] as const;
   const ops = Object.fromEntries(names.map((n) => [n, () => void ran.push(n)])) as unknown as ActionState['do'];
-  return { readOnly: false, busy: false, canUndo: true, canRedo: true, saved: false, dirty: false, notebook: false, selected: 0, do: ops, ran, ...over };
+  return { readOnly: false, busy: false, canUndo: true, canRedo: true, saved: false, dirty: false, notebook: false, history: false, selected: 0, do: ops, ran, ...over };
 }
 const key = (k: string, mods: { shift?: boolean; meta?: boolean; ctrl?: boolean; alt?: boolean } = { ctrl: true }) => ({ key: k, ctrlKey: !!mods.ctrl, metaKey: !!mods.meta, shiftKey: !!mods.shift, altKey: !!mods.alt });
 
@@ -73,6 +73,9 @@ test('node keys: F2 renames, Alt+C collapses, Ctrl+D duplicates; each needs a se
   assert.equal(tooltip(action('rename')), 'Rename the node (F2)');
   assert.equal(tooltip(action('collapse')), 'Collapse or expand the selected nodes (Alt+C)');
   assert.equal(tooltip(action('delete')), 'Delete the selected nodes (Delete)');
+  assert.equal(actionForKey({ ...key('h', { alt: true }), code: 'KeyH' }, false, s)?.id, 'history', 'Alt+H opens the run history');
+  assert.equal(actionForKey(key('h', { alt: true }), false, state({ readOnly: true })), null, 'not on the share page');
+  assert.equal(tooltip(action('history')), "Queue and history: this browser's runs (Alt+H)");
   const none = state({ selected: 0 });
   for (const id of ['rename', 'collapse', 'duplicate', 'delete'] as const) assert.equal(action(id).enabled(none), false, id);
   assert.equal(action('rename').enabled(state({ selected: 2 })), false, 'rename is for one node');

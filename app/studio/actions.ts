@@ -13,6 +13,8 @@ export interface ActionState {
   saved: boolean;
   dirty: boolean;
   notebook: boolean;
+  /** The queue and history panel is open. */
+  history: boolean;
   /** How many nodes are selected (the node actions: rename, collapse, duplicate, delete). */
   selected: number;
   do: {
@@ -23,6 +25,7 @@ export interface ActionState {
     fit(): void;
     tidy(): void;
     toggleNotebook(): void;
+    toggleHistory(): void;
     save(): void;
     share(): void;
     fork(): void;
@@ -61,7 +64,7 @@ export interface Shortcut {
   whileTyping?: boolean;
 }
 
-export type ActionId = 'new' | 'run' | 'cancel' | 'undo' | 'redo' | 'fit' | 'tidy' | 'notebook' | 'save' | 'share' | 'fork' | 'export' | 'import' | 'copy' | 'paste' | 'selectAll' | NodeActionId;
+export type ActionId = 'new' | 'run' | 'cancel' | 'undo' | 'redo' | 'fit' | 'tidy' | 'notebook' | 'history' | 'save' | 'share' | 'fork' | 'export' | 'import' | 'copy' | 'paste' | 'selectAll' | NodeActionId;
 export type NodeActionId = 'rename' | 'collapse' | 'duplicate' | 'delete' | 'search' | 'bypass' | 'mute' | 'group' | 'ungroup';
 
 export interface StudioAction {
@@ -94,6 +97,7 @@ export const ACTIONS: readonly StudioAction[] = [
   { id: 'fit', title: 'Fit the graph in view', label: '⤢', aria: 'fit view', enabled: always, run: (s) => s.do.fit() },
   { id: 'tidy', title: 'Tidy: columns by run order, no overlaps', label: 'Tidy', hidden: editing, enabled: always, run: (s) => s.do.tidy() },
   { id: 'notebook', title: 'Notebook view: nodes in run order with their outputs', label: (s) => (s.notebook ? 'Canvas' : 'Notebook'), enabled: always, run: (s) => s.do.toggleNotebook() },
+  { id: 'history', title: "Queue and history: this browser's runs", label: 'History', shortcuts: [{ key: 'h', ctrl: false, alt: true }], hidden: editing, enabled: always, run: (s) => s.do.toggleHistory() },
   { id: 'save', title: 'Save', label: (s) => (s.saved ? (s.dirty ? 'Save*' : 'Saved') : 'Save'), shortcuts: [{ key: 's', whileTyping: true }], hidden: editing, enabled: always, run: (s) => s.do.save() },
   { id: 'share', title: 'Copy the read-only link', label: 'Share', enabled: always, run: (s) => s.do.share() },
   { id: 'fork', title: 'Make your own editable copy', label: 'Fork', enabled: always, run: (s) => s.do.fork() },

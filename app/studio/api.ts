@@ -27,6 +27,8 @@ export const api = {
   /** a run the server still holds, live or stored (a live one's events so far) */
   run: (runId: string) => call<StoredRunWithOutputs>(`/api/runs/${encodeURIComponent(runId)}`),
   latestRun: (id: string) => call<StoredRunWithOutputs>(`/api/graphs/${encodeURIComponent(id)}/runs/latest`),
+  /** A run the server still holds: going, recently finished, or a saved graph's stored run. */
+  run: (runId: string) => call<StoredRunWithOutputs>(`/api/runs/${encodeURIComponent(runId)}`),
   embeddingMap: (mapId: string) => call<EmbeddingMapFile>(`/api/embedding-map/${encodeURIComponent(mapId)}`),
 };
 
