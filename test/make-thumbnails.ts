@@ -24,6 +24,7 @@ const KEY: Record<string, { node: string; kind: 'images' | 'heatmap' | 'embeddin
   'image-to-image': { node: 'strength-0.6', kind: 'images' },
   inpainting: { node: 'inpaint-apple', kind: 'images' },
   'style-transfer': { node: 'restyle', kind: 'images' },
+  'decoder-clip-path': { node: 'map', kind: 'embedding-map' },
 };
 
 const names = process.argv.slice(2).length ? process.argv.slice(2) : readdirSync(join(ROOT, 'examples')).filter((f) => f.endsWith('.json')).map((f) => f.slice(0, -5));

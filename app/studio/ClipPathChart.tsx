@@ -29,7 +29,10 @@ export function ClipPathChart({ nodeId, path }: { nodeId: string; path: NodeRun[
   const total = Math.max(2, ...path.map((p) => p.step));
   const all = lines.flatMap((l) => l.points.map((p) => p.cos));
   const x = scaleLinear().domain([1, total]).range([M.l, W - M.r]);
-  const y = scaleLinear().domain([Math.min(0, ...all), Math.max(0.5, ...all)]).nice().range([H - M.b, M.t]);
+  // the values' own range (at least 0.1 tall): the climb is what matters, and it may all sit near 1
+  const [lo0, hi0] = [Math.min(...all), Math.max(...all)];
+  const mid = (lo0 + hi0) / 2;
+  const y = scaleLinear().domain(hi0 - lo0 < 0.1 ? [mid - 0.05, mid + 0.05] : [lo0, hi0]).nice().range([H - M.b, M.t]);
   const [lo, hi] = y.domain() as [number, number];
   const d = line<{ step: number; cos: number }>().x((p) => x(p.step)).y((p) => y(p.cos));
   const at = hover === null ? lines.map((l) => l.points.at(-1)) : lines.map((l) => l.points.find((p) => p.step === hover));
@@ -49,8 +52,8 @@ export function ClipPathChart({ nodeId, path }: { nodeId: string; path: NodeRun[
         <rect width={W} height={H} className="plot-bg" />
         <line x1={M.l} x2={W - M.r} y1={H - M.b} y2={H - M.b} className="axis" />
         <line x1={M.l} x2={M.l} y1={M.t} y2={H - M.b} className="axis" />
-        <text x={M.l - 3} y={y(hi) + 3} className="tick" textAnchor="end">{hi.toFixed(1)}</text>
-        <text x={M.l - 3} y={y(lo) + 3} className="tick" textAnchor="end">{lo.toFixed(1)}</text>
+        <text x={M.l - 3} y={y(hi) + 3} className="tick" textAnchor="end">{hi.toFixed(2)}</text>
+        <text x={M.l - 3} y={y(lo) + 3} className="tick" textAnchor="end">{lo.toFixed(2)}</text>
         <text x={M.l} y={H - 3} className="tick">step 1</text>
         <text x={W - M.r} y={H - 3} className="tick" textAnchor="end">{total}</text>
         {hover !== null ? <line x1={x(hover)} x2={x(hover)} y1={M.t} y2={H - M.b} className="rule" /> : null}
