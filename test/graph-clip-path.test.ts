@@ -2,7 +2,8 @@
 // (examples/decoder-clip-path.json): every decoder step carries the CLIP image embedding of its
 // predicted x0 (CLIP's width, one row per image) and its map point, the final step's embedding is
 // closer to the embedding the decoder was asked to draw than the first's, and with the path off
-// the steps carry none while the image's bytes stay the same. Needs the shipped weights.
+// the steps carry none while the image's bytes stay the same; no node leaks a tensor. Needs the
+// shipped weights.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
@@ -34,6 +35,8 @@ async function runIt(g: Graph) {
   assert.equal(end.event, 'run:done', `${JSON.stringify(end.payload)} ${trace(evs).join(', ')}`);
   const out = (nodeId: string) => (evs.find((e) => e.event === 'node:output' && e.payload.nodeId === nodeId) as Extract<RunEvent, { event: 'node:output' }>).payload.outputs;
   const steps = evs.filter((e): e is StepEv => e.event === 'node:step' && e.payload.nodeId === 'decoder').map((e) => e.payload);
+  const summary = (await (await fetch(`${server.url}/api/runs/${id}`)).json()) as { nodes: Record<string, { leaked?: number }> };
+  for (const [nodeId, n] of Object.entries(summary.nodes)) if (n.leaked !== undefined) assert.equal(n.leaked, 0, `${nodeId} leaked tensors`);
   return { steps, out };
 }
 
