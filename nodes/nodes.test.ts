@@ -293,6 +293,8 @@ test('decoder CLIP path: the same bytes on or off, and x0 moves towards the embe
   assert.ok(off.steps.every((s) => s.embeddings === undefined && s.points === undefined));
   const cos = on.steps.map((s) => cosine(Float32Array.from(s.embeddings![0]!), e.data));
   assert.ok(cos.at(-1)! > cos[0]!, `cosine to the target rises: ${cos.map((c) => c.toFixed(2)).join(' ')}`);
+  // as many rows as the frame shows
+  assert.equal((await run('decoder', { steps: 1, count: 9 }, { embedding: e })).steps[0]!.embeddings!.length, 8);
 });
 
 test('decoder edits: image to image moves away from the image as strength grows; inpainting keeps the unmasked pixels', { skip: NO_DIFFUSION }, async () => {

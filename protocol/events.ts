@@ -163,7 +163,8 @@ export interface NodeStepEvent {
   points?: [number, number][];
   /**
    * The decoder's CLIP path: the CLIP image embedding (L2-normalised, CLIP's width: 128 floats)
-   * of each image's predicted clean image x0 at this step, one row per image.
+   * of each image's predicted clean image x0 at this step, one row per image (the first 8, as
+   * the frame shows).
    */
   embeddings?: number[][];
 }

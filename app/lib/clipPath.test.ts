@@ -35,15 +35,15 @@ test('cosine lines: one per image row and reference, one point per step', () => 
   assert.equal(cosine([1, 0], [2, 0]), 1);
   assert.equal(cosine([0, 0], [1, 0]), 0);
   const path = [1, 2, 3].map((step) => ({ step, embeddings: [[1, step - 1], [step - 1, 1]] }));
-  const lines = cosineLines(path, image, text);
+  const lines = cosineLines(path, image, text, 2); // one embedding drawn twice
   assert.deepEqual(lines.map((l) => [l.to, l.row, l.points.length]), [['target', 0, 3], ['target', 1, 3], ['text', 0, 3], ['text', 1, 3]]);
   assert.ok(lines[0]!.points[0]!.cos > lines[0]!.points[2]!.cos, 'row 0 turns away from [1, 0]');
   // the no-prior ablation: the text is what was asked for, so one reference
-  assert.deepEqual(cosineLines(path, text, text).map((l) => l.to), ['target', 'target']);
-  assert.deepEqual(cosineLines(path, image, undefined).map((l) => l.to), ['target', 'target']);
+  assert.deepEqual(cosineLines(path, text, text, 2).map((l) => l.to), ['target', 'target']);
+  assert.deepEqual(cosineLines(path, image, undefined, 2).map((l) => l.to), ['target', 'target']);
   assert.deepEqual(cosineLines([], image, text), []);
   // two embeddings drawn twice each: rows 0,1 ask for embedding 0, rows 2,3 for embedding 1
   const two = emb('clip-image', [[1, 0], [0, 1]]);
-  const four = cosineLines([{ step: 1, embeddings: [[1, 0], [1, 0], [0, 1], [0, 1]] }], two, undefined);
+  const four = cosineLines([{ step: 1, embeddings: [[1, 0], [1, 0], [0, 1], [0, 1]] }], two, undefined, 2);
   assert.deepEqual(four.map((l) => l.points[0]!.cos), [1, 1, 1, 1]);
 });

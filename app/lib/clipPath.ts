@@ -49,15 +49,15 @@ export interface CosineLine {
 }
 
 /**
- * One line per image row and reference. Rows are embedding-major (the decoder draws `count` per
- * embedding), so image row r was asked for embedding row ⌊r / perEmbedding⌋; the text row is the
- * same index when the text has as many rows, else its only row. With no text, or a text that is the
- * conditioning itself (the no-prior ablation), only the target lines.
+ * One line per image row and reference. Rows are embedding-major (the decoder draws `perEmbedding`
+ * images, its `count`, per embedding), so image row r was asked for embedding row ⌊r / perEmbedding⌋;
+ * the text row is the same index when the text has as many rows, else its only row. With no text,
+ * or a text that is the conditioning itself (the no-prior ablation), only the target lines.
  */
-export function cosineLines(path: readonly { step: number; embeddings: number[][] }[], target: Embedding | undefined, text: Embedding | undefined): CosineLine[] {
+export function cosineLines(path: readonly { step: number; embeddings: number[][] }[], target: Embedding | undefined, text: Embedding | undefined, perEmbedding = 1): CosineLine[] {
   const rows = Math.max(0, ...path.map((p) => p.embeddings.length));
   if (!target || rows === 0) return [];
-  const per = Math.max(1, Math.round(rows / Math.max(1, target.vectors.length)));
+  const per = Math.max(1, perEmbedding);
   const refs: ['target' | 'text', (r: number) => number[] | undefined][] = [['target', (r) => target.vectors[Math.floor(r / per)]]];
   if (text && text !== target && text.space !== target.space) {
     refs.push(['text', (r) => text.vectors[text.vectors.length === target.vectors.length ? Math.floor(r / per) : 0]]);

@@ -24,7 +24,8 @@ export function ClipPathChart({ nodeId, path }: { nodeId: string; path: NodeRun[
       return [inputEmbedding(s.edges, outputs, nodeId, 'embedding'), upstreamText(s.edges, outputs, nodeId)] as const;
     }),
   );
-  const lines = cosineLines(path, target, text);
+  const count = useStudio((s) => s.nodes.find((n) => n.id === nodeId)?.data.params.count);
+  const lines = cosineLines(path, target, text, typeof count === 'number' ? count : 1);
   if (!lines.length) return null;
   const total = Math.max(2, ...path.map((p) => p.step));
   const all = lines.flatMap((l) => l.points.map((p) => p.cos));
