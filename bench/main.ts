@@ -6,6 +6,7 @@ import { initBackend } from '../ml/backend.js';
 import { benchMatMul } from './matmul.js';
 import { benchConvGrad } from './conv-grad.js';
 import { benchServer } from './server.js';
+import { benchClipPath } from './clip-path.js';
 import { benchGeneration } from './generation.js';
 import { benchLoad } from './load.js';
 
@@ -30,6 +31,7 @@ const sections: Array<[string, () => Promise<unknown>]> = [
   ['conv_grad', () => benchConvGrad()],
   ['generation', () => benchGeneration()],
   ['server', () => benchServer()],
+  ['clip_path', () => benchClipPath()],
   ['load', () => benchLoad({ seconds: num('load-seconds'), clients: num('load-clients'), log })],
 ];
 

@@ -10,7 +10,7 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { connect, Recorder, startOk } from '../test/helpers/graph.js';
+import { connect, Recorder, startOk, type Client } from '../test/helpers/graph.js';
 import { ROOT, startServer } from '../test/helpers/server.js';
 import { median } from './stats.js';
 
@@ -28,6 +28,18 @@ export interface ServerFigures {
 }
 
 const EXAMPLE = 'examples/text-to-image.json';
+
+/** One run of a graph on `s`: its wall time and the time to the first decoder frame (`run:start` sent → first step of node `decoder`). */
+export function runTimer(s: Client, rec: Recorder): (graph: unknown) => Promise<{ ms: number; firstFrameMs: number }> {
+  return async (graph) => {
+    const t0 = performance.now();
+    const runId = await startOk(s, graph);
+    const first = rec.wait(runId, (e) => (e.event === 'node:step' && e.payload.nodeId === 'decoder') || e.event === 'run:error', 300_000).then(() => performance.now() - t0);
+    const end = await rec.end(runId, 300_000);
+    if (end.event !== 'run:done') throw new Error(`run ended with ${end.event}: ${JSON.stringify(end.payload)}`);
+    return { ms: performance.now() - t0, firstFrameMs: await first };
+  };
+}
 
 export async function benchServer(runs = 20): Promise<ServerFigures> {
   const base = JSON.parse(readFileSync(join(ROOT, EXAMPLE), 'utf8')) as { nodes: { id: string; params: Record<string, unknown> }[] };
@@ -48,15 +60,7 @@ export async function benchServer(runs = 20): Promise<ServerFigures> {
     serverRssMb: number;
     eventLoop: { p99Ms: number } | null;
   }>;
-  /** One run; resolves with its wall time and the time to the first decoder frame. */
-  const runTimed = async (graph: unknown): Promise<{ ms: number; firstFrameMs: number }> => {
-    const t0 = performance.now();
-    const runId = await startOk(s, graph);
-    const first = rec.wait(runId, (e) => (e.event === 'node:step' && e.payload.nodeId === 'decoder') || e.event === 'run:error', 300_000).then(() => performance.now() - t0);
-    const end = await rec.end(runId, 300_000);
-    if (end.event !== 'run:done') throw new Error(`run ended with ${end.event}: ${JSON.stringify(end.payload)}`);
-    return { ms: performance.now() - t0, firstFrameMs: await first };
-  };
+  const runTimed = runTimer(s, rec);
   const runOnce = async () => (await runTimed(withSeeds(seed++, seed++))).ms;
   const tensors = (m: { workers: { numTensors: number }[] }) => m.workers.reduce((n, w) => n + w.numTensors, 0);
   try {

@@ -3,9 +3,13 @@
 // or interpolated one, or a text embedding fed straight in (the paper's no-prior ablation).
 // Every step streams x_t and the predicted clean image side by side. Linked to an `init` image it
 // edits that image instead (image to image, and with a `mask` inpainting: nodes/lib/edit-inputs.ts).
+// With `clipPath` (default on) each step also carries the CLIP image embedding of its predicted
+// clean image and its point on the corpus map (nodes/lib/clip-path.ts): the decoder's path
+// through CLIP space, which the studio draws on the map and as cosines on the card.
 import * as tf from '@tensorflow/tfjs-core';
 import { rgbBytes } from '../ml/pipeline.js';
 import { DECODE_DEFAULTS } from '../ml/decoder/index.js';
+import { clipPathStep } from './lib/clip-path.js';
 import { checkClip, guidanceParam, imageSampling, samplingParams, spacingParam } from './lib/diffusion.js';
 import { disposeEdit, editInputs } from './lib/edit-inputs.js';
 import { checkBatch, defineNode, need, NodeFailure } from './types.js';
@@ -29,6 +33,8 @@ export const decoderNode = defineNode({
       guidanceParam(DECODE_DEFAULTS.guidance),
       { name: 'count', title: 'Images per embedding', kind: 'integer', default: 1, min: 1, max: 64, limit: 'batch' },
       { name: 'strength', title: 'Edit strength', kind: 'number', default: 0.6, min: 0.01, max: 1, description: 'with an image to edit: how much noise it gets before denoising (low keeps the layout, 1 keeps nothing outside the mask)' },
+      // a param, not a version bump: it changes what the steps carry, never the image (same bytes on or off)
+      { name: 'clipPath', title: 'CLIP path', kind: 'boolean', default: true, description: 'embed each step’s predicted image with CLIP: its path on the embedding map, and its cosine to the embedding asked for (and the prompt) on this card' },
     ] as const,
     models: ['clip', 'decoder'],
   },
@@ -49,6 +55,7 @@ export const decoderNode = defineNode({
         labels.push(count > 1 ? `${emb.labels[i] ?? `#${i}`} · ${k + 1}/${count}` : (emb.labels[i] ?? `#${i}`));
       }
     }
+    const clip = ctx.params.clipPath ? await ctx.models.clip() : undefined;
     const edit = editInputs(ctx, { embeddings: emb.count, perEmbedding: count, size: decoder.imageSize });
     const embeddings = tf.tensor2d(rows, [n, emb.width]);
     try {
@@ -56,7 +63,7 @@ export const decoderNode = defineNode({
         embeddings,
         guidance: ctx.params.guidance,
         edit,
-        ...imageSampling(ctx),
+        ...imageSampling(ctx, clip && ((s) => clipPathStep(ctx, clip, s.x0pred))),
       });
       try {
         return { image: { kind: 'image', count: n, size: decoder.imageSize, data: await rgbBytes(img), labels } };

@@ -275,9 +275,26 @@ test('decoder: one 32x32 image per embedding × count, an x_t|x0 frame per step;
   // the last step's right half is the output (x0 of the last step = the sample)
   assert.deepEqual([...f.data.subarray(32 * 3, 64 * 3)], [...im.data.subarray(0, 32 * 3)]);
   assert.notDeepEqual([...im.data.subarray(0, 3072)], [...im.data.subarray(3072)], 'two draws differ');
+  // the CLIP path (on by default): each step carries x0's CLIP embedding per image, and its map point
+  assert.ok(steps.every((s) => s.embeddings?.length === 2 && s.embeddings.every((r) => r.length === clip!.dim)));
+  assert.ok(steps.every((s) => s.points?.length === 2), 'the shipped map is fitted: points on it');
   const before = tf.memory().numTensors;
   await assert.rejects(run('decoder', { steps: 10 }, { embedding: e }, { cancelAfter: 2 }), (err: Error) => err instanceof Cancelled);
   assert.equal(tf.memory().numTensors, before, 'a cancelled decode leaves no tensor');
+});
+
+test('decoder CLIP path: the same bytes on or off, and x0 moves towards the embedding it was asked to draw', { skip: NO_DIFFUSION }, async () => {
+  const img = (await run('image-input', { key: 'noto:red-apple' })).out.image!;
+  const e = (await run('clip-image-encode', {}, { image: img })).out.embedding!;
+  assert.ok(e.kind === 'embedding');
+  const on = await run('decoder', { steps: 8, seed: 4 }, { embedding: e });
+  const off = await run('decoder', { steps: 8, seed: 4, clipPath: false }, { embedding: e });
+  assert.deepEqual(on.out.image, off.out.image, 'the CLIP path leaves the sampler alone');
+  assert.ok(off.steps.every((s) => s.embeddings === undefined && s.points === undefined));
+  const cos = on.steps.map((s) => cosine(Float32Array.from(s.embeddings![0]!), e.data));
+  assert.ok(cos.at(-1)! > cos[0]!, `cosine to the target rises: ${cos.map((c) => c.toFixed(2)).join(' ')}`);
+  // as many rows as the frame shows
+  assert.equal((await run('decoder', { steps: 1, count: 9 }, { embedding: e })).steps[0]!.embeddings!.length, 8);
 });
 
 test('decoder edits: image to image moves away from the image as strength grows; inpainting keeps the unmasked pixels', { skip: NO_DIFFUSION }, async () => {

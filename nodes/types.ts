@@ -52,6 +52,8 @@ export interface StepInfo {
   t?: number;
   frame?: RawFrame;
   points?: [number, number][];
+  /** CLIP image embedding of each row's predicted clean image (the decoder's CLIP path). */
+  embeddings?: number[][];
 }
 
 export interface ModelProvider {

@@ -195,8 +195,14 @@ export interface NodeStepEvent {
   t?: number;
   /** Preview frame (PNG bytes over the socket). */
   frame?: ImageBytes;
-  /** 2-D points on the embedding map, for embedding nodes. */
+  /** 2-D points on the embedding map, for embedding nodes (and the decoder's CLIP path). */
   points?: [number, number][];
+  /**
+   * The decoder's CLIP path: the CLIP image embedding (L2-normalised, CLIP's width: 128 floats)
+   * of each image's predicted clean image x0 at this step, one row per image (the first 8, as
+   * the frame shows).
+   */
+  embeddings?: number[][];
 }
 export interface NodeOutputEvent { runId: string; nodeId: string; outputs: Record<string, WireValue> }
 export interface NodeErrorEvent { runId: string; nodeId: string; code: ErrorCode; message: string; port?: string }

@@ -306,6 +306,7 @@ export class Runner {
       }
     }
     if (info.points) payload.points = info.points;
+    if (info.embeddings) payload.embeddings = info.embeddings;
     this.emit(run, { event: 'node:step', payload }, variants);
   }
 

@@ -25,6 +25,7 @@ const KEY: Record<string, { node: string; kind: 'images' | 'heatmap' | 'embeddin
   inpainting: { node: 'inpaint-apple', kind: 'images' },
   'style-transfer': { node: 'restyle', kind: 'images' },
   'word-weights': { node: 'text-enc', kind: 'prompt-word-weights' },
+  'decoder-clip-path': { node: 'map', kind: 'embedding-map' },
 };
 
 const names = process.argv.slice(2).length ? process.argv.slice(2) : readdirSync(join(ROOT, 'examples')).filter((f) => f.endsWith('.json')).map((f) => f.slice(0, -5));

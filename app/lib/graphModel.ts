@@ -193,6 +193,26 @@ export function runOrder(nodes: StudioNode[], edges: Edge[]): string[] {
 }
 
 /**
+ * The links that lead into `nodeId`, directly or through other nodes, nearest first (breadth
+ * first, each node once): what fed a node, e.g. the prompt behind a decoder, or the diffusion
+ * node behind a CLIP encode on the map.
+ */
+export function upstream<L extends Pick<Edge, 'source' | 'target'>>(edges: readonly L[], nodeId: string): L[] {
+  const seen = new Set([nodeId]);
+  const out: L[] = [];
+  const queue = [nodeId];
+  for (let q = 0; q < queue.length; q++) {
+    for (const e of edges) {
+      if (e.target !== queue[q] || seen.has(e.source)) continue;
+      seen.add(e.source);
+      out.push(e);
+      queue.push(e.source);
+    }
+  }
+  return out;
+}
+
+/**
  * The free place nearest `p` for a new node (about w×h), so a clicked-in node never hides another.
  * Side by side is preferred to below: cards grow downwards once a run fills them with outputs.
  */

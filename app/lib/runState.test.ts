@@ -49,11 +49,16 @@ test('a node that comes back cached keeps the previous run\'s frames and map tra
   first = applyEvent(first, { event: 'node:start', payload: { runId: 'r1', nodeId: 'prior' } });
   first = applyEvent(first, { event: 'node:step', payload: { runId: 'r1', nodeId: 'prior', step: 1, total: 2, t: 0.5, points: [[1, 2]] } });
   first = applyEvent(first, { event: 'node:start', payload: { runId: 'r1', nodeId: 'dec' } });
-  first = applyEvent(first, { event: 'node:step', payload: { runId: 'r1', nodeId: 'dec', step: 1, total: 1, t: 0.1, frame: 'blob:x' } });
+  first = applyEvent(first, { event: 'node:step', payload: { runId: 'r1', nodeId: 'dec', step: 1, total: 1, t: 0.1, frame: 'blob:x', embeddings: [[0.6, 0.8]] } });
+  assert.deepEqual(first.nodes.dec!.clipPath, [{ step: 1, embeddings: [[0.6, 0.8]] }], 'the decoder’s CLIP path, step by step');
   let s = startRun('r2', ['prior', 'dec'], first.nodes);
   s = applyEvent(s, { event: 'node:cached', payload: { runId: 'r2', nodeId: 'prior' } });
   s = applyEvent(s, { event: 'node:start', payload: { runId: 'r2', nodeId: 'dec' } });
   assert.deepEqual(s.nodes.prior!.track, [{ step: 1, points: [[1, 2]] }]);
   assert.equal(s.nodes.prior!.cached, true);
   assert.deepEqual(s.nodes.dec!.frames, []);
+  assert.deepEqual(s.nodes.dec!.clipPath, []);
+  s = startRun('r3', ['dec'], first.nodes);
+  s = applyEvent(s, { event: 'node:cached', payload: { runId: 'r3', nodeId: 'dec' } });
+  assert.deepEqual(s.nodes.dec!.clipPath, [{ step: 1, embeddings: [[0.6, 0.8]] }], 'a cached decoder keeps its CLIP path');
 });

@@ -27,6 +27,8 @@ export interface NodeRun {
   points?: [number, number][];
   /** Every step that carried map points, in order: an embedding's path (the prior's trajectory). */
   track: { step: number; points: [number, number][] }[];
+  /** Every step that carried CLIP embeddings (the decoder's CLIP path: lib/clipPath.ts). */
+  clipPath: { step: number; embeddings: number[][] }[];
   outputs?: Record<string, WireValue>;
   error?: { code: ErrorCode | string; message: string; port?: string };
   ms?: number;
@@ -59,7 +61,7 @@ export interface RunView {
 export const IDLE_RUN: RunView = { runId: null, phase: 'idle', nodes: {}, problems: [] };
 
 export function emptyNode(status: NodeStatus = 'idle'): NodeRun {
-  return { status, cached: false, frames: [], ts: [], track: [] };
+  return { status, cached: false, frames: [], ts: [], track: [], clipPath: [] };
 }
 
 /** A run has been accepted: every node that runs something is queued. `carried`: the last run's nodes. */
@@ -85,7 +87,7 @@ export function applyEvent(state: RunView, ev: RunEvent): RunView {
       const { nodeId, key } = ev.payload;
       const was = state.carried?.[nodeId];
       // with a key, only steps kept under that same key are the cached outputs' steps
-      const keep = was && (key === undefined || was.key === key) ? { frames: was.frames, ts: was.ts, track: was.track, points: was.points, step: was.step, total: was.total, t: was.t } : {};
+      const keep = was && (key === undefined || was.key === key) ? { frames: was.frames, ts: was.ts, track: was.track, clipPath: was.clipPath, points: was.points, step: was.step, total: was.total, t: was.t } : {};
       return { ...node(nodeId, (n) => ({ ...n, ...keep, status: 'done', cached: true, ...(key === undefined ? {} : { key }) })), phase: 'running' };
     }
     case 'node:step': {
@@ -100,6 +102,7 @@ export function applyEvent(state: RunView, ev: RunEvent): RunView {
         ts: p.t !== undefined ? [...n.ts, { step: p.step, t: p.t }] : n.ts,
         points: p.points ?? n.points,
         track: p.points ? [...n.track, { step: p.step, points: p.points }] : n.track,
+        clipPath: p.embeddings ? [...n.clipPath, { step: p.step, embeddings: p.embeddings }] : n.clipPath,
       }));
     }
     case 'node:output':

@@ -5,7 +5,7 @@
 // frame URLs are handed back to be freed (useRun.ts owns the blob: URLs).
 import type { NodeRun } from './runState';
 
-export type KeptSteps = Pick<NodeRun, 'frames' | 'ts' | 'track' | 'points' | 'step' | 'total' | 't' | 'key'>;
+export type KeptSteps = Pick<NodeRun, 'frames' | 'ts' | 'track' | 'clipPath' | 'points' | 'step' | 'total' | 't' | 'key'>;
 
 export class StepHistory {
   private entries = new Map<string, KeptSteps>();
@@ -19,7 +19,7 @@ export class StepHistory {
     if (key === undefined || (!node.frames.length && !node.ts.length && !node.track.length)) return [];
     const old = this.entries.get(key);
     this.entries.delete(key); // re-inserted last: the most recently shown
-    this.entries.set(key, { frames: node.frames, ts: node.ts, track: node.track, points: node.points, step: node.step, total: node.total, t: node.t, key });
+    this.entries.set(key, { frames: node.frames, ts: node.ts, track: node.track, clipPath: node.clipPath, points: node.points, step: node.step, total: node.total, t: node.t, key });
     const freed = old ? old.frames.filter((f) => !node.frames.includes(f)) : [];
     for (const f of node.frames) if (f.url) this.urls.add(f.url);
     while (this.entries.size > this.max) {

@@ -3,12 +3,14 @@
 // icon's thumbnail, from GET /api/corpus/icon/:key.png, and its label; zoom and pan with
 // d3-zoom), the graph's embeddings on top in a colour per input, labelled and joined in order
 // (an interpolation sweep reads as a path), and each one's nearest corpus icons. Where an input
-// comes from a node that streamed map points step by step (the prior), that node's trajectory is
-// drawn too: each candidate's predicted embedding from the first (noisiest) step to the last.
+// comes from a node that streamed map points step by step (the prior; the decoder's CLIP path,
+// behind the CLIP encode of its images), that node's trajectory is drawn too: each candidate's
+// predicted embedding from the first (noisiest) step to the last.
 import { useEffect, useRef, useState } from 'react';
 import { extent, select, scaleLinear, zoom, zoomIdentity, type ZoomBehavior, type ZoomTransform } from 'd3';
 import type { PlotData } from '../../protocol';
 import { useShallow } from 'zustand/react/shallow';
+import { upstream } from '../lib/graphModel';
 import { placeLabels, type LabelOut } from '../lib/labels';
 import { api, type CorpusMap } from './api';
 import { useStudio } from './store';
@@ -91,9 +93,22 @@ export function EmbeddingMap({
     };
   }, []);
 
-  // the node feeding each series, and its step-by-step map points if it streamed any (selected
-  // one by one: the map redraws when a feeding node's track grows, not at every other step)
-  const srcs = useStudio(useShallow((s) => plot.series.map((ser) => (nodeId ? s.edges.find((e) => e.target === nodeId && e.targetHandle === ser.port)?.source : undefined))));
+  // the node behind each series that streamed map points step by step, and its track (selected
+  // one by one: the map redraws when that track grows, not at every other step). That is the
+  // series' own source (the prior), or for a CLIP image encode of images the nearest node upstream
+  // that streamed a track: the decoder whose CLIP path led to those images.
+  const srcs = useStudio(
+    useShallow((s) =>
+      plot.series.map((ser) => {
+        const feed = nodeId ? s.edges.find((e) => e.target === nodeId && e.targetHandle === ser.port) : undefined;
+        if (!feed) return undefined;
+        const tracked = (id: string) => (s.run.nodes[id]?.track.length ?? 0) > 1;
+        const encodesImages = s.nodes.find((n) => n.id === feed.source)?.data.type === 'clip-image-encode';
+        if (tracked(feed.source) || !encodesImages) return feed.source;
+        return upstream(s.edges, feed.source).find((e) => tracked(e.source))?.source ?? feed.source;
+      }),
+    ),
+  );
   const srcTracks = useStudio(useShallow((s) => srcs.map((src) => (src ? s.run.nodes[src]?.track : undefined))));
   const tracks = given ?? plot.series.map((_, k) => {
     const src = srcs[k];

@@ -2,12 +2,14 @@
 // What a node made in the current run, by output port: texts, tokens (unknown words marked),
 // embedding summaries, images (with a PNG download that carries the graph), plots; and for nodes
 // that streamed step frames, the live frame and then the filmstrip (x_t | predicted x0 captioned
-// for the diffusion nodes); for nodes that streamed map points (the prior), their trajectory.
+// for the diffusion nodes); for nodes that streamed map points (the prior), their trajectory; for
+// the decoder's CLIP path, the cosine of each step's predicted image to what it was asked to draw.
 import { imageList, type WireValue } from '../../protocol';
 import { declOf } from '../lib/graphModel';
 import type { NodeRun } from '../lib/runState';
 import { useStudio } from './store';
 import { downloadPng } from './download';
+import { ClipPathChart } from './ClipPathChart';
 import { EmbeddingMap } from './EmbeddingMap';
 import { Filmstrip } from './Filmstrip';
 import { Heatmap } from './Heatmap';
@@ -110,7 +112,9 @@ export function NodeOutputs({ nodeId, nodeType, run, skipText, wide }: { nodeId:
   if (!outputs.length && !run.frames.length && run.track.length < 2) return null;
   return (
     <div className="outputs nodrag nowheel">
-      {run.track.length > 1 ? <Trajectory nodeId={nodeId} track={run.track} live={run.status === 'running'} /> : null}
+      {/* the decoder's CLIP path: cosines here, its map path on the embedding map only */}
+      {run.track.length > 1 && !run.clipPath.length ? <Trajectory nodeId={nodeId} track={run.track} live={run.status === 'running'} /> : null}
+      {run.clipPath.length ? <ClipPathChart nodeId={nodeId} path={run.clipPath} /> : null}
       {run.frames.length ? <Filmstrip nodeId={nodeId} frames={run.frames} ts={run.ts} live={run.status === 'running'} halves={halves} wide={wide} animation={animation} /> : null}
       {outputs.map(([port, v]) => (
         <div key={port} className="output" data-port={port}>

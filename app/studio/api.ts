@@ -24,8 +24,6 @@ export const api = {
     call<UpdatedGraph>(`/api/graphs/${encodeURIComponent(id)}`, { method: 'PUT', body: JSON.stringify({ graph, title }), headers: { authorization: `Bearer ${token}` } }),
   get: (id: string) => call<SavedGraph>(`/api/graphs/${encodeURIComponent(id)}`),
   fork: (id: string) => call<CreatedGraph>(`/api/graphs/${encodeURIComponent(id)}/fork`, { method: 'POST', body: '{}' }),
-  /** a run the server still holds, live or stored (a live one's events so far) */
-  run: (runId: string) => call<StoredRunWithOutputs>(`/api/runs/${encodeURIComponent(runId)}`),
   latestRun: (id: string) => call<StoredRunWithOutputs>(`/api/graphs/${encodeURIComponent(id)}/runs/latest`),
   /** A run the server still holds: going, recently finished, or a saved graph's stored run. */
   run: (runId: string) => call<StoredRunWithOutputs>(`/api/runs/${encodeURIComponent(runId)}`),

@@ -62,6 +62,7 @@ test('node outputs: frames with scrubber and schedule, tokens, embeddings, image
     frames,
     ts: frames.map((f) => ({ step: f.step, t: f.t })),
     track: frames.map((f) => ({ step: f.step, points: [[f.step, -f.step], [0, f.step]] as [number, number][] })),
+    clipPath: [],
     outputs: {
       tokens: { kind: 'tokens' as const, tokens: [['red', 'zzq']], unknownWords: [['zzq']], truncatedWords: [[]] },
       embedding: { kind: 'embedding' as const, space: 'clip-text' as const, width: 3, vectors: [[0.6, -0.8, 0]], labels: ['red zzq'] },
@@ -91,7 +92,7 @@ test('frames keep their shape: a wide x_t | x0 frame is drawn twice as wide as t
 test('diffusion frames are captioned x_t | predicted x0', async () => {
   const { NodeOutputs } = await import('./NodeOutputs');
   const frames = [1, 2].map((s) => ({ step: s, total: 2, t: 1 - s / 2, url: `data:image/png;base64,${s}` }));
-  const run = { status: 'done' as const, cached: false, frames, ts: frames.map((f) => ({ step: f.step, t: f.t })), track: [] };
+  const run = { status: 'done' as const, cached: false, frames, ts: frames.map((f) => ({ step: f.step, t: f.t })), track: [], clipPath: [] };
   const catalogue = { nodes: [{ type: 'decoder', version: 1, title: 'Diffusion decoder', category: 'diffusion', description: '', inputs: [], outputs: [], params: [], models: [] }], planned: [], limits: {} };
   const r = await render(async () => inStudio(React.createElement(NodeOutputs, { nodeId: 'dec', nodeType: 'decoder', run }), { catalogue }));
   assert.deepEqual(r.warnings, []);
@@ -161,4 +162,23 @@ test('word weights: the prompt as typed, each word shaded by its share of the to
   assert.match(r.html, /--w:1\.000[^>]*title="weight 0\.2000: 1 − cosine to the prompt without this word \(100% of the top word\)"[^>]*>Red</);
   assert.match(r.html, /--w:0\.250[^>]*>heart</);
   assert.match(r.html, /class="ww-word unknown-word" title="CLIP does not know this word: weight 0"[^>]*>zzqxv</);
+});
+
+test('the decoder’s CLIP path: a cosine line per reference with a point per step, no bare-axes trajectory', async () => {
+  const { NodeOutputs } = await import('./NodeOutputs');
+  const emb = (space: 'clip-text' | 'clip-image', v: number[]) => ({ kind: 'embedding' as const, space, width: 2, vectors: [v], labels: ['x'] });
+  const clipPath = [1, 2, 3].map((step) => ({ step, embeddings: [[1, step]] }));
+  const run = { status: 'done' as const, cached: false, frames: [], ts: [], track: clipPath.map((p) => ({ step: p.step, points: [[p.step, 0]] as [number, number][] })), clipPath };
+  const link = (source: string, target: string, port: string) => ({ id: `${source}-${target}`, source, target, sourceHandle: 'embedding', targetHandle: port });
+  const done = (outputs: Record<string, ReturnType<typeof emb>>) => ({ status: 'done', cached: false, frames: [], ts: [], track: [], clipPath: [], outputs });
+  const init = {
+    edges: [link('encode', 'prior', 'embedding'), link('prior', 'dec', 'embedding')],
+    run: { runId: 'r', phase: 'done', problems: [], nodes: { encode: done({ embedding: emb('clip-text', [0, 1]) }), prior: done({ embedding: emb('clip-image', [1, 0]) }) } },
+  };
+  const r = await render(async () => inStudio(React.createElement(NodeOutputs, { nodeId: 'dec', nodeType: 'decoder', run }), init));
+  assert.deepEqual(r.warnings, []);
+  assert.match(r.html, /data-testid="clip-path-dec" data-steps="3" data-lines="2"/);
+  assert.match(r.html, /data-testid="clip-path-line-target" data-points="3"/);
+  assert.match(r.html, /data-testid="clip-path-line-text" data-points="3"/);
+  assert.doesNotMatch(r.html, /trajectory-dec/, 'its map path is the embedding map’s to draw');
 });

@@ -7,7 +7,7 @@ import type { ImageStepInfo } from '../../ml/decoder/index.js';
 import { DEFAULT_SCHEDULE, SAMPLER_HELP, SAMPLERS, SPACINGS, type SamplerName, type Spacing } from '../../ml/diffusion/index.js';
 import { sideBySide } from '../../ml/pipeline.js';
 import type { ParamDecl } from '../../protocol/index.js';
-import { NodeFailure, type ExecContext, type RawFrame } from '../types.js';
+import { NodeFailure, type ExecContext, type RawFrame, type StepInfo } from '../types.js';
 
 /** The sampler param's value: a name from ml/diffusion's SAMPLER_LIST. */
 export type SamplerParam = SamplerName;
@@ -37,12 +37,24 @@ export function checkClip(what: string, model: { clipMismatch(hash: string): str
   if (why) throw new NodeFailure('MODEL_MISMATCH', `${what}: ${why}`);
 }
 
-/** What the decoder and upsample nodes pass to sampling from their params, streaming every step's frame. */
-export function imageSampling(ctx: ExecContext<{ readonly steps: number; readonly sampler: SamplerParam; readonly spacing: Spacing; readonly seed: number }>): { steps: number; sampler: SamplerParam; spacing: Spacing; seed: number; onStep: (s: ImageStepInfo) => void | Promise<void> } {
+/**
+ * What the decoder and upsample nodes pass to sampling from their params, streaming every step's
+ * frame; `more` adds to a step what a node reads from it (the decoder's CLIP path).
+ */
+export function imageSampling(
+  ctx: ExecContext<{ readonly steps: number; readonly sampler: SamplerParam; readonly spacing: Spacing; readonly seed: number }>,
+  more?: (s: ImageStepInfo) => Promise<Partial<StepInfo>>,
+): { steps: number; sampler: SamplerParam; spacing: Spacing; seed: number; onStep: (s: ImageStepInfo) => void | Promise<void> } {
   const { steps, sampler, spacing, seed } = ctx.params;
+  const step = (s: ImageStepInfo): StepInfo => ({ step: s.step, total: s.total, t: s.t / s.T, frame: stepFrame(s.xt, s.x0pred) });
   return {
     steps, sampler, spacing, seed,
-    onStep: (s) => ctx.step({ step: s.step, total: s.total, t: s.t / s.T, frame: stepFrame(s.xt, s.x0pred) }),
+    onStep: more
+      ? async (s) => {
+          const info = step(s);
+          ctx.step({ ...info, ...(await more(s)) });
+        }
+      : (s) => ctx.step(step(s)),
   };
 }
 
