@@ -6,6 +6,7 @@
 // graph.ts's ParamValues promises for each declaration, which is what lets nodes read them typed.
 import { echo, MAX_LISTED_PROBLEMS, type ErrorCode } from './events.js';
 import { describePortType, GraphSchema, portsCompatible, type Catalogue, type Graph, type GraphNode, type Limits, type NodeDecl, type ParamDecl, type PortDecl } from './graph.js';
+import { planSweep, SWEEP_NODE_TYPE, type CheckValue, type SweepPlan } from './sweep.js';
 
 export interface NodeError {
   /** The node the problem is on; null for whole-graph problems (size, top-level schema). */
@@ -33,6 +34,8 @@ export interface ValidGraph {
   params: Map<string, Record<string, unknown>>;
   /** For each node, its linked inputs: port → [source node, source port]. */
   inputs: Map<string, Map<string, [string, string]>>;
+  /** A sweep node's variants (protocol/sweep.ts): the graph runs once per variant. */
+  sweep?: SweepPlan;
 }
 
 /** How many bytes an image param value holds (a data: URL is measured decoded). */
@@ -235,8 +238,17 @@ export function validateGraph(input: unknown, opts: ValidateOptions): { ok: true
     if (!errors.some((e) => e.code === 'CYCLE')) for (const id of stuck) err(id, 'CYCLE', 'node cannot be put in execution order');
   }
 
+  // a sweep's values are checked as the swept param's own values would be
+  const checkValue: CheckValue = (decl, p, v) => {
+    const found: { code: ErrorCode; message: string }[] = [];
+    checkParams(decl.type, decl, { [p.name]: v }, limits, (_n, code, message) => found.push({ code, message }));
+    return found;
+  };
+  const sweepNodes = graph.nodes.filter((n) => declById.get(n.id)?.type === SWEEP_NODE_TYPE).map((n) => ({ id: n.id, params: params.get(n.id)! }));
+  const sweep = planSweep(sweepNodes, declById, limits, checkValue, err);
+
   if (errors.length) return refused();
-  return { ok: true, value: { graph, order, params, inputs } };
+  return { ok: true, value: sweep ? { graph, order, params, inputs, sweep } : { graph, order, params, inputs } };
 }
 
 /** How a problem names a node that may not have passed the schema: its id (cut to size) if it has a string one. */
