@@ -1,9 +1,10 @@
-// Sweep specs as validateGraph plans them: the variants in grid order (columns first), and every
-// bad spec refused on the sweep node with the code of what is wrong.
+// Sweep specs as validateGraph plans them (protocol/sweep.ts): the variants in grid order (columns
+// first), and every bad spec refused on the sweep node with the code of what is wrong. In test/, not
+// beside its code: it checks against the real catalogue from nodes/, which protocol/ may not import.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { catalogue, migrations } from '../nodes/index.js';
-import { validateGraph } from './validate.js';
+import { validateGraph } from '../protocol/index.js';
 
 const cat = catalogue();
 const node = (id: string, type: string, params: Record<string, unknown> = {}) => ({ id, type, version: 1, params, position: { x: 0, y: 0 } });
