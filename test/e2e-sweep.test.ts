@@ -54,7 +54,7 @@ describe('sweep grids', { skip }, () => {
     await cell(0).click();
     await page.getByTestId('filmstrip-sweep-v0').waitFor();
     assert.equal(await page.getByTestId('filmstrip-sweep-v3').count(), 0);
-    await grid.screenshot({ path: join(ART, 'studio-sweep.png') });
+    await page.screenshot({ path: join(ART, 'studio-sweep.png') });
 
     const download = page.waitForEvent('download');
     await page.getByTestId('sweep-png-sweep').click();

@@ -12,7 +12,7 @@ import { ROOT, startServer } from './helpers/server.js';
 const W = 192; // 2x the gallery's 96 x 56 box
 const H = 112;
 /** The node whose output stands for each example, and whether it is images or a plot. */
-const KEY: Record<string, { node: string; kind: 'images' | 'heatmap' | 'embedding-map' }> = {
+const KEY: Record<string, { node: string; kind: 'images' | 'heatmap' | 'embedding-map' | 'sweep-grid' }> = {
   'text-to-image': { node: 'upsample', kind: 'images' },
   variations: { node: 'upsample', kind: 'images' },
   interpolation: { node: 'decoder', kind: 'images' },
@@ -24,6 +24,7 @@ const KEY: Record<string, { node: string; kind: 'images' | 'heatmap' | 'embeddin
   'image-to-image': { node: 'strength-0.6', kind: 'images' },
   inpainting: { node: 'inpaint-apple', kind: 'images' },
   'style-transfer': { node: 'restyle', kind: 'images' },
+  'sweep-guidance': { node: 'sweep', kind: 'sweep-grid' },
 };
 
 const names = process.argv.slice(2).length ? process.argv.slice(2) : readdirSync(join(ROOT, 'examples')).filter((f) => f.endsWith('.json')).map((f) => f.slice(0, -5));
@@ -58,6 +59,8 @@ try {
         return c.toDataURL('image/png');
       }, [W, H] as const);
       png = Buffer.from(url.split(',')[1]!, 'base64');
+    } else if (key.kind === 'sweep-grid') {
+      png = await card.locator('.sweep-grid').screenshot();
     } else {
       png = await card.getByTestId(key.kind).locator('svg').first().screenshot();
     }

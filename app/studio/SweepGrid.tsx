@@ -15,7 +15,9 @@ import { useStudio } from './store';
 const HALVES: [string, string] = ['x_t (noisy)', 'predicted x0'];
 
 interface Axis {
+  /** "node.param" */
   title: string;
+  param: string;
   labels: string[];
 }
 
@@ -34,7 +36,8 @@ function useAxes(params: Record<string, unknown>): Axis[] {
       SWEEP_AXIS_PARAMS.flatMap((a, i) => {
         const node = String(params[a.node] ?? '').trim();
         if (i > 0 && !node) return [];
-        return [{ title: `${node}.${String(params[a.param] ?? '')}`, labels: sweepValueTexts(String(params[a.values] ?? ''), kinds[i]).map((t) => t.trim()) }];
+        const param = String(params[a.param] ?? '');
+        return [{ title: `${node}.${param}`, param, labels: sweepValueTexts(String(params[a.values] ?? ''), kinds[i]).map((t) => t.trim()) }];
       }),
     [params, kinds],
   );
@@ -64,7 +67,7 @@ export function SweepGrid({ id, params }: { id: string; params: Record<string, u
       <table className="sweep-grid">
         <thead>
           <tr>
-            <th className="muted" title={rowTitle ? `${colTitle} across, ${rowTitle} down` : `${colTitle} across`}>{rowTitle ? `${axes[1]!.title} ↓` : ''}</th>
+            <th className="muted" title={rowTitle ? `${colTitle} across, ${rowTitle} down` : `${colTitle} across`}>{rowTitle ? `${axes[1]!.param} ↓` : ''}</th>
             {cols.map((c, i) => (
               <th key={i} scope="col" data-testid={`sweep-col-${id}-${i}`} title={`${colTitle} = ${c}`}>{c}</th>
             ))}
