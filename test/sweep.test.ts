@@ -8,6 +8,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import sharp from 'sharp';
 import { imageList, type RunEvent } from '../protocol/index.js';
 import { ROOT } from './helpers/server.js';
 import { type Client, type GraphServer, type Recorder, start, startGraphServer, startOk, trace } from './helpers/graph.js';
@@ -58,6 +59,11 @@ test('a 2 × 2 sweep: 4 variants, upstream nodes computed once, images differ wh
   };
   const imgs = [0, 1, 2, 3].map((v) => image(evs, v));
   assert.equal(new Set(imgs).size, 4, 'each seed × guidance paints its own image');
+  // the animation of one variant's steps: ?variant=N, its 8 steps alone
+  const anim = await fetch(`${server.url}/api/runs/${id}/animation/decoder.webp?variant=3`);
+  assert.equal(anim.status, 200);
+  assert.equal((await sharp(Buffer.from(await anim.arrayBuffer()), { animated: true }).metadata()).pages, 8);
+  assert.equal((await fetch(`${server.url}/api/runs/${id}/animation/decoder.gif?variant=4`)).status, 404, 'no fifth variant');
   // the same variant again is the same image: the whole sweep is served from the cache
   const again = await startOk(s, example());
   assert.equal((await rec.end(again, 120_000)).event, 'run:done');
