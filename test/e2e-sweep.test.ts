@@ -2,7 +2,8 @@
 // Chromium against the real server. After Run, the sweep card shows a 2 × 2 grid labelled with
 // the swept values (decoder seed 1, 2 across; guidance 1, 4 down), an image in every cell and the
 // four images different; a click on a cell shows that variant's filmstrip (its 8 decoder steps);
-// the grid's PNG download is the labelled grid and carries the graph, sweep node included.
+// the grid's PNG download is the labelled grid and carries the graph, sweep node included; a
+// rerun served wholly from the cache still opens each variant's steps.
 // Screenshot: test/artifacts/studio-sweep.png.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -66,6 +67,15 @@ describe('sweep grids', { skip }, () => {
     const graph = JSON.parse(extractGraphText(new Uint8Array(png))!) as { nodes: { id: string; type: string; params: Record<string, unknown> }[] };
     const sweep = graph.nodes.find((n) => n.type === 'sweep');
     assert.deepEqual([sweep?.params.node, sweep?.params.param, sweep?.params.values], ['decoder', 'seed', '1, 2']);
+
+    // run again: every variant comes from the cache, and each cell still opens the steps that made it
+    await page.getByTestId('run').click();
+    // (after the first run the decoder had run, not been served from the cache)
+    await page.getByTestId('cached-decoder').waitFor({ timeout: 120_000 });
+    await page.locator('[data-testid="run-phase"][data-phase="done"]').waitFor({ timeout: 120_000 });
+    assert.equal(await grid.locator('.sweep-cell img').count(), 4);
+    await cell(2).click();
+    assert.equal(await page.getByTestId('filmstrip-sweep-v2').getAttribute('data-frames'), '8', 'a cached variant shows the steps its key streamed');
     await page.close();
   });
 });
