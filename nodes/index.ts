@@ -16,6 +16,7 @@ import { maskNode } from './mask.js';
 import { noteNode } from './note.js';
 import { priorNode } from './prior.js';
 import { similarityNode } from './similarity.js';
+import { sweepNode } from './sweep.js';
 import { textDiffNode } from './text-diff.js';
 import { textNode } from './text.js';
 import { upsampleNode } from './upsample.js';
@@ -36,6 +37,7 @@ export const NODE_DEFS: readonly NodeDef[] = [
   textDiffNode,
   similarityNode,
   embeddingPlotNode,
+  sweepNode,
   noteNode,
 ];
 

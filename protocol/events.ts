@@ -186,6 +186,8 @@ export interface NodeEvent {
    * and the same steps, so the studio shows a cached node the steps it kept under this key.
    */
   key?: string;
+  /** In a sweep (protocol/sweep.ts), which variant of the graph this event is of. */
+  variant?: number;
 }
 export interface NodeStepEvent {
   runId: string;
@@ -203,9 +205,10 @@ export interface NodeStepEvent {
    * the frame shows).
    */
   embeddings?: number[][];
+  variant?: number;
 }
-export interface NodeOutputEvent { runId: string; nodeId: string; outputs: Record<string, WireValue> }
-export interface NodeErrorEvent { runId: string; nodeId: string; code: ErrorCode; message: string; port?: string }
+export interface NodeOutputEvent { runId: string; nodeId: string; outputs: Record<string, WireValue>; variant?: number }
+export interface NodeErrorEvent { runId: string; nodeId: string; code: ErrorCode; message: string; port?: string; variant?: number }
 export interface RunDoneEvent {
   runId: string;
   ms: number;
@@ -280,6 +283,7 @@ export const ERROR_CODES = {
   IMAGE_UNREADABLE: 'an uploaded image is not a readable PNG, JPEG or WebP',
   TOO_MANY_STEPS: 'more sampling steps than this server allows',
   BATCH_TOO_LARGE: 'a batch or sweep larger than this server allows',
+  BAD_SWEEP: 'a sweep node names no node, a node that runs nothing, an image param, the same param twice, or no values',
   MODEL_MISSING: 'the model weights the node needs are not installed',
   MODEL_MISMATCH: 'the model was trained for other CLIP weights than the ones installed',
   // running

@@ -7,6 +7,7 @@
 import { echo, MAX_LISTED_PROBLEMS, type ErrorCode } from './events.js';
 import { planModes, type NodeHold } from './modes.js';
 import { describePortType, GraphSchema, portsCompatible, type Catalogue, type Graph, type GraphNode, type Limits, type NodeDecl, type ParamDecl, type PortDecl } from './graph.js';
+import { planSweep, SWEEP_NODE_TYPE, type CheckValue, type SweepPlan } from './sweep.js';
 
 export interface NodeError {
   /** The node the problem is on; null for whole-graph problems (size, top-level schema). */
@@ -36,6 +37,8 @@ export interface ValidGraph {
   params: Map<string, Record<string, unknown>>;
   /** For each node that runs, its linked inputs: port → [source node, source port], a bypassed source followed to what it passes on. */
   inputs: Map<string, Map<string, [string, string]>>;
+  /** A sweep node's variants (protocol/sweep.ts): the graph runs once per variant. */
+  sweep?: SweepPlan;
 }
 
 /** How many bytes an image param value holds (a data: URL is measured decoded). */
@@ -246,9 +249,23 @@ export function validateGraph(input: unknown, opts: ValidateOptions): { ok: true
     }
   }
 
+  // a sweep's values are checked as the swept param's own values would be; a muted sweep node sweeps nothing
+  const checkValue: CheckValue = (decl, p, v) => {
+    const found: { code: ErrorCode; message: string }[] = [];
+    checkParams(decl.type, decl, { [p.name]: v }, limits, (_n, code, message) => found.push({ code, message }));
+    return found;
+  };
+  const sweepNodes = graph.nodes.filter((n) => declById.get(n.id)?.type === SWEEP_NODE_TYPE && !held.has(n.id)).map((n) => ({ id: n.id, params: params.get(n.id)! }));
+  const sweep = planSweep(sweepNodes, declById, limits, checkValue, err);
+  for (const a of sweep?.axes ?? []) {
+    const hold = held.get(a.nodeId);
+    if (hold) err(sweep!.nodeId, 'BAD_SWEEP', `"${a.nodeId}" is ${hold} and does not run, so sweeping its ${a.param} changes nothing`);
+  }
+
   if (errors.length || !modes) return refused();
   const runs = order.filter((id) => !held.has(id));
-  return { ok: true, value: { graph, order: runs, params, inputs: new Map(runs.map((id) => [id, modes.inputs.get(id)!])), held } };
+  const value: ValidGraph = { graph, order: runs, params, inputs: new Map(runs.map((id) => [id, modes.inputs.get(id)!])), held };
+  return { ok: true, value: sweep ? { ...value, sweep } : value };
 }
 
 /** How a problem names a node that may not have passed the schema: its id (cut to size) if it has a string one. */

@@ -24,11 +24,14 @@ export const MAX_ANIMATION_FRAMES = 120;
 const TARGET_WIDTH = 384;
 const CAPTION = 22;
 
-/** The frames of `nodeId`'s steps in a run's log; a frame is PNG bytes (live) or a data: URL (stored). */
-export function stepFrames(log: readonly RunEvent[], nodeId: string): StepFrame[] {
+/**
+ * The frames of `nodeId`'s steps in a run's log; a frame is PNG bytes (live) or a data: URL
+ * (stored). In a sweep, those of one variant (a run without one is all variant 0).
+ */
+export function stepFrames(log: readonly RunEvent[], nodeId: string, variant = 0): StepFrame[] {
   const out: StepFrame[] = [];
   for (const e of log) {
-    if (e.event !== 'node:step' || e.payload.nodeId !== nodeId) continue;
+    if (e.event !== 'node:step' || e.payload.nodeId !== nodeId || (e.payload.variant ?? 0) !== variant) continue;
     const png = imageBytes(e.payload.frame);
     if (png) out.push({ png, step: e.payload.step, total: e.payload.total, ...(e.payload.t !== undefined ? { t: e.payload.t } : {}) });
   }

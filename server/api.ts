@@ -9,7 +9,7 @@
 //   POST /api/graphs/:id/fork {title?}  → 201 {id, editToken}
 //   GET  /api/graphs/:id/runs/latest    → the stored run: {id, status, ..., events, outputs}
 //   GET  /api/runs/:runId               → a run the server still holds (memory, else the store)
-//   GET  /api/runs/:runId/animation/:nodeId.webp|.gif → that node's denoising steps animated (server/animation.ts)
+//   GET  /api/runs/:runId/animation/:nodeId.webp|.gif[?variant=N] → that node's denoising steps animated (server/animation.ts; N: a sweep's variant)
 //   GET  /api/embedding-map/:mapId      → the corpus points of a fitted map
 //   GET  /api/corpus/icon/:key.png[?size=32|64] → one corpus icon as PNG (server/corpus-icon.ts)
 //   GET  /api/debug/memory[?reset]      → per worker {numTensors, resident, rssMb, ownMb}, server RSS
@@ -134,7 +134,9 @@ export function createApi(deps: ApiDeps): (req: http.IncomingMessage, res: http.
         return stored ? { log: stored.events, graph: stored.graph } : null;
       })();
       if (!run) throw new HttpError(404, 'NOT_FOUND', `no run ${runId}`);
-      const frames = sampleFrames(stepFrames(run.log, nodeId));
+      // a sweep's variant: ?variant=N (protocol/sweep.ts); the first otherwise
+      const variant = Number(new URL(req.url ?? '/', 'http://x').searchParams.get('variant') ?? 0);
+      const frames = sampleFrames(stepFrames(run.log, nodeId, Number.isSafeInteger(variant) ? variant : -1));
       if (frames.length === 0) throw new HttpError(404, 'NOT_FOUND', `node ${echo(nodeId)} of run ${runId} streamed no frames (only the diffusion and debug nodes do, and not when they come from the cache)`);
       const bytes = await animate(frames, format, { graph: run.graph });
       res.writeHead(200, { 'content-type': `image/${format}`, 'content-length': bytes.length, 'content-disposition': `attachment; filename="${runId.slice(0, 8)}-${nodeId}.${format}"`, 'cache-control': 'no-store' });

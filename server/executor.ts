@@ -12,7 +12,7 @@ import { cacheKey, sizeOf, type CacheEntry, type OutputCache } from './cache.js'
 import { toWire } from './frames.js';
 import type { JobRequest, JobResult, WorkerPool } from './pool.js';
 import { modelDir, modelHash } from '../ml/weights.js';
-import type { Limits } from '../protocol/index.js';
+import { variantParams, type Limits } from '../protocol/index.js';
 
 export interface NodeRecord {
   status: 'pending' | 'running' | 'cached' | 'done' | 'error' | 'cancelled';
@@ -32,7 +32,7 @@ export interface ExecResult {
   ms: number;
   /** per node that ran, ms */
   timings: Record<string, number>;
-  /** nodes served from the cache */
+  /** nodes served from the cache (in a sweep: in every variant) */
   cached: string[];
 }
 
@@ -41,8 +41,8 @@ export interface ExecSink {
   /** A worker has taken the run. */
   started(): void;
   event(ev: NodeEvent): void;
-  /** A node's step (a raw frame; the runner encodes it per client). */
-  step(nodeId: string, info: StepInfo): void;
+  /** A node's step (a raw frame; the runner encodes it per client); `variant`: in a sweep, whose. */
+  step(nodeId: string, info: StepInfo, variant?: number): void;
   /** Resolves once every step handed to step() so far is out (a node's steps precede its output). */
   flushed(): Promise<void>;
 }
@@ -124,13 +124,15 @@ export async function executeGraph(
   // "__proto__" assigned into a plain object would set its prototype and vanish)
   const timings = new Map<string, number>();
   const cached: string[] = [];
-  let outcome: Outcome = { kind: 'done' };
-  try {
+  // a sweep runs the order once per variant on the same cache: what a variant does not change is
+  // a cache hit (protocol/sweep.ts); each node event says which variant it is of
+  const sweep = plan.sweep;
+  const ran = new Set<string>();
+  const runVariant = async (variant: number): Promise<Outcome> => {
+    const tag = sweep ? { variant } : {};
+    values.clear();
     for (const id of plan.order) {
-      if (Atomics.load(flag, 0)) {
-        outcome = { kind: 'cancelled' };
-        break;
-      }
+      if (Atomics.load(flag, 0)) return { kind: 'cancelled' };
       const node = plan.graph.nodes.find((n) => n.id === id)!;
       const def = deps.defs.get(node.type)!;
       const rec = ticket.nodes.get(id)!;
@@ -138,7 +140,7 @@ export async function executeGraph(
         rec.status = 'done';
         continue;
       }
-      const params = plan.params.get(id)!;
+      const params = variantParams(plan.params, sweep, variant, id);
       const inputs: Record<string, { key: string; port: string }> = {};
       const inputValues: Outputs = {};
       for (const [port, [src, srcPort]] of plan.inputs.get(id) ?? []) {
@@ -152,29 +154,26 @@ export async function executeGraph(
       const weights: Record<string, string> = {};
       for (const m of def.decl.models) {
         const hash = modelHash(deps.weightsDir, m);
-        if (!hash) {
-          outcome = { kind: 'error', code: 'MODEL_MISSING', message: `the ${m} weights were removed`, nodeId: id };
-          break;
-        }
+        if (!hash) return { kind: 'error', code: 'MODEL_MISSING', message: `the ${m} weights were removed`, nodeId: id };
         models[m] = { dir: modelDir(deps.weightsDir, m), hash };
         weights[m] = hash;
       }
-      if (outcome.kind !== 'done') break;
       const key = cacheKey({ type: def.decl.type, version: def.decl.version, params, inputs, weights });
 
       const hit = deps.cache.get(key);
       if (hit) {
         rec.status = 'cached';
-        cached.push(id);
+        if (!cached.includes(id)) cached.push(id);
         values.set(id, { key, outputs: hit.outputs });
-        sink.event({ event: 'node:cached', payload: { runId, nodeId: id, key } });
-        sink.event({ event: 'node:output', payload: { runId, nodeId: id, outputs: hit.wire } });
+        sink.event({ event: 'node:cached', payload: { runId, nodeId: id, key, ...tag } });
+        sink.event({ event: 'node:output', payload: { runId, nodeId: id, outputs: hit.wire, ...tag } });
         continue;
       }
 
       rec.status = 'running';
-      sink.event({ event: 'node:start', payload: { runId, nodeId: id, key } });
-      const res = await runNode({ nodeType: def.decl.type, nodeId: id, params, inputs: inputValues, models, limits: deps.limits, cancel: ticket.cancel }, (info) => sink.step(id, info));
+      ran.add(id);
+      sink.event({ event: 'node:start', payload: { runId, nodeId: id, key, ...tag } });
+      const res = await runNode({ nodeType: def.decl.type, nodeId: id, params, inputs: inputValues, models, limits: deps.limits, cancel: ticket.cancel }, (info) => sink.step(id, info, sweep ? variant : undefined));
       await sink.flushed(); // every step of this node is out before its output or error
       rec.leaked = res.leaked;
       if (res.ok) {
@@ -184,25 +183,29 @@ export async function executeGraph(
         values.set(id, { key, outputs: res.outputs });
         rec.status = 'done';
         rec.ms = res.ms;
-        timings.set(id, Math.round(res.ms * 10) / 10);
-        sink.event({ event: 'node:output', payload: { runId, nodeId: id, outputs: wire } });
+        timings.set(id, Math.round(((timings.get(id) ?? 0) + res.ms) * 10) / 10);
+        sink.event({ event: 'node:output', payload: { runId, nodeId: id, outputs: wire, ...tag } });
       } else if (res.cancelled) {
         rec.status = 'cancelled';
-        outcome = { kind: 'cancelled' };
-        break;
+        return { kind: 'cancelled' };
       } else {
         rec.status = 'error';
         const payload = res.port === undefined
-          ? { runId, nodeId: id, code: res.code, message: res.message }
-          : { runId, nodeId: id, code: res.code, message: res.message, port: res.port };
+          ? { runId, nodeId: id, code: res.code, message: res.message, ...tag }
+          : { runId, nodeId: id, code: res.code, message: res.message, port: res.port, ...tag };
         sink.event({ event: 'node:error', payload });
-        outcome = { kind: 'error', code: res.code, message: `${id}: ${res.message}`, nodeId: id };
-        break;
+        return { kind: 'error', code: res.code, message: `${id}${sweep ? ` (sweep variant ${variant + 1})` : ''}: ${res.message}`, nodeId: id };
       }
     }
+    return { kind: 'done' };
+  };
+  let outcome: Outcome = { kind: 'done' };
+  try {
+    for (let variant = 0; variant < (sweep?.variants.length ?? 1) && outcome.kind === 'done'; variant++) outcome = await runVariant(variant);
   } catch (e) {
     outcome = { kind: 'error', code: 'INTERNAL', message: (e as Error).message };
   }
   await sink.flushed();
-  return { outcome, ms: Math.round((performance.now() - t0) * 10) / 10, timings: Object.fromEntries(timings), cached };
+  // a sweep's cached nodes are those no variant had to run
+  return { outcome, ms: Math.round((performance.now() - t0) * 10) / 10, timings: Object.fromEntries(timings), cached: cached.filter((id) => !ran.has(id)) };
 }

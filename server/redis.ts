@@ -39,7 +39,7 @@ export interface RunJobData {
 export type RemoteMessage =
   | { runId: string; type: 'started' }
   | { runId: string; type: 'event'; ev: NodeEvent }
-  | { runId: string; type: 'step'; nodeId: string; info: StepInfo }
+  | { runId: string; type: 'step'; nodeId: string; info: StepInfo; variant?: number }
   | { runId: string; type: 'end'; result: ExecResult; nodes: [string, NodeRecord][] };
 
 export const encodePlan = (plan: ValidGraph): string => serialize(plan).toString('base64');
@@ -139,7 +139,7 @@ export class RedisDispatcher implements Dispatcher {
       case 'event':
         return p.sink.event(m.ev);
       case 'step':
-        p.sink.step(m.nodeId, m.info);
+        p.sink.step(m.nodeId, m.info, m.variant);
         return p.sink.flushed();
       case 'end':
         for (const [id, rec] of m.nodes) p.ticket.nodes.set(id, rec);

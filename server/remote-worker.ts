@@ -64,7 +64,7 @@ const worker = new Worker<RunJobData>(
       const sink: ExecSink = {
         started: () => send({ runId, type: 'started' }),
         event: (ev) => send({ runId, type: 'event', ev }),
-        step: (nodeId, info) => send({ runId, type: 'step', nodeId, info }),
+        step: (nodeId, info, variant) => send(variant === undefined ? { runId, type: 'step', nodeId, info } : { runId, type: 'step', nodeId, info, variant }),
         flushed: () => last.then(() => {}),
       };
       const result = await dispatcher.run({ runId, plan, cancel, nodes }, sink);

@@ -54,3 +54,18 @@ test('rows flow along edges: a sweep multiplies the images a decoder paints', ()
   // capped at the batch limit, as the decoder refuses more
   assert.equal(estimateRunCost(g, { ...DEFAULT_LIMITS, maxBatch: 8 }).nodes.find((n) => n.nodeId === 'd')!.units, 8 * 10 * 0.5);
 });
+
+test('a sweep costs every variant: 2 seeds x 3 step counts of a decoder add up each variant\'s steps', () => {
+  const g = plan({
+    version: 1,
+    nodes: [
+      node('i', 'image-input'), node('e', 'clip-image-encode'), node('d', 'decoder', { steps: 10, guidance: 1 }),
+      node('s', 'sweep', { node: 'd', param: 'seed', values: '1, 2', node2: 'd', param2: 'steps', values2: '5\n10\n20' }),
+    ],
+    edges: [edge('i', 'image', 'e', 'image'), edge('e', 'embedding', 'd', 'embedding'), edge('d', 'image', 's', 'image')],
+  });
+  assert.equal(g.sweep!.variants.length, 6);
+  const c = estimateRunCost(g, DEFAULT_LIMITS);
+  // no guidance: half a unit per step; each seed at 5, 10 and 20 steps
+  assert.equal(c.nodes.find((n) => n.nodeId === 'd')!.units, 2 * (5 + 10 + 20) * 0.5);
+});

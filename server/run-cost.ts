@@ -8,7 +8,7 @@
 // per image-step in that unit; the rows a node makes flow along the edges, so a decoder fed by a
 // sweep of 8 paints 8 images per `count`. Rows are capped at the batch limit, since the nodes
 // refuse more (checkBatch) before they work.
-import type { Limits, ValidGraph } from '../protocol/index.js';
+import { variantParams, type Limits, type ValidGraph } from '../protocol/index.js';
 
 /** Per image-step, in decoder-steps-with-guidance (from docs/figures.md's generation timings). */
 export const MODEL_COST = {
@@ -57,6 +57,7 @@ export const NODE_COSTS: ReadonlyMap<string, (p: Params, rowsIn: RowsIn, limits:
   ['similarity', () => free(0)],
   ['embedding-plot', () => free(0)],
   ['note', () => free(0)],
+  ['sweep', () => free(0)],
   ['debug-steps', (p) => ({ rows: 1, units: (num(p.steps, 1) * num(p.workMs, 0)) / UNIT_MS })],
 ]);
 
@@ -67,26 +68,33 @@ export interface RunCost {
   nodes: { nodeId: string; type: string; units: number }[];
 }
 
-/** The run's estimated cost: each node's, in topological order so input rows are known. */
+/**
+ * The run's estimated cost: each node's, in topological order so input rows are known. A sweep
+ * costs every variant's estimate added up (the cache may spare some of it; the budget does not
+ * count on that), so a sweep of steps costs each variant its own steps.
+ */
 export function estimateRunCost(plan: ValidGraph, limits: Limits): RunCost {
-  const rows = new Map<string, number>();
-  const nodes: RunCost['nodes'] = [];
+  const byNode = new Map<string, { type: string; units: number }>();
   const types = new Map(plan.graph.nodes.map((n) => [n.id, n.type]));
   let total = 0;
-  for (const id of plan.order) {
-    const type = types.get(id)!;
-    const links = plan.inputs.get(id);
-    const rowsIn: RowsIn = (port) => {
-      const from = links?.get(port);
-      return from ? (rows.get(from[0]) ?? 0) : 0;
-    };
-    // a type without an estimate (none today: the test) passes its first input's rows on at no cost
-    const estimate = NODE_COSTS.get(type) ?? ((_p: Params, r: RowsIn) => free(Math.max(0, ...[...(links?.keys() ?? [])].map(r))));
-    const c = estimate(plan.params.get(id) ?? {}, rowsIn, limits);
-    rows.set(id, Math.min(limits.maxBatch, Math.max(0, c.rows)));
-    if (c.units > 0) nodes.push({ nodeId: id, type, units: Math.ceil(c.units) });
-    total += c.units;
+  for (let variant = 0; variant < (plan.sweep?.variants.length ?? 1); variant++) {
+    const rows = new Map<string, number>();
+    for (const id of plan.order) {
+      const type = types.get(id)!;
+      const links = plan.inputs.get(id);
+      const rowsIn: RowsIn = (port) => {
+        const from = links?.get(port);
+        return from ? (rows.get(from[0]) ?? 0) : 0;
+      };
+      // a type without an estimate (none today: the test) passes its first input's rows on at no cost
+      const estimate = NODE_COSTS.get(type) ?? ((_p: Params, r: RowsIn) => free(Math.max(0, ...[...(links?.keys() ?? [])].map(r))));
+      const c = estimate(variantParams(plan.params, plan.sweep, variant, id), rowsIn, limits);
+      rows.set(id, Math.min(limits.maxBatch, Math.max(0, c.rows)));
+      if (c.units > 0) byNode.set(id, { type, units: (byNode.get(id)?.units ?? 0) + c.units });
+      total += c.units;
+    }
   }
+  const nodes = [...byNode].map(([nodeId, n]) => ({ nodeId, type: n.type, units: Math.ceil(n.units) }));
   nodes.sort((a, b) => b.units - a.units);
   return { total: Math.ceil(total), nodes };
 }

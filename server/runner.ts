@@ -246,8 +246,8 @@ export class Runner {
         this.emit(run, ev);
         if (ev.event === 'node:output') this.recorder.record(run, true);
       },
-      step: (nodeId, info) => {
-        run.chain = run.chain.then(() => this.handleStep(run, nodeId, info)).catch(() => {});
+      step: (nodeId, info, variant) => {
+        run.chain = run.chain.then(() => this.handleStep(run, nodeId, info, variant)).catch(() => {});
       },
       flushed: () => run.chain,
     };
@@ -288,8 +288,9 @@ export class Runner {
     this.stream.send(run, this.recorder.end(run, ev));
   }
 
-  private async handleStep(run: Run, nodeId: string, info: StepInfo): Promise<void> {
+  private async handleStep(run: Run, nodeId: string, info: StepInfo, variant?: number): Promise<void> {
     const payload: Extract<RunEvent, { event: 'node:step' }>['payload'] = { runId: run.id, nodeId, step: info.step, total: info.total };
+    if (variant !== undefined) payload.variant = variant;
     if (info.t !== undefined) payload.t = info.t;
     let variants: Map<number, Buffer> | undefined;
     if (info.frame) {

@@ -12,7 +12,7 @@ import { ROOT, startServer } from './helpers/server.js';
 const W = 192; // 2x the gallery's 96 x 56 box
 const H = 112;
 /** The node whose output stands for each example, and whether it is images or a plot. */
-const KEY: Record<string, { node: string; kind: 'images' | 'heatmap' | 'embedding-map' | 'prompt-word-weights' }> = {
+const KEY: Record<string, { node: string; kind: 'images' | 'heatmap' | 'embedding-map' | 'prompt-word-weights' | 'sweep-grid' }> = {
   'text-to-image': { node: 'upsample', kind: 'images' },
   variations: { node: 'upsample', kind: 'images' },
   interpolation: { node: 'decoder', kind: 'images' },
@@ -26,6 +26,7 @@ const KEY: Record<string, { node: string; kind: 'images' | 'heatmap' | 'embeddin
   'style-transfer': { node: 'restyle', kind: 'images' },
   'word-weights': { node: 'text-enc', kind: 'prompt-word-weights' },
   'decoder-clip-path': { node: 'map', kind: 'embedding-map' },
+  'sweep-guidance': { node: 'sweep', kind: 'sweep-grid' },
 };
 
 const names = process.argv.slice(2).length ? process.argv.slice(2) : readdirSync(join(ROOT, 'examples')).filter((f) => f.endsWith('.json')).map((f) => f.slice(0, -5));
@@ -62,6 +63,8 @@ try {
       png = Buffer.from(url.split(',')[1]!, 'base64');
     } else if (key.kind === 'prompt-word-weights') {
       png = await card.getByTestId(key.kind).screenshot(); // the shaded prompts
+    } else if (key.kind === 'sweep-grid') {
+      png = await card.locator('.sweep-grid').screenshot();
     } else {
       png = await card.getByTestId(key.kind).locator('svg').first().screenshot();
     }

@@ -126,6 +126,20 @@ test('the socket server runs no ML: a debug graph runs on the worker process and
   assert.ok(run.events.length >= 10);
 });
 
+test('a sweep runs on the worker process too: each variant\'s events and steps say whose they are; the unchanged node runs once', { timeout: 120_000, skip }, async () => {
+  const g = graph([node('i', 'image-input', { key: 'noto:pear' }), debug('d', { steps: 3, workMs: 1, size: 16 }), node('s', 'sweep', { node: 'd', param: 'seed', values: '5, 6' })]);
+  g.edges.push({ from: { node: 'd', port: 'image' }, to: { node: 's', port: 'image' } });
+  const id = await startOk(a, g);
+  const end = await rec.end(id, 60_000);
+  assert.equal(end.event, 'run:done', JSON.stringify(end.payload));
+  const evs = rec.of(id);
+  const tagged = (event: string, nodeId: string) => evs.filter((e) => e.event === event && (e.payload as { nodeId?: string }).nodeId === nodeId).map((e) => (e.payload as { variant?: number }).variant);
+  assert.deepEqual(tagged('node:start', 'i'), [0]);
+  assert.deepEqual(tagged('node:cached', 'i'), [1]);
+  assert.deepEqual(tagged('node:start', 'd'), [0, 1]);
+  assert.deepEqual(tagged('node:step', 'd'), [0, 0, 0, 1, 1, 1], 'steps come back through Redis with their variant');
+});
+
 test('cancel travels through Redis: a running run stops between steps, a queued one never starts, the next run works', { timeout: 120_000, skip }, async () => {
   const long = await startOk(a, graph([debug('d', { steps: 400, workMs: 20, seed: 5 })]));
   await rec.wait(long, (e) => e.event === 'node:step' && e.payload.step >= 3, 60_000);

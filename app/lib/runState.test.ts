@@ -62,3 +62,27 @@ test('a node that comes back cached keeps the previous run\'s frames and map tra
   s = applyEvent(s, { event: 'node:cached', payload: { runId: 'r3', nodeId: 'dec' } });
   assert.deepEqual(s.nodes.dec!.clipPath, [{ step: 1, embeddings: [[0.6, 0.8]] }], 'a cached decoder keeps its CLIP path');
 });
+
+test('a sweep: each variant folds into its own nodes, variant 0 also into the cards; a cache hit shows the steps its key streamed', () => {
+  const img = (u: string) => ({ image: { kind: 'image' as const, width: 1, height: 1, images: [u], labels: ['x'] } });
+  const s = replay('r', [
+    { event: 'node:start', payload: { runId: 'r', nodeId: 'e', key: 'k-e', variant: 0 } },
+    { event: 'node:output', payload: { runId: 'r', nodeId: 'e', outputs: {}, variant: 0 } },
+    { event: 'node:start', payload: { runId: 'r', nodeId: 'd', key: 'k0', variant: 0 } },
+    { event: 'node:step', payload: { runId: 'r', nodeId: 'd', step: 1, total: 1, frame: 'data:f0', variant: 0 } },
+    { event: 'node:output', payload: { runId: 'r', nodeId: 'd', outputs: img('data:i0'), variant: 0 } },
+    { event: 'node:cached', payload: { runId: 'r', nodeId: 'e', key: 'k-e', variant: 1 } },
+    { event: 'node:start', payload: { runId: 'r', nodeId: 'd', key: 'k1', variant: 1 } },
+    { event: 'node:step', payload: { runId: 'r', nodeId: 'd', step: 1, total: 1, frame: 'data:f1', variant: 1 } },
+    { event: 'node:output', payload: { runId: 'r', nodeId: 'd', outputs: img('data:i1'), variant: 1 } },
+    // a third variant equal to the first (same key): served from the cache, with variant 0's steps
+    { event: 'node:cached', payload: { runId: 'r', nodeId: 'd', key: 'k0', variant: 2 } },
+    { event: 'node:output', payload: { runId: 'r', nodeId: 'd', outputs: img('data:i0'), variant: 2 } },
+    { event: 'run:done', payload: { runId: 'r', ms: 1, timings: {}, cached: [] } },
+  ]);
+  assert.equal(s.variants!.length, 3);
+  assert.deepEqual(s.variants!.map((v) => v.d!.frames.map((f) => f.url)), [['data:f0'], ['data:f1'], ['data:f0']]);
+  assert.equal(s.variants![1]!.e!.cached, true);
+  assert.deepEqual(s.nodes.d!.frames.map((f) => f.url), ['data:f0'], 'the cards show variant 0');
+  assert.equal(s.nodes.e!.cached, false);
+});

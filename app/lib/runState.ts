@@ -56,6 +56,11 @@ export interface RunView {
    * useRun.ts fills it from its step history (stepHistory.ts), which outlives any one run.
    */
   carried?: Record<string, NodeRun>;
+  /**
+   * A sweep's variants (protocol/sweep.ts), by index: each variant's nodes as its own events made
+   * them (the sweep card's grid and per-cell filmstrips). `nodes` shows variant 0.
+   */
+  variants?: Record<string, NodeRun>[];
 }
 
 export const IDLE_RUN: RunView = { runId: null, phase: 'idle', nodes: {}, problems: [] };
@@ -73,22 +78,55 @@ export function refused(code: string, message: string, problems: NodeError[]): R
   return { runId: null, phase: 'error', error: { code, message }, nodes: {}, problems };
 }
 
+type NodeLevelEvent = Extract<RunEvent, { event: 'node:start' | 'node:cached' | 'node:step' | 'node:output' | 'node:error' }>;
+
 export function applyEvent(state: RunView, ev: RunEvent): RunView {
   if (state.runId !== null && ev.payload.runId !== state.runId) return state; // another run's late event
-  const node = (id: string, f: (n: NodeRun) => NodeRun): RunView => ({ ...state, nodes: { ...state.nodes, [id]: f(state.nodes[id] ?? emptyNode()) } });
   switch (ev.event) {
     case 'run:queued':
       return { ...state, phase: 'queued', position: ev.payload.position };
+    case 'node:start':
+    case 'node:cached':
+    case 'node:step':
+    case 'node:output':
+    case 'node:error': {
+      const phase = ev.event === 'node:start' || ev.event === 'node:cached' ? 'running' : state.phase;
+      const v = ev.payload.variant;
+      if (v === undefined) return { ...state, phase, nodes: foldNode(state.nodes, state.carried, ev) };
+      // a sweep's variant: its own nodes, and variant 0 also in `nodes` (the cards)
+      const variants = [...(state.variants ?? [])];
+      const carried = ev.event === 'node:cached' ? { ...state.carried, ...sameKeyElsewhere(variants, ev.payload.nodeId, ev.payload.key) } : state.carried;
+      variants[v] = foldNode(variants[v] ?? {}, carried, ev);
+      return { ...state, phase, variants, nodes: v === 0 ? foldNode(state.nodes, state.carried, ev) : state.nodes };
+    }
+    case 'run:done': {
+      const nodes = { ...state.nodes };
+      for (const [id, ms] of Object.entries(ev.payload.timings ?? {})) if (nodes[id]) nodes[id] = { ...nodes[id]!, ms };
+      for (const id of ev.payload.cached ?? []) if (nodes[id]) nodes[id] = { ...nodes[id]!, status: 'done', cached: true };
+      // a node the run finished without touching says so, rather than looking queued forever
+      return { ...state, phase: 'done', ms: ev.payload.ms, nodes: settle(nodes, 'skipped'), ...settleVariants(state, 'skipped') };
+    }
+    case 'run:cancelled':
+      return { ...state, phase: 'cancelled', nodes: settle(state.nodes, 'cancelled'), ...settleVariants(state, 'cancelled') };
+    case 'run:error':
+      return { ...state, phase: 'error', error: { code: ev.payload.code, message: ev.payload.message }, nodes: settle(state.nodes, 'idle'), ...settleVariants(state, 'idle') };
+  }
+}
+
+/** One node event folded into a map of nodes; `carried`: steps a cached node may show again (by key). */
+function foldNode(nodes: Record<string, NodeRun>, carried: Record<string, NodeRun> | undefined, ev: NodeLevelEvent): Record<string, NodeRun> {
+  const node = (id: string, f: (n: NodeRun) => NodeRun) => ({ ...nodes, [id]: f(nodes[id] ?? emptyNode()) });
+  switch (ev.event) {
     case 'node:start': {
       const key = ev.payload.key;
-      return { ...node(ev.payload.nodeId, () => (key === undefined ? emptyNode('running') : { ...emptyNode('running'), key })), phase: 'running' };
+      return node(ev.payload.nodeId, () => (key === undefined ? emptyNode('running') : { ...emptyNode('running'), key }));
     }
     case 'node:cached': {
       const { nodeId, key } = ev.payload;
-      const was = state.carried?.[nodeId];
+      const was = carried?.[nodeId];
       // with a key, only steps kept under that same key are the cached outputs' steps
       const keep = was && (key === undefined || was.key === key) ? { frames: was.frames, ts: was.ts, track: was.track, clipPath: was.clipPath, points: was.points, step: was.step, total: was.total, t: was.t } : {};
-      return { ...node(nodeId, (n) => ({ ...n, ...keep, status: 'done', cached: true, ...(key === undefined ? {} : { key }) })), phase: 'running' };
+      return node(nodeId, (n) => ({ ...n, ...keep, status: 'done', cached: true, ...(key === undefined ? {} : { key }) }));
     }
     case 'node:step': {
       const p = ev.payload;
@@ -111,18 +149,18 @@ export function applyEvent(state: RunView, ev: RunEvent): RunView {
       const p = ev.payload;
       return node(p.nodeId, (n) => ({ ...n, status: 'error', error: p.port ? { code: p.code, message: p.message, port: p.port } : { code: p.code, message: p.message } }));
     }
-    case 'run:done': {
-      const nodes = { ...state.nodes };
-      for (const [id, ms] of Object.entries(ev.payload.timings ?? {})) if (nodes[id]) nodes[id] = { ...nodes[id]!, ms };
-      for (const id of ev.payload.cached ?? []) if (nodes[id]) nodes[id] = { ...nodes[id]!, status: 'done', cached: true };
-      // a node the run finished without touching says so, rather than looking queued forever
-      return { ...state, phase: 'done', ms: ev.payload.ms, nodes: settle(nodes, 'skipped') };
-    }
-    case 'run:cancelled':
-      return { ...state, phase: 'cancelled', nodes: settle(state.nodes, 'cancelled') };
-    case 'run:error':
-      return { ...state, phase: 'error', error: { code: ev.payload.code, message: ev.payload.message }, nodes: settle(state.nodes, 'idle') };
   }
+}
+
+/** A node another variant ran under the same key (a sweep's cache hit shows the steps that variant streamed). */
+function sameKeyElsewhere(variants: (Record<string, NodeRun> | undefined)[], nodeId: string, key: string | undefined): Record<string, NodeRun> {
+  if (key === undefined) return {};
+  const ran = variants.find((v) => v?.[nodeId]?.key === key && v[nodeId]!.frames.length > 0)?.[nodeId];
+  return ran ? { [nodeId]: ran } : {};
+}
+
+function settleVariants(state: RunView, to: NodeStatus): Pick<RunView, 'variants'> {
+  return state.variants ? { variants: [...state.variants].map((v) => settle(v ?? {}, to)) } : {};
 }
 
 /** Nodes still waiting or running when a run ends become `to`. */

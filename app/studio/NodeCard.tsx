@@ -14,6 +14,7 @@ import { renderMarkdown } from '../lib/markdownView';
 import { NodeOutputs } from './NodeOutputs';
 import { portColor } from './ports';
 import { PromptPreview } from './PromptPreview';
+import { SweepGrid } from './SweepGrid';
 import { countRender } from './renderCount';
 import { draftsOf, readWordsOf, unknownWordsOf, useStudio } from './store';
 
@@ -153,6 +154,7 @@ function NodeBody({ id, data, nr, problems, drafts }: { id: string; data: Studio
     <>
       {data.type === 'note' ? <div className="markdown nowheel">{String(data.params.markdown ?? '').trim() ? renderMarkdown(String(data.params.markdown), CARD_NOTE_CHARS) : <em className="muted">empty note: write markdown in the inspector</em>}</div> : null}
       {data.type === 'text' ? <TextPrompt id={id} text={String(data.params.text ?? '')} /> : null}
+      {data.type === 'sweep' ? <SweepGrid id={id} params={data.params} /> : null}
       {nr ? <NodeOutputs nodeId={id} nodeType={data.type} run={nr} skipText={data.type === 'text'} /> : null}
       {problems.length || drafts.length ? (
         <ul className="problems" data-testid={`problems-${id}`}>

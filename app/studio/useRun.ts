@@ -78,7 +78,7 @@ export function useRun(socket: StudioSocket | null) {
         }
         const ev = { event: name, payload: p } as RunEvent;
         setView((v) => applyEvent(name === 'node:cached' ? steps.carry(v, payload as NodeEvent) : v, ev));
-        if (name === 'node:output' || name === 'node:cached') steps.keep((payload as NodeEvent).nodeId);
+        if (name === 'node:output' || name === 'node:cached') steps.keep((payload as NodeEvent).nodeId, (payload as NodeEvent).variant);
       };
       socket.on(name, handler as never);
       off.push(() => socket.off(name, handler as never));
@@ -208,9 +208,10 @@ function useStepHistory() {
         const kept = e.key !== undefined ? history.get(e.key) : undefined;
         return kept ? { ...v, carried: { ...v.carried, [e.nodeId]: { ...emptyNode('done'), ...kept } } } : v;
       },
-      /** Keep what the node shows now under its key. */
-      keep(nodeId: string) {
-        const n = store.getState().run.nodes[nodeId];
+      /** Keep what the node shows now under its key (in a sweep, what it showed in that variant). */
+      keep(nodeId: string, variant?: number) {
+        const run = store.getState().run;
+        const n = variant === undefined ? run.nodes[nodeId] : run.variants?.[variant]?.[nodeId];
         if (n) for (const u of history.keep(n)) URL.revokeObjectURL(u);
       },
       holds: (url: string) => history.holds(url),
