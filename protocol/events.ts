@@ -283,7 +283,7 @@ export const ERROR_CODES = {
   IMAGE_UNREADABLE: 'an uploaded image is not a readable PNG, JPEG or WebP',
   TOO_MANY_STEPS: 'more sampling steps than this server allows',
   BATCH_TOO_LARGE: 'a batch or sweep larger than this server allows',
-  BAD_SWEEP: 'a sweep node names no node, a node that runs nothing, an image param, the same param twice, or no values',
+  BAD_SWEEP: 'a sweep node names no node, a node that runs nothing (or is bypassed or muted), an image param, the same param twice, or no values',
   MODEL_MISSING: 'the model weights the node needs are not installed',
   MODEL_MISMATCH: 'the model was trained for other CLIP weights than the ones installed',
   // running

@@ -61,3 +61,16 @@ test('bad specs: each names the sweep node, the param at fault and its code', ()
   // one sweep per graph: the second is refused
   assert.ok(problems(chain({ node: 'd', param: 'seed', values: '1' }, [node('s2', 'sweep', { node: 'd', values: '1' })])).includes('s2.undefined: BAD_SWEEP'));
 });
+
+test('bypass and mute: sweeping a node that does not run is refused; a muted sweep node sweeps nothing', () => {
+  const muted = { ...node('d2', 'decoder', { steps: 4 }), mode: 'mute' as const };
+  const g = chain({ node: 'd2', param: 'seed', values: '1, 2' }, [muted]);
+  g.edges.push(edge('e', 'embedding', 'd2', 'embedding'));
+  assert.deepEqual(problems(g), ['s.undefined: BAD_SWEEP']);
+  const off = chain({ node: 'd', param: 'seed', values: '1, 2' });
+  off.nodes = off.nodes.map((n) => (n.id === 's' ? { ...n, mode: 'mute' as const } : n));
+  const v = check(off);
+  assert.ok(v.ok, JSON.stringify(!v.ok && v.errors));
+  assert.equal(v.value.sweep, undefined);
+  assert.equal(v.value.held.get('s'), 'muted');
+});
