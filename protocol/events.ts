@@ -63,6 +63,8 @@ export const RunWatchSchema = z
 export type RunWatchRequest = z.infer<typeof RunWatchSchema>;
 
 export type RunStatus = 'queued' | 'running' | 'done' | 'cancelled' | 'error';
+/** Not finished yet: still counts toward queue limits, can be cancelled or watched. */
+export const isActiveRun = (status: RunStatus): boolean => status === 'queued' || status === 'running';
 
 /** A failure with every problem listed (validation), each naming its node and port. */
 export interface RunError {

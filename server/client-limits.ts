@@ -3,7 +3,7 @@
 // One address may be many sockets and tabs, so limits per socket alone let one visitor hold the
 // machine (issue 22, items 3 and 5).
 import type { IncomingHttpHeaders } from 'node:http';
-import type { RunStatus } from '../protocol/index.js';
+import { isActiveRun, type RunStatus } from '../protocol/index.js';
 import type { EngineConfig } from './config.js';
 import { refuse, type Refusal } from './run-checks.js';
 
@@ -73,7 +73,7 @@ export function queueRefusal(runs: Iterable<{ ownerId: string; address: string; 
   let ours = 0;
   let all = 0;
   for (const r of runs) {
-    if (r.status !== 'queued' && r.status !== 'running') continue;
+    if (!isActiveRun(r.status)) continue;
     all++;
     if (r.address === address) ours++;
     if (r.ownerId === socketId) mine++;

@@ -4,7 +4,7 @@
 // any more (its owner's socket gone, no watchers) is cancelled only when a grace period
 // (UNCLIP_RUN_GRACE_MS) has passed without anyone watching it again; 0 cancels at once.
 import { randomBytes, timingSafeEqual } from 'node:crypto';
-import type { RunStatus } from '../protocol/index.js';
+import { isActiveRun, type RunStatus } from '../protocol/index.js';
 
 export interface OwnedRun {
   id: string;
@@ -25,7 +25,7 @@ export function holdsKey(run: OwnedRun, key: string | undefined): boolean {
   return a.length === b.length && timingSafeEqual(a, b);
 }
 
-const active = (run: OwnedRun) => run.status === 'queued' || run.status === 'running';
+const active = (run: OwnedRun) => isActiveRun(run.status);
 
 export class OwnerGrace<R extends OwnedRun> {
   private timers = new Map<string, NodeJS.Timeout>();

@@ -19,6 +19,7 @@ import {
   type RunEvent,
   type RunStartReply,
   type RunStatus,
+  isActiveRun,
   type ValidGraph,
 } from '../protocol/index.js';
 import type { NodeDef, StepInfo } from '../nodes/index.js';
@@ -157,7 +158,7 @@ export class Runner {
 
   activeCount(): number {
     let n = 0;
-    for (const r of this.runs.values()) if (r.status === 'queued' || r.status === 'running') n++;
+    for (const r of this.runs.values()) if (isActiveRun(r.status)) n++;
     return n;
   }
 
@@ -332,7 +333,7 @@ export class Runner {
       this.end(run, { event: 'run:cancelled', payload: { runId: run.id } });
       this.retire(run);
       this.waiting.forEach((r, i) => this.emit(r, { event: 'run:queued', payload: { runId: r.id, position: i } }));
-    } else if (run.status === 'queued' || run.status === 'running') {
+    } else if (isActiveRun(run.status)) {
       // dispatched: the worker sees the flag at its next step, the executor between nodes (a
       // worker process hears it through the dispatcher)
       Atomics.store(new Int32Array(run.cancel), 0, 1);
@@ -352,7 +353,7 @@ export class Runner {
   forgetGraph(graphId: string): void {
     for (const run of this.runs.values()) {
       if (run.graphId !== graphId) continue;
-      if (run.status === 'queued' || run.status === 'running') run.graphId = null;
+      if (isActiveRun(run.status)) run.graphId = null;
       else this.runs.delete(run.id);
     }
   }
@@ -366,7 +367,7 @@ export class Runner {
   cancelAll(): void {
     this.recorder.closing = true;
     this.grace.close();
-    for (const run of this.runs.values()) if (run.status === 'queued' || run.status === 'running') this.cancel(run);
+    for (const run of this.runs.values()) if (isActiveRun(run.status)) this.cancel(run);
   }
 
   /** A JSON summary of a run for REST (binary as data: URLs). */
