@@ -85,7 +85,8 @@ const graphOf = (cat: Catalogue, params: (type: string) => Record<string, unknow
 
 test('every node type: validation hands execute its params, defaults filled in, of the declared types', () => {
   const cat = lone();
-  const v = validateGraph(graphOf(cat, () => ({})), { catalogue: cat });
+  // a sweep node must name what it sweeps; every other node runs on its defaults
+  const v = validateGraph(graphOf(cat, (type) => (type === 'sweep' ? { node: 'decoder', param: 'seed', values: '1' } : {})), { catalogue: cat });
   assert.ok(v.ok, JSON.stringify(!v.ok && v.errors));
   let checked = 0;
   for (const d of cat.nodes) {
