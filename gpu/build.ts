@@ -65,7 +65,7 @@ async function bundleJs(app: string): Promise<void> {
       {
         name: 'no-server-bench',
         setup(b) {
-          b.onResolve({ filter: /^\.\/(server|load)\.js$/ }, (a) => (a.importer === join(ROOT, 'bench', 'main.ts') ? { path: join(ROOT, 'gpu', 'no-server.ts') } : undefined));
+          b.onResolve({ filter: /^\.\/(server|load|clip-path)\.js$/ }, (a) => (a.importer === join(ROOT, 'bench', 'main.ts') ? { path: join(ROOT, 'gpu', 'no-server.ts') } : undefined));
         },
       },
     ],
