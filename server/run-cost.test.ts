@@ -7,7 +7,8 @@ import { join } from 'node:path';
 import { catalogue, migrations, nodeDefs } from '../nodes/index.js';
 import { DEFAULT_LIMITS, validateGraph, type ValidGraph } from '../protocol/index.js';
 import { REPO_ROOT } from './config.js';
-import { estimateRunCost, NODE_COSTS } from './run-cost.js';
+import { FRAME_ROWS } from '../ml/pipeline.js';
+import { CLIP_PATH_ROWS, estimateRunCost, NODE_COSTS } from './run-cost.js';
 
 const cat = catalogue({ debug: true });
 const plan = (g: unknown): ValidGraph => {
@@ -78,6 +79,7 @@ test('the decoder\'s CLIP path costs a CLIP encode per step of each image its fr
       nodes: [node('i', 'image-input'), node('e', 'clip-image-encode'), node('d', 'decoder', { steps: 100, count, guidance: 3, clipPath })],
       edges: [edge('i', 'image', 'e', 'image'), edge('e', 'embedding', 'd', 'embedding')],
     }), DEFAULT_LIMITS).nodes.find((n) => n.nodeId === 'd')!.units;
+  assert.equal(CLIP_PATH_ROWS, FRAME_ROWS, 'the rows the decoder\'s frame and CLIP path cover');
   assert.equal(decoder(1, false), 100);
   assert.equal(decoder(1, true), 105, 'one image: 5% more');
   assert.equal(decoder(8, true) - decoder(8, false), 100 * 8 * 0.05);

@@ -9,7 +9,6 @@
 // its images, about 5% of a guided step); the rows a node makes flow along the edges, so a
 // decoder fed by a sweep of 8 paints 8 images per `count`. Rows are capped at the batch limit, since the nodes
 // refuse more (checkBatch) before they work.
-import { FRAME_ROWS } from '../ml/pipeline.js';
 import { variantParams, type Limits, type ValidGraph } from '../protocol/index.js';
 
 /** Per image-step, in decoder-steps-with-guidance (from docs/figures.md's generation timings). */
@@ -27,6 +26,12 @@ export const MODEL_COST = {
    */
   clip: 0.05,
 } as const;
+
+/**
+ * The images a decoder step's frame and CLIP path cover: ml/pipeline.ts FRAME_ROWS (not imported:
+ * it would load tfjs into the REST handler; run-cost.test.ts checks they agree).
+ */
+export const CLIP_PATH_ROWS = 8;
 
 /** What one decoder step of one image costs in ms, for the debug node's `workMs`. */
 const UNIT_MS = 70;
@@ -56,7 +61,7 @@ export const NODE_COSTS: ReadonlyMap<string, (p: Params, rowsIn: RowsIn, limits:
   ['decoder', (p, r, l) => {
     const rows = Math.min(l.maxBatch, r('embedding') * num(p.count, 1));
     // the CLIP path (nodes/lib/clip-path.ts) encodes each step's x0 of the rows its frame shows
-    const clipPath = p.clipPath === true ? Math.min(rows, FRAME_ROWS) * MODEL_COST.clip : 0;
+    const clipPath = p.clipPath === true ? Math.min(rows, CLIP_PATH_ROWS) * MODEL_COST.clip : 0;
     return { rows, units: num(p.steps, 1) * (rows * MODEL_COST.decoder * guided(p) + clipPath) };
   }],
   ['upsample', (p, r) => ({ rows: r('image'), units: num(p.steps, 1) * r('image') * MODEL_COST.upsampler })],
