@@ -5,8 +5,9 @@
 //
 // Unit: one decoder step on one 32x32 image with guidance (a batch-1 step is 57 to 91 ms on the
 // reference 2-core CPU with wasm, docs/figures.md). A node costs steps x images x its model's cost
-// per image-step in that unit; the rows a node makes flow along the edges, so a decoder fed by a
-// sweep of 8 paints 8 images per `count`. Rows are capped at the batch limit, since the nodes
+// per image-step in that unit (the decoder's CLIP path adds a CLIP encode per step of up to 8 of
+// its images, about 5% of a guided step); the rows a node makes flow along the edges, so a
+// decoder fed by a sweep of 8 paints 8 images per `count`. Rows are capped at the batch limit, since the nodes
 // refuse more (checkBatch) before they work.
 import { variantParams, type Limits, type ValidGraph } from '../protocol/index.js';
 
@@ -18,9 +19,19 @@ export const MODEL_COST = {
   upsampler: 0.55,
   /** the prior's transformer on 128-d vectors, per candidate (bestOf), with guidance: ~7 ms */
   prior: 0.1,
-  /** one CLIP encode (one row, one pass) */
+  /**
+   * one CLIP encode (one row, one pass); also the decoder's CLIP path per step and row it embeds.
+   * Measured inside the decoder's onStep (wasm, shared 2-core machine): 6 ms a step for 1 row
+   * (decoder step 79 ms, guidance 3), 18 ms for 8 rows (342 ms): 0.03-0.09 units a row.
+   */
   clip: 0.05,
 } as const;
+
+/**
+ * The images a decoder step's frame and CLIP path cover: ml/pipeline.ts FRAME_ROWS (not imported:
+ * it would load tfjs into the REST handler; run-cost.test.ts checks they agree).
+ */
+export const CLIP_PATH_ROWS = 8;
 
 /** What one decoder step of one image costs in ms, for the debug node's `workMs`. */
 const UNIT_MS = 70;
@@ -49,7 +60,9 @@ export const NODE_COSTS: ReadonlyMap<string, (p: Params, rowsIn: RowsIn, limits:
   ['prior', (p, r, l) => ({ rows: r('embedding'), units: num(p.steps, 1) * Math.min(l.maxBatch, r('embedding') * num(p.bestOf, 1)) * MODEL_COST.prior * guided(p) })],
   ['decoder', (p, r, l) => {
     const rows = Math.min(l.maxBatch, r('embedding') * num(p.count, 1));
-    return { rows, units: num(p.steps, 1) * rows * MODEL_COST.decoder * guided(p) };
+    // the CLIP path (nodes/lib/clip-path.ts) encodes each step's x0 of the rows its frame shows
+    const clipPath = p.clipPath === true ? Math.min(rows, CLIP_PATH_ROWS) * MODEL_COST.clip : 0;
+    return { rows, units: num(p.steps, 1) * (rows * MODEL_COST.decoder * guided(p) + clipPath) };
   }],
   ['upsample', (p, r) => ({ rows: r('image'), units: num(p.steps, 1) * r('image') * MODEL_COST.upsampler })],
   ['interpolate', (p, r) => free(Math.max(r('a'), r('b')) * num(p.sweep, 1))],

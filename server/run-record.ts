@@ -3,9 +3,9 @@
 // a write that fails (disk or UNCLIP_MAX_DB_MB full) keeps the events in the run's log and the next
 // write retries them; the run's last event is recorded before it is sent, and if that cannot be
 // done the run ends as STORE_FAILED, in the store too: a stored run is whole or says it failed.
-// Step frames past UNCLIP_MAX_STORED_RUN_BYTES are left out of the store (the client still got them).
+// It stores the run's log as kept: past UNCLIP_MAX_STORED_RUN_BYTES without step frames and
+// embeddings (server/run-log.ts; the client still got them).
 import type { RunEvent } from '../protocol/index.js';
-import type { Quotas } from './config.js';
 import { bytesToDataUrls } from './frames.js';
 import type { Run } from './runner.js';
 import type { Store } from './store.js';
@@ -16,8 +16,6 @@ export class RunRecorder {
 
   constructor(
     private readonly store: Store | undefined,
-    private readonly quotas: Quotas,
-    private readonly stats: { storedFramesDropped: number },
   ) {}
 
   /** Records a new run of a saved graph; the reason if the store refused it. */
@@ -59,15 +57,7 @@ export class RunRecorder {
     if (!this.store || !run.graphId || this.closing) return true;
     try {
       if (run.saved < run.log.length) {
-        const room = this.quotas.maxStoredRunBytes - run.storedBytes;
-        const w = this.store.appendEvents(run.id, run.saved, run.log.slice(run.saved).map((e) => bytesToDataUrls(e)), room);
-        // said once per run, counted for /healthz
-        if (w.framesDropped > 0 && !run.storeFull) {
-          run.storeFull = true;
-          console.error(`[runner] run ${run.id}: stored-run limit reached (UNCLIP_MAX_STORED_RUN_BYTES=${this.quotas.maxStoredRunBytes}); its later step frames are not stored`);
-        }
-        this.stats.storedFramesDropped += w.framesDropped;
-        run.storedBytes += w.bytes;
+        this.store.appendEvents(run.id, run.saved, run.log.slice(run.saved).map((e) => bytesToDataUrls(e)));
         run.saved = run.log.length;
       }
       run.savedAt = Date.now();

@@ -4,9 +4,10 @@
 // what happens to everyone in the run's room (server/run-stream.ts: slow clients, previews,
 // watchers on other socket servers).
 //
-// Every event of a run is appended to its log (frames included), so a late watcher gets the
-// steps so far and then the live ones, and a finished run can be replayed; a saved graph's runs
-// are recorded in the store as they go (server/run-record.ts).
+// Every event of a run is appended to its log (frames included, up to the run's size limit:
+// server/run-log.ts), so a late watcher gets the steps so far and then the live ones, and a
+// finished run can be replayed; a saved graph's runs are recorded in the store as they go
+// (server/run-record.ts).
 import { randomBytes } from 'node:crypto';
 import {
   RunStartSchema,
@@ -31,6 +32,7 @@ import { bytesToDataUrls, encodeStepFrames } from './frames.js';
 import { onRequest, type StudioIO } from './http-server.js';
 import { checkRun, refuse, type CheckDeps } from './run-checks.js';
 import { holdsKey, newOwnerKey, OwnerGrace } from './run-owner.js';
+import { toKeep } from './run-log.js';
 import { RunRecorder } from './run-record.js';
 import { RunStream, type StudioSocket } from './run-stream.js';
 import type { Store } from './store.js';
@@ -55,10 +57,10 @@ export interface Run {
   /** log entries already written to the store, and when */
   saved: number;
   savedAt: number;
-  /** bytes of its events in the store (UNCLIP_MAX_STORED_RUN_BYTES bounds them: Store.appendEvents) */
-  storedBytes: number;
-  /** some of its step frames were past that limit and not stored (said once) */
-  storeFull?: boolean;
+  /** bytes of its log as stored (UNCLIP_MAX_STORED_RUN_BYTES bounds them: run-log.ts) */
+  keptBytes: number;
+  /** some of its steps were past that limit and kept without frame and embeddings (said once) */
+  trimmed?: boolean;
   /** why the last store write failed, while the store is behind (each later write retries) */
   storeError?: string;
   cancel: SharedArrayBuffer;
@@ -103,10 +105,11 @@ export class Runner {
   readonly cache: OutputCache;
   /**
    * Counters for /healthz, tests and benchmarks: runs started, steps a slow socket's slot
-   * replaced, frames sharp refused (logged; their steps went out without the picture), and step
-   * frames not stored past UNCLIP_MAX_STORED_RUN_BYTES.
+   * replaced, frames sharp refused (logged; their steps went out without the picture), and the
+   * step frames and CLIP-path embeddings a run's log (and store) left out past
+   * UNCLIP_MAX_STORED_RUN_BYTES (run-log.ts).
    */
-  readonly stats = { runsStarted: 0, stepsDropped: 0, framesFailed: 0, storedFramesDropped: 0 };
+  readonly stats = { runsStarted: 0, stepsDropped: 0, framesFailed: 0, storedFramesDropped: 0, storedEmbeddingsDropped: 0 };
 
   constructor(opts: RunnerOptions) {
     this.io = opts.io;
@@ -119,7 +122,7 @@ export class Runner {
     this.stream = new RunStream(opts.io, this.stats, this.scaledOut ? { lookup: (id) => this.runs.get(id) } : undefined);
     // socket.io has already taken a leaving socket out of its rooms: whoever is left is watching
     const abandoned = (run: Run) => !this.io.sockets.sockets.has(run.ownerId) && this.stream.members(run.id) === 0 && !run.remoteWatchers;
-    this.recorder = new RunRecorder(opts.store, opts.config.quotas, this.stats);
+    this.recorder = new RunRecorder(opts.store);
     this.grace = new OwnerGrace(opts.config.runGraceMs, abandoned, (run) => this.cancel(run));
   }
 
@@ -204,7 +207,7 @@ export class Runner {
       log: [],
       saved: 0,
       savedAt: Date.now(),
-      storedBytes: 0,
+      keptBytes: 0,
       cancel: new SharedArrayBuffer(4),
       nodes: new Map(plan.order.map((id) => [id, { status: 'pending' }])),
       chain: Promise.resolve(),
@@ -285,8 +288,22 @@ export class Runner {
 
   /** The run's last event: recorded before it is sent (run-record.ts: STORE_FAILED if it cannot be). */
   private end(run: Run, ev: RunEvent): void {
-    run.log.push(ev);
+    this.keep(run, ev);
     this.stream.send(run, this.recorder.end(run, ev));
+  }
+
+  /** Appends an event to the run's log, within UNCLIP_MAX_STORED_RUN_BYTES (run-log.ts). */
+  private keep(run: Run, ev: RunEvent): void {
+    const limit = this.config.quotas.maxStoredRunBytes;
+    const k = toKeep(ev, { bytes: run.keptBytes, trimmed: run.trimmed }, limit);
+    run.keptBytes += k.bytes;
+    if (k.frame) this.stats.storedFramesDropped++;
+    if (k.embeddings) this.stats.storedEmbeddingsDropped++;
+    if ((k.frame || k.embeddings) && !run.trimmed) {
+      run.trimmed = true;
+      console.error(`[runner] run ${run.id}: its log passed UNCLIP_MAX_STORED_RUN_BYTES=${limit}; its later steps are kept and stored without frames and embeddings`);
+    }
+    run.log.push(k.ev);
   }
 
   private async handleStep(run: Run, nodeId: string, info: StepInfo, variant?: number): Promise<void> {
@@ -314,7 +331,7 @@ export class Runner {
 
   /** Records an event in the run's log (and the store, for saved graphs) and streams it. */
   private emit(run: Run, ev: RunEvent, variants?: Map<number, Buffer>): void {
-    run.log.push(ev);
+    this.keep(run, ev);
     // a saved graph's run is written as it goes, so a crash keeps the steps so far
     this.recorder.record(run);
     this.stream.send(run, ev, variants);

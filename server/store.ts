@@ -8,7 +8,8 @@
 //   killed (kill -9) at any point; only an OS crash or power loss may drop the last commits.
 //   Runs still "running" when the process died are marked "interrupted" at the next start.
 // - Bounded (issue 22, item 5): each new run prunes the stored runs the retention rule lets go
-//   (RunRetention), a run's step frames stop being stored past its size limit (appendEvents), and a
+//   (RunRetention), a run's steps are stored without frames and embeddings past its size limit
+//   (the runner keeps its log within it: server/run-log.ts), and a
 //   graph can be deleted with its edit token, its runs with it.
 // - Store.open checks the file (PRAGMA quick_check, which reads every page): a damaged or
 //   unreadable database stops start-up with one line (StoreOpenError), not failed requests later.
@@ -193,28 +194,12 @@ export class Store {
     return n;
   }
 
-  /**
-   * Appends events (already JSON-safe) from sequence number `from`, in one transaction, within
-   * `room` bytes: past it a step is stored without its frame (its progress is kept; the run's
-   * outputs and end are stored whole). Returns the bytes written and the frames left out.
-   */
-  appendEvents(runId: string, from: number, events: RunEvent[], room = Infinity): { bytes: number; framesDropped: number } {
+  /** Appends events (already JSON-safe) from sequence number `from`, in one transaction. */
+  appendEvents(runId: string, from: number, events: RunEvent[]): void {
     const ins = this.db.prepare(`INSERT INTO run_events (run_id, seq, event, payload) VALUES (?, ?, ?, ?)`);
-    let bytes = 0;
-    let framesDropped = 0;
     this.db.transaction(() => {
-      events.forEach((e, i) => {
-        let text = JSON.stringify(e.payload);
-        if (e.event === 'node:step' && e.payload.frame !== undefined && bytes + text.length > room) {
-          const { frame: _dropped, ...rest } = e.payload;
-          text = JSON.stringify(rest);
-          framesDropped++;
-        }
-        bytes += text.length;
-        ins.run(runId, from + i, e.event, text);
-      });
+      events.forEach((e, i) => ins.run(runId, from + i, e.event, JSON.stringify(e.payload)));
     })();
-    return { bytes, framesDropped };
   }
 
   /**

@@ -123,7 +123,7 @@ test('defaults: the issue\'s heavy decoder run (steps 1000, count 10) is refused
     );
   const heavy = await start(s, decoder(1000, 10));
   assert.ok(!heavy.ok && heavy.error.code === 'RUN_TOO_EXPENSIVE', JSON.stringify(heavy));
-  assert.match(heavy.error.message, new RegExp(`about 10001 units .* at most ${DEFAULT_LIMITS.maxRunCost} per run.*d: decoder costs about 10000 units`));
+  assert.match(heavy.error.message, new RegExp(`about 10401 units .* at most ${DEFAULT_LIMITS.maxRunCost} per run.*d: decoder costs about 10400 units`));
   // a normal one passes the budget (and is refused only because this server has no weights)
   const normal = await start(s, decoder(25, 4));
   assert.ok(!normal.ok && normal.error.code === 'INVALID_GRAPH' && normal.error.nodeErrors.every((e) => e.code === 'MODEL_MISSING'), JSON.stringify(normal));

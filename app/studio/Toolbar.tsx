@@ -48,7 +48,7 @@ export function Toolbar({ state, fileInput, onFile, afterRun }: { state: ActionS
         <input
           ref={fileInput}
           type="file"
-          accept="application/json,.json,image/png"
+          accept="application/json,.json,image/png,image/webp"
           className="sr-only"
           tabIndex={-1}
           aria-label="import a graph file"
