@@ -55,12 +55,12 @@ describe('run queue and history end to end', { skip }, () => {
    */
   async function cardsUnderPanel(ms = 15_000) {
     const probe = () =>
+      // no named helpers inside: tsx would wrap them in a __name the page does not have
       page.evaluate(() => {
-        const box = (e: Element) => e.getBoundingClientRect();
-        const panel = box(document.querySelector('[data-testid=run-history]')!);
-        const canvas = box(document.querySelector('[data-testid=canvas]')!);
+        const panel = document.querySelector('[data-testid=run-history]')!.getBoundingClientRect();
+        const canvas = document.querySelector('[data-testid=canvas]')!.getBoundingClientRect();
         return [...document.querySelectorAll('.react-flow__node')].flatMap((n) => {
-          const b = box(n);
+          const b = n.getBoundingClientRect();
           const under = b.right > panel.left && b.left < panel.right && b.bottom > panel.top && b.top < panel.bottom;
           const outside = b.left < canvas.left || b.top < canvas.top || b.bottom > canvas.bottom;
           return under || outside ? [{ id: n.getAttribute('data-id'), left: b.left, right: b.right, top: b.top, bottom: b.bottom, panelLeft: panel.left }] : [];
