@@ -2,16 +2,20 @@
 // cache, so its run streams no steps; its share view (runs/latest, GET /api/runs/:id) showed no
 // filmstrip. The stored run now refers to the steps stored by the run that made those outputs
 // (same cache key), without copying them, and retention keeps that run while a kept run refers to
-// it. Real server process, real socket.io client, real SQLite.
+// it. Real server process, real socket.io client, real SQLite; with the shipped weights, the
+// text-to-image example too (the decoder's frames).
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import Database from 'better-sqlite3';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { RunEvent } from '../protocol/index.js';
 import { connect, graph, node, Recorder, startOk, type Client } from './helpers/graph.js';
-import { startServer, type RunningServer } from './helpers/server.js';
+import { ROOT, startServer, type RunningServer } from './helpers/server.js';
+
+const WEIGHTS = join(ROOT, 'weights');
+const missing = ['clip', 'prior', 'decoder', 'upsampler'].filter((m) => !existsSync(join(WEIGHTS, m, 'model.safetensors')));
 
 let server: RunningServer;
 let tmp: string;
@@ -38,9 +42,10 @@ const stepsOf = (run: Stored, nodeId: string) =>
 
 const g = graph([node('i', 'image-input', { key: 'noto:cat-face' }), node('d', 'debug-steps', { steps: 5, workMs: 1, seed: 11 })]);
 
-async function runSaved(saved: { id: string; editToken: string }): Promise<string> {
-  const id = await startOk(s, g, { graphId: saved.id, editToken: saved.editToken });
-  assert.equal((await rec.end(id)).event, 'run:done');
+async function runSaved(saved: { id: string; editToken: string }, graph: unknown = g): Promise<string> {
+  const id = await startOk(s, graph, { graphId: saved.id, editToken: saved.editToken });
+  const end = await rec.end(id, 300_000);
+  assert.equal(end.event, 'run:done', JSON.stringify(end.payload));
   return id;
 }
 
@@ -106,4 +111,23 @@ test('a node whose output no stored run made (an unsaved run made it) shows no s
   const view = await get(`/api/graphs/${saved.id}/runs/latest`);
   assert.ok(view.events.some((e) => e.event === 'node:cached'));
   assert.equal(stepsOf(view, 'd').length, 0);
+});
+
+test("text to image saved and run twice unchanged: the second run's share view has the decoder's and the upsampler's frames", { skip: missing.length ? `no ${missing.join(', ')} weights under ${WEIGHTS}` : false, timeout: 600_000 }, async () => {
+  const t2i = JSON.parse(readFileSync(join(ROOT, 'examples', 'text-to-image.json'), 'utf8')) as { nodes: { id: string; params: Record<string, unknown> }[] };
+  const r = await fetch(`${server.url}/api/graphs`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ graph: t2i, title: 'text to image' }) });
+  const saved = (await r.json()) as { id: string; editToken: string };
+  const first = await runSaved(saved, t2i);
+  const second = await runSaved(saved, t2i);
+  assert.ok(rec.of(second).every((e) => e.event !== 'node:start'), 'every node came from the cache');
+  const made = await get(`/api/runs/${first}`);
+  const view = await get(`/api/graphs/${saved.id}/runs/latest`);
+  assert.equal(view.id, second);
+  for (const nodeId of ['prior', 'decoder', 'upsample']) {
+    const want = t2i.nodes.find((n) => n.id === nodeId)!.params.steps as number;
+    const steps = stepsOf(view, nodeId);
+    assert.equal(steps.length, want, nodeId);
+    assert.deepEqual(steps, stepsOf(made, nodeId).map((e) => ({ ...e, payload: { ...e.payload, runId: second } })), `${nodeId}: the steps of the run that made it`);
+  }
+  for (const e of stepsOf(view, 'decoder')) assert.match(e.payload.frame as string, /^data:image\/png;base64,/);
 });
