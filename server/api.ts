@@ -121,7 +121,11 @@ export function createApi(deps: ApiDeps): (req: http.IncomingMessage, res: http.
     }
     if ((m = /^\/api\/runs\/([A-Za-z0-9_-]{1,64})$/.exec(path)) && method === 'GET') {
       const live = runner.getRun(m[1]!);
-      if (live) return json(res, 200, runner.summary(live));
+      if (live) {
+        const summary = runner.summary(live);
+        // a saved graph's run: its cached nodes' steps, from the stored run that made them
+        return json(res, 200, live.graphId ? { ...summary, events: store.withCachedSteps(live.id, summary.events) } : summary);
+      }
       const stored = store.getRun(m[1]!);
       if (stored) return json(res, 200, withOutputs(stored));
       throw new HttpError(404, 'NOT_FOUND', `no run ${m[1]}`);
@@ -129,7 +133,7 @@ export function createApi(deps: ApiDeps): (req: http.IncomingMessage, res: http.
     if ((m = /^\/api\/runs\/([A-Za-z0-9_-]{1,64})\/animation\/([A-Za-z0-9_.:-]{1,64})\.(webp|gif)$/.exec(path)) && method === 'GET') {
       const [runId, nodeId, format] = [m[1]!, m[2]!, m[3] as AnimationFormat];
       const live = runner.getRun(runId);
-      const run = live ? { log: live.log, graph: live.plan.graph } : (() => {
+      const run = live ? { log: live.graphId ? store.withCachedSteps(runId, live.log) : live.log, graph: live.plan.graph } : (() => {
         const stored = store.getRun(runId);
         return stored ? { log: stored.events, graph: stored.graph } : null;
       })();

@@ -388,7 +388,7 @@ export class Runner {
   }
 
   /** A JSON summary of a run for REST (binary as data: URLs). */
-  summary(run: Run): unknown {
+  summary(run: Run): { events: RunEvent[] } & Record<string, unknown> {
     return {
       id: run.id,
       status: run.status,

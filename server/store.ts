@@ -11,6 +11,11 @@
 //   (RunRetention), a run's steps are stored without frames and embeddings past its size limit
 //   (the runner keeps its log within it: server/run-log.ts), and a
 //   graph can be deleted with its edit token, its runs with it.
+// - A node a run served from the cache streamed no steps; its steps are the ones stored by the run
+//   that made that output under the same cache key. The store keeps a reference to them
+//   (run_step_sources), not a copy, and a run that holds referenced steps is not pruned while a
+//   kept run refers to it; getRun puts them back, so a share link of a fully cached rerun still
+//   shows its filmstrips.
 // - Store.open checks the file (PRAGMA quick_check, which reads every page): a damaged or
 //   unreadable database stops start-up with one line (StoreOpenError), not failed requests later.
 import Database from 'better-sqlite3';
@@ -98,6 +103,18 @@ export class Store {
         payload TEXT NOT NULL,
         PRIMARY KEY (run_id, seq)
       );
+      -- where a cached node's steps are: the stored run (and its node) that made that output
+      CREATE TABLE IF NOT EXISTS run_step_sources (
+        run_id TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+        node_id TEXT NOT NULL,
+        variant INTEGER NOT NULL,
+        src_run_id TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+        src_node_id TEXT NOT NULL,
+        src_variant INTEGER NOT NULL,
+        PRIMARY KEY (run_id, node_id, variant)
+      );
+      CREATE INDEX IF NOT EXISTS run_step_sources_by_src ON run_step_sources(src_run_id);
+      CREATE INDEX IF NOT EXISTS node_starts_by_key ON run_events(json_extract(payload, '$.key')) WHERE event = 'node:start';
     `);
     this.db.prepare(`UPDATE runs SET status = 'interrupted' WHERE status IN ('queued', 'running')`).run();
   }
@@ -179,17 +196,19 @@ export class Store {
     // a graph's newest finished run: what its share link shows, kept whatever its age or rank
     const shown = `SELECT d.id FROM runs d WHERE d.status = 'done' AND NOT EXISTS (
       SELECT 1 FROM runs n WHERE n.graph_id = d.graph_id AND n.status = 'done' AND (n.started_at > d.started_at OR (n.started_at = d.started_at AND n.rowid > d.rowid)))`;
+    // a run whose steps a kept run shows for a cached node (run_step_sources) goes with the last such run
+    const sources = `SELECT src_run_id FROM run_step_sources WHERE src_run_id <> run_id`;
     let n = 0;
     const { keepPerGraph, maxAgeDays } = this.retention;
     if (Number.isFinite(keepPerGraph)) {
       n += this.db
         .prepare(`DELETE FROM runs WHERE graph_id = ? AND status NOT IN ('queued', 'running') AND id NOT IN (${shown})
-          AND id NOT IN (SELECT id FROM runs WHERE graph_id = ? ORDER BY started_at DESC, rowid DESC LIMIT ?)`)
+          AND id NOT IN (${sources}) AND id NOT IN (SELECT id FROM runs WHERE graph_id = ? ORDER BY started_at DESC, rowid DESC LIMIT ?)`)
         .run(graphId, graphId, keepPerGraph).changes;
     }
     if (maxAgeDays > 0) {
       const before = new Date(Date.now() - maxAgeDays * 86_400_000).toISOString();
-      n += this.db.prepare(`DELETE FROM runs WHERE started_at < ? AND status NOT IN ('queued', 'running') AND id NOT IN (${shown})`).run(before).changes;
+      n += this.db.prepare(`DELETE FROM runs WHERE started_at < ? AND status NOT IN ('queued', 'running') AND id NOT IN (${shown}) AND id NOT IN (${sources})`).run(before).changes;
     }
     return n;
   }
@@ -198,8 +217,66 @@ export class Store {
   appendEvents(runId: string, from: number, events: RunEvent[]): void {
     const ins = this.db.prepare(`INSERT INTO run_events (run_id, seq, event, payload) VALUES (?, ?, ?, ?)`);
     this.db.transaction(() => {
-      events.forEach((e, i) => ins.run(runId, from + i, e.event, JSON.stringify(e.payload)));
+      events.forEach((e, i) => {
+        ins.run(runId, from + i, e.event, JSON.stringify(e.payload));
+        if (e.event === 'node:cached') this.linkCachedSteps(runId, e.payload);
+      });
     })();
+  }
+
+  /**
+   * A node served from the cache: finds the stored run whose node made that output (node:start
+   * with the same key, and its node:output: it finished) and notes where its steps are. The
+   * newest such run, of the same graph first (a sweep's variant may find it in its own run); none (the output was made by an unsaved graph's
+   * run): nothing is noted, and the node shows no steps, as before.
+   */
+  private linkCachedSteps(runId: string, p: { nodeId: string; key?: string; variant?: number }): void {
+    if (p.key === undefined) return;
+    const src = this.db
+      .prepare(
+        `SELECT s.run_id AS runId, json_extract(s.payload, '$.nodeId') AS nodeId, json_extract(s.payload, '$.variant') AS variant
+         FROM run_events s JOIN runs r ON r.id = s.run_id
+         WHERE s.event = 'node:start' AND json_extract(s.payload, '$.key') = ?
+           AND EXISTS (SELECT 1 FROM run_events o WHERE o.run_id = s.run_id AND o.seq > s.seq AND o.event = 'node:output'
+             AND json_extract(o.payload, '$.nodeId') = json_extract(s.payload, '$.nodeId')
+             AND json_extract(o.payload, '$.variant') IS json_extract(s.payload, '$.variant'))
+         ORDER BY r.graph_id IS (SELECT graph_id FROM runs WHERE id = ?) DESC, r.started_at DESC, r.rowid DESC LIMIT 1`,
+      )
+      .get(p.key, runId) as { runId: string; nodeId: string; variant: number | null } | undefined;
+    if (!src) return;
+    this.db
+      .prepare(`INSERT OR REPLACE INTO run_step_sources (run_id, node_id, variant, src_run_id, src_node_id, src_variant) VALUES (?, ?, ?, ?, ?, ?)`)
+      .run(runId, p.nodeId, p.variant ?? -1, src.runId, src.nodeId, src.variant ?? -1);
+  }
+
+  /**
+   * A run's events with its cached nodes' steps (linkCachedSteps) put back, each just before its
+   * node:cached, so a view folding them ends with the node done and cached: for a stored run, and
+   * for a saved graph's run the runner still holds (GET /api/runs/:id, its animation).
+   */
+  withCachedSteps(runId: string, events: RunEvent[]): RunEvent[] {
+    const carried = this.cachedSteps(runId);
+    if (carried.size === 0) return events;
+    return events.flatMap((e) => (e.event === 'node:cached' ? [...(carried.get(`${e.payload.nodeId}/${e.payload.variant ?? -1}`) ?? []), e] : [e]));
+  }
+
+  /** The steps a run's cached nodes show (linkCachedSteps), as this run's events, by node and variant ("node/variant"). */
+  private cachedSteps(runId: string): Map<string, RunEvent[]> {
+    const out = new Map<string, RunEvent[]>();
+    const links = this.db.prepare(`SELECT node_id, variant, src_run_id, src_node_id, src_variant FROM run_step_sources WHERE run_id = ?`).all(runId) as {
+      node_id: string; variant: number; src_run_id: string; src_node_id: string; src_variant: number;
+    }[];
+    const steps = this.db.prepare(
+      `SELECT payload FROM run_events WHERE run_id = ? AND event = 'node:step' AND json_extract(payload, '$.nodeId') = ? AND coalesce(json_extract(payload, '$.variant'), -1) = ? ORDER BY seq`,
+    );
+    for (const l of links) {
+      const evs = (steps.all(l.src_run_id, l.src_node_id, l.src_variant) as { payload: string }[]).map((r) => {
+        const { variant: _v, ...p } = JSON.parse(r.payload) as Extract<RunEvent, { event: 'node:step' }>['payload'];
+        return { event: 'node:step', payload: { ...p, runId, nodeId: l.node_id, ...(l.variant < 0 ? {} : { variant: l.variant }) } } as RunEvent;
+      });
+      out.set(`${l.node_id}/${l.variant}`, evs);
+    }
+    return out;
   }
 
   /**
@@ -233,9 +310,10 @@ export class Store {
       | { id: string; graph_id: string | null; status: string; graph: string; started_at: string; finished_at: string | null; ms: number | null }
       | undefined;
     if (!r) return null;
-    const events = (this.db.prepare(`SELECT event, payload FROM run_events WHERE run_id = ? ORDER BY seq`).all(runId) as { event: string; payload: string }[]).map(
+    const stored = (this.db.prepare(`SELECT event, payload FROM run_events WHERE run_id = ? ORDER BY seq`).all(runId) as { event: string; payload: string }[]).map(
       (e) => ({ event: e.event, payload: JSON.parse(e.payload) }) as RunEvent,
     );
+    const events = this.withCachedSteps(runId, stored);
     return { id: r.id, graphId: r.graph_id, status: r.status, startedAt: r.started_at, finishedAt: r.finished_at, ms: r.ms, graph: JSON.parse(r.graph) as Graph, events };
   }
 

@@ -2,9 +2,10 @@
 // the queue and history panel. Two graphs run are listed newest first with a thumbnail of their
 // last image and their state; of runs queued with "queue N runs", one still to start in this tab
 // and one waiting at the server (behind another client's run) are cancelled from the panel and
-// end cancelled while the others finish; the history survives a reload; an older run reopens
-// with its graph and outputs (a saved graph's as that graph); two ticked runs open
-// /compare?a=…&b=….
+// end cancelled while the others finish; Esc closes the panel; the history survives a reload; an
+// older run reopens with its graph and outputs, on a canvas the docked panel does not cover (a
+// saved graph's as that graph, unsaved only when the saved graph has changed since); two ticked
+// runs open /compare?a=…&b=….
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
@@ -48,6 +49,26 @@ describe('run queue and history end to end', { skip }, () => {
     }
     return rows();
   }
+  /**
+   * The cards (and their boxes) that the open history panel covers, or that lie outside the canvas,
+   * once the view has settled (the fit follows the cards' images as they load): [] when none.
+   */
+  async function cardsUnderPanel(ms = 15_000) {
+    const probe = () =>
+      // no named helpers inside: tsx would wrap them in a __name the page does not have
+      page.evaluate(() => {
+        const panel = document.querySelector('[data-testid=run-history]')!.getBoundingClientRect();
+        const canvas = document.querySelector('[data-testid=canvas]')!.getBoundingClientRect();
+        return [...document.querySelectorAll('.react-flow__node')].flatMap((n) => {
+          const b = n.getBoundingClientRect();
+          const under = b.right > panel.left && b.left < panel.right && b.bottom > panel.top && b.top < panel.bottom;
+          const outside = b.left < canvas.left || b.top < canvas.top || b.bottom > canvas.bottom;
+          return under || outside ? [{ id: n.getAttribute('data-id'), left: b.left, right: b.right, top: b.top, bottom: b.bottom, panelLeft: panel.left }] : [];
+        });
+      });
+    for (const until = Date.now() + ms; Date.now() < until; await page.waitForTimeout(100)) if ((await probe()).length === 0) return [];
+    return probe();
+  }
   async function runGraph(title: string, params: Record<string, string>) {
     await page.getByTestId('palette-debug-steps').click();
     await page.getByTestId('node-debug-steps-1').waitFor();
@@ -75,6 +96,12 @@ describe('run queue and history end to end', { skip }, () => {
     await page.getByTestId('canvas').click({ position: { x: 5, y: 5 } });
     await page.keyboard.press('Alt+h');
     await page.getByTestId('run-history').waitFor({ state: 'detached' });
+    await page.keyboard.press('Alt+h');
+    await page.getByTestId('run-history').waitFor();
+    // Esc closes it too; Alt+H brings it back
+    await page.keyboard.press('Escape');
+    await page.getByTestId('run-history').waitFor({ state: 'detached' });
+    assert.equal(await page.getByTestId('history-toggle').getAttribute('aria-pressed'), 'false');
     await page.keyboard.press('Alt+h');
     await page.getByTestId('run-history').waitFor();
     await page.screenshot({ path: join(ART, 'studio-history.png') });
@@ -150,6 +177,9 @@ describe('run queue and history end to end', { skip }, () => {
     await page.getByTestId('title-debug-steps-1').click();
     assert.equal(await page.getByLabel('Steps', { exact: true }).inputValue(), '3');
     assert.equal(await page.getByTestId('run-phase').getAttribute('data-phase'), 'done');
+    // the panel hides no card: the canvas ends where it begins, and the view is fitted to what is left
+    const overlap = await cardsUnderPanel();
+    assert.deepEqual(overlap, [], `cards under the history panel: ${JSON.stringify(overlap)}`);
     await page.screenshot({ path: join(ART, 'studio-history-reopened.png') });
     // compare: the older of the two ticked is a, the newer b (the compare page is its own feature)
     await page.route('**/compare?*', (route) => route.fulfill({ contentType: 'text/html', body: '<!doctype html><title>compare</title>' }));
@@ -163,7 +193,7 @@ describe('run queue and history end to end', { skip }, () => {
     assert.deepEqual([u.searchParams.get('a'), u.searchParams.get('b')], [first.runId, second.runId]);
   });
 
-  it("a saved graph's run reopens as that graph (/?g=<id>), marked unsaved so the next Run saves first", async () => {
+  it("a saved graph's run reopens as that graph (/?g=<id>): unchanged when the graph is as saved, marked unsaved (the next Run saves first) when the saved graph has changed since", async () => {
     await page.goto(studio().server.url);
     await page.locator('[data-backend]:not([data-backend=""])').waitFor();
     await page.getByTestId('new').click();
@@ -183,6 +213,17 @@ describe('run queue and history end to end', { skip }, () => {
     await page.waitForURL((u) => u.searchParams.get('g') === id);
     await page.locator('[data-testid=images-debug-steps-1] img').first().waitFor();
     assert.equal(await page.getByTestId('graph-title').inputValue(), 'saved graph');
-    assert.equal(await page.getByTestId('save').textContent(), 'Save*');
+    assert.equal(await page.getByTestId('save').textContent(), 'Saved', 'the run is of the graph as saved: nothing to save');
+    // the saved graph changes (Steps 5, saved); the run's graph, reopened, is now unsaved work
+    await page.getByTestId('title-debug-steps-1').click();
+    await page.getByLabel('Steps', { exact: true }).fill('5');
+    await page.waitForFunction(() => document.querySelector('[data-testid=save]')?.textContent === 'Save*');
+    await page.keyboard.press('Control+s');
+    await page.waitForFunction(() => document.querySelector('[data-testid=save]')?.textContent === 'Saved');
+    await page.locator(`[data-testid=history-entry][data-run-id="${saved.runId}"] [data-testid=history-open]`).click();
+    await page.waitForFunction(() => document.querySelector('[data-testid=save]')?.textContent === 'Save*');
+    await page.getByTestId('title-debug-steps-1').click();
+    assert.notEqual(await page.getByLabel('Steps', { exact: true }).inputValue(), '5', 'the graph as it ran');
+    assert.equal(new URL(page.url()).searchParams.get('g'), id);
   });
 });

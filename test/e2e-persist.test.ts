@@ -7,7 +7,8 @@
 //   completes, and Cancel still works after a reload (of a saved graph too). So does a dropped
 //   connection (a TCP proxy between browser and server cuts every connection mid-run).
 // - A share link made before any run says "not run yet" (no 404 in the console) and offers to
-//   run it in a fork.
+//   run it in a fork; the share link of a graph rerun unchanged (all from the cache) still shows
+//   the filmstrips (the steps of the stored run that made those outputs).
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
@@ -184,6 +185,35 @@ describe('studio: work is never lost', { skip }, () => {
     await viewer.locator('[data-testid="run-phase"][data-phase="done"]').waitFor({ timeout: 60_000 });
     assert.equal(await viewer.getByTestId('filmstrip-debug-steps-1').getAttribute('data-frames'), '4');
     assert.deepEqual(errors, []);
+    await viewer.close();
+  });
+
+  it('the share page of a saved graph rerun unchanged (every node from the cache) shows the steps of the run that made them', async () => {
+    const page = await studio().open();
+    dialogs(page);
+    await page.getByTestId('palette-debug-steps').click();
+    await page.getByLabel('Steps', { exact: true }).fill('4');
+    await page.keyboard.press('Control+s');
+    await page.waitForURL(/\?g=/);
+    const id = new URL(page.url()).searchParams.get('g')!;
+    const latest = async () => ((await (await fetch(`${studio().server.url}/api/graphs/${id}`)).json()) as { latestRunId: string | null }).latestRunId;
+    /** Run and wait until the server has recorded a newer finished run than `was`. */
+    const runOnce = async (was: string | null) => {
+      await page.getByTestId('run').click();
+      for (let now = await latest(); now === was; now = await latest()) await page.waitForTimeout(100);
+      return latest();
+    };
+    const first = await runOnce(null);
+    const second = await runOnce(first);
+    const stored = (await (await fetch(`${studio().server.url}/api/runs/${second}`)).json()) as { events: { event: string; payload: { nodeId?: string } }[] };
+    assert.ok(stored.events.some((e) => e.event === 'node:cached' && e.payload.nodeId === 'debug-steps-1'), 'the rerun came from the cache');
+    await page.close();
+
+    const viewer = await studio().browser.context.newPage();
+    studio().watch(viewer);
+    await viewer.goto(`${studio().server.url}/g/${id}`, { waitUntil: 'domcontentloaded' });
+    await viewer.locator('[data-testid=filmstrip-debug-steps-1][data-frames="4"]').waitFor({ timeout: 20_000 });
+    await viewer.screenshot({ path: join(ART, 'persist-share-cached-rerun.png') });
     await viewer.close();
   });
 });

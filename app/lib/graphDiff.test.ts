@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Graph } from '../../protocol';
-import { diffGraphs, showValue } from './graphDiff.js';
+import { diffGraphs, identicalGraphs, showValue } from './graphDiff.js';
 
 const n = (id: string, type: string, params: Record<string, unknown> = {}, x = 0, y = 0) => ({ id, type, version: 1, params, position: { x, y } });
 const g = (nodes: Graph['nodes'], edges: Graph['edges'] = []): Graph => ({ version: 1, nodes, edges });
@@ -67,4 +67,13 @@ test('values are shown short; an uploaded image as its type and size, not its da
   assert.equal(showValue(`data:image/png;base64,${'A'.repeat(4096)}`), '(image/png, 4 kB)');
   assert.ok(showValue('x'.repeat(500)).length < 90);
   assert.equal(showValue([1, 2]), '[1,2]');
+});
+
+test('identicalGraphs: the same JSON whatever the key order; any param, link or position differs', () => {
+  const a = g([n('t', 'text', { text: 'cat', n: 1 }, 10, 20), n('d', 'decoder', { seed: 1 })], [e('t', 'text', 'd', 'text')]);
+  const reordered = JSON.parse(JSON.stringify({ edges: a.edges, nodes: a.nodes.map((x) => ({ position: { y: x.position.y, x: x.position.x }, params: Object.fromEntries(Object.entries(x.params).reverse()), version: x.version, type: x.type, id: x.id })), version: 1 })) as Graph;
+  assert.equal(identicalGraphs(a, reordered), true);
+  assert.equal(identicalGraphs(a, g([n('t', 'text', { text: 'cat', n: 1 }, 10, 21), n('d', 'decoder', { seed: 1 })], a.edges)), false, 'a moved node');
+  assert.equal(identicalGraphs(a, g([n('t', 'text', { text: 'cat', n: 2 }, 10, 20), n('d', 'decoder', { seed: 1 })], a.edges)), false, 'a param');
+  assert.equal(identicalGraphs(a, g(a.nodes, [])), false, 'a link');
 });

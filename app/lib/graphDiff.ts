@@ -118,3 +118,15 @@ export function showValue(v: unknown): string {
   const s = JSON.stringify(v) ?? String(v);
   return s.length > 80 ? `${s.slice(0, 77)}…` : s;
 }
+
+/** Object keys in one order, so two graphs read back from different places compare as JSON. */
+const canonical = (x: unknown): string =>
+  JSON.stringify(x, (_k, v: unknown) => (v && typeof v === 'object' && !Array.isArray(v) ? Object.fromEntries(Object.entries(v).sort(([p], [q]) => (p < q ? -1 : p > q ? 1 : 0))) : v));
+
+/**
+ * The same graph exactly (params, links, positions, groups): saving one in place of the other
+ * would change nothing. Keys may come in any order (the server's copy went through its schema).
+ */
+export function identicalGraphs(a: Graph, b: Graph): boolean {
+  return canonical(a) === canonical(b);
+}

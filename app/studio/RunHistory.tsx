@@ -3,12 +3,14 @@
 // each with a thumbnail of its last image output, the graph's title, its state and when it was
 // queued. A queued run has Cancel (only that run ends; the others go on); a finished one opens
 // on the canvas with its outputs and steps (useReopenRun.ts). Two ticked runs open side by side
-// in /compare. Data: useRunHistory.ts.
-import { useState } from 'react';
+// in /compare. It docks beside the canvas (the canvas shrinks, globals.css), and Esc closes it
+// (unless a menu or a field outside it takes the key). Data: useRunHistory.ts.
+import { useEffect, useRef, useState } from 'react';
 import { describe, isFinished } from '../lib/runHistory';
 import { useStudio, useStudioApi } from './store';
 import { useHistoryRows, type HistoryRow } from './useRunHistory';
 import type { PendingRun } from './useRunQueue';
+import { typing } from './useShortcuts';
 
 export interface RunHistoryProps {
   /** the runs this tab has still to start, and what the graph is called */
@@ -47,14 +49,26 @@ export function RunHistory({ pending, title, busy, onOpen, onCancel, onClose }: 
     const [a, b] = ticked.map((id) => rows.find((r) => r.runId === id)!).sort((x, y) => x.at - y.at);
     window.location.assign(`/compare?a=${encodeURIComponent(a!.runId!)}&b=${encodeURIComponent(b!.runId!)}`);
   };
+  const box = useRef<HTMLElement>(null);
+  const close = useRef(onClose);
+  close.current = onClose;
+  useEffect(() => {
+    const onKey = (e: KeyboardEvent) => {
+      if (e.key !== 'Escape' || e.defaultPrevented) return; // a menu or popup closed itself first
+      if (typing(e.target) && !box.current?.contains(e.target as Node)) return; // Esc in a field elsewhere is that field's
+      close.current();
+    };
+    window.addEventListener('keydown', onKey);
+    return () => window.removeEventListener('keydown', onKey);
+  }, []);
   return (
-    <aside className="run-history" data-testid="run-history" aria-label="queue and history">
+    <aside ref={box} className="run-history" data-testid="run-history" aria-label="queue and history">
       <header>
         <h2>Runs in this browser</h2>
         <button type="button" className="mini" disabled={ticked.length !== 2} onClick={compare} title="Open the two ticked runs side by side" data-testid="history-compare">
           Compare
         </button>
-        <button type="button" className="mini" onClick={onClose} aria-label="close the run history">
+        <button type="button" className="mini" onClick={onClose} aria-label="close the run history" title="Close (Esc)">
           ×
         </button>
       </header>

@@ -226,6 +226,14 @@ export function Workspace({ socket, catalogue, catalogueError, viewId, examples,
 
   const queue = useRunQueue(store, doRun);
   const history = useRunHistory(store, { queue, cancelRun: run.cancel, context: () => ({ title: titleOf(title), graphId: sv.saved?.token ? sv.saved.id : null }) });
+  // the panel docks beside the canvas, which shrinks: fit the cards to what is left (and back)
+  const showHistory = history.open && !readOnly;
+  const dockedBefore = useRef(showHistory);
+  useEffect(() => {
+    if (dockedBefore.current === showHistory) return;
+    dockedBefore.current = showHistory;
+    if (store.getState().nodes.length) ed.requestFit({ follow: true });
+  }, [showHistory, store, ed]);
   const reopen = useReopenRun({ store, run, sv, dirty, say, onTitle, markGone: (id) => history.put({ id, gone: true }) });
   const popups = useCanvasPopups(catalogue, readOnly);
   const selected = nodes.filter((n) => n.selected);
@@ -290,7 +298,7 @@ export function Workspace({ socket, catalogue, catalogueError, viewId, examples,
       <RunStatus notice={notice} link={link} readOnly={readOnly} title={sv.saved?.title} notRun={opened.notRun} onRunInFork={() => void doFork(true)} viewId={viewId} />
       <div className="workspace">
         {!readOnly ? <Palette catalogue={catalogue} error={catalogueError} onAdd={(t) => addAt(t)} /> : null}
-        <main className="canvas" data-testid="canvas" onDrop={onDrop} onDragOver={(e) => { e.preventDefault(); e.dataTransfer.dropEffect = 'copy'; }}>
+        <main className={`canvas${showHistory ? ' with-history' : ''}`} data-testid="canvas" onDrop={onDrop} onDragOver={(e) => { e.preventDefault(); e.dataTransfer.dropEffect = 'copy'; }}>
           {notebook ? <NotebookView nodes={nodes} edges={edges} /> : null}
           <div className="flow" hidden={notebook} onDoubleClick={popups.onDoubleClick}>
             <ReactFlow<StudioNode, Edge>
@@ -328,7 +336,7 @@ export function Workspace({ socket, catalogue, catalogueError, viewId, examples,
             </ReactFlow>
           </div>
           {popups.popups(actions)}
-          {history.open && !readOnly ? <RunHistory pending={queue.pending} title={titleOf(title)} busy={busy} onOpen={(r) => void reopen(r)} onCancel={history.cancel} onClose={history.close} /> : null}
+          {showHistory ? <RunHistory pending={queue.pending} title={titleOf(title)} busy={busy} onOpen={(r) => void reopen(r)} onCancel={history.cancel} onClose={history.close} /> : null}
           {!nodes.length && !readOnly && !notebook ? <Gallery examples={examples ?? []} onOpen={(g) => { ed.load(g, { keepHistory: true }); settle(title); ed.requestFit(); }} /> : null}
         </main>
         <Inspector

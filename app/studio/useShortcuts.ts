@@ -5,7 +5,8 @@
 import { useEffect, useRef } from 'react';
 import { actionForKey, type ActionState } from './actions';
 
-function typing(t: EventTarget | null): boolean {
+/** The key goes to a text field (or a select) being edited. */
+export function typing(t: EventTarget | null): boolean {
   const el = t as HTMLElement | null;
   return !!el && (el.tagName === 'INPUT' || el.tagName === 'TEXTAREA' || el.tagName === 'SELECT' || el.isContentEditable);
 }
