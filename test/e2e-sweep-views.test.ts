@@ -103,6 +103,14 @@ describe('sweep: pickers, animation downloads, notebook and share page', { skip 
     assert.equal(v3.status, 200);
     assert.equal(v3.type, 'image/webp');
     assert.match((await page.getByLabel('download the steps of sweep-v3 as an animated GIF').getAttribute('href'))!, /\/animation\/d\.gif\?variant=3$/);
+    // the filmstrip's buttons stay inside their cards (the sweep's and the narrow debug cards')
+    const outside = await page.evaluate(() =>
+      [...document.querySelectorAll<HTMLElement>('.react-flow__node .film-controls')].flatMap((c) => {
+        const card = c.closest('.react-flow__node')!.getBoundingClientRect();
+        return [...c.children].filter((b) => b.getBoundingClientRect().right > card.right + 0.5).map((b) => `${c.closest<HTMLElement>('.react-flow__node')!.dataset.id}: ${b.textContent}`);
+      }),
+    );
+    assert.deepEqual(outside, [], 'no filmstrip control sticks out of its card');
     await page.getByTestId('sweep-cell-sweep-0').click();
     const v0 = await webpOf(page, page, 0);
     assert.equal(v0.status, 200);
