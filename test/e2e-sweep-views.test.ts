@@ -7,13 +7,15 @@
 //   (`?variant=N`), and the WebP is that variant's.
 // - The grid shows, with cells that open their filmstrips, in the notebook view and on the share
 //   page (/g/<id>, replayed from the stored run).
-// - With weights: a variant that made two images (decoder count 2) shows both in its cell.
+// - With weights: a variant that made two images (decoder count 2) shows both in its cell, and
+//   the grid PNG tiles both in that cell.
 // Screenshots: test/artifacts/sweep-notebook.png, sweep-share.png, sweep-count2.png.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
+import sharp from 'sharp';
 import { e2eMissingReason } from './helpers/browser.js';
 import { skipIfMissing } from './helpers/requires.js';
 import { ROOT } from './helpers/server.js';
@@ -165,6 +167,19 @@ describe('sweep: pickers, animation downloads, notebook and share page', { skip 
     assert.deepEqual(await cells.evaluateAll((cs) => cs.map((c) => c.querySelectorAll('img').length)), [2, 2]);
     assert.equal(await page.getByTestId('sweep-cell-sweep-1').locator('img').nth(1).getAttribute('alt'), 'decoder.seed 2, image 2');
     await page.getByTestId('sweep-sweep').screenshot({ path: join(ART, 'sweep-count2.png') });
+    // the grid PNG tiles both images in the cell: two 48 px images side by side, the lower half blank
+    const download = page.waitForEvent('download');
+    await page.getByTestId('sweep-png-sweep').click();
+    const path = join(ART, 'sweep-count2-grid.png');
+    await (await download).saveAs(path);
+    const { data, info } = await sharp(readFileSync(path)).removeAlpha().raw().toBuffer({ resolveWithObject: true });
+    // cell 0 (one row, no row labels): x 4..100, y 40..136 (sweepPng.ts's GAP 4, two 18 px label lines, CELL 96)
+    const white = (x0: number, y0: number, x1: number, y1: number) => {
+      for (let y = y0; y < y1; y++) for (let x = x0; x < x1; x++) for (let c = 0; c < 3; c++) if (data[(y * info.width + x) * 3 + c] !== 255) return false;
+      return true;
+    };
+    assert.ok(!white(4, 40, 52, 88) && !white(52, 40, 100, 88), 'two images across the top half of the cell');
+    assert.ok(white(4, 90, 100, 136), 'nothing below them');
     await page.close();
   });
 });

@@ -11,6 +11,7 @@ import { useMemo, useState } from 'react';
 import { useShallow } from 'zustand/react/shallow';
 import { imageList, sweepValueTexts, SWEEP_AXIS_PARAMS } from '../../protocol';
 import { declOf } from '../lib/graphModel';
+import { streamedVariant } from '../lib/runState';
 import { animationLink, Filmstrip } from './Filmstrip';
 import { downloadGridPng } from './sweepPng';
 import { useStudio } from './store';
@@ -66,9 +67,7 @@ export function SweepGrid({ id, params, wide }: { id: string; params: Record<str
   const rowTitle = axes[1]?.title ?? '';
   const describe = (i: number) => `${colTitle} ${cols[i % cols.length]}${rowTitle ? `, ${rowTitle} ${rows[Math.floor(i / cols.length)]}` : ''}`;
   const shown = picked !== null ? runOf(picked) : undefined;
-  // the server animates the steps of the variant that streamed them: this one, or for a cache hit
-  // the variant of this run that ran under the same key (none when they came from an earlier run)
-  const streamedIn = shown?.status === 'done' && source ? variants?.findIndex((v) => v?.[source.source] && !v[source.source]!.cached && v[source.source]!.key === shown.key && v[source.source]!.frames.length > 0) ?? -1 : -1;
+  const streamedIn = picked !== null && source ? streamedVariant(variants, source.source, picked) : -1;
   const animation = runId && source && streamedIn >= 0 ? animationLink(runId, source.source, streamedIn) : undefined;
   return (
     <div className="sweep nodrag nowheel" data-testid={`sweep-${id}`}>
