@@ -1,8 +1,8 @@
 // End-to-end (issue 24, item 3, polish): a sweep as a user builds and reads it, in the built
 // studio in Debian's Chromium against the real server, on the debug-steps node (no weights).
 // - The inspector picks each axis's node from the graph's runnable nodes (by title and id; not
-//   the note, not the sweep itself) and its param from that node's params; the graph still stores
-//   the node id and the param name as strings.
+//   the note, not the sweep itself; a muted node shown but not pickable) and its param from that
+//   node's params but images; the graph still stores the node id and the param name as strings.
 // - After Run, a cell's filmstrip offers the WebP/GIF download of that variant's steps
 //   (`?variant=N`), and the WebP is that variant's.
 // - The grid shows, with cells that open their filmstrips, in the notebook view and on the share
@@ -44,7 +44,7 @@ const GRAPH = {
   nodes: [
     { id: 'about', type: 'note', version: 1, position: { x: 0, y: -160 }, params: { markdown: 'a sweep' } },
     debug('d', 0),
-    debug('e', 260),
+    { ...debug('e', 260), mode: 'mute' },
     { id: 'sweep', type: 'sweep', version: 1, position: { x: 300, y: 0 }, params: { node: '', param: 'seed', values: '1, 2', node2: '', param2: 'guidance', values2: '' } },
   ],
   edges: [{ from: { node: 'd', port: 'image' }, to: { node: 'sweep', port: 'image' } }],
@@ -71,8 +71,8 @@ describe('sweep: pickers, animation downloads, notebook and share page', { skip 
     await dropGraph(page, GRAPH, 'sweep-debug.json');
     await page.getByTestId('title-sweep').click();
 
-    // the node lists the graph's runnable nodes by title and id: not the note, not the sweep
-    assert.deepEqual(await options(page, 'sweep-pick-node'), [['', '— pick a node —', false], ['d', 'Debug steps (d)', false], ['e', 'Debug steps (e)', false]]);
+    // the node lists the graph's runnable nodes by title and id: not the note, not the sweep; a muted one not pickable
+    assert.deepEqual(await options(page, 'sweep-pick-node'), [['', '— pick a node —', false], ['d', 'Debug steps (d)', false], ['e', 'Debug steps (e) · muted', true]]);
     assert.equal(await page.getByTestId('sweep-pick-param').isDisabled(), true, 'no param to pick before a node');
     await page.getByTestId('sweep-pick-node').selectOption('d');
     assert.equal(await page.getByTestId('sweep-pick-param').inputValue(), 'seed', 'the param named before is kept where the node has it');
@@ -123,6 +123,8 @@ describe('sweep: pickers, animation downloads, notebook and share page', { skip 
     const nb = page.getByTestId('notebook');
     await nb.waitFor();
     assert.equal(await imgs(nb).count(), 4);
+    // (the notebook lists the params as stored: the picked node ids and param names, as strings)
+    assert.match((await nb.locator('.cell', { has: page.getByTestId('sweep-sweep') }).textContent()) ?? '', /node = "d" · param = "seed" · values = "1, 2" · node2 = "d" · param2 = "size"/);
     await nb.getByTestId('sweep-cell-sweep-1').click();
     assert.equal(await nb.getByTestId('filmstrip-sweep-v1').getAttribute('data-frames'), '3');
     assert.equal((await webpOf(page, nb, 1)).status, 200);
