@@ -54,6 +54,16 @@ function parseValue(text: string, kind: ParamDecl['kind']): number | string | bo
   return text;
 }
 
+/** Whether a node of this kind runs something a sweep can vary (the sweep node and passive nodes run nothing). */
+export function sweepableNode(decl: NodeDecl): boolean {
+  return decl.type !== SWEEP_NODE_TYPE && !decl.passive;
+}
+
+/** The params of a node a sweep can vary: all but image uploads (the studio's pickers list these). */
+export function sweepableParams(decl: NodeDecl): ParamDecl[] {
+  return decl.params.filter((p) => p.kind !== 'image');
+}
+
 type Err = (nodeId: string | null, code: ErrorCode, message: string, port?: string) => void;
 /** The problems with one value for a declared param (validate.ts's param checks). */
 export type CheckValue = (decl: NodeDecl, param: ParamDecl, value: unknown) => { code: ErrorCode; message: string }[];
@@ -84,15 +94,15 @@ export function planSweep(
     const decl = declById.get(target);
     if (!target) bad('BAD_SWEEP', 'names no node to sweep', names.node);
     else if (!decl) bad('BAD_SWEEP', `no node "${echo(target)}" in the graph`, names.node);
-    else if (decl.type === SWEEP_NODE_TYPE || decl.passive) bad('BAD_SWEEP', `"${echo(target)}" (${decl.type}) runs nothing to sweep`, names.node);
-    if (!decl || decl.type === SWEEP_NODE_TYPE || decl.passive) continue;
+    else if (!sweepableNode(decl)) bad('BAD_SWEEP', `"${echo(target)}" (${decl.type}) runs nothing to sweep`, names.node);
+    if (!decl || !sweepableNode(decl)) continue;
     const name = String(params[names.param] ?? '');
     const p = decl.params.find((q) => q.name === name);
     if (!p) {
       bad('UNKNOWN_PARAM', `${decl.type} has no param "${echo(name)}" (has ${decl.params.map((q) => q.name).join(', ')})`, names.param);
       continue;
     }
-    if (p.kind === 'image') {
+    if (!sweepableParams(decl).includes(p)) {
       bad('BAD_SWEEP', `${name} is an image; sweeps take numbers, text, options or booleans`, names.param);
       continue;
     }

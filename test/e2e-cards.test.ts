@@ -79,7 +79,7 @@ describe('cards and the small things', { skip }, () => {
 
   it('no two cards overlap after running the examples whose outputs grew their cards', { skip: runSkip, timeout: 1_500_000 }, async () => {
     const page = await studio().open();
-    for (const name of ['text-to-image', 'prior-vs-no-prior', 'text-diff', 'interpolation', 'clip-similarity', 'word-weights']) {
+    for (const name of ['text-to-image', 'prior-vs-no-prior', 'text-diff', 'interpolation', 'clip-similarity', 'word-weights', 'sweep-guidance']) {
       await dropGraph(page, quick(name), `${name}.json`);
       await page.getByTestId('notice').filter({ hasText: `${name}.json` }).waitFor();
       await page.getByTestId('run').click();

@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { catalogue, migrations } from '../nodes/index.js';
-import { validateGraph } from '../protocol/index.js';
+import { sweepableNode, sweepableParams, validateGraph } from '../protocol/index.js';
 
 const cat = catalogue();
 const node = (id: string, type: string, params: Record<string, unknown> = {}) => ({ id, type, version: 1, params, position: { x: 0, y: 0 } });
@@ -73,4 +73,19 @@ test('bypass and mute: sweeping a node that does not run is refused; a muted swe
   assert.ok(v.ok, JSON.stringify(!v.ok && v.errors));
   assert.equal(v.value.sweep, undefined);
   assert.equal(v.value.held.get('s'), 'muted');
+});
+
+test('what the studio offers to sweep is what the plan accepts: runnable nodes, their params but images', () => {
+  const byType = new Map(cat.nodes.map((d) => [d.type, d]));
+  assert.deepEqual(['sweep', 'note', 'similarity', 'decoder', 'image-input'].map((t) => sweepableNode(byType.get(t)!)), [false, false, true, true, true]);
+  assert.deepEqual(sweepableParams(byType.get('image-input')!).map((p) => p.name), ['source', 'key'], 'its upload is not offered');
+  assert.ok(sweepableParams(byType.get('decoder')!).some((p) => p.name === 'seed'));
+  // every offered param of every runnable node plans (with its default as the one value)
+  for (const d of cat.nodes.filter(sweepableNode)) {
+    for (const p of sweepableParams(d)) {
+      const g = { version: 1, nodes: [node('x', d.type), node('s', 'sweep', { node: 'x', param: p.name, values: String(p.default ?? '') })], edges: [] };
+      const codes = check(g).ok ? [] : (check(g) as { errors: { code: string; port?: string }[] }).errors.filter((e) => e.port === 'node' || e.port === 'param').map((e) => e.code);
+      assert.deepEqual(codes, [], `${d.type}.${p.name} is offered and accepted`);
+    }
+  }
 });

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { applyEvent, problemsFor, replay, startRun } from './runState';
+import { applyEvent, problemsFor, replay, startRun, streamedVariant } from './runState';
 
 test('events fold into node states, frames and outputs', () => {
   let s = startRun('r1', ['a', 'b']);
@@ -85,4 +85,8 @@ test('a sweep: each variant folds into its own nodes, variant 0 also into the ca
   assert.equal(s.variants![1]!.e!.cached, true);
   assert.deepEqual(s.nodes.d!.frames.map((f) => f.url), ['data:f0'], 'the cards show variant 0');
   assert.equal(s.nodes.e!.cached, false);
+  // the steps each variant shows were streamed in: itself, itself, and variant 0 (same key)
+  assert.deepEqual([0, 1, 2].map((v) => streamedVariant(s.variants, 'd', v)), [0, 1, 0]);
+  assert.equal(streamedVariant(s.variants, 'd', 3), -1, 'no such variant');
+  assert.equal(streamedVariant(s.variants, 'e', 1), -1, 'a node that streamed no steps');
 });

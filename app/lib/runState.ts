@@ -159,6 +159,20 @@ function sameKeyElsewhere(variants: (Record<string, NodeRun> | undefined)[], nod
   return ran ? { [nodeId]: ran } : {};
 }
 
+/**
+ * The variant of this run whose events streamed the steps `nodeId` shows in `variant` (the server
+ * animates those: `?variant=N`): that variant, or for a cache hit the one that ran under the same
+ * key; -1 when none of this run did (the steps came from an earlier run, or are still coming).
+ */
+export function streamedVariant(variants: RunView['variants'], nodeId: string, variant: number): number {
+  const shown = variants?.[variant]?.[nodeId];
+  if (!variants || !shown || shown.status !== 'done') return -1;
+  return variants.findIndex((v) => {
+    const n = v?.[nodeId];
+    return !!n && !n.cached && n.frames.length > 0 && n.key === shown.key;
+  });
+}
+
 function settleVariants(state: RunView, to: NodeStatus): Pick<RunView, 'variants'> {
   return state.variants ? { variants: [...state.variants].map((v) => settle(v ?? {}, to)) } : {};
 }

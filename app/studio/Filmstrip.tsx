@@ -13,6 +13,12 @@ import { SchedulePlot } from './SchedulePlot';
 
 const THUMBS = 8;
 
+/** Where the server animates the steps `nodeId` streamed in run `runId` (in a sweep, in variant `variant`): server/api.ts. */
+export function animationLink(runId: string, nodeId: string, variant?: number): (ext: 'webp' | 'gif') => string {
+  const base = `/api/runs/${encodeURIComponent(runId)}/animation/${encodeURIComponent(nodeId)}`;
+  return (ext) => `${base}.${ext}${variant === undefined ? '' : `?variant=${variant}`}`;
+}
+
 /** The box a frame of natural size w×h is drawn in: as large as fits, by whole pixels when it can. */
 export function frameBox(w: number, h: number, maxW: number, maxH: number): { width: number; height: number } {
   let s = Math.min(maxW / w, maxH / h);
@@ -38,8 +44,8 @@ export function Filmstrip({
   halves?: [string, string];
   /** More room (the notebook view). */
   wide?: boolean;
-  /** Where the server makes this run's frames into an animation (`<url>.webp` / `.gif`), when it can. */
-  animation?: string;
+  /** Where the server makes this run's frames into an animation (animationLink), when it can. */
+  animation?: (ext: 'webp' | 'gif') => string;
   /** Driven from outside (the compare page's one scrubber for two strips): show this frame, without controls of its own. */
   at?: number;
 }) {
@@ -125,10 +131,10 @@ export function Filmstrip({
             </button>
             {animation ? (
               <>
-                <a className="mini" href={`${animation}.webp`} download aria-label={`download the steps of ${nodeId} as an animated WebP with its graph`} data-testid={`anim-webp-${nodeId}`}>
+                <a className="mini" href={animation('webp')} download aria-label={`download the steps of ${nodeId} as an animated WebP with its graph`} data-testid={`anim-webp-${nodeId}`}>
                   WebP
                 </a>
-                <a className="mini" href={`${animation}.gif`} download aria-label={`download the steps of ${nodeId} as an animated GIF`}>
+                <a className="mini" href={animation('gif')} download aria-label={`download the steps of ${nodeId} as an animated GIF`}>
                   GIF
                 </a>
               </>

@@ -6,6 +6,7 @@ import { declOf, type StudioNode } from '../lib/graphModel';
 import { LinkFields } from './LinkFields';
 import { MaskPainter } from './MaskPainter';
 import { ParamField } from './ParamField';
+import { SWEEP_PICKED, SweepPick } from './SweepFields';
 
 export interface InspectorProps {
   node: StudioNode | null;
@@ -34,7 +35,13 @@ export function Inspector({ node, count, nodes, edges, catalogue, readOnly, onPa
           <LinkFields node={node} nodes={nodes} edges={edges} catalogue={catalogue} disabled={readOnly} onLink={onLink} />
           {node.data.type === 'mask' ? <MaskPainter nodeId={node.id} painted={node.data.params.painted} shape={node.data.params.shape} disabled={readOnly} onParam={(name, v) => onParam(node.id, name, v)} /> : null}
           <form onSubmit={(e) => e.preventDefault()} aria-label={`params of ${node.id}`}>
-            {decl?.params.map((p) => <ParamField key={`${node.id}:${p.name}`} nodeId={node.id} p={p} value={node.data.params[p.name]} disabled={readOnly} onChange={(v) => onParam(node.id, p.name, v)} />)}
+            {decl?.params.map((p) =>
+              node.data.type === 'sweep' && SWEEP_PICKED.has(p.name) ? (
+                <SweepPick key={`${node.id}:${p.name}`} name={p.name} node={node} nodes={nodes} catalogue={catalogue} disabled={readOnly} onParam={(name, v) => onParam(node.id, name, v)} />
+              ) : (
+                <ParamField key={`${node.id}:${p.name}`} nodeId={node.id} p={p} value={node.data.params[p.name]} disabled={readOnly} onChange={(v) => onParam(node.id, p.name, v)} />
+              ),
+            )}
             {decl && !decl.params.length ? <p className="muted small">no params</p> : null}
           </form>
         </>

@@ -11,7 +11,7 @@ import { useStudio } from './store';
 import { downloadPng } from './download';
 import { ClipPathChart } from './ClipPathChart';
 import { EmbeddingMap } from './EmbeddingMap';
-import { Filmstrip } from './Filmstrip';
+import { animationLink, Filmstrip } from './Filmstrip';
 import { Heatmap } from './Heatmap';
 import { Trajectory } from './Trajectory';
 import { ShadedPrompt, weightText } from './WordWeights';
@@ -105,7 +105,7 @@ export function NodeOutputs({ nodeId, nodeType, run, skipText, wide }: { nodeId:
   const catalogue = useStudio((s) => s.catalogue);
   const runId = useStudio((s) => s.run.runId);
   // the server animates the frames a node streamed in this run (a node served from the cache streamed none)
-  const animation = runId && !run.cached && run.status === 'done' ? `/api/runs/${encodeURIComponent(runId)}/animation/${encodeURIComponent(nodeId)}` : undefined;
+  const animation = runId && !run.cached && run.status === 'done' ? animationLink(runId, nodeId) : undefined;
   const halves = nodeType && declOf(catalogue, nodeType)?.category === 'diffusion' ? DIFFUSION_HALVES : undefined;
   // a text node already shows its prompt; its text output would say it twice
   const outputs = Object.entries(run.outputs ?? {}).filter(([, v]) => !(skipText && v.kind === 'text'));

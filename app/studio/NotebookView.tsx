@@ -1,11 +1,12 @@
 'use client';
 // The graph read top to bottom: every node in run order as a cell (notes as text, others with
 // their params and what they made), for reading a shared graph like a notebook. Each cell
-// selects its own node's run state from the store, as the canvas cards do.
+// selects its own node's run state from the store, as the canvas cards do; a sweep shows its grid.
 import type { Edge } from '@xyflow/react';
 import { declOf, runOrder, type StudioNode } from '../lib/graphModel';
 import { renderMarkdown } from '../lib/markdownView';
 import { NodeOutputs } from './NodeOutputs';
+import { SweepGrid } from './SweepGrid';
 import { useStudio } from './store';
 
 function Cell({ n, index, edges }: { n: StudioNode; index: number; edges: Edge[] }) {
@@ -24,6 +25,8 @@ function Cell({ n, index, edges }: { n: StudioNode; index: number; edges: Edge[]
       {inputs.length ? <p className="small muted">{inputs.join(' · ')}</p> : null}
       {params.length ? <p className="small">{params.map(([k, v]) => `${k} = ${JSON.stringify(v)}`).join(' · ')}</p> : null}
       {nr ? <NodeOutputs nodeId={id} nodeType={n.data.type} run={nr} wide /> : null}
+      {/* a sweep runs nothing of its own (no run state): its grid reads the run's variants */}
+      {n.data.type === 'sweep' ? <SweepGrid id={id} params={n.data.params} wide /> : null}
     </section>
   );
 }

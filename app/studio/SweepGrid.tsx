@@ -1,14 +1,18 @@
 'use client';
 // A sweep node's card body: the output linked to its `image` input, one cell per variant of the
 // run (columns: the first axis's values, rows: the second's), labelled with the values; a click
-// on a cell shows that variant's filmstrip of the linked node. The grid downloads as a PNG that
+// on a cell shows that variant's filmstrip of the linked node (with its WebP/GIF download, from
+// the variant that streamed the steps); a variant that made several images (count > 1) shows them
+// all, small, in its cell. Shown on the canvas card, in the notebook view and on share pages
+// (the stored run's variants). The grid downloads as a PNG that
 // carries the graph (sweepPng.ts). The axes come from the node's params as the server plans them
 // (protocol/sweep.ts); the cells from the run's variants (lib/runState.ts).
 import { useMemo, useState } from 'react';
 import { useShallow } from 'zustand/react/shallow';
 import { imageList, sweepValueTexts, SWEEP_AXIS_PARAMS } from '../../protocol';
 import { declOf } from '../lib/graphModel';
-import { Filmstrip } from './Filmstrip';
+import { streamedVariant } from '../lib/runState';
+import { animationLink, Filmstrip } from './Filmstrip';
 import { downloadGridPng } from './sweepPng';
 import { useStudio } from './store';
 
@@ -43,10 +47,11 @@ function useAxes(params: Record<string, unknown>): Axis[] {
   );
 }
 
-export function SweepGrid({ id, params }: { id: string; params: Record<string, unknown> }) {
+export function SweepGrid({ id, params, wide }: { id: string; params: Record<string, unknown>; wide?: boolean }) {
   const axes = useAxes(params);
   const source = useStudio((s) => s.edges.find((e) => e.target === id && e.targetHandle === 'image'));
   const variants = useStudio((s) => s.run.variants);
+  const runId = useStudio((s) => s.run.runId);
   const currentGraph = useStudio((s) => s.currentGraph);
   const isDiffusion = useStudio((s) => declOf(s.catalogue, s.nodes.find((n) => n.id === source?.source)?.data.type ?? '')?.category === 'diffusion');
   const [picked, setPicked] = useState<number | null>(null);
@@ -56,12 +61,14 @@ export function SweepGrid({ id, params }: { id: string; params: Record<string, u
   const runOf = (i: number) => (source ? variants?.[i]?.[source.source] : undefined);
   const cells = Array.from({ length: cols.length * rows.length }, (_, i) => {
     const out = source?.sourceHandle ? runOf(i)?.outputs?.[source.sourceHandle] : undefined;
-    return out?.kind === 'image' ? String(imageList(out.images)[0] ?? '') || undefined : undefined;
+    return out?.kind === 'image' ? imageList(out.images).map(String).filter(Boolean) : [];
   });
   const colTitle = axes[0]!.title;
   const rowTitle = axes[1]?.title ?? '';
   const describe = (i: number) => `${colTitle} ${cols[i % cols.length]}${rowTitle ? `, ${rowTitle} ${rows[Math.floor(i / cols.length)]}` : ''}`;
   const shown = picked !== null ? runOf(picked) : undefined;
+  const streamedIn = picked !== null && source ? streamedVariant(variants, source.source, picked) : -1;
+  const animation = runId && source && streamedIn >= 0 ? animationLink(runId, source.source, streamedIn) : undefined;
   return (
     <div className="sweep nodrag nowheel" data-testid={`sweep-${id}`}>
       <table className="sweep-grid">
@@ -82,7 +89,13 @@ export function SweepGrid({ id, params }: { id: string; params: Record<string, u
                 return (
                   <td key={c}>
                     <button type="button" className={`sweep-cell${picked === i ? ' on' : ''}`} data-testid={`sweep-cell-${id}-${i}`} aria-label={`variant ${i + 1}: ${describe(i)}`} aria-pressed={picked === i} onClick={() => setPicked(picked === i ? null : i)}>
-                      {cells[i] ? <img src={cells[i]} alt={describe(i)} /> : <span className="muted">·</span>}
+                      {cells[i]!.length ? (
+                        <span className={`sweep-images${cells[i]!.length > 1 ? ' many' : ''}`} data-count={cells[i]!.length}>
+                          {cells[i]!.map((src, k) => <img key={k} src={src} alt={cells[i]!.length > 1 ? `${describe(i)}, image ${k + 1}` : describe(i)} />)}
+                        </span>
+                      ) : (
+                        <span className="muted">·</span>
+                      )}
                     </button>
                   </td>
                 );
@@ -96,7 +109,7 @@ export function SweepGrid({ id, params }: { id: string; params: Record<string, u
         <button
           type="button"
           className="mini"
-          disabled={!cells.some(Boolean)}
+          disabled={!cells.some((c) => c.length)}
           aria-label="download the sweep grid as PNG with its graph"
           data-testid={`sweep-png-${id}`}
           onClick={() => void downloadGridPng({ cols, rows, cells, colTitle, rowTitle }, currentGraph(), `${id}-grid.png`)}
@@ -108,7 +121,7 @@ export function SweepGrid({ id, params }: { id: string; params: Record<string, u
         <div className="sweep-variant" data-testid={`sweep-variant-${id}`} data-variant={picked}>
           <div className="muted">variant {picked + 1}: {describe(picked)}</div>
           {shown?.frames.length ? (
-            <Filmstrip nodeId={`${id}-v${picked}`} frames={shown.frames} ts={shown.ts} live={shown.status === 'running'} halves={isDiffusion ? HALVES : undefined} />
+            <Filmstrip nodeId={`${id}-v${picked}`} frames={shown.frames} ts={shown.ts} live={shown.status === 'running'} halves={isDiffusion ? HALVES : undefined} wide={wide} animation={animation} />
           ) : (
             <div className="muted">{shown ? 'no steps streamed for this variant' : 'not run yet'}</div>
           )}

@@ -1,5 +1,5 @@
 // A sweep's grid as one PNG (the sweep card's download): each cell's image drawn by whole pixels
-// at CELL px, the column values along the top and the row values down the left, and the graph in a
+// at CELL px (a variant with several images tiles them, k × k, in its cell), the column values along the top and the row values down the left, and the graph in a
 // tEXt chunk like every PNG the studio makes (lib/png.ts), so dropping it on a canvas reopens the sweep.
 import type { Graph } from '../../protocol';
 import { embedGraph } from '../lib/png';
@@ -13,8 +13,8 @@ const LABEL_W = 72;
 export interface GridPicture {
   cols: string[];
   rows: string[];
-  /** image URL per variant (row-major), undefined where a variant has none yet */
-  cells: (string | undefined)[];
+  /** image URLs per variant (row-major), empty where a variant has none yet */
+  cells: string[][];
   /** "decoder.seed" across, "decoder.guidance" down */
   colTitle: string;
   rowTitle: string;
@@ -43,12 +43,13 @@ export async function downloadGridPng(g: GridPicture, graph: Graph, filename: st
   const top = 2 * LABEL_H;
   g.cols.forEach((c, i) => ctx.fillText(c, left + GAP + i * (CELL + GAP), LABEL_H * 1.5, CELL));
   g.rows.forEach((r, j) => ctx.fillText(r, GAP, top + GAP + j * (CELL + GAP) + CELL / 2, LABEL_W - 2 * GAP));
-  const images = await Promise.all(g.cells.map((u) => (u ? load(u).catch(() => null) : null)));
-  images.forEach((im, k) => {
-    if (!im) return;
+  const images = await Promise.all(g.cells.map((urls) => Promise.all(urls.map((u) => load(u).catch(() => null)))));
+  images.forEach((ims, k) => {
     const x = left + GAP + (k % g.cols.length) * (CELL + GAP);
     const y = top + GAP + Math.floor(k / g.cols.length) * (CELL + GAP);
-    ctx.drawImage(im, x, y, CELL, CELL);
+    const across = Math.ceil(Math.sqrt(ims.length));
+    const size = Math.floor(CELL / Math.max(1, across));
+    ims.forEach((im, n) => im && ctx.drawImage(im, x + (n % across) * size, y + Math.floor(n / across) * size, size, size));
   });
   const blob = await new Promise<Blob>((resolve, reject) => canvas.toBlob((b) => (b ? resolve(b) : reject(new Error('the grid could not be drawn'))), 'image/png'));
   const png = embedGraph(new Uint8Array(await blob.arrayBuffer()), graph);
