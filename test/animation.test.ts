@@ -62,9 +62,12 @@ test('a run\'s steps as an animated WebP (graph in its XMP) and GIF, one frame p
   }
   const none = await fetch(`${server.url}/api/runs/${second}/animation/nope.webp`);
   assert.equal(none.status, 404);
-  // a node served from the cache streamed nothing in that run
+  // a node served from the cache streamed nothing in that run: its animation is the steps of the
+  // stored run that made its output (server/store.ts links them)
   const again = await runSaved(2);
-  assert.equal((await fetch(`${server.url}/api/runs/${again}/animation/d.webp`)).status, 404);
+  const cached = await fetch(`${server.url}/api/runs/${again}/animation/d.webp`);
+  assert.equal(cached.status, 200);
+  assert.equal((await sharp(Buffer.from(await cached.arrayBuffer()), { animated: true }).metadata()).pages, 6, 'the steps that made the cached output');
   assert.equal(((await none.json()) as { error: { code: string } }).error.code, 'NOT_FOUND');
   assert.equal((await fetch(`${server.url}/api/runs/no-such-run/animation/d.gif`)).status, 404);
 });

@@ -2,7 +2,8 @@
 // Debian's Chromium against the real server. The decoder-clip-path example, opened from the
 // gallery and run: the decoder card plots the cosine of each step's predicted image to the
 // prior's embedding and to the prompt, one point per step; the embedding map draws the decoder's
-// trajectory (behind the CLIP encode of its image) beside the prior's. Screenshots go to
+// trajectory (behind the CLIP encode of its image) beside the prior's; the notebook view and the
+// share page show the same. Screenshots go to
 // test/artifacts/.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -27,6 +28,9 @@ describe('the decoder’s CLIP path', { skip }, () => {
     const page = await studio().open();
     await page.getByTestId('example-decoder-clip-path').click();
     await page.getByTestId('node-decoder').waitFor();
+    // saved first, so the run is stored for the share page below
+    await page.getByTestId('save').click();
+    await page.waitForURL(/\?g=/);
     await page.getByTestId('run').click();
     await page.locator('[data-testid="run-phase"][data-phase="done"], [data-testid="run-phase"][data-phase="error"]').waitFor({ timeout: 300_000 });
     assert.equal(await page.getByTestId('run-phase').getAttribute('data-phase'), 'done');
@@ -57,6 +61,16 @@ describe('the decoder’s CLIP path', { skip }, () => {
       await cell.scrollIntoViewIfNeeded();
       await cell.screenshot({ path: join(ART, shot) });
     }
+    // the share page replays the stored run: the same chart, a point per step, and the map's path
+    await page.getByTestId('notebook-toggle').click();
+    await page.getByTestId('share').click();
+    const shared = await studio().open(await page.getByTestId('share-link').inputValue());
+    const sharedChart = shared.getByTestId('clip-path-decoder');
+    await sharedChart.waitFor({ timeout: 20_000 });
+    assert.equal(await sharedChart.getAttribute('data-steps'), steps);
+    assert.equal(await sharedChart.getByTestId('clip-path-line-target').getAttribute('data-points'), steps);
+    assert.equal(await shared.getByTestId('map-track-decoder').getAttribute('data-steps'), steps);
+    await shared.close();
     await page.close();
   });
 });
