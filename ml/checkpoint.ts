@@ -239,6 +239,11 @@ export function readCheckpointFile(dir: string, name: string): string {
   return readFileSync(join(dir, name), 'utf8');
 }
 
+/** A checkpoint folder's config.json, parsed (without loading its weights). */
+export function readCheckpointConfig<C>(dir: string): C {
+  return (JSON.parse(readCheckpointFile(dir, CONFIG_FILE)) as { config: C }).config;
+}
+
 // ---- Adam state -------------------------------------------------------------------------------
 // tf.train.adam keeps its moments in lists ordered like the gradients it was given, named after
 // the tf.Variable. We save them under the PARAMETER names ("m/<param>", "v/<param>") plus the

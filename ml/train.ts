@@ -3,7 +3,7 @@
 import { initBackend } from './backend.js';
 import { FlagError } from './training/flags.js';
 
-const USAGE = 'usage: npm run train -- clip|prior|decoder|upsampler [--steps N] [--batch B] [--resume] [--init-from DIR] [--lr X] ... (an unknown flag lists them all); clip-export [RUN_DIR] [WEIGHTS_DIR]';
+const USAGE = 'usage: npm run train -- clip|prior|autoencoder|decoder|upsampler [--steps N] [--batch B] [--resume] [--init-from DIR] [--lr X] ... (an unknown flag lists them all); clip-export [RUN_DIR] [WEIGHTS_DIR]';
 
 async function main(argv: string[]): Promise<void> {
   const [model, ...rest] = argv;
@@ -15,6 +15,7 @@ async function main(argv: string[]): Promise<void> {
       return;
     }
     case 'prior': { const m = await import('./prior/train.js'); await m.runPriorCli(rest); return; }
+    case 'autoencoder': { const m = await import('./autoencoder/train.js'); await m.runAutoencoderCli(rest); return; }
     case 'clip-export': {
       // re-export weights/clip (weights, loss.png, retrieval.png) from a run folder
       const { exportWeights } = await import('./clip/train.js');

@@ -5,6 +5,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadCheckpoint, saveCheckpoint } from '../checkpoint.js';
+import type { Autoencoder } from '../autoencoder/model.js';
 import { type ImageEmbeddings, loadImageEmbeddings } from '../clip-embeddings.js';
 import { type Corpus, loadCorpus, splitByStyle } from '../data/corpus.js';
 import { type TimestepBand, withSchedule } from '../diffusion/index.js';
@@ -47,7 +48,7 @@ export async function exportWeights(
   model: ImageModelKind,
   runDir: string,
   weightsDir: string,
-  opts: { corpus32?: Corpus; corpus64?: Corpus; emb?: ImageEmbeddings; sampleSteps?: number; clipDir?: string } = {},
+  opts: { corpus32?: Corpus; corpus64?: Corpus; emb?: ImageEmbeddings; sampleSteps?: number; clipDir?: string; autoencoder?: Autoencoder } = {},
 ): Promise<void> {
   const ck = loadCheckpoint(runDir);
   const cfg = ck.config as ModelConfig;
@@ -58,7 +59,7 @@ export async function exportWeights(
   const { tensors: weights, ema } = shippedTensors(ck.tensors, state);
   mkdirSync(weightsDir, { recursive: true });
   saveCheckpoint(weightsDir, { config: withSchedule(cfg), tensors: weights, metadata: { model, step: String(st?.step ?? ''), weights: ema ? 'ema' : 'raw' } });
-  const m = model === 'decoder' ? makeDecoder(cfg as DecoderConfig, weights) : makeUpsampler(cfg as UpsamplerConfig, weights);
+  const m = model === 'decoder' ? makeDecoder(cfg as DecoderConfig, weights, { dir: weightsDir, autoencoder: opts.autoencoder }) : makeUpsampler(cfg as UpsamplerConfig, weights);
   tf.dispose([...Object.values(ck.tensors), ...Object.values(state)]);
   try {
     if (st) {

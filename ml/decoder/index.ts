@@ -18,6 +18,8 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadCheckpoint, saveCheckpoint } from '../checkpoint.js';
 import { derivedSeed, sample, scheduleFromSpec, withSchedule, type NoiseSchedule, type SamplerName, type Spacing, type StepInfo, type X0Threshold } from '../diffusion/index.js';
+import type { Autoencoder } from '../autoencoder/model.js';
+import { autoencoderDir, loadAutoencoderFor } from './latent.js';
 import { type DecoderConfig, type DecoderCond, createDecoderNet, decoderDenoiser, guidancePair } from './model.js';
 import type { UNet } from './unet.js';
 import { type UpsamplerConfig, createUpsamplerNet, prepareLowres, residualScale, upsamplerDenoiser } from './upsampler.js';
@@ -152,9 +154,30 @@ abstract class ImageModel<C extends DecoderConfig | UpsamplerConfig> {
 }
 
 export class Decoder extends ImageModel<DecoderConfig> {
+  /** A latent decoder's autoencoder (latent.ts): it draws the images from the sampled latents. */
+  readonly autoencoder: Autoencoder | null;
+  private readonly ownsAutoencoder: boolean;
+
+  constructor(config: DecoderConfig, net: UNet, dir: string | null, ae: { autoencoder: Autoencoder; owned: boolean } | null) {
+    super(config, net, dir);
+    if (Boolean(config.latent) !== Boolean(ae)) throw new Error(config.latent ? 'a latent decoder needs its autoencoder' : 'a pixel decoder takes no autoencoder');
+    this.autoencoder = ae?.autoencoder ?? null;
+    this.ownsAutoencoder = ae?.owned ?? false;
+  }
+
   /** Width of the embeddings it takes. */
   get dim(): number {
     return this.config.unet.embDim;
+  }
+
+  /** Side of the images it makes (a latent decoder's U-Net works at the latent's side). */
+  override get imageSize(): number {
+    return this.autoencoder?.config.imageSize ?? this.config.unet.imageSize;
+  }
+
+  override dispose(): void {
+    super.dispose();
+    if (this.ownsAutoencoder) this.autoencoder?.dispose();
   }
 
   /**
@@ -174,15 +197,23 @@ export class Decoder extends ImageModel<DecoderConfig> {
     if (d !== this.dim) throw new Error(`decoder takes [N, ${this.dim}] embeddings, got [${o.embeddings.shape}]`);
     if (n < 1) throw new RangeError('decode needs at least one embedding');
     const guidance = o.guidance ?? DECODE_DEFAULTS.guidance;
-    const S = this.imageSize;
+    const { imageSize: s, outChannels: c } = this.config.unet;
+    const ae = this.autoencoder;
     const pair = guidance !== 1 ? guidancePair(o.embeddings) : null;
-    // an edited image enters the sampler in the model's space, [-1, 1]
-    const editImage = o.edit ? tf.tidy(() => tf.sub(tf.mul(o.edit!.images, 2), 1)) : null;
+    // An edited image enters the sampler in the model's space: [-1, 1], and a latent decoder's
+    // latent, where the mask is the share of each latent cell's pixels to redraw.
+    const editImage = o.edit ? tf.tidy(() => {
+      const x = tf.sub(tf.mul(o.edit!.images, 2), 1) as tf.Tensor4D;
+      return ae ? ae.encode(x) : x;
+    }) : null;
+    const editMask = o.edit?.mask && ae ? tf.tidy(() => tf.avgPool(o.edit!.mask!, this.imageSize / s, this.imageSize / s, 'valid')) : null;
+    // A latent decoder's frames and output are the autoencoder's pictures of its latents.
+    const pixels = ae ? (l: tf.Tensor) => ae.decode(l as tf.Tensor4D) : undefined;
     try {
       const x = await sample<DecoderCond>({
         model: decoderDenoiser(this.net),
         prediction: this.config.prediction,
-        shape: [n, S, S, 3],
+        shape: [n, s, s, c],
         schedule: this.schedule,
         steps: o.steps ?? DECODE_DEFAULTS.steps,
         spacing: o.spacing ?? DECODE_DEFAULTS.spacing,
@@ -192,19 +223,21 @@ export class Decoder extends ImageModel<DecoderConfig> {
         guidance,
         cond: { emb: o.embeddings },
         pairCond: pair ?? undefined,
-        edit: o.edit && editImage ? { image: editImage, strength: o.edit.strength, mask: o.edit.mask } : undefined,
-        threshold: o.threshold ?? DECODE_DEFAULTS.threshold,
+        edit: o.edit && editImage ? { image: editImage, strength: o.edit.strength, mask: editMask ?? o.edit.mask } : undefined,
+        // A standardised latent is not bounded by [-1, 1]: only pixels are clipped (at the end).
+        threshold: ae ? 'none' : (o.threshold ?? DECODE_DEFAULTS.threshold),
         signal: o.signal,
-        onStep: imageSteps(o.onStep),
+        onStep: imageSteps(o.onStep, pixels),
       });
       try {
-        return toImage(x) as tf.Tensor4D;
+        return tf.tidy(() => toImage(pixels ? pixels(x) : x)) as tf.Tensor4D;
       } finally {
         x.dispose();
       }
     } finally {
       if (pair) tf.dispose([pair.emb, pair.keep]);
       editImage?.dispose();
+      editMask?.dispose();
     }
   }
 }
@@ -266,9 +299,23 @@ export class Upsampler extends ImageModel<UpsamplerConfig> {
   }
 }
 
-/** A decoder from its config and parameter values (the caller still owns `tensors`); fresh seeded weights without them. */
-export function makeDecoder(config: DecoderConfig, tensors?: Record<string, tf.Tensor>, opts: { seed?: number; dir?: string } = {}): Decoder {
-  return new Decoder(config, createDecoderNet(config, { tensors, seed: opts.seed, trainable: false }), opts.dir ?? null);
+/**
+ * A decoder from its config and parameter values (the caller still owns `tensors`); fresh seeded
+ * weights without them. A latent decoder takes `autoencoder` (the caller keeps owning it), or
+ * loads its own from beside `dir` (default weights/decoder).
+ */
+export function makeDecoder(config: DecoderConfig, tensors?: Record<string, tf.Tensor>, opts: { seed?: number; dir?: string; autoencoder?: Autoencoder } = {}): Decoder {
+  const ae = config.latent
+    ? opts.autoencoder
+      ? { autoencoder: opts.autoencoder, owned: false }
+      : { autoencoder: loadAutoencoderFor(config.latent, autoencoderDir(config.latent, opts.dir ?? DEFAULT_DECODER_DIR)), owned: true }
+    : null;
+  try {
+    return new Decoder(config, createDecoderNet(config, { tensors, seed: opts.seed, trainable: false }), opts.dir ?? null, ae);
+  } catch (e) {
+    if (ae?.owned) ae.autoencoder.dispose();
+    throw e;
+  }
 }
 
 export function makeUpsampler(config: UpsamplerConfig, tensors?: Record<string, tf.Tensor>, opts: { seed?: number; dir?: string } = {}): Upsampler {

@@ -14,6 +14,8 @@
 // null embedding; sampling runs cond and null rows in one batch (pairCond) and mixes them.
 import * as tf from '@tensorflow/tfjs-core';
 import { coefficients, cosineSchedule, DEFAULT_SCHEDULE, drawTimesteps, qSample, trainingTarget, TRAIN_STEPS, type Denoiser, type TimestepBand, type NoiseSchedule, type Parameterization, type ScheduleSpec } from '../diffusion/index.js';
+import type { AutoencoderConfig } from '../autoencoder/model.js';
+import { type LatentSpec, latentShape } from './latent.js';
 import { UNet, type UNetCond, type UNetConfig } from './unet.js';
 
 export interface DecoderConfig {
@@ -27,6 +29,8 @@ export interface DecoderConfig {
   clipHash?: string;
   /** The noise schedule it was trained with (absent in configs written before it was recorded: the default). */
   schedule?: ScheduleSpec;
+  /** Diffuses in the latent of this autoencoder (latent.ts); absent: in pixels. */
+  latent?: LatentSpec;
 }
 
 /** The decoder as trained: unet-lite per experiments/unet-probe.ts, conditioned on a `embDim`-wide CLIP embedding. */
@@ -54,6 +58,17 @@ export function decoderConfig(embDim = 128, unet: Partial<UNetConfig> = {}): Dec
     condDrop: 0.1,
     schedule: { ...DEFAULT_SCHEDULE },
   };
+}
+
+/**
+ * A latent decoder for the autoencoder `ae` (recorded as `spec`): the U-Net at the latent's side and
+ * channels, three levels (8/4/2 for an 8x8 latent) with attention at the two smaller, where the
+ * CLIP context tokens are read. Measured on this CPU (one core, batch 32): 50 training images a
+ * second, against 44 with attention at 8x8 too and 16–26 for wider nets; the pixel decoder trains
+ * at about 18.
+ */
+export function latentDecoderConfig(embDim: number, ae: AutoencoderConfig, spec: LatentSpec, unet: Partial<UNetConfig> = {}): DecoderConfig {
+  return { ...decoderConfig(embDim, { ...latentShape(ae), stem: 'conv', channels: [64, 128, 128], attnRes: [4, 2], pos: true, ...unet }), latent: spec };
 }
 
 /** The same architecture at a width the tests run in milliseconds. */
@@ -89,13 +104,13 @@ export function guidancePair(emb: tf.Tensor2D): Required<DecoderCond> {
   }));
 }
 
-/** One training batch of any of the image models: clean images and what conditions them. */
+/** One training batch of any of the image models: clean images (or latents) and what conditions them. */
 export interface DiffusionBatch {
-  /** [B, S, S, 3] clean images in [-1, 1]. */
+  /** [B, S, S, C] clean images in [-1, 1] (C = 3), or a latent decoder's standardised latents. */
   x0: tf.Tensor4D;
   /** [B] int32 timesteps. */
   t: tf.Tensor1D;
-  /** [B, S, S, 3] the noise that makes x_t. */
+  /** [B, S, S, C] the noise that makes x_t. */
   noise: tf.Tensor4D;
   cond: UNetCond;
 }
@@ -115,20 +130,23 @@ export function diffusionLoss(net: UNet, prediction: Parameterization, b: Diffus
 export type Uniform = () => number;
 
 /**
- * A decoder training batch from uint8 images [B, 32, 32, 3] and their CLIP embeddings [B, D]:
+ * A decoder training batch from uint8 images [B, 32, 32, 3] (a latent decoder: float32 standardised
+ * latents [B, s, s, C]) and their CLIP embeddings [B, D]:
  * timesteps (uniform, or weighted toward a high-noise `band`), Gaussian noise, and `condDrop` of
  * the rows' embeddings dropped. All randomness comes from `rand` (JS, resumable) and `noiseSeed`
  * (tensor noise).
  */
-export function decoderBatch(cfg: DecoderConfig, images: Uint8Array, emb: Float32Array, n: number, rand: Uniform, noiseSeed: number, band?: TimestepBand): DiffusionBatch {
+export function decoderBatch(cfg: DecoderConfig, images: Uint8Array | Float32Array, emb: Float32Array, n: number, rand: Uniform, noiseSeed: number, band?: TimestepBand): DiffusionBatch {
   const S = cfg.unet.imageSize;
+  const C = cfg.unet.outChannels;
   const D = cfg.unet.embDim;
+  if ((images instanceof Float32Array) !== Boolean(cfg.latent)) throw new Error(cfg.latent ? 'a latent decoder trains on float32 latents' : 'a pixel decoder trains on uint8 images');
   const ts = drawTimesteps(n, rand, TRAIN_STEPS, band);
   const keep = Float32Array.from({ length: n }, () => (rand() < cfg.condDrop ? 0 : 1));
   return tf.tidy(() => ({
-    x0: tf.sub(tf.div(tf.tensor4d(images, [n, S, S, 3], 'float32'), 127.5), 1) as tf.Tensor4D, // [0, 255] → [-1, 1]
+    x0: images instanceof Float32Array ? tf.tensor4d(images, [n, S, S, C]) : (tf.sub(tf.div(tf.tensor4d(images, [n, S, S, 3], 'float32'), 127.5), 1) as tf.Tensor4D), // [0, 255] → [-1, 1]
     t: tf.tensor1d(ts, 'int32'),
-    noise: tf.randomNormal([n, S, S, 3], 0, 1, 'float32', noiseSeed) as tf.Tensor4D,
+    noise: tf.randomNormal([n, S, S, C], 0, 1, 'float32', noiseSeed) as tf.Tensor4D,
     cond: { emb: tf.tensor2d(emb, [n, D]), keep: tf.tensor1d(keep) },
   }));
 }

@@ -4,11 +4,13 @@
 // the unshifted image. The decoder reads the CLIP image embeddings from loadImageEmbeddings
 // (computed once per CLIP checkpoint, cached) and, with --prior-cond, cached prior samples for the
 // rows' captions; the upsampler reads the 64x64 renders and the 32x32 renders of the same icons.
+import type { Autoencoder } from '../autoencoder/model.js';
 import { type ImageEmbeddings, loadImageEmbeddings } from '../clip-embeddings.js';
 import { type Corpus, loadCorpus, splitByStyle } from '../data/corpus.js';
 import type { TimestepBand } from '../diffusion/index.js';
 import { terminalBar } from '../progress.js';
 import type { ModelConfig, PriorTarget } from './export.js';
+import { encodeCorpus } from './latent.js';
 import { type DiffusionBatch, decoderBatch } from './model.js';
 import { loadPriorSamples, nearestRowPerCaption } from './prior-samples.js';
 import { upsamplerBatch } from './upsampler.js';
@@ -19,7 +21,7 @@ export interface DataSource {
   batch: (rows: number[], rand: () => number, noiseSeed: number, band?: TimestepBand) => DiffusionBatch;
 }
 
-export async function dataFor(cfg: ModelConfig, clipDir: string, log: (s: string) => void, priorCond = 0, priorTarget: PriorTarget = 'own'): Promise<{ data: DataSource; corpus32: Corpus; corpus64?: Corpus; emb?: ImageEmbeddings }> {
+export async function dataFor(cfg: ModelConfig, clipDir: string, log: (s: string) => void, priorCond = 0, priorTarget: PriorTarget = 'own', autoencoder?: Autoencoder): Promise<{ data: DataSource; corpus32: Corpus; corpus64?: Corpus; emb?: ImageEmbeddings }> {
   const corpus32 = await loadCorpus({ size: 32, onProgress: terminalBar('corpus 32') });
   const { train } = splitByStyle(corpus32.entries);
   const gather = (c: Corpus, rows: number[]) => {
@@ -37,6 +39,15 @@ export async function dataFor(cfg: ModelConfig, clipDir: string, log: (s: string
     if (ps && ps.dim !== D) throw new Error(`the prior samples are ${ps.dim} wide, the CLIP embeddings ${D}`);
     if (ps) log(`[decoder] ${Math.round(priorCond * 100)}% of rows conditioned on a prior sample for their caption (${ps.captions.length} captions, ${ps.dir}), drawing ${priorTarget === 'own' ? 'their own image' : "the caption's image nearest the sample"}`);
     const nearest = ps && priorTarget === 'nearest' ? nearestRowPerCaption(ps, emb.embeddings) : undefined;
+    // A latent decoder trains on the autoencoder's latents of every row, encoded once.
+    const latents = autoencoder ? await encodeCorpus(autoencoder, corpus32, corpus32.entries.map((_, r) => r), terminalBar('latents')) : undefined;
+    const per = latents ? latents.length / corpus32.entries.length : 0;
+    const x0Of = (drawn: number[]) => {
+      if (!latents) return gather(corpus32, drawn);
+      const out = new Float32Array(drawn.length * per);
+      drawn.forEach((r, i) => out.set(latents.subarray(r * per, (r + 1) * per), i * per));
+      return out;
+    };
     return {
       corpus32,
       emb,
@@ -50,7 +61,7 @@ export async function dataFor(cfg: ModelConfig, clipDir: string, log: (s: string
             e.set(c >= 0 ? ps!.samples.subarray(c * D, (c + 1) * D) : emb.embeddings.subarray(r * D, (r + 1) * D), i * D);
             return c >= 0 && nearest ? nearest[c]! : r;
           });
-          return decoderBatch(cfg, gather(corpus32, drawn), e, rows.length, rand, seed, band);
+          return decoderBatch(cfg, x0Of(drawn), e, rows.length, rand, seed, band);
         },
       },
     };

@@ -20,7 +20,9 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { clipWeightsHash } from '../clip-embeddings.js';
 import { DEFAULT_CLIP_DIR } from '../clip/index.js';
-import { commonFlags, folder, fraction, parseFlags, positiveWhole, wholeNumber } from '../training/flags.js';
+import type { Autoencoder, AutoencoderConfig } from '../autoencoder/model.js';
+import { readCheckpointConfig } from '../checkpoint.js';
+import { REPO_ROOT, commonFlags, folder, fraction, parseFlags, positiveWhole, wholeNumber } from '../training/flags.js';
 import { TrainingRun } from '../training/loop.js';
 import { type Start, disposeStart, startRun } from '../training/start.js';
 import { EpochOrder } from '../training/state.js';
@@ -28,7 +30,8 @@ import { Trainer } from '../training/trainer.js';
 import { DataParallel } from './data-parallel.js';
 import { type ImageModelKind, type ImageRunState, type ModelConfig, IMAGE_OPTIM, exportWeights, writeSampleGrid } from './export.js';
 import { makeDecoder, makeUpsampler } from './index.js';
-import { createDecoderNet, decoderConfig, diffusionLoss, disposeBatch } from './model.js';
+import { latentSpec, loadAutoencoderFor } from './latent.js';
+import { createDecoderNet, decoderConfig, diffusionLoss, disposeBatch, latentDecoderConfig } from './model.js';
 import { dataFor } from './train-data.js';
 import type { UNet, UNetConfig } from './unet.js';
 import { createUpsamplerNet, residualScale, upsamplerConfig } from './upsampler.js';
@@ -64,6 +67,10 @@ function allFlags(model: ImageModelKind) {
     priorCond: fraction().optional(),
     /** Decoder: what a prior-conditioned row draws: its own image, or its caption's image nearest the sample. */
     priorTarget: z.enum(['own', 'nearest'], { errorMap: () => ({ message: 'must be own or nearest' }) }).optional(),
+    /** Decoder, fresh runs: diffuse in the latent of the autoencoder in --autoencoder-dir (latent.ts) instead of in pixels. */
+    latent: z.boolean().default(false),
+    /** Decoder: the autoencoder a latent decoder trains with (its hash must match the one the run recorded). */
+    autoencoderDir: folder().default(join(REPO_ROOT, 'weights', 'autoencoder')),
     /** Upsampler: residual scale (0: plain x₀ diffusion). Also switches a resumed plain run to residual (a fine-tune). */
     residual: z.number().min(0, 'must be 0 or more').optional(),
   });
@@ -74,7 +81,7 @@ export type TrainOptions = z.output<ReturnType<typeof allFlags>> & { model: Imag
 /** The flags of one image model, with the check across flags: --threads shares a batch. */
 export function imageFlags(model: ImageModelKind) {
   const all = allFlags(model);
-  return model === 'decoder' ? threadsWithinBatch(all.omit({ residual: true })) : threadsWithinBatch(all.omit({ priorCond: true, priorTarget: true }));
+  return model === 'decoder' ? threadsWithinBatch(all.omit({ residual: true })) : threadsWithinBatch(all.omit({ priorCond: true, priorTarget: true, latent: true, autoencoderDir: true }));
 }
 
 function threadsWithinBatch<T extends z.AnyZodObject>(schema: T) {
@@ -152,7 +159,8 @@ export async function trainImageModel(o: TrainOptions): Promise<void> {
     optim: { emaDecay: o.ema, ...IMAGE_OPTIM },
     check: (c) => (c.kind === o.model ? null : `holds a ${c.kind}, not a ${o.model}`),
     fresh: async () => {
-      const cfg = o.model === 'decoder' ? decoderConfig(128, o.config as Partial<UNetConfig> | undefined) : upsamplerConfig(o.config as Partial<UNetConfig> | undefined);
+      const unet = o.config as Partial<UNetConfig> | undefined;
+      const cfg = o.model === 'upsampler' ? upsamplerConfig(unet) : o.latent ? latentDecoderConfig(128, readCheckpointConfig<AutoencoderConfig>(o.autoencoderDir), latentSpec(o.autoencoderDir), unet) : decoderConfig(128, unet);
       if (o.refine) cfg.unet.refine = o.refine;
       if (o.pos) cfg.unet.pos = true;
       if (cfg.kind === 'upsampler' && o.residual !== undefined) cfg.residual = o.residual;
@@ -168,7 +176,15 @@ export async function trainImageModel(o: TrainOptions): Promise<void> {
   const cfg = s.config;
   const st = s.st as ImageRunState;
   const cond = st.priorCond?.at(-1);
-  const { data, corpus32, corpus64, emb } = await dataFor(cfg, o.clipDir, log, cond?.fraction ?? 0, cond?.target ?? 'own');
+  let ae: Autoencoder | undefined;
+  try {
+    ae = cfg.kind === 'decoder' && cfg.latent ? loadAutoencoderFor(cfg.latent, o.autoencoderDir) : undefined;
+  } catch (e) {
+    disposeStart(s);
+    throw e;
+  }
+  if (ae) log(`${tag} diffusing in the ${cfg.unet.imageSize}x${cfg.unet.imageSize}x${cfg.unet.outChannels} latent of the autoencoder in ${o.autoencoderDir}`);
+  const { data, corpus32, corpus64, emb } = await dataFor(cfg, o.clipDir, log, cond?.fraction ?? 0, cond?.target ?? 'own', ae);
   // A part grown on at this step (the head, the position code) has no parameters in the checkpoint yet.
   const grow = (st.refineFrom === st.step || st.posFrom === st.step) && s.init !== undefined;
   const net: UNet = cfg.kind === 'decoder' ? createDecoderNet(cfg, { tensors: s.init, seed: st.seed, grow }) : createUpsamplerNet(cfg, { tensors: s.init, seed: st.seed, grow });
@@ -184,7 +200,7 @@ export async function trainImageModel(o: TrainOptions): Promise<void> {
   const order = new EpochOrder(data.rows, st);
   const grid = async () => {
     const w = trainer.shippedWeights();
-    const m = cfg.kind === 'decoder' ? makeDecoder(cfg, w) : makeUpsampler(cfg, w);
+    const m = cfg.kind === 'decoder' ? makeDecoder(cfg, w, { autoencoder: ae }) : makeUpsampler(cfg, w);
     const path = join(o.runDir, `samples-step-${String(st.step).padStart(6, '0')}.png`);
     try {
       await writeSampleGrid(m, path, { corpus32, corpus64, emb, sampleSteps: o.sampleSteps });
@@ -210,5 +226,9 @@ export async function trainImageModel(o: TrainOptions): Promise<void> {
   }
   trainer.dispose();
   net.dispose();
-  if (!o.noExport) await exportWeights(o.model, o.runDir, o.weightsDir, { corpus32, corpus64, emb, sampleSteps: o.sampleSteps });
+  try {
+    if (!o.noExport) await exportWeights(o.model, o.runDir, o.weightsDir, { corpus32, corpus64, emb, sampleSteps: o.sampleSteps, autoencoder: ae });
+  } finally {
+    ae?.dispose();
+  }
 }

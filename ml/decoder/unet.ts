@@ -30,7 +30,8 @@
 // timestep sinusoid and position code) are unet-blocks.ts; this file is the configuration, the
 // parameter store and the network assembled from them.
 import * as tf from '@tensorflow/tfjs-core';
-import { attnBlock, conv, dense, groupNorm, layerNorm, positionFeatures, resBlock, silu, sinusoid, type Init, type ParamSource } from './unet-blocks.js';
+import { ParamStore, type ParamStoreOptions } from './param-store.js';
+import { attnBlock, conv, dense, groupNorm, layerNorm, positionFeatures, resBlock, silu, sinusoid, type ParamSource } from './unet-blocks.js';
 
 export interface UNetConfig {
   /** Side of the images it takes and returns. */
@@ -91,128 +92,70 @@ export interface UNetCond {
   augT?: tf.Tensor1D;
 }
 
-let instances = 0;
-
-/** FNV-1a of a string: per-parameter seeds that do not depend on creation order. */
-function hashName(s: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < s.length; i++) {
-    h ^= s.charCodeAt(i);
-    h = Math.imul(h, 0x01000193);
-  }
-  return h >>> 0;
-}
-
 export class UNet {
   readonly config: UNetConfig;
-  /** Parameters by stable name (the checkpoint's names). */
-  readonly params = new Map<string, tf.Variable>();
-  private readonly prefix: string;
-  private readonly seed: number;
-  private readonly trainable: boolean;
-  private init: Record<string, tf.Tensor> | null;
-  /** With `tensors`: initialise parameters they lack (a part grown onto a trained net) instead of failing. */
-  private readonly grow: boolean;
-  /** Parameters the constructor initialised fresh although `tensors` were given (grow). */
-  readonly grown: string[] = [];
-  private frozen = false;
-  private disposed = false;
+  private readonly store: ParamStore;
+  private readonly p: ParamSource;
 
   /**
    * A fresh network (seeded init) or, with `tensors`, one holding those values (copied into
    * variables; the caller still owns `tensors`). Throws if `tensors` lacks a parameter or has
-   * one the config does not use.
+   * one the config does not use; with `grow`, a parameter they lack is initialised fresh instead.
    */
-  constructor(config: UNetConfig, opts: { seed?: number; tensors?: Record<string, tf.Tensor>; trainable?: boolean; name?: string; grow?: boolean } = {}) {
+  constructor(config: UNetConfig, opts: ParamStoreOptions = {}) {
     validate(config);
     this.config = config;
-    this.seed = opts.seed ?? 1;
-    this.trainable = opts.trainable ?? true;
-    this.init = opts.tensors ?? null;
-    this.grow = opts.grow ?? false;
-    this.prefix = `${opts.name ?? 'unet'}#${++instances}/`;
+    this.store = new ParamStore({ ...opts, name: opts.name ?? 'U-Net' });
+    this.p = this.store.p;
     // One forward pass at batch 1 creates every parameter (the architecture is written once, in
-    // forward()); after it, asking for an unknown parameter is an error.
-    try {
-      tf.tidy(() => {
-        const S = config.imageSize;
-        this.apply(
-          tf.zeros([1, S, S, config.outChannels]) as tf.Tensor4D,
-          tf.zeros([1], 'int32') as tf.Tensor1D,
-          {
-            emb: config.embDim ? (tf.ones([1, config.embDim]) as tf.Tensor2D) : null,
-            lowres: config.condChannels ? (tf.zeros([1, S, S, config.condChannels]) as tf.Tensor4D) : undefined,
-            augT: config.augCond ? (tf.zeros([1], 'int32') as tf.Tensor1D) : undefined,
-          },
-        );
-      });
-      if (this.init) {
-        const extra = Object.keys(this.init).filter((k) => !this.params.has(k));
-        if (extra.length) throw new Error(`checkpoint has parameters this config does not use: ${extra.slice(0, 5).join(', ')}${extra.length > 5 ? '…' : ''}`);
-      }
-    } catch (e) {
-      this.dispose();
-      throw e;
-    } finally {
-      this.init = null;
-      this.frozen = true;
-    }
+    // apply()); after it, asking for an unknown parameter is an error.
+    this.store.create(() => {
+      const S = config.imageSize;
+      this.apply(
+        tf.zeros([1, S, S, config.outChannels]) as tf.Tensor4D,
+        tf.zeros([1], 'int32') as tf.Tensor1D,
+        {
+          emb: config.embDim ? (tf.ones([1, config.embDim]) as tf.Tensor2D) : null,
+          lowres: config.condChannels ? (tf.zeros([1, S, S, config.condChannels]) as tf.Tensor4D) : undefined,
+          augT: config.augCond ? (tf.zeros([1], 'int32') as tf.Tensor1D) : undefined,
+        },
+      );
+    });
+  }
+
+  /** Parameters by stable name (the checkpoint's names). */
+  get params(): Map<string, tf.Variable> {
+    return this.store.params;
+  }
+
+  /** Parameters the constructor initialised fresh although `tensors` were given (grow). */
+  get grown(): string[] {
+    return this.store.grown;
   }
 
   /** Parameter names, sorted (checkpoint and optimizer order). */
   get names(): string[] {
-    return [...this.params.keys()].sort();
+    return this.store.names;
   }
 
   /** Number of scalar parameters. */
   get size(): number {
-    let n = 0;
-    for (const v of this.params.values()) n += v.size;
-    return n;
+    return this.store.size;
   }
 
   /** The variable's engine name for a parameter name (what optimizers key their state by). */
   variableName(param: string): string {
-    return this.prefix + param;
+    return this.store.variableName(param);
   }
 
   /** Parameters as a name → tensor record (the variables themselves: do not dispose). */
   tensors(): Record<string, tf.Tensor> {
-    const out: Record<string, tf.Tensor> = {};
-    for (const n of this.names) out[n] = this.params.get(n)!;
-    return out;
+    return this.store.tensors();
   }
 
   dispose(): void {
-    if (this.disposed) return;
-    this.disposed = true;
-    for (const v of this.params.values()) v.dispose();
-    this.params.clear();
+    this.store.dispose();
   }
-
-  /** The network's parameter source (the layers of unet-blocks.ts ask it for their weights): an arrow, so it can be passed. */
-  private readonly p: ParamSource = (name: string, shape: number[], init: Init): tf.Variable => {
-    const have = this.params.get(name);
-    if (have) return have;
-    if (this.disposed) throw new Error('this U-Net was disposed');
-    if (this.frozen) throw new Error(`U-Net has no parameter ${name}`);
-    let value: tf.Tensor;
-    const t = this.init?.[name];
-    if (this.init && !t && !this.grow) throw new Error(`checkpoint lacks parameter ${name} [${shape}]`);
-    if (t) {
-      if (!tf.util.arraysEqual(t.shape, shape)) throw new Error(`parameter ${name}: checkpoint shape [${t.shape}], config wants [${shape}]`);
-      value = t;
-    } else if (init.kind === 'normal') {
-      value = tf.randomNormal(shape, 0, init.std, 'float32', (hashName(name) ^ Math.imul(this.seed, 0x9e3779b1)) >>> 0);
-    } else {
-      value = init.kind === 'zeros' ? tf.zeros(shape) : tf.ones(shape);
-    }
-    if (this.init && !t) this.grown.push(name);
-    // A variable takes a reference to the value's data: the caller may dispose its init tensors.
-    const v = tf.variable(value, this.trainable, this.prefix + name);
-    this.params.set(name, v);
-    return v;
-  };
 
   // ---- the network -------------------------------------------------------------------------
 

@@ -1,0 +1,73 @@
+// A latent decoder (issue 20) diffuses in the latent of the icon autoencoder (ml/autoencoder)
+// instead of in pixels: its U-Net denoises [N, 8, 8, 4] standardised latents, and the autoencoder
+// draws the picture from the result. Its config names the autoencoder it was trained with (a folder
+// beside the decoder's own, and that folder's content hash), because a decoder can only diffuse in
+// the latent space it learned: another autoencoder's latents mean other pictures. The hash is also
+// how the decoder's own cache key (ml/weights.ts hashes its config) covers the autoencoder.
+import { existsSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
+import { loadCheckpoint } from '../checkpoint.js';
+import { Autoencoder, type AutoencoderConfig, latentSide } from '../autoencoder/model.js';
+import { gatherImages } from '../clip/eval.js';
+import type { Corpus } from '../data/corpus.js';
+import { checkpointHash } from '../weights.js';
+import * as tf from '@tensorflow/tfjs-core';
+
+export interface LatentSpec {
+  /** The autoencoder's folder, beside the decoder's (weights/autoencoder for weights/decoder). */
+  autoencoder: string;
+  /** checkpointHash of that folder when the decoder was trained. */
+  hash: string;
+}
+
+/** Where a decoder in `decoderDir` finds its autoencoder. */
+export function autoencoderDir(spec: LatentSpec, decoderDir: string): string {
+  return join(dirname(resolve(decoderDir)), spec.autoencoder);
+}
+
+/** The spec a fresh latent decoder records for the autoencoder in `dir`. */
+export function latentSpec(dir: string): LatentSpec {
+  const hash = checkpointHash(dir);
+  if (!hash) throw new Error(`no autoencoder in ${dir}: train one first (npm run train -- autoencoder)`);
+  return { autoencoder: basename(resolve(dir)), hash };
+}
+
+/**
+ * The autoencoder in `dir`, refused (with what to do) when it is missing or is not the one the
+ * decoder was trained with. The caller owns it.
+ */
+export function loadAutoencoderFor(spec: LatentSpec, dir: string): Autoencoder {
+  const hash = existsSync(dir) ? checkpointHash(dir) : null;
+  if (!hash) throw new Error(`the decoder diffuses in the latent of the autoencoder in ${dir}, and there is none: install weights/${spec.autoencoder} beside it`);
+  if (hash !== spec.hash) {
+    throw new Error(`the decoder was trained in the latent of autoencoder ${spec.hash.slice(0, 16)}, but ${dir} holds ${hash.slice(0, 16)}: ` +
+      'restore that autoencoder, or retrain the decoder on this one (npm run train -- decoder --latent)');
+  }
+  const ck = loadCheckpoint(dir, { withState: false });
+  try {
+    return new Autoencoder(ck.config as AutoencoderConfig, { tensors: ck.tensors, trainable: false });
+  } finally {
+    tf.dispose(Object.values(ck.tensors));
+  }
+}
+
+/** The U-Net's shape for an autoencoder's latent: its side and channels. */
+export function latentShape(c: AutoencoderConfig): { imageSize: number; outChannels: number } {
+  return { imageSize: latentSide(c), outChannels: c.latentChannels };
+}
+
+/** Standardised latents of corpus rows, [rows, s, s, C] row-major (what latent training batches gather from). */
+export async function encodeCorpus(ae: Autoencoder, corpus: Corpus, rows: number[], onProgress?: (done: number, total: number) => void): Promise<Float32Array> {
+  const s = latentSide(ae.config);
+  const per = s * s * ae.config.latentChannels;
+  const out = new Float32Array(rows.length * per);
+  const S = corpus.size;
+  for (let i = 0; i < rows.length; i += 256) {
+    const chunk = rows.slice(i, i + 256);
+    const z = tf.tidy(() => ae.encode(tf.sub(tf.div(tf.tensor4d(gatherImages(corpus, chunk), [chunk.length, S, S, 3], 'float32'), 127.5), 1) as tf.Tensor4D));
+    out.set(await z.data(), i * per);
+    z.dispose();
+    onProgress?.(Math.min(i + 256, rows.length), rows.length);
+  }
+  return out;
+}
