@@ -19,3 +19,16 @@ test('a frame a row short of its size is refused by sharp and reported, not thro
   assert.equal(r.ok, false);
   assert.ok(!r.ok && r.error.length > 0);
 });
+
+test('dataUrlJsonLength is the length of the JSON bytesToDataUrls makes, for Buffers, byte arrays and packed images', async () => {
+  const { bytesToDataUrls, dataUrlJsonLength } = await import('./frames.js');
+  const { packImages } = await import('../protocol/index.js');
+  const png = await sharp({ create: { width: 3, height: 3, channels: 3, background: '#f00' } }).png().toBuffer();
+  for (const payload of [
+    { step: 3, total: 10, frame: png, embeddings: [[0.1, -2e-7], [3, 4]], label: 'a "quoted" ünïcode' },
+    { outputs: { image: { kind: 'image', images: packImages([png, new Uint8Array([1, 2]), new Uint8Array(0)]) } }, raw: new Uint8Array([0xff, 0xd8, 1, 2, 3]) },
+    { nothing: null, list: [new Uint8Array(7), 'x'] },
+  ]) {
+    assert.equal(dataUrlJsonLength(payload), JSON.stringify(bytesToDataUrls(payload)).length);
+  }
+});

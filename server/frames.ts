@@ -64,6 +64,36 @@ function mimeOf(b: Uint8Array): string {
   return 'application/octet-stream';
 }
 
+/** Characters of a byte array's data: URL. */
+function dataUrlLength(b: Uint8Array): number {
+  return `data:${mimeOf(b)};base64,`.length + 4 * Math.ceil(b.byteLength / 3);
+}
+
+/**
+ * The length of JSON.stringify(bytesToDataUrls(v)), measured without base64-encoding anything: a
+ * byte array is serialised as "" and its data: URL's length (which needs no JSON escaping) added.
+ * The run log sizes every event with it on the runner's path (run-log.ts).
+ */
+export function dataUrlJsonLength(v: unknown): number {
+  let urls = 0;
+  const json = JSON.stringify(v, function (this: Record<string, unknown>, key: string, x: unknown) {
+    const raw = this[key]; // before toJSON: a Buffer would already be {type, data} in `x`
+    if (raw instanceof Uint8Array) {
+      urls += dataUrlLength(raw);
+      return '';
+    }
+    if (isPackedImages(raw)) {
+      return imageList(raw).map((b) => {
+        if (!(b instanceof Uint8Array)) return b; // already a data: URL
+        urls += dataUrlLength(b);
+        return '';
+      });
+    }
+    return x;
+  });
+  return (json?.length ?? 0) + urls;
+}
+
 /** A deep copy where every byte array is a data: URL, and packed images a list of them (JSON for REST and the store). */
 export function bytesToDataUrls<T>(v: T): T {
   const walk = (x: unknown): unknown => {

@@ -10,7 +10,7 @@
 // go (several nodes and variants stream; a run may stop early), and the store is append-only,
 // so rows already written are never revisited.
 import type { RunEvent } from '../protocol/index.js';
-import { bytesToDataUrls } from './frames.js';
+import { dataUrlJsonLength } from './frames.js';
 
 /** What the bound left out, for /healthz (server/runner.ts stats). */
 export interface LogDropStats {
@@ -18,9 +18,9 @@ export interface LogDropStats {
   storedEmbeddingsDropped: number;
 }
 
-/** Bytes an event takes in the store (its payload's JSON, byte arrays as data: URLs). */
+/** Bytes an event takes in the store (its payload's JSON, byte arrays as data: URLs), measured without encoding them. */
 export function keptBytes(ev: RunEvent): number {
-  return JSON.stringify(bytesToDataUrls(ev.payload)).length;
+  return dataUrlJsonLength(ev.payload);
 }
 
 /**
