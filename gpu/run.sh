@@ -105,7 +105,7 @@ if [ -x "$NODE" ]; then
   train() { # BACKEND SECONDS BATCH RUN_DIR [more flags]
     local backend=$1 secs=$2 batch=$3 dir=$4; shift 4
     (cd "$WORK/app" && UNCLIP_BACKEND=$backend timeout -s INT -k 120 "$secs" "$NODE" "$JS/train.js" decoder \
-      --init-from weights/decoder --no-export --batch "$batch" --run-dir "$dir" --grid-every-min 0 "$@")
+      --init-from weights/decoder --autoencoder-dir weights/autoencoder --no-export --batch "$batch" --run-dir "$dir" --grid-every-min 0 "$@")
     local rc=$?
     # timeout's 124 after SIGINT is the planned stop; the loop saved its checkpoint then
     [ $rc -eq 124 ] && [ -n "$(ls -A "$dir" 2>/dev/null)" ] && rc=0

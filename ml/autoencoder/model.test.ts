@@ -54,7 +54,7 @@ test('measured standardisation: encoded latents have mean 0 and std 1 per channe
   ae.dispose();
   try {
     const z = tf.tidy(() => ae2.encode(unit(corpus.images, 40)));
-    const v = await z.data();
+    const v = Array.from(await z.data());
     z.dispose();
     for (let c = 0; c < 4; c++) {
       const xs = v.filter((_, i) => i % 4 === c);
@@ -82,7 +82,7 @@ test('training lowers the reconstruction loss', async () => {
   try {
     const lossAt = (i: number) => tf.tidy(() => ae.loss(x, i).dataSync()[0]!);
     const first = lossAt(0);
-    for (let i = 0; i < 40; i++) tf.dispose(opt.minimize(() => ae.loss(x, i), true, [...ae.store.params.values()]));
+    for (let i = 0; i < 40; i++) opt.minimize(() => ae.loss(x, i), true, [...ae.store.params.values()])?.dispose();
     const last = lossAt(0);
     assert.ok(last < first * 0.7, `loss ${first} → ${last}`);
   } finally {

@@ -32,6 +32,8 @@ export type ImageRunState = RunState & {
   posFrom?: number;
   /** Timestep bands trained with, from the step each began (absent: uniform t throughout). */
   highT?: ({ step: number } & TimestepBand)[];
+  /** Latent decoders: the steps at which training moved onto a retrained autoencoder's latents. */
+  autoencoderFrom?: number[];
   /** Fractions of rows conditioned on prior samples, from the step each began (absent: none). */
   priorCond?: { step: number; fraction: number; target?: PriorTarget }[];
 };
@@ -92,6 +94,9 @@ function writeModelCard(path: string, cfg: ModelConfig, params: number, st: Imag
     '',
     '## Model',
     '',
+    ...(dec && (cfg as DecoderConfig).latent
+      ? [`- A latent decoder: it diffuses ${u.imageSize}x${u.imageSize}x${u.outChannels} standardised latents of the icon autoencoder in [../${(cfg as DecoderConfig).latent!.autoencoder}](../${(cfg as DecoderConfig).latent!.autoencoder}/README.md) (content hash \`${(cfg as DecoderConfig).latent!.hash.slice(0, 16)}\`; another autoencoder is refused), which draws the 32x32 pictures, the step frames' included ([ml/decoder/latent.ts](../../ml/decoder/latent.ts)).`]
+      : []),
     `- ${params.toLocaleString('en-US')} parameters; U-Net ${u.stem === 's2d' ? `with a 2x2 space-to-depth stem (${u.imageSize}x${u.imageSize} in, runs at ${u.imageSize / 2}x${u.imageSize / 2})` : `at ${u.imageSize}x${u.imageSize}`}, channels ${u.channels.join('/')}, ${u.blocks} res-block(s) per level, attention at ${u.attnRes.length ? u.attnRes.map((r) => `${r}x${r}`).join(', ') : 'none'}${u.refine ? `; a ${u.refine}-channel full-resolution refinement head${st?.refineFrom !== undefined ? ` (grown on at step ${st.refineFrom.toLocaleString('en-US')})` : ''}` : ''}${u.pos ? `; a learned position code on the stem${st?.posFrom !== undefined ? ` (grown on at step ${st.posFrom.toLocaleString('en-US')})` : ''}` : ''}.`,
     dec
       ? `- Conditioned on the CLIP image embedding (${u.embDim} wide) added to the timestep embedding and as ${u.contextTokens} context tokens every attention layer attends to; embedding dropped for ${Math.round((cfg as DecoderConfig).condDrop * 100)}% of training rows (learned null embedding) for classifier-free guidance. CLIP weights: \`${(cfg as DecoderConfig).clipHash?.slice(0, 16) ?? 'unknown'}\` (sha-256 prefix).`
@@ -101,7 +106,7 @@ function writeModelCard(path: string, cfg: ModelConfig, params: number, st: Imag
     '## Training',
     '',
     st
-      ? `- ${st.step} steps at batch ${st.batch} (${st.seen.toLocaleString('en-US')} images seen, ${st.epoch} full passes), ${(st.trainSeconds / 3600).toFixed(2)} hours of steps on this 2-core CPU (wasm; one thread, or two with \`--threads 2\`); Adam ${st.lr}, warm-up ${st.warmup}, EMA ${st.emaDecay}, seed ${st.seed}${st.cooldowns?.length ? `; learning rate decayed linearly to 0 over steps ${st.cooldowns.map(([a, b]) => `${a.toLocaleString('en-US')}–${b.toLocaleString('en-US')}`).join(', ')}` : ''}${st.highT?.some((b) => b.fraction > 0) ? `; timesteps: ${st.highT.map((b) => (b.fraction > 0 ? `from step ${b.step.toLocaleString('en-US')}, ${Math.round(b.fraction * 100)}% of rows drawn from t ∈ [${b.from}, 1000)` : `from step ${b.step.toLocaleString('en-US')}, uniform`)).join('; ')}${st.highT[0]!.step > 0 ? ' (uniform before)' : ''}` : ''}${st.priorCond?.some((b) => b.fraction > 0) ? `; conditioned on a cached prior sample for the row's caption instead of its own embedding: ${st.priorCond.map((b) => `from step ${b.step.toLocaleString('en-US')}, ${Math.round(b.fraction * 100)}% of rows${b.target === 'nearest' ? ", drawing the caption's image nearest the sample" : ''}`).join('; ')}` : ''}. Final loss (mean of the last 100 steps): ${Number.isFinite(loss) ? loss.toFixed(4) : 'n/a'}.`
+      ? `- ${st.step} steps at batch ${st.batch} (${st.seen.toLocaleString('en-US')} images seen, ${st.epoch} full passes), ${(st.trainSeconds / 3600).toFixed(2)} hours of steps on this 2-core CPU (wasm; one thread, or two with \`--threads 2\`); Adam ${st.lr}, warm-up ${st.warmup}, EMA ${st.emaDecay}, seed ${st.seed}${st.cooldowns?.length ? `; learning rate decayed linearly to 0 over steps ${st.cooldowns.map(([a, b]) => `${a.toLocaleString('en-US')}–${b.toLocaleString('en-US')}`).join(', ')}` : ''}${st.highT?.some((b) => b.fraction > 0) ? `; timesteps: ${st.highT.map((b) => (b.fraction > 0 ? `from step ${b.step.toLocaleString('en-US')}, ${Math.round(b.fraction * 100)}% of rows drawn from t ∈ [${b.from}, 1000)` : `from step ${b.step.toLocaleString('en-US')}, uniform`)).join('; ')}${st.highT[0]!.step > 0 ? ' (uniform before)' : ''}` : ''}${st.priorCond?.some((b) => b.fraction > 0) ? `; conditioned on a cached prior sample for the row's caption instead of its own embedding: ${st.priorCond.map((b) => `from step ${b.step.toLocaleString('en-US')}, ${Math.round(b.fraction * 100)}% of rows${b.target === 'nearest' ? ", drawing the caption's image nearest the sample" : ''}`).join('; ')}` : ''}${st.autoencoderFrom?.length ? `; moved onto a retrained autoencoder's latents at step${st.autoencoderFrom.length > 1 ? 's' : ''} ${st.autoencoderFrom.map((x) => x.toLocaleString('en-US')).join(', ')}` : ''}. Final loss (mean of the last 100 steps): ${Number.isFinite(loss) ? loss.toFixed(4) : 'n/a'}.`
       : '- (no training state in the run folder)',
     '',
     '![loss](loss.png)',

@@ -71,6 +71,8 @@ function allFlags(model: ImageModelKind) {
     latent: z.boolean().default(false),
     /** Decoder: the autoencoder a latent decoder trains with (its hash must match the one the run recorded). */
     autoencoderDir: folder().default(join(REPO_ROOT, 'weights', 'autoencoder')),
+    /** Decoder: resume a latent run (or start from --init-from) although its autoencoder changed, continuing on the new latents. */
+    allowAutoencoderChange: z.boolean().default(false),
     /** Upsampler: residual scale (0: plain x₀ diffusion). Also switches a resumed plain run to residual (a fine-tune). */
     residual: z.number().min(0, 'must be 0 or more').optional(),
   });
@@ -81,7 +83,7 @@ export type TrainOptions = z.output<ReturnType<typeof allFlags>> & { model: Imag
 /** The flags of one image model, with the check across flags: --threads shares a batch. */
 export function imageFlags(model: ImageModelKind) {
   const all = allFlags(model);
-  return model === 'decoder' ? threadsWithinBatch(all.omit({ residual: true })) : threadsWithinBatch(all.omit({ priorCond: true, priorTarget: true, latent: true, autoencoderDir: true }));
+  return model === 'decoder' ? threadsWithinBatch(all.omit({ residual: true })) : threadsWithinBatch(all.omit({ priorCond: true, priorTarget: true, latent: true, autoencoderDir: true, allowAutoencoderChange: true }));
 }
 
 function threadsWithinBatch<T extends z.AnyZodObject>(schema: T) {
@@ -134,6 +136,20 @@ function adjustRun(s: Start<ModelConfig>, o: TrainOptions, log: (s: string) => v
     }
     st.clipHash = now;
     cfg.clipHash = now;
+    if (cfg.latent) {
+      // A decoder diffuses in one autoencoder's latent space; a retrained autoencoder's is a near
+      // relative when it continued the same run, so fine-tuning onto it beats starting afresh.
+      const spec = latentSpec(o.autoencoderDir);
+      if (spec.hash !== cfg.latent.hash) {
+        if (!o.allowAutoencoderChange) {
+          throw new Error(`${tag} this decoder diffuses in the latent of autoencoder ${cfg.latent.hash.slice(0, 16)}, but ${o.autoencoderDir} holds ${spec.hash.slice(0, 16)}. ` +
+            'Point --autoencoder-dir at that autoencoder, or pass --allow-autoencoder-change to continue on the new latents.');
+        }
+        log(`${tag} autoencoder changed (${cfg.latent.hash.slice(0, 16)} → ${spec.hash.slice(0, 16)}): continuing on its latents (--allow-autoencoder-change)`);
+        st.autoencoderFrom = [...(st.autoencoderFrom ?? []), st.step];
+      }
+      cfg.latent = spec;
+    }
   }
   // Bands and prior-sample shares are recorded with the step they start at, so the model card can say which steps trained how.
   const lastCond = st.priorCond?.at(-1);

@@ -177,7 +177,7 @@ test('run folders that cannot be resumed are refused with the reason, and free w
   }
 });
 
-for (const model of ['clip', 'prior', 'decoder', 'upsampler']) {
+for (const model of ['clip', 'prior', 'autoencoder', 'decoder', 'upsampler']) {
   const dir = join(REPO_ROOT, 'weights', model);
   test(`--init-from weights/${model}: the shipped config and weights start a fresh run`, { skip: hasCheckpoint(dir) ? false : `weights/${model} absent` }, async () => {
     const o = parseFlags(commonFlags(model, { steps: 10, batch: 2, lr: 1e-4, warmup: 1, ema: 0.5 }), ['--init-from', dir]);
