@@ -94,15 +94,16 @@ function toImage(x: tf.Tensor): tf.Tensor {
 }
 
 /**
- * Wraps a caller's onStep so it sees images (`pixels` first maps a sample to image space, for the
- * residual upsampler); frees them once the callback settles.
+ * Wraps a caller's onStep so it sees images (`pixels` first maps a sample to image space: the
+ * residual upsampler's, a latent decoder's; `x0Pixels` the predicted x₀, when it differs); frees
+ * them once the callback settles.
  */
-function imageSteps(onStep: CommonOptions['onStep'], pixels?: (x: tf.Tensor) => tf.Tensor): ((info: StepInfo) => Promise<void>) | undefined {
+function imageSteps(onStep: CommonOptions['onStep'], pixels?: (x: tf.Tensor) => tf.Tensor, x0Pixels = pixels): ((info: StepInfo) => Promise<void>) | undefined {
   if (!onStep) return undefined;
-  const show = (x: tf.Tensor) => (pixels ? tf.tidy(() => toImage(pixels(x))) : toImage(x));
+  const show = (x: tf.Tensor, f?: (x: tf.Tensor) => tf.Tensor) => (f ? tf.tidy(() => toImage(f(x))) : toImage(x));
   return async (info) => {
-    const xt = show(info.xt);
-    const x0pred = show(info.x0pred);
+    const xt = show(info.xt, pixels);
+    const x0pred = show(info.x0pred, x0Pixels);
     try {
       await onStep({ ...info, xt, x0pred });
     } finally {
@@ -202,13 +203,15 @@ export class Decoder extends ImageModel<DecoderConfig> {
     const pair = guidance !== 1 ? guidancePair(o.embeddings) : null;
     // An edited image enters the sampler in the model's space: [-1, 1], and a latent decoder's
     // latent, where the mask is the share of each latent cell's pixels to redraw.
-    const editImage = o.edit ? tf.tidy(() => {
-      const x = tf.sub(tf.mul(o.edit!.images, 2), 1) as tf.Tensor4D;
-      return ae ? ae.encode(x) : x;
-    }) : null;
+    const editPixels = o.edit ? tf.tidy(() => tf.sub(tf.mul(o.edit!.images, 2), 1) as tf.Tensor4D) : null;
+    const editImage = editPixels && ae ? tf.tidy(() => ae.encode(editPixels)) : editPixels;
     const editMask = o.edit?.mask && ae ? tf.tidy(() => tf.avgPool(o.edit!.mask!, this.imageSize / s, this.imageSize / s, 'valid')) : null;
-    // A latent decoder's frames and output are the autoencoder's pictures of its latents.
+    // A latent decoder's frames and output are the autoencoder's pictures of its latents. Outside
+    // an inpainting mask its predicted x₀ and output are the image itself: the autoencoder's copy
+    // of it would be a little soft, and a 4x4 latent cell straddling the mask's edge would blur it.
     const pixels = ae ? (l: tf.Tensor) => ae.decode(l as tf.Tensor4D) : undefined;
+    const mask = o.edit?.mask;
+    const x0Pixels = ae && mask && editPixels ? (l: tf.Tensor) => tf.add(tf.mul(ae.decode(l as tf.Tensor4D), mask), tf.mul(editPixels, tf.sub(1, mask))) : pixels;
     try {
       const x = await sample<DecoderCond>({
         model: decoderDenoiser(this.net),
@@ -227,16 +230,17 @@ export class Decoder extends ImageModel<DecoderConfig> {
         // A standardised latent is not bounded by [-1, 1]: only pixels are clipped (at the end).
         threshold: ae ? 'none' : (o.threshold ?? DECODE_DEFAULTS.threshold),
         signal: o.signal,
-        onStep: imageSteps(o.onStep, pixels),
+        onStep: imageSteps(o.onStep, pixels, x0Pixels),
       });
       try {
-        return tf.tidy(() => toImage(pixels ? pixels(x) : x)) as tf.Tensor4D;
+        return tf.tidy(() => toImage(x0Pixels ? x0Pixels(x) : x)) as tf.Tensor4D;
       } finally {
         x.dispose();
       }
     } finally {
       if (pair) tf.dispose([pair.emb, pair.keep]);
-      editImage?.dispose();
+      editPixels?.dispose();
+      if (editImage !== editPixels) editImage?.dispose();
       editMask?.dispose();
     }
   }

@@ -67,6 +67,9 @@ test('a latent decoder diffuses 8x8x4 latents and draws 32x32 pictures; frames a
     const again = await dec.decode({ embeddings: e, steps: 4, seed: 7, edit: { images, strength: 1, mask } });
     assert.deepEqual(edited.shape, [2, 32, 32, 3]);
     assert.deepEqual(await bytesOf(edited), await bytesOf(again));
+    // Outside the mask the output is the image itself (not the autoencoder's softer copy of it).
+    const keptDiff = tf.tidy(() => tf.max(tf.abs(tf.sub(tf.slice(edited, [0, 16, 0, 0]), tf.slice(images, [0, 16, 0, 0])))).dataSync()[0]!);
+    assert.ok(keptDiff < 1e-6, `unmasked pixels changed by ${keptDiff}`);
     tf.dispose([a, b, c, images, mask, edited, again]);
   } finally {
     e.dispose();
