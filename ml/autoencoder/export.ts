@@ -13,7 +13,7 @@ import { type JudgeScore, makeJudge, topKScore } from '../judge.js';
 import { writeCard } from '../model-card.js';
 import { imageGridPng, lineChartPng } from '../png.js';
 import { readRunState, shippedTensors } from '../training/state.js';
-import { Autoencoder, type AutoencoderConfig, latentSide } from './model.js';
+import { Autoencoder, type AutoencoderConfig, latentSide, toUnit } from './model.js';
 
 const CHUNK = 128;
 
@@ -25,7 +25,7 @@ export async function measureStandardisation(ae: Autoencoder, corpus: Corpus, ro
   let n = 0;
   for (let s = 0; s < rows.length; s += CHUNK) {
     const chunk = rows.slice(s, s + CHUNK);
-    const z = tf.tidy(() => ae.encodeRaw(tf.sub(tf.div(tf.tensor4d(gatherImages(corpus, chunk), [chunk.length, corpus.size, corpus.size, 3], 'float32'), 127.5), 1) as tf.Tensor4D));
+    const z = tf.tidy(() => ae.encodeRaw(toUnit(gatherImages(corpus, chunk), chunk.length, corpus.size)));
     const v = await z.data();
     z.dispose();
     for (let i = 0; i < v.length; i++) {
@@ -48,7 +48,7 @@ export async function reconstruct(ae: Autoencoder, corpus: Corpus, rows: number[
   for (let s = 0; s < rows.length; s += CHUNK) {
     const chunk = rows.slice(s, s + CHUNK);
     const [y, err] = tf.tidy(() => {
-      const x = tf.sub(tf.div(tf.tensor4d(gatherImages(corpus, chunk), [chunk.length, S, S, 3], 'float32'), 127.5), 1) as tf.Tensor4D;
+      const x = toUnit(gatherImages(corpus, chunk), chunk.length, S);
       const r = ae.decode(ae.encode(x));
       return [tf.clipByValue(tf.round(tf.mul(tf.add(r, 1), 127.5)), 0, 255), tf.sum(tf.square(tf.sub(r, x)))];
     });

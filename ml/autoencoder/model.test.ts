@@ -7,7 +7,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../backend.js';
 import type { Corpus } from '../data/corpus.js';
 import { measureStandardisation, reconstruct } from './export.js';
-import { Autoencoder, defaultAutoencoderConfig, latentSide } from './model.js';
+import { Autoencoder, defaultAutoencoderConfig, latentSide, toUnit } from './model.js';
 
 await initBackend({ log: () => {} });
 
@@ -26,7 +26,7 @@ function blocks(n: number, seed: number): Uint8Array {
   return out;
 }
 const fakeCorpus = (n: number): Corpus => ({ size: 32, images: blocks(n, 5), entries: Array.from({ length: n }, (_, i) => ({ key: `x:${i}` }) as Corpus['entries'][number]) });
-const unit = (bytes: Uint8Array, n: number) => tf.tidy(() => tf.sub(tf.div(tf.tensor4d(bytes, [n, 32, 32, 3], 'float32'), 127.5), 1) as tf.Tensor4D);
+const unit = (bytes: Uint8Array, n: number) => toUnit(bytes, n, 32);
 
 test('shapes: 32x32x3 ⇄ 8x8x4; encode needs the standardisation measured at export', () => {
   const ae = new Autoencoder(tiny, { seed: 1 });

@@ -7,7 +7,6 @@
 // icons, and a model card with the held-out reconstruction error, the CLIP-free judge's ranks of
 // the reconstructions against the real icons' own, a grid of held-out icons and their
 // reconstructions, and the loss curve (export.ts).
-import * as tf from '@tensorflow/tfjs-core';
 import { z } from 'zod';
 import { gatherImages } from '../clip/eval.js';
 import { loadCorpus, splitByStyle } from '../data/corpus.js';
@@ -18,7 +17,7 @@ import { startRun } from '../training/start.js';
 import { EpochOrder } from '../training/state.js';
 import { Trainer } from '../training/trainer.js';
 import { exportAutoencoder } from './export.js';
-import { Autoencoder, type AutoencoderConfig, defaultAutoencoderConfig } from './model.js';
+import { Autoencoder, type AutoencoderConfig, defaultAutoencoderConfig, toUnit } from './model.js';
 
 export const autoencoderFlags = commonFlags('autoencoder', { steps: 20000, batch: 32, lr: 1e-3, warmup: 100, ema: 0.999 }).extend({
   /** Overrides of the model config (fresh runs only). */
@@ -27,9 +26,6 @@ export const autoencoderFlags = commonFlags('autoencoder', { steps: 20000, batch
 });
 
 export type AutoencoderTrainOptions = z.output<typeof autoencoderFlags>;
-
-/** [B, S, S, 3] uint8 RGB → [-1, 1]. */
-export const toUnit = (bytes: Uint8Array, n: number, S: number) => tf.tidy(() => tf.sub(tf.div(tf.tensor4d(bytes, [n, S, S, 3], 'float32'), 127.5), 1) as tf.Tensor4D);
 
 /** `npm run train -- autoencoder ...` (ml/train.ts routes here). */
 export async function runAutoencoderCli(argv: string[]): Promise<void> {

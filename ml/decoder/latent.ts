@@ -7,7 +7,7 @@
 import { existsSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { loadCheckpoint } from '../checkpoint.js';
-import { Autoencoder, type AutoencoderConfig, latentSide } from '../autoencoder/model.js';
+import { Autoencoder, type AutoencoderConfig, latentSide, toUnit } from '../autoencoder/model.js';
 import { gatherImages } from '../clip/eval.js';
 import type { Corpus } from '../data/corpus.js';
 import { checkpointHash } from '../weights.js';
@@ -64,7 +64,7 @@ export async function encodeCorpus(ae: Autoencoder, corpus: Corpus, rows: number
   const S = corpus.size;
   for (let i = 0; i < rows.length; i += 256) {
     const chunk = rows.slice(i, i + 256);
-    const z = tf.tidy(() => ae.encode(tf.sub(tf.div(tf.tensor4d(gatherImages(corpus, chunk), [chunk.length, S, S, 3], 'float32'), 127.5), 1) as tf.Tensor4D));
+    const z = tf.tidy(() => ae.encode(toUnit(gatherImages(corpus, chunk), chunk.length, S)));
     out.set(await z.data(), i * per);
     z.dispose();
     onProgress?.(Math.min(i + 256, rows.length), rows.length);
