@@ -191,7 +191,9 @@ describe('studio end to end', { skip }, () => {
     const download = page.waitForEvent('download');
     await page.getByTestId('images-debug-steps-1').getByRole('button').first().click();
     pngPath = join(ART, 'exported-debug-steps.png');
-    await (await download).saveAs(pngPath);
+    // a download that never starts has its reason in the notice line (startDownload)
+    const notice = async () => (await page.getByTestId('notice').count()) ? await page.getByTestId('notice').innerText() : 'no notice';
+    await (await download.catch(async (e: Error) => assert.fail(`no PNG download (${e.message}); the studio said: ${await notice()}`))).saveAs(pngPath);
     const text = extractGraphText(new Uint8Array(readFileSync(pngPath)));
     assert.ok(text, 'the PNG carries the graph');
     assert.deepEqual(JSON.parse(text).nodes.map((n: { id: string }) => n.id).sort(), ['debug-steps-1', 'note-1']);

@@ -7,7 +7,7 @@
 import { useEffect, useState, type CSSProperties } from 'react';
 import type { StepFrame } from '../lib/runState';
 import { useStudio } from './store';
-import { downloadPng } from './download';
+import { downloadPng, startDownload } from './download';
 import { MaskOutline } from './MaskOutline';
 import { SchedulePlot } from './SchedulePlot';
 
@@ -54,6 +54,7 @@ export function Filmstrip({
   const [playing, setPlaying] = useState(false);
   const [dims, setDims] = useState<[number, number] | null>(null);
   const currentGraph = useStudio((s) => s.currentGraph);
+  const setNotice = useStudio((s) => s.setNotice);
   const last = frames.length - 1;
   const shown = at !== undefined ? Math.min(Math.max(0, at), last) : live || index === null ? last : Math.min(index, last);
 
@@ -126,7 +127,7 @@ export function Filmstrip({
               aria-label={`scrub the steps of ${nodeId}`}
               data-testid={`scrubber-${nodeId}`}
             />
-            <button type="button" className="mini" aria-label={`download step ${f.step} as PNG with its graph`} onClick={() => f.url && void downloadPng(f.url, currentGraph(), `${nodeId}-step-${f.step}.png`)}>
+            <button type="button" className="mini" aria-label={`download step ${f.step} as PNG with its graph`} onClick={() => f.url && startDownload(`step ${f.step}`, () => downloadPng(f.url!, currentGraph(), `${nodeId}-step-${f.step}.png`), setNotice)}>
               PNG
             </button>
             {animation ? (

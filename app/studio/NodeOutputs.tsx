@@ -8,7 +8,7 @@ import { imageList, type WireValue } from '../../protocol';
 import { declOf } from '../lib/graphModel';
 import type { NodeRun } from '../lib/runState';
 import { useStudio } from './store';
-import { downloadPng } from './download';
+import { downloadPng, startDownload } from './download';
 import { ClipPathChart } from './ClipPathChart';
 import { EmbeddingMap } from './EmbeddingMap';
 import { animationLink, Filmstrip } from './Filmstrip';
@@ -42,6 +42,7 @@ function EmbeddingSummary({ v }: { v: Extract<WireValue, { kind: 'embedding' }> 
 
 function Value({ nodeId, port, v, wide }: { nodeId: string; port: string; v: WireValue; wide?: boolean }) {
   const currentGraph = useStudio((s) => s.currentGraph);
+  const setNotice = useStudio((s) => s.setNotice);
   switch (v.kind) {
     case 'text':
       return <ul className="texts">{v.texts.map((t, i) => <li key={i}>{t}</li>)}</ul>;
@@ -84,7 +85,7 @@ function Value({ nodeId, port, v, wide }: { nodeId: string; port: string; v: Wir
               <img src={String(src)} alt={v.labels[i] ?? `${port} ${i + 1}`} width={96} height={96} />
               <figcaption>
                 <span>{v.labels[i]}</span>
-                <button type="button" className="mini nodrag" aria-label={`download ${v.labels[i] ?? 'image'} as PNG with its graph`} onClick={() => void downloadPng(String(src), currentGraph(), `${nodeId}-${i + 1}.png`)}>
+                <button type="button" className="mini nodrag" aria-label={`download ${v.labels[i] ?? 'image'} as PNG with its graph`} onClick={() => startDownload(v.labels[i] ?? 'the image', () => downloadPng(String(src), currentGraph(), `${nodeId}-${i + 1}.png`), setNotice)}>
                   PNG
                 </button>
               </figcaption>

@@ -13,6 +13,7 @@ import { imageList, sweepValueTexts, SWEEP_AXIS_PARAMS } from '../../protocol';
 import { declOf } from '../lib/graphModel';
 import { streamedVariant } from '../lib/runState';
 import { animationLink, Filmstrip } from './Filmstrip';
+import { startDownload } from './download';
 import { downloadGridPng } from './sweepPng';
 import { useStudio } from './store';
 
@@ -53,6 +54,7 @@ export function SweepGrid({ id, params, wide }: { id: string; params: Record<str
   const variants = useStudio((s) => s.run.variants);
   const runId = useStudio((s) => s.run.runId);
   const currentGraph = useStudio((s) => s.currentGraph);
+  const setNotice = useStudio((s) => s.setNotice);
   const isDiffusion = useStudio((s) => declOf(s.catalogue, s.nodes.find((n) => n.id === source?.source)?.data.type ?? '')?.category === 'diffusion');
   const [picked, setPicked] = useState<number | null>(null);
   const cols = axes[0]?.labels ?? [];
@@ -112,7 +114,7 @@ export function SweepGrid({ id, params, wide }: { id: string; params: Record<str
           disabled={!cells.some((c) => c.length)}
           aria-label="download the sweep grid as PNG with its graph"
           data-testid={`sweep-png-${id}`}
-          onClick={() => void downloadGridPng({ cols, rows, cells, colTitle, rowTitle }, currentGraph(), `${id}-grid.png`)}
+          onClick={() => startDownload('the sweep grid', () => downloadGridPng({ cols, rows, cells, colTitle, rowTitle }, currentGraph(), `${id}-grid.png`), setNotice)}
         >
           PNG
         </button>

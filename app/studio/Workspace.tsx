@@ -77,13 +77,14 @@ export function Workspace({ socket, catalogue, catalogueError, viewId, examples,
   const run = useRun(socket);
   const sv = useSaved();
   // a notice about one gesture (a refused link) is `passing`: the next action clears it
-  const [notice, setNotice] = useState<{ text: string; bad?: boolean; passing?: boolean } | null>(null);
-  const clearPassing = useCallback(() => setNotice((n) => (n?.passing ? null : n)), []);
+  const notice = useStudio((s) => s.notice);
+  const setNotice = useStudio((s) => s.setNotice);
+  const clearPassing = useCallback(() => setNotice((n) => (n?.passing ? null : n)), [setNotice]);
   const [link, setLink] = useState<string | null>(null);
   const [title, setTitle] = useState('');
   const [base, setBase] = useState<Baseline>({ revision: 0, title: '' });
   const fileInput = useRef<HTMLInputElement>(null);
-  const say = useCallback((text: string, bad = false) => setNotice({ text, bad }), []);
+  const say = useCallback((text: string, bad = false) => setNotice({ text, bad }), [setNotice]);
   const currentGraph = ed.currentGraph;
   const dirty = (!!sv.saved || nodes.length > 0) && (revision !== base.revision || titleOf(title) !== titleOf(base.title));
   /** what was just loaded or saved is the baseline for "unsaved changes" */

@@ -1,6 +1,15 @@
 // Downloads made in the browser: graph JSON, and PNGs that carry their graph in a tEXt chunk.
 import type { Graph } from '../../protocol';
 import { embedGraph, isPng } from '../lib/png';
+import type { Notice } from './store';
+
+/**
+ * Start a download from a button and say in the notice line why it failed: a click that does
+ * nothing would tell the user nothing (a picture's blob URL can be gone by the time it is fetched).
+ */
+export function startDownload(what: string, job: () => Promise<void>, setNotice: (n: Notice) => void): void {
+  job().catch((e: unknown) => setNotice({ text: `Could not download ${what}: ${e instanceof Error ? e.message : String(e)}`, bad: true }));
+}
 
 export function saveBlob(blob: Blob, filename: string): void {
   const url = URL.createObjectURL(blob);
@@ -20,7 +29,9 @@ export function downloadJson(graph: Graph, filename = 'graph.json'): void {
 
 /** Fetch an image (blob: or data: URL), put the graph in it when it is a PNG, and download it. */
 export async function downloadPng(src: string, graph: Graph, filename: string): Promise<void> {
-  const bytes = new Uint8Array(await (await fetch(src)).arrayBuffer());
+  const res = await fetch(src);
+  if (!res.ok) throw new Error(`the picture could not be read (${res.status} ${res.statusText})`);
+  const bytes = new Uint8Array(await res.arrayBuffer());
   const out = isPng(bytes) ? embedGraph(bytes, graph) : bytes;
   saveBlob(new Blob([out as BlobPart], { type: 'image/png' }), filename);
 }

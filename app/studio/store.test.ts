@@ -5,6 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Catalogue } from '../../protocol';
 import { applyEvent, startRun } from '../lib/runState';
+import { startDownload } from './download';
 import { blockingDrafts, createStudioStore, draftOf, draftsOf, isBusy, unknownWordsOf } from './store';
 
 const catalogue: Catalogue = {
@@ -108,4 +109,16 @@ test('a card that grows pushes the card it now covers down; a first measurement 
   assert.equal(store.getState().revision, revision, 'not an edit: no unsaved change, no undo step');
   store.getState().onNodesChange([{ type: 'position', id: b.id, position: { x: 0, y: 100 } }]);
   assert.equal(yOf(b.id), 100, 'a card the user drags onto another stays there');
+});
+
+test('a failed download says why in the notice line, which any card can set', async () => {
+  const store = createStudioStore();
+  const setNotice = store.getState().setNotice;
+  startDownload('step 4', async () => {
+    throw new Error('the picture is gone');
+  }, setNotice);
+  await new Promise((r) => setTimeout(r, 50));
+  assert.deepEqual(store.getState().notice, { text: 'Could not download step 4: the picture is gone', bad: true });
+  setNotice((n) => (n?.bad ? null : n));
+  assert.equal(store.getState().notice, null);
 });

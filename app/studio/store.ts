@@ -15,6 +15,13 @@ import { editorSlice, type EditorSlice } from './editor';
 import { modesAndGroupsSlice, type ModesAndGroupsSlice } from './modesAndGroups';
 import { nodeEditsSlice, type NodeEditsSlice } from './nodeEdits';
 
+/** The line under the top bar (RunStatus). `passing`: about one gesture (a refused link); the next edit clears it. */
+export interface Notice {
+  text: string;
+  bad?: boolean;
+  passing?: boolean;
+}
+
 export interface StudioState extends EditorSlice, NodeEditsSlice, ModesAndGroupsSlice {
   run: RunView;
   notebook: boolean;
@@ -31,6 +38,9 @@ export interface StudioState extends EditorSlice, NodeEditsSlice, ModesAndGroups
   stopFollowing(): void;
   /** The graph as it stands (embedded in downloaded PNGs). */
   currentGraph(): Graph;
+  /** In the store so that a card's buttons (downloads) can say why they failed, as the toolbar's do. */
+  notice: Notice | null;
+  setNotice(n: Notice | null | ((n: Notice | null) => Notice | null)): void;
   // ---- field drafts (see the section at the end) ----
   drafts: Record<string, FieldDraft>;
   setDraft(nodeId: string, param: string, draft: FieldDraft | null): void;
@@ -50,6 +60,8 @@ export function createStudioStore(init: StudioInit = {}): StudioStore {
     requestFit: (opts = {}) => set((s) => ({ fit: { request: s.fit.request + 1, follow: !!opts.follow } })),
     stopFollowing: () => set((s) => (s.fit.follow ? { fit: { ...s.fit, follow: false } } : s)),
     currentGraph: () => toGraph(get().nodes, get().edges, get().catalogue, get().groups),
+    notice: null,
+    setNotice: (n) => set((s) => ({ notice: typeof n === 'function' ? n(s.notice) : n })),
     ...draftsSlice(set),
     ...nodeEditsSlice(set, get, api),
     ...modesAndGroupsSlice(set, get, api),

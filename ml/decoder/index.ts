@@ -51,7 +51,7 @@ interface CommonOptions {
   seed?: number;
   /** DDIM η (0: deterministic DDIM). */
   eta?: number;
-  /** Bound on the predicted x₀ at every step (default 'clip' to [-1, 1]; Imagen's {dynamic: q} helps at high guidance). */
+  /** Bound on the predicted x₀ at every step (default 'clip' to [-1, 1]; Imagen's {dynamic: q} helps at high guidance). A latent decoder takes only 'none': its latents are unbounded. */
   threshold?: X0Threshold;
   signal?: AbortSignal;
   onStep?: (info: ImageStepInfo) => void | Promise<void>;
@@ -64,6 +64,17 @@ export interface DecodeOptions extends CommonOptions {
   guidance?: number;
   /** Edit existing images instead of drawing from noise (image to image, inpainting: ml/diffusion/edit.ts). */
   edit?: ImageEdit;
+}
+
+/**
+ * The x₀ bound a sampler runs with. A model whose sampled space is unbounded (`unbounded` says
+ * what it samples) takes only 'none': bounding it to [-1, 1] would break its pictures, and
+ * ignoring a caller's request silently would hide that.
+ */
+function x0Threshold(asked: X0Threshold | undefined, fallback: X0Threshold, unbounded: string | null): X0Threshold {
+  if (!unbounded) return asked ?? fallback;
+  if (asked !== undefined && asked !== 'none') throw new Error(`threshold ${JSON.stringify(asked)} bounds x₀ to [-1, 1], but this ${unbounded}, which has no bound: leave threshold out`);
+  return 'none';
 }
 
 /** A mask image [N, S, S, 3] in [0, 1] as ImageEdit's mask [N, S, S, 1]: its channels averaged (white: redraw). The caller owns it. */
@@ -228,7 +239,7 @@ export class Decoder extends ImageModel<DecoderConfig> {
         pairCond: pair ?? undefined,
         edit: o.edit && editImage ? { image: editImage, strength: o.edit.strength, mask: editMask ?? o.edit.mask } : undefined,
         // A standardised latent is not bounded by [-1, 1]: only pixels are clipped (at the end).
-        threshold: ae ? 'none' : (o.threshold ?? DECODE_DEFAULTS.threshold),
+        threshold: x0Threshold(o.threshold, DECODE_DEFAULTS.threshold, ae ? "decoder samples its autoencoder's latents" : null),
         signal: o.signal,
         onStep: imageSteps(o.onStep, pixels, x0Pixels),
       });
@@ -288,7 +299,7 @@ export class Upsampler extends ImageModel<UpsamplerConfig> {
         eta: o.eta,
         cond,
         // A residual is not bounded by [-1, 1]; the image it makes is clipped at the end.
-        threshold: k ? 'none' : (o.threshold ?? UPSAMPLE_DEFAULTS.threshold),
+        threshold: x0Threshold(o.threshold, UPSAMPLE_DEFAULTS.threshold, k ? 'upsampler samples a residual' : null),
         signal: o.signal,
         onStep: imageSteps(o.onStep, pixels),
       });

@@ -70,6 +70,9 @@ test('a latent decoder diffuses 8x8x4 latents and draws 32x32 pictures; frames a
     // Outside the mask the output is the image itself (not the autoencoder's softer copy of it).
     const keptDiff = tf.tidy(() => tf.max(tf.abs(tf.sub(tf.slice(edited, [0, 16, 0, 0]), tf.slice(images, [0, 16, 0, 0])))).dataSync()[0]!);
     assert.ok(keptDiff < 1e-6, `unmasked pixels changed by ${keptDiff}`);
+    // A pixel bound on x₀ means nothing for a latent: asking for one is refused, not ignored.
+    await assert.rejects(dec.decode({ embeddings: e, steps: 2, threshold: 'clip' }), /latents.*leave threshold out/);
+    tf.dispose(await dec.decode({ embeddings: e, steps: 2, threshold: 'none' }));
     tf.dispose([a, b, c, images, mask, edited, again]);
   } finally {
     e.dispose();
