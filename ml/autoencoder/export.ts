@@ -13,6 +13,7 @@ import { type JudgeScore, makeJudge, topKScore } from '../judge.js';
 import { writeCard } from '../model-card.js';
 import { imageGridPng, lineChartPng } from '../png.js';
 import { readRunState, shippedTensors } from '../training/state.js';
+import { encodeRows } from './encode-rows.js';
 import { Autoencoder, type AutoencoderConfig, latentSide, toUnit } from './model.js';
 
 const CHUNK = 128;
@@ -23,17 +24,17 @@ export async function measureStandardisation(ae: Autoencoder, corpus: Corpus, ro
   const sum = new Float64Array(C);
   const sq = new Float64Array(C);
   let n = 0;
-  for (let s = 0; s < rows.length; s += CHUNK) {
-    const chunk = rows.slice(s, s + CHUNK);
-    const z = tf.tidy(() => ae.encodeRaw(toUnit(gatherImages(corpus, chunk), chunk.length, corpus.size)));
-    const v = await z.data();
-    z.dispose();
-    for (let i = 0; i < v.length; i++) {
-      sum[i % C]! += v[i]!;
-      sq[i % C]! += v[i]! * v[i]!;
-    }
-    n += v.length / C;
-  }
+  await encodeRows(ae, corpus, rows, {
+    raw: true,
+    chunk: CHUNK,
+    onChunk: (v) => {
+      for (let i = 0; i < v.length; i++) {
+        sum[i % C]! += v[i]!;
+        sq[i % C]! += v[i]! * v[i]!;
+      }
+      n += v.length / C;
+    },
+  });
   const shift = Array.from(sum, (x) => x / n);
   const scale = Array.from(sq, (x, c) => 1 / Math.sqrt(Math.max(x / n - shift[c]! ** 2, 1e-12)));
   return { shift, scale };

@@ -7,8 +7,8 @@
 import { existsSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { loadCheckpoint } from '../checkpoint.js';
-import { Autoencoder, type AutoencoderConfig, latentSide, toUnit } from '../autoencoder/model.js';
-import { gatherImages } from '../clip/eval.js';
+import { encodeRows } from '../autoencoder/encode-rows.js';
+import { Autoencoder, type AutoencoderConfig, latentSide } from '../autoencoder/model.js';
 import type { Corpus } from '../data/corpus.js';
 import { checkpointHash } from '../weights.js';
 import * as tf from '@tensorflow/tfjs-core';
@@ -61,13 +61,6 @@ export async function encodeCorpus(ae: Autoencoder, corpus: Corpus, rows: number
   const s = latentSide(ae.config);
   const per = s * s * ae.config.latentChannels;
   const out = new Float32Array(rows.length * per);
-  const S = corpus.size;
-  for (let i = 0; i < rows.length; i += 256) {
-    const chunk = rows.slice(i, i + 256);
-    const z = tf.tidy(() => ae.encode(toUnit(gatherImages(corpus, chunk), chunk.length, S)));
-    out.set(await z.data(), i * per);
-    z.dispose();
-    onProgress?.(Math.min(i + 256, rows.length), rows.length);
-  }
+  await encodeRows(ae, corpus, rows, { onChunk: (v, start) => out.set(v, start * per), onProgress });
   return out;
 }
