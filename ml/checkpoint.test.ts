@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from './backend.js';
-import { adamState, decodeSafetensors, encodeSafetensors, loadCheckpoint, loadInitialWeights, restoreAdamState, saveCheckpoint, saveCheckpointAsync, WEIGHTS_FILE } from './checkpoint.js';
+import { adamState, decodeSafetensors, encodeSafetensors, fromHalfBits, loadCheckpoint, loadInitialWeights, restoreAdamState, saveCheckpoint, saveCheckpointAsync, STATE_FILE, toHalfBits, WEIGHTS_FILE } from './checkpoint.js';
 
 await initBackend({ log: () => {} });
 
@@ -30,6 +30,48 @@ test('safetensors bytes follow the format: u64 LE header length, JSON header, al
   const back = decodeSafetensors(buf);
   assert.deepEqual(Array.from(back.entries['w.a']!.data), Array.from(a));
   assert.deepEqual(Array.from(back.entries['w.b']!.data), Array.from(b));
+});
+
+test('half precision: IEEE binary16 bits, rounded to nearest even, with its overflow and underflow', () => {
+  const cases: [number, number][] = [
+    [1, 0x3c00], [-2, 0xc000], [0.1, 0x2e66], [65504, 0x7bff], [65520, 0x7c00], [-1e9, 0xfc00], [Infinity, 0x7c00],
+    [2 ** -24, 0x0001], [2 ** -14, 0x0400], [1e-8, 0x0000], [-0, 0x8000],
+    [1 + 2 ** -11, 0x3c00], [1 + 3 * 2 ** -11, 0x3c02], // ties go to the even mantissa
+  ];
+  for (const [v, bits] of cases) assert.equal(toHalfBits(v), bits, `${v}`);
+  assert.ok(Number.isNaN(fromHalfBits(toHalfBits(NaN))));
+  // every finite half survives the round trip exactly
+  for (let h = 0; h < 0x10000; h++) if ((h & 0x7c00) !== 0x7c00) assert.equal(toHalfBits(fromHalfBits(h)), h, `0x${h.toString(16)}`);
+});
+
+test('weights saved as F16 load as float32 within half precision, in half the bytes; training state stays F32', () => {
+  const dir = tmp();
+  try {
+    const values = Float32Array.from({ length: 1000 }, (_, i) => Math.sin(i) * 3);
+    const w = tf.tensor1d(values);
+    const k = tf.tensor1d([1, 2, 3], 'int32');
+    const m = tf.tensor1d([1e-9, 2e-9]); // an Adam moment below half precision's range
+    saveCheckpoint(dir, { config: {}, tensors: { w, k }, state: { json: {}, tensors: { m } }, half: true });
+    const header = (name: string) => {
+      const buf = readFileSync(join(dir, name));
+      return JSON.parse(buf.subarray(8, 8 + Number(buf.readBigUInt64LE(0))).toString('utf8'));
+    };
+    assert.equal(header(WEIGHTS_FILE).w.dtype, 'F16');
+    assert.deepEqual(header(WEIGHTS_FILE).w.data_offsets, [12, 2012]); // after k's 3 int32s (names sort)
+    assert.equal(header(WEIGHTS_FILE).k.dtype, 'I32');
+    assert.equal(header(STATE_FILE).m.dtype, 'F32');
+    const ck = loadCheckpoint(dir);
+    assert.equal(ck.tensors.w!.dtype, 'float32');
+    const back = ck.tensors.w!.dataSync();
+    let worst = 0;
+    for (let i = 0; i < values.length; i++) worst = Math.max(worst, Math.abs(back[i]! - values[i]!) / Math.abs(values[i]! || 1));
+    assert.ok(worst > 0 && worst <= 2 ** -11, `relative error ${worst}`);
+    assert.deepEqual(Array.from(ck.tensors.k!.dataSync()), [1, 2, 3]);
+    assert.deepEqual(Array.from(ck.state!.tensors.m!.dataSync()), Array.from(m.dataSync()));
+    tf.dispose([w, k, m, ...Object.values(ck.tensors), ...Object.values(ck.state!.tensors)]);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test('decodeSafetensors refuses a header that runs past the file', () => {

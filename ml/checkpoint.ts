@@ -11,6 +11,11 @@
 // (padded with spaces to a multiple of 8 so the data that follows stays aligned), then the raw
 // little-endian tensor bytes; offsets count from the start of that data block.
 //
+// Float weights may be stored as F16 (`half: true`): half the bytes in every clone's history, at
+// a rounding error of at most 2^-11 of each value (measured harmless per model before shipping,
+// see its model card). They load as float32, so nothing downstream knows; training state is
+// always F32, since Adam's second moments underflow in half precision.
+//
 // Every file is written to a temporary name and renamed into place, so a crash mid-write leaves
 // the previous file whole. The files of one checkpoint carry the same `checkpoint_id` in their
 // metadata, and loading refuses a mix of two checkpoints (a crash between two renames).
@@ -19,12 +24,54 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 
-export type SafeDType = 'F32' | 'I32';
+export type SafeDType = 'F32' | 'F16' | 'I32';
 
 export interface SafetensorsEntry {
+  /** How the values are stored; an F16 entry holds its values as float32 in memory. */
   dtype: SafeDType;
   shape: number[];
   data: Float32Array | Int32Array;
+}
+
+const BYTES: Record<SafeDType, number> = { F32: 4, F16: 2, I32: 4 };
+
+// IEEE 754 binary16 by hand (Node 20 has no Float16Array): a float32's bits, rounded to nearest
+// even; past the largest half (65504) to infinity, below the smallest subnormal to zero.
+const f32 = new Float32Array(1);
+const u32 = new Uint32Array(f32.buffer);
+export function toHalfBits(v: number): number {
+  f32[0] = v;
+  const x = u32[0]!;
+  const sign = (x >>> 16) & 0x8000;
+  const exp = (x >>> 23) & 0xff;
+  const man = x & 0x7fffff;
+  if (exp === 0xff) return sign | 0x7c00 | (man ? 0x200 : 0); // inf, NaN
+  const e = exp - 127 + 15;
+  if (e >= 0x1f) return sign | 0x7c00;
+  if (e <= 0) {
+    if (e < -10) return sign;
+    // subnormal: shift the mantissa (with its implicit 1) right, rounding to nearest even
+    const m = man | 0x800000;
+    const shift = 14 - e;
+    const half = 1 << (shift - 1);
+    const rest = m & ((1 << shift) - 1);
+    let h = m >>> shift;
+    if (rest > half || (rest === half && h & 1)) h++;
+    return sign | h;
+  }
+  let h = (e << 10) | (man >>> 13);
+  const rest = man & 0x1fff;
+  if (rest > 0x1000 || (rest === 0x1000 && h & 1)) h++; // a carry into the exponent is still right
+  return sign | h;
+}
+
+export function fromHalfBits(h: number): number {
+  const sign = h & 0x8000 ? -1 : 1;
+  const e = (h >>> 10) & 0x1f;
+  const m = h & 0x3ff;
+  if (e === 0) return sign * m * 2 ** -24;
+  if (e === 0x1f) return m ? NaN : sign * Infinity;
+  return sign * (1 + m / 1024) * 2 ** (e - 15);
 }
 
 export interface CheckpointState {
@@ -42,6 +89,8 @@ export interface SaveCheckpointInput {
   files?: Record<string, string>;
   /** Free-form string metadata for the safetensors header. */
   metadata?: Record<string, string>;
+  /** Store the float weights (not the training state) as F16. */
+  half?: boolean;
 }
 
 export interface LoadedCheckpoint {
@@ -81,7 +130,7 @@ export function encodeSafetensors(entries: Record<string, SafetensorsEntry>, met
     const e = entries[name]!;
     const count = e.shape.reduce((a, b) => a * b, 1);
     if (count !== e.data.length) throw new Error(`safetensors: ${name} has shape [${e.shape}] but ${e.data.length} values`);
-    const bytes = e.data.byteLength;
+    const bytes = count * BYTES[e.dtype];
     header[name] = { dtype: e.dtype, shape: e.shape, data_offsets: [offset, offset + bytes] };
     offset += bytes;
   }
@@ -98,15 +147,17 @@ export function encodeSafetensors(entries: Record<string, SafetensorsEntry>, met
   for (const name of names) {
     const e = entries[name]!;
     // Copy through a DataView so the bytes are little-endian whatever the host is.
-    const dv = new DataView(out.buffer, pos, e.data.byteLength);
+    const bytes = e.data.length * BYTES[e.dtype];
+    const dv = new DataView(out.buffer, pos, bytes);
     if (e.dtype === 'F32') for (let i = 0; i < e.data.length; i++) dv.setFloat32(i * 4, e.data[i]!, true);
+    else if (e.dtype === 'F16') for (let i = 0; i < e.data.length; i++) dv.setUint16(i * 2, toHalfBits(e.data[i]!), true);
     else for (let i = 0; i < e.data.length; i++) dv.setInt32(i * 4, e.data[i]!, true);
-    pos += e.data.byteLength;
+    pos += bytes;
   }
   return out;
 }
 
-/** Decode a safetensors buffer (F32 and I32 only: all this project writes). */
+/** Decode a safetensors buffer (F32, F16 and I32: all this project writes). */
 export function decodeSafetensors(buf: Uint8Array): { entries: Record<string, SafetensorsEntry>; metadata: Record<string, string> } {
   if (buf.length < 8) throw new Error('safetensors: file shorter than its 8-byte header length');
   const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
@@ -120,12 +171,13 @@ export function decodeSafetensors(buf: Uint8Array): { entries: Record<string, Sa
     if (name === '__metadata__') continue;
     const info = raw as { dtype: string; shape: number[]; data_offsets: [number, number] };
     const [begin, end] = info.data_offsets;
-    if (info.dtype !== 'F32' && info.dtype !== 'I32') throw new Error(`safetensors: ${name} has dtype ${info.dtype}; only F32 and I32 are read`);
+    if (info.dtype !== 'F32' && info.dtype !== 'F16' && info.dtype !== 'I32') throw new Error(`safetensors: ${name} has dtype ${info.dtype}; only F32, F16 and I32 are read`);
     const count = info.shape.reduce((a, b) => a * b, 1);
-    if (end - begin !== count * 4 || dataStart + end > buf.length) throw new Error(`safetensors: ${name} offsets [${begin}, ${end}] do not fit shape [${info.shape}]`);
+    if (end - begin !== count * BYTES[info.dtype] || dataStart + end > buf.length) throw new Error(`safetensors: ${name} offsets [${begin}, ${end}] do not fit shape [${info.shape}]`);
     const dv = new DataView(buf.buffer, buf.byteOffset + dataStart + begin, end - begin);
-    const data = info.dtype === 'F32' ? new Float32Array(count) : new Int32Array(count);
+    const data = info.dtype === 'I32' ? new Int32Array(count) : new Float32Array(count);
     if (info.dtype === 'F32') for (let i = 0; i < count; i++) data[i] = dv.getFloat32(i * 4, true);
+    else if (info.dtype === 'F16') for (let i = 0; i < count; i++) data[i] = fromHalfBits(dv.getUint16(i * 2, true));
     else for (let i = 0; i < count; i++) data[i] = dv.getInt32(i * 4, true);
     entries[name] = { dtype: info.dtype, shape: info.shape, data };
   }
@@ -139,15 +191,19 @@ function entryOf(name: string, t: tf.Tensor, data: tf.TypedArray | string[]): Sa
   throw new Error(`checkpoint: ${name} has dtype ${t.dtype}; only float32 and int32 are saved`);
 }
 
-function tensorsToEntries(tensors: Record<string, tf.Tensor>): Record<string, SafetensorsEntry> {
+function tensorsToEntries(tensors: Record<string, tf.Tensor>, half = false): Record<string, SafetensorsEntry> {
   const out: Record<string, SafetensorsEntry> = {};
-  for (const [name, t] of Object.entries(tensors)) out[name] = entryOf(name, t, t.dataSync());
+  for (const [name, t] of Object.entries(tensors)) out[name] = halved(entryOf(name, t, t.dataSync()), half);
   return out;
+}
+
+function halved(e: SafetensorsEntry, half: boolean): SafetensorsEntry {
+  return half && e.dtype === 'F32' ? { ...e, dtype: 'F16' } : e;
 }
 
 function entriesToTensors(entries: Record<string, SafetensorsEntry>): Record<string, tf.Tensor> {
   const out: Record<string, tf.Tensor> = {};
-  for (const [name, e] of Object.entries(entries)) out[name] = tf.tensor(e.data, e.shape, e.dtype === 'F32' ? 'float32' : 'int32');
+  for (const [name, e] of Object.entries(entries)) out[name] = tf.tensor(e.data, e.shape, e.dtype === 'I32' ? 'int32' : 'float32');
   return out;
 }
 
@@ -156,7 +212,7 @@ function entriesToTensors(entries: Record<string, SafetensorsEntry>): Record<str
  * written first and config.json last, and every file carries the same checkpoint id.
  */
 export function saveCheckpoint(dir: string, input: SaveCheckpointInput): void {
-  writeCheckpoint(dir, input, tensorsToEntries(input.tensors), input.state ? tensorsToEntries(input.state.tensors ?? {}) : null);
+  writeCheckpoint(dir, input, tensorsToEntries(input.tensors, input.half), input.state ? tensorsToEntries(input.state.tensors ?? {}) : null);
 }
 
 /**
@@ -164,14 +220,14 @@ export function saveCheckpoint(dir: string, input: SaveCheckpointInput): void {
  * since WebGPU under Node cannot read a tensor synchronously. The same files, byte for byte.
  */
 export async function saveCheckpointAsync(dir: string, input: SaveCheckpointInput): Promise<void> {
-  const weights = await readEntries(input.tensors);
+  const weights = await readEntries(input.tensors, input.half);
   const state = input.state ? await readEntries(input.state.tensors ?? {}) : null;
   writeCheckpoint(dir, input, weights, state);
 }
 
-async function readEntries(tensors: Record<string, tf.Tensor>): Promise<Record<string, SafetensorsEntry>> {
+async function readEntries(tensors: Record<string, tf.Tensor>, half = false): Promise<Record<string, SafetensorsEntry>> {
   const out: Record<string, SafetensorsEntry> = {};
-  for (const [name, t] of Object.entries(tensors)) out[name] = entryOf(name, t, await t.data());
+  for (const [name, t] of Object.entries(tensors)) out[name] = halved(entryOf(name, t, await t.data()), half);
   return out;
 }
 

@@ -73,6 +73,8 @@ function allFlags(model: ImageModelKind) {
     autoencoderDir: folder().default(join(REPO_ROOT, 'weights', 'autoencoder')),
     /** Decoder: resume a latent run (or start from --init-from) although its autoencoder changed, continuing on the new latents. */
     allowAutoencoderChange: z.boolean().default(false),
+    /** Export the weights as F16 (half the bytes; check the eval before shipping: ml/checkpoint.ts). */
+    fp16: z.boolean().default(false),
     /** Upsampler: residual scale (0: plain x₀ diffusion). Also switches a resumed plain run to residual (a fine-tune). */
     residual: z.number().min(0, 'must be 0 or more').optional(),
   });
@@ -167,7 +169,7 @@ export async function trainImageModel(o: TrainOptions): Promise<void> {
   const tag = `[${o.model}]`;
   const log = (s: string) => process.stderr.write(s + '\n');
   if (o.exportOnly) {
-    await exportWeights(o.model, o.runDir, o.weightsDir, { sampleSteps: o.sampleSteps, clipDir: o.clipDir });
+    await exportWeights(o.model, o.runDir, o.weightsDir, { sampleSteps: o.sampleSteps, clipDir: o.clipDir, half: o.fp16 });
     return;
   }
   const s = await startRun<ModelConfig>(o, {
@@ -243,7 +245,7 @@ export async function trainImageModel(o: TrainOptions): Promise<void> {
   trainer.dispose();
   net.dispose();
   try {
-    if (!o.noExport) await exportWeights(o.model, o.runDir, o.weightsDir, { corpus32, corpus64, emb, sampleSteps: o.sampleSteps, autoencoder: ae });
+    if (!o.noExport) await exportWeights(o.model, o.runDir, o.weightsDir, { corpus32, corpus64, emb, sampleSteps: o.sampleSteps, autoencoder: ae, half: o.fp16 });
   } finally {
     ae?.dispose();
   }

@@ -47,6 +47,9 @@ test('model flags: defaults per model, lists, JSON and switches; the other model
   assert.equal(imageArgs('upsampler', ['--residual', '4']).residual, 4);
   assert.equal(imageArgs('decoder', ['--allow-clip-change', '--export-only']).allowClipChange, true);
   assert.equal(parsePriorArgs(['--no-export']).noExport, true);
+  assert.equal(imageArgs('decoder', ['--export-only', '--fp16']).fp16, true);
+  assert.equal(imageArgs('upsampler', []).fp16, false);
+  assert.throws(() => parsePriorArgs(['--fp16']), /unknown option --fp16/, 'only the image models export half weights');
   assert.throws(() => clipArgs(['--suffixes', '4']), /unknown option --suffixes/, 'suffixes are the prior\'s');
   assert.throws(() => parsePriorArgs(['--threads', '2']), /unknown option --threads/, 'threads are the image models\'');
 });
