@@ -33,8 +33,10 @@ export const DEFAULT_DECODER_DIR = join(REPO_ROOT, 'weights', 'decoder');
 export const DEFAULT_UPSAMPLER_DIR = join(REPO_ROOT, 'weights', 'upsampler');
 
 /** Sampling defaults (what the generate CLI and the graph nodes use unless told otherwise). */
-export const DECODE_DEFAULTS = { steps: 25, spacing: 'linear' as Spacing, sampler: 'dpmpp2m' as SamplerName, guidance: 3, seed: 0, threshold: 'clip' as X0Threshold };
-export const UPSAMPLE_DEFAULTS = { steps: 10, spacing: 'quadratic' as Spacing, sampler: 'dpmpp2m' as SamplerName, seed: 0, threshold: 'clip' as X0Threshold };
+export const DECODE_DEFAULTS = { steps: 25, spacing: 'linear' as Spacing, sampler: 'dpmpp2m' as SamplerName, guidance: 3, seed: 0 };
+export const UPSAMPLE_DEFAULTS = { steps: 10, spacing: 'quadratic' as Spacing, sampler: 'dpmpp2m' as SamplerName, seed: 0 };
+/** x₀ of a model that samples pixels is clipped to [-1, 1] by default (not a latent's or a residual's: x0Threshold). */
+const PIXEL_THRESHOLD: X0Threshold = 'clip';
 
 export interface ImageStepInfo extends StepInfo {
   /** x_t as an image [N, S, S, 3] in [0, 1]. */
@@ -71,8 +73,8 @@ export interface DecodeOptions extends CommonOptions {
  * what it samples) takes only 'none': bounding it to [-1, 1] would break its pictures, and
  * ignoring a caller's request silently would hide that.
  */
-function x0Threshold(asked: X0Threshold | undefined, fallback: X0Threshold, unbounded: string | null): X0Threshold {
-  if (!unbounded) return asked ?? fallback;
+function x0Threshold(asked: X0Threshold | undefined, pixels: X0Threshold, unbounded: string | null): X0Threshold {
+  if (!unbounded) return asked ?? pixels;
   if (asked !== undefined && asked !== 'none') throw new Error(`threshold ${JSON.stringify(asked)} bounds x₀ to [-1, 1], but this ${unbounded}, which has no bound: leave threshold out`);
   return 'none';
 }
@@ -239,7 +241,7 @@ export class Decoder extends ImageModel<DecoderConfig> {
         pairCond: pair ?? undefined,
         edit: o.edit && editImage ? { image: editImage, strength: o.edit.strength, mask: editMask ?? o.edit.mask } : undefined,
         // A standardised latent is not bounded by [-1, 1]: only pixels are clipped (at the end).
-        threshold: x0Threshold(o.threshold, DECODE_DEFAULTS.threshold, ae ? "decoder samples its autoencoder's latents" : null),
+        threshold: x0Threshold(o.threshold, PIXEL_THRESHOLD, ae ? "decoder samples its autoencoder's latents" : null),
         signal: o.signal,
         onStep: imageSteps(o.onStep, pixels, x0Pixels),
       });
@@ -299,7 +301,7 @@ export class Upsampler extends ImageModel<UpsamplerConfig> {
         eta: o.eta,
         cond,
         // A residual is not bounded by [-1, 1]; the image it makes is clipped at the end.
-        threshold: x0Threshold(o.threshold, UPSAMPLE_DEFAULTS.threshold, k ? 'upsampler samples a residual' : null),
+        threshold: x0Threshold(o.threshold, PIXEL_THRESHOLD, k ? 'upsampler samples a residual' : null),
         signal: o.signal,
         onStep: imageSteps(o.onStep, pixels),
       });
