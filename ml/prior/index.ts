@@ -62,7 +62,7 @@ export interface SamplePriorOptions {
 }
 
 // Guidance 4 (was 2 until prior node v2): the pixel-space judge put the right concept in the top 5
-// for 0.708 of images on two seeds against 0.642 at 2 (weights/decoder/README.md, session 12-13).
+// for 0.708 of images on two seeds against 0.642 at 2 (docs/decoder-pixel.md, sessions 12-13).
 export const DEFAULT_PRIOR_SAMPLING = { steps: 25, sampler: 'ddim' as SamplerName, guidance: 4, seed: 0, bestOf: 2 };
 /** The prior's guidance default before node v2: graphs saved then keep drawing what they drew. */
 export const PRIOR_GUIDANCE_V1 = 2;
