@@ -30,6 +30,8 @@ const SETTINGS: Record<string, Setting> = {
   'prior-guidance-4': { priorGuidance: 4 },
   'prior-guidance-6': { priorGuidance: 6 },
   'prior-guidance-4-guidance-5': { priorGuidance: 4, guidance: 5 },
+  'prior-steps-50': { priorSteps: 50 },
+  'prior-steps-10': { priorSteps: 10 },
 };
 
 const args = process.argv.slice(2);
