@@ -8,13 +8,12 @@
 //   npx tsx experiments/fp16-weights.ts --a runs/cand/decoder --b runs/cand16/decoder [--seed 1]
 //
 // One JSON line per embedding set on stdout.
-import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../ml/backend.js';
-import { embeddingRows, loadImageEmbeddings } from '../ml/clip-embeddings.js';
+import { loadImageEmbeddings } from '../ml/clip-embeddings.js';
 import { loadCorpus } from '../ml/data/corpus.js';
-import { DECODE_DEFAULTS, type Decoder, loadDecoder } from '../ml/decoder/index.js';
-import { makeJudge, topKScore } from '../ml/judge.js';
-import { rgbBytes } from '../ml/pipeline.js';
+import { loadDecoder } from '../ml/decoder/index.js';
+import { topKScore } from '../ml/judge.js';
+import { decodeRows, judgeSets } from './judge-embeddings.js';
 
 const args = process.argv.slice(2);
 const flag = (name: string) => (args.includes(name) ? args[args.indexOf(name) + 1] : undefined);
@@ -24,32 +23,14 @@ const seed = Number(flag('--seed') ?? 1);
 
 await initBackend({ log: (l) => process.stderr.write(l + '\n') });
 const corpus = await loadCorpus({ size: 32 });
-const judge = makeJudge(corpus);
-const N = judge.labels.length;
+const { judge, truth, rows: sources } = judgeSets(corpus);
 const px = judge.size * judge.size * 3;
-const truth = judge.labels.map((_, c) => c);
-const chunk = 20;
 const emb = await loadImageEmbeddings({ corpus });
-const sources: Record<string, number[]> = {
-  'train-ref': truth.map((c) => judge.refRows[judge.refConcept.indexOf(c)]!),
-  heldout: judge.heldoutRows,
-};
-
-async function draw(decoder: Decoder, rows: number[]): Promise<Uint8Array> {
-  const bytes = new Uint8Array(N * px);
-  for (let s = 0; s < N; s += chunk) {
-    const embeddings = embeddingRows(emb, rows.slice(s, s + chunk));
-    const images = await decoder.decode({ ...DECODE_DEFAULTS, embeddings, seed: seed * 1000 + s });
-    bytes.set(await rgbBytes(images), s * px);
-    tf.dispose([embeddings, images]);
-  }
-  return bytes;
-}
 
 const [a, b] = [await loadDecoder(dirA), await loadDecoder(dirB)];
 try {
   for (const [source, rows] of Object.entries(sources)) {
-    const [pa, pb] = [await draw(a, rows), await draw(b, rows)];
+    const [pa, pb] = [(await decodeRows(a, emb, rows, seed, px)).bytes, (await decodeRows(b, emb, rows, seed, px)).bytes];
     let sum = 0;
     let max = 0;
     let far = 0;

@@ -19,12 +19,13 @@
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../ml/backend.js';
-import { embeddingRows, loadImageEmbeddings } from '../ml/clip-embeddings.js';
+import { loadImageEmbeddings } from '../ml/clip-embeddings.js';
 import { loadCorpus } from '../ml/data/corpus.js';
-import { DECODE_DEFAULTS, loadDecoder } from '../ml/decoder/index.js';
+import { loadDecoder } from '../ml/decoder/index.js';
 import { generateInChunks } from '../ml/eval-generation.js';
-import { makeJudge, topKScore } from '../ml/judge.js';
+import { topKScore } from '../ml/judge.js';
 import { loadPipeline, rgbBytes } from '../ml/pipeline.js';
+import { CHUNK, chunkSeed, decodeRows, judgeSets } from './judge-embeddings.js';
 
 const args = process.argv.slice(2);
 const flag = (name: string) => (args.includes(name) ? args[args.indexOf(name) + 1] : undefined);
@@ -35,12 +36,9 @@ const want = (name: string) => !only || only.includes(name);
 
 await initBackend({ log: (l) => process.stderr.write(l + '\n') });
 const corpus = await loadCorpus({ size: 32 });
-const judge = makeJudge(corpus);
+const { judge, truth, rows: sources } = judgeSets(corpus);
 const N = judge.labels.length;
 const px = judge.size * judge.size * 3;
-const truth = judge.labels.map((_, c) => c);
-const chunk = 20;
-const seedOf = (s: number) => seed * 1000 + s;
 const report = (source: string, bytes: Uint8Array, ms: number) =>
   console.log(JSON.stringify({ source, seed, concepts: N, ...topKScore(judge.rank(bytes, truth)), msPerImage: Math.round(ms / N) }));
 
@@ -48,40 +46,21 @@ if (want('prior')) {
   const p = await loadPipeline({ weightsDir, upsampler: false });
   try {
     const bytes = new Uint8Array(N * px);
-    const ms = await generateInChunks(p, judge.labels, { chunk, seedOf }, async (images, s) => bytes.set(await rgbBytes(images), s * px));
+    const ms = await generateInChunks(p, judge.labels, { chunk: CHUNK, seedOf: (s) => chunkSeed(seed, s) }, async (images, s) => bytes.set(await rgbBytes(images), s * px));
     report('prior', bytes, ms);
   } finally {
     p.dispose();
   }
 }
 
-const sources: Record<string, number[]> = {
-  heldout: judge.heldoutRows,
-  // the first training reference of each concept
-  'train-ref': truth.map((c) => judge.refRows[judge.refConcept.indexOf(c)]!),
-};
 const picked = Object.entries(sources).filter(([name]) => want(name));
 if (picked.length > 0) {
   const emb = await loadImageEmbeddings({ corpus, clipDir: weightsDir ? join(weightsDir, 'clip') : undefined });
   const decoder = await loadDecoder(weightsDir ? join(weightsDir, 'decoder') : undefined);
   try {
     for (const [name, rows] of picked) {
-      const bytes = new Uint8Array(N * px);
-      const t0 = performance.now();
-      for (let s = 0; s < N; s += chunk) {
-        const embeddings = embeddingRows(emb, rows.slice(s, s + chunk));
-        try {
-          const images = await decoder.decode({ ...DECODE_DEFAULTS, embeddings, seed: seedOf(s) });
-          try {
-            bytes.set(await rgbBytes(images), s * px);
-          } finally {
-            images.dispose();
-          }
-        } finally {
-          embeddings.dispose();
-        }
-      }
-      report(name, bytes, performance.now() - t0);
+      const { bytes, ms } = await decodeRows(decoder, emb, rows, seed, px);
+      report(name, bytes, ms);
     }
   } finally {
     decoder.dispose();
