@@ -39,7 +39,7 @@ export function defaultAutoencoderConfig(over: Partial<AutoencoderConfig> = {}):
   return { kind: 'autoencoder', version: 1, imageSize: 32, channels: [32, 64, 128], latentChannels: 4, latentNoise: 0.05, ...over };
 }
 
-/** uint8 RGB icons [n, S, S, 3] as the [-1, 1] tensor the autoencoder reads (the caller owns it). */
+/** uint8 RGB icons [n, S, S, 3] as the [-1, 1] tensor the models read: the autoencoder, and the pixel decoder's and upsampler's training batches (the caller owns it). */
 export const toUnit = (bytes: Uint8Array, n: number, S: number) => tf.tidy(() => tf.sub(tf.div(tf.tensor4d(bytes, [n, S, S, 3], 'float32'), 127.5), 1) as tf.Tensor4D);
 
 /** Side of the latent grid. */

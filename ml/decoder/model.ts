@@ -14,7 +14,7 @@
 // null embedding; sampling runs cond and null rows in one batch (pairCond) and mixes them.
 import * as tf from '@tensorflow/tfjs-core';
 import { coefficients, cosineSchedule, DEFAULT_SCHEDULE, drawTimesteps, qSample, trainingTarget, TRAIN_STEPS, type Denoiser, type TimestepBand, type NoiseSchedule, type Parameterization, type ScheduleSpec } from '../diffusion/index.js';
-import type { AutoencoderConfig } from '../autoencoder/model.js';
+import { type AutoencoderConfig, toUnit } from '../autoencoder/model.js';
 import { type LatentSpec, latentShape } from './latent.js';
 import { UNet, type UNetCond, type UNetConfig } from './unet.js';
 
@@ -144,7 +144,7 @@ export function decoderBatch(cfg: DecoderConfig, images: Uint8Array | Float32Arr
   const ts = drawTimesteps(n, rand, TRAIN_STEPS, band);
   const keep = Float32Array.from({ length: n }, () => (rand() < cfg.condDrop ? 0 : 1));
   return tf.tidy(() => ({
-    x0: images instanceof Float32Array ? tf.tensor4d(images, [n, S, S, C]) : (tf.sub(tf.div(tf.tensor4d(images, [n, S, S, 3], 'float32'), 127.5), 1) as tf.Tensor4D), // [0, 255] → [-1, 1]
+    x0: images instanceof Float32Array ? tf.tensor4d(images, [n, S, S, C]) : toUnit(images, n, S),
     t: tf.tensor1d(ts, 'int32'),
     noise: tf.randomNormal([n, S, S, C], 0, 1, 'float32', noiseSeed) as tf.Tensor4D,
     cond: { emb: tf.tensor2d(emb, [n, D]), keep: tf.tensor1d(keep) },

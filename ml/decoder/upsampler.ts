@@ -22,6 +22,7 @@
 // 0.015, and its samples were speckled. A residual model that has learnt nothing still returns
 // the bilinear image; what it learns is the edges.
 import * as tf from '@tensorflow/tfjs-core';
+import { toUnit } from '../autoencoder/model.js';
 import { cosineSchedule, DEFAULT_SCHEDULE, drawTimesteps, qSample, TRAIN_STEPS, type Denoiser, type NoiseSchedule, type Parameterization, type ScheduleSpec, type TimestepBand } from '../diffusion/index.js';
 import type { DiffusionBatch, Uniform } from './model.js';
 import { UNet, type UNetConfig } from './unet.js';
@@ -133,12 +134,11 @@ export function upsamplerBatch(cfg: UpsamplerConfig, hi: Uint8Array, low: Uint8A
   const aug = Int32Array.from({ length: n }, () => Math.min(cfg.augMax, Math.floor(rand() * (cfg.augMax + 1))));
   const blur = Float32Array.from({ length: n }, () => (rand() < cfg.blurProb ? 1 : 0));
   return tf.tidy(() => {
-    const toUnit = (u8: Uint8Array, side: number) => tf.sub(tf.div(tf.tensor4d(u8, [n, side, side, 3], 'float32'), 127.5), 1) as tf.Tensor4D; // [0, 255] → [-1, 1]
     const augT = tf.tensor1d(aug, 'int32');
-    const { lowres, base } = prepareLowres(cfg, toUnit(low, s), augT, tf.randomNormal([n, s, s, 3], 0, 1, 'float32', noiseSeed ^ 0x5a5a5a) as tf.Tensor4D, tf.tensor1d(blur));
+    const { lowres, base } = prepareLowres(cfg, toUnit(low, n, s), augT, tf.randomNormal([n, s, s, 3], 0, 1, 'float32', noiseSeed ^ 0x5a5a5a) as tf.Tensor4D, tf.tensor1d(blur));
     const k = residualScale(cfg);
     return {
-      x0: k ? (tf.mul(tf.sub(toUnit(hi, S), base), k) as tf.Tensor4D) : toUnit(hi, S),
+      x0: k ? (tf.mul(tf.sub(toUnit(hi, n, S), base), k) as tf.Tensor4D) : toUnit(hi, n, S),
       t: tf.tensor1d(ts, 'int32'),
       noise: tf.randomNormal([n, S, S, 3], 0, 1, 'float32', noiseSeed) as tf.Tensor4D,
       cond: { lowres, augT },
