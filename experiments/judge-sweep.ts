@@ -32,6 +32,9 @@ const SETTINGS: Record<string, Setting> = {
   'prior-guidance-4-guidance-5': { priorGuidance: 4, guidance: 5 },
   'prior-steps-50': { priorSteps: 50 },
   'prior-steps-10': { priorSteps: 10 },
+  'prior-best-of-1': { priorBestOf: 1 },
+  'prior-best-of-4': { priorBestOf: 4 },
+  'prior-best-of-8': { priorBestOf: 8 },
 };
 
 const args = process.argv.slice(2);

@@ -188,7 +188,7 @@ export async function evaluateGeneration(opts: GenerationEvalOptions = {}): Prom
 }
 
 /** What a chunked run samples with: the pipeline's own options (one declaration, ml/pipeline.ts), chunked and seeded. */
-export type ChunkOptions = Pick<GenerateOptions, 'steps' | 'sampler' | 'spacing' | 'guidance' | 'priorSteps' | 'priorGuidance' | 'noPrior'> & {
+export type ChunkOptions = Pick<GenerateOptions, 'steps' | 'sampler' | 'spacing' | 'guidance' | 'priorSteps' | 'priorGuidance' | 'priorBestOf' | 'noPrior'> & {
   chunk: number;
   /** The seed of the chunk starting at prompt `start`: rows get their own noise streams from it, so results are fixed. */
   seedOf: (start: number) => number;
@@ -203,8 +203,8 @@ export async function generateInChunks(p: Pipeline, prompts: string[], o: ChunkO
   let ms = 0;
   for (let s = 0; s < prompts.length; s += o.chunk) {
     const t0 = performance.now();
-    const { steps, sampler, spacing, guidance, priorSteps, priorGuidance, noPrior } = o;
-    const gen = await generate(p, { prompts: prompts.slice(s, s + o.chunk), seed: o.seedOf(s), steps, sampler, spacing, guidance, priorSteps, priorGuidance, noPrior, noUpsample: true });
+    const { steps, sampler, spacing, guidance, priorSteps, priorGuidance, priorBestOf, noPrior } = o;
+    const gen = await generate(p, { prompts: prompts.slice(s, s + o.chunk), seed: o.seedOf(s), steps, sampler, spacing, guidance, priorSteps, priorGuidance, priorBestOf, noPrior, noUpsample: true });
     ms += performance.now() - t0;
     try {
       await use(gen.images, s);

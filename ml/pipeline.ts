@@ -93,6 +93,8 @@ export interface GenerateOptions {
   guidance?: number;
   priorSteps?: number;
   priorGuidance?: number;
+  /** Prior candidates per prompt, the one nearest the text kept (default DEFAULT_PRIOR_SAMPLING.bestOf). */
+  priorBestOf?: number;
   upsampleSteps?: number;
   noPrior?: boolean;
   /** Stop at the decoder's 32x32 even when an upsampler is loaded. */
@@ -119,6 +121,7 @@ export async function generate(p: Pipeline, o: GenerateOptions): Promise<Generat
     noPrior: o.noPrior,
     steps: o.priorSteps ?? DEFAULT_PRIOR_SAMPLING.steps,
     guidance: o.priorGuidance ?? DEFAULT_PRIOR_SAMPLING.guidance,
+    bestOf: o.priorBestOf ?? DEFAULT_PRIOR_SAMPLING.bestOf,
     seed,
     signal: o.signal,
   });
