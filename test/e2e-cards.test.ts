@@ -8,7 +8,7 @@
 // per example with the headline first. Screenshots go to test/artifacts/.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { DEFAULT_LIMITS } from '../protocol/index.js';
@@ -16,11 +16,10 @@ import { e2eMissingReason } from './helpers/browser.js';
 import { skipIfMissing } from './helpers/requires.js';
 import { ROOT } from './helpers/server.js';
 import { ARTIFACTS as ART, studioForSuite } from './helpers/studio.js';
+import { missingWeights } from './helpers/weights.js';
 
 const skip = skipIfMissing(e2eMissingReason(), import.meta.url);
-const weights = process.env.UNCLIP_WEIGHTS_DIR || join(ROOT, 'weights');
-const missing = ['clip', 'prior', 'decoder', 'upsampler'].filter((m) => !existsSync(join(weights, m)));
-const runSkip = missing.length ? `no weights for ${missing.join(', ')}` : false;
+const runSkip = missingWeights('clip', 'prior', 'decoder', 'upsampler');
 
 /** Pairs of cards (by test id) whose boxes on screen intersect. */
 function overlaps(page: Page): Promise<string[]> {

@@ -7,17 +7,16 @@
 // test/artifacts/.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { e2eMissingReason } from './helpers/browser.js';
 import { skipIfMissing } from './helpers/requires.js';
 import { ROOT } from './helpers/server.js';
 import { ARTIFACTS as ART, studioForSuite } from './helpers/studio.js';
+import { missingWeights } from './helpers/weights.js';
 
 const skip = skipIfMissing(e2eMissingReason(), import.meta.url);
-const weights = process.env.UNCLIP_WEIGHTS_DIR || join(ROOT, 'weights');
-const missing = ['clip', 'prior', 'decoder'].filter((m) => !existsSync(join(weights, m, 'model.safetensors')));
-const runSkip = missing.length ? `no weights for ${missing.join(', ')}` : false;
+const runSkip = missingWeights('clip', 'prior', 'decoder');
 const graph = JSON.parse(readFileSync(join(ROOT, 'examples', 'decoder-clip-path.json'), 'utf8')) as { nodes: { id: string; params: Record<string, unknown> }[] };
 const stepsOf = (id: string) => String(graph.nodes.find((n) => n.id === id)!.params.steps);
 

@@ -4,18 +4,16 @@
 // the rerun succeeds with it; the Text node offers the corpus's style words.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import type { Page } from 'playwright-core';
 import { e2eMissingReason } from './helpers/browser.js';
 import { skipIfMissing } from './helpers/requires.js';
-import { ROOT } from './helpers/server.js';
 import { ARTIFACTS as ART, studioForSuite } from './helpers/studio.js';
+import { missingWeights } from './helpers/weights.js';
 
 const skip = skipIfMissing(e2eMissingReason(), import.meta.url);
-const WEIGHTS = process.env.UNCLIP_WEIGHTS_DIR || join(ROOT, 'weights');
-const missing = ['clip', 'prior', 'decoder'].filter((m) => !existsSync(join(WEIGHTS, m)));
+const weightsSkip = missingWeights('clip', 'prior', 'decoder');
 
 describe('masks and edits end to end', { skip }, () => {
   const studio = studioForSuite();
@@ -27,7 +25,7 @@ describe('masks and edits end to end', { skip }, () => {
     assert.equal(await page.getByTestId('run-phase').getAttribute('data-phase'), 'done', (await page.getByTestId('run-phase').textContent()) ?? '');
   }
 
-  it('runs the inpainting example, paints a mask with the mouse, saves it in the graph and reruns with it', { skip: missing.length ? `no weights for ${missing.join(', ')}` : false, timeout: 600_000 }, async () => {
+  it('runs the inpainting example, paints a mask with the mouse, saves it in the graph and reruns with it', { skip: weightsSkip, timeout: 600_000 }, async () => {
     const page = await studio().open();
     await page.setViewportSize({ width: 1680, height: 1000 });
     await page.getByTestId('example-inpainting').click();

@@ -7,19 +7,17 @@
 // Screenshot: test/artifacts/studio-sweep.png.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { extractGraphText } from '../app/lib/png.js';
 import { e2eMissingReason } from './helpers/browser.js';
 import { skipIfMissing } from './helpers/requires.js';
-import { ROOT } from './helpers/server.js';
 import { ARTIFACTS as ART, studioForSuite } from './helpers/studio.js';
+import { missingWeights } from './helpers/weights.js';
 
 const skip = skipIfMissing(e2eMissingReason(), import.meta.url);
-const weights = process.env.UNCLIP_WEIGHTS_DIR || join(ROOT, 'weights');
-const missing = ['clip', 'prior', 'decoder'].filter((m) => !existsSync(join(weights, m)));
-const runSkip = missing.length ? `no weights for ${missing.join(', ')}` : false;
+const runSkip = missingWeights('clip', 'prior', 'decoder');
 
 describe('sweep grids', { skip }, () => {
   const studio = studioForSuite();

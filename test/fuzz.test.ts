@@ -8,17 +8,16 @@
 // Needs the shipped weights (the mutated examples run on them).
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { ERROR_CODES, imageList, type RunEvent } from '../protocol/index.js';
 import { fuzzCases, type FuzzCase } from './helpers/fuzz.js';
 import { ROOT, startServer, type RunningServer } from './helpers/server.js';
 import { connect, Recorder, startOk, type Client } from './helpers/graph.js';
+import { missingWeights, WEIGHTS } from './helpers/weights.js';
 
-const WEIGHTS = resolve(process.env.UNCLIP_WEIGHTS_DIR || join(ROOT, 'weights'));
-const missing = ['clip', 'prior', 'decoder', 'upsampler'].filter((m) => !existsSync(join(WEIGHTS, m, 'model.safetensors')));
-const skip = missing.length ? `no ${missing.join(', ')} weights under ${WEIGHTS}` : false;
+const skip = missingWeights('clip', 'prior', 'decoder', 'upsampler');
 
 const SEED = Number(process.env.UNCLIP_FUZZ_SEED ?? 22);
 const CASES = Number(process.env.UNCLIP_FUZZ_CASES ?? 1200);

@@ -6,15 +6,14 @@
 // shipped weights.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { imageList, type RunEvent, type WireValue } from '../protocol/index.js';
 import { ROOT } from './helpers/server.js';
 import { type GraphServer, startGraphServer, startOk, trace } from './helpers/graph.js';
+import { missingWeights, WEIGHTS } from './helpers/weights.js';
 
-const WEIGHTS = resolve(process.env.UNCLIP_WEIGHTS_DIR || join(ROOT, 'weights'));
-const missing = ['clip', 'prior', 'decoder'].filter((m) => !existsSync(join(WEIGHTS, m, 'model.safetensors')));
-const skip = missing.length ? `no ${missing.join(', ')} weights under ${WEIGHTS}` : false;
+const skip = missingWeights('clip', 'prior', 'decoder');
 
 let server: GraphServer;
 before(async () => {

@@ -4,16 +4,15 @@
 // a cancel mid-decode leaves no tensor behind. Needs the shipped weights (skipped without them).
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import sharp from 'sharp';
 import { imageList, type RunEvent } from '../protocol/index.js';
 import { ROOT } from './helpers/server.js';
 import { type GraphServer, type Recorder, startGraphServer, startOk, trace, type Client } from './helpers/graph.js';
+import { missingWeights, WEIGHTS } from './helpers/weights.js';
 
-const WEIGHTS = resolve(process.env.UNCLIP_WEIGHTS_DIR || join(ROOT, 'weights'));
-const missing = ['clip', 'prior', 'decoder', 'upsampler'].filter((m) => !existsSync(join(WEIGHTS, m, 'model.safetensors')));
-const skip = missing.length ? `no ${missing.join(', ')} weights under ${WEIGHTS}` : false;
+const skip = missingWeights('clip', 'prior', 'decoder', 'upsampler');
 
 let server: GraphServer;
 let s: Client;

@@ -7,16 +7,15 @@
 // must compute the small run's images again, byte for byte. Needs the shipped weights.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { imageList, type RunEvent } from '../protocol/index.js';
 import { ROOT, startServer, type RunningServer } from './helpers/server.js';
 import { connect, Recorder, sleep, startOk, type Client } from './helpers/graph.js';
+import { missingWeights, WEIGHTS } from './helpers/weights.js';
 
-const WEIGHTS = resolve(process.env.UNCLIP_WEIGHTS_DIR || join(ROOT, 'weights'));
-const missing = ['clip', 'decoder', 'upsampler'].filter((m) => !existsSync(join(WEIGHTS, m, 'model.safetensors')));
-const skip = missing.length ? `no ${missing.join(', ')} weights under ${WEIGHTS}` : false;
+const skip = missingWeights('clip', 'decoder', 'upsampler');
 
 let server: RunningServer;
 let tmp: string;

@@ -7,15 +7,15 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import Database from 'better-sqlite3';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { RunEvent } from '../protocol/index.js';
 import { connect, graph, node, Recorder, startOk, type Client } from './helpers/graph.js';
 import { ROOT, startServer, type RunningServer } from './helpers/server.js';
+import { missingWeights } from './helpers/weights.js';
 
-const WEIGHTS = join(ROOT, 'weights');
-const missing = ['clip', 'prior', 'decoder', 'upsampler'].filter((m) => !existsSync(join(WEIGHTS, m, 'model.safetensors')));
+const weightsSkip = missingWeights('clip', 'prior', 'decoder', 'upsampler');
 
 let server: RunningServer;
 let tmp: string;
@@ -113,7 +113,7 @@ test('a node whose output no stored run made (an unsaved run made it) shows no s
   assert.equal(stepsOf(view, 'd').length, 0);
 });
 
-test("text to image saved and run twice unchanged: the second run's share view has the decoder's and the upsampler's frames", { skip: missing.length ? `no ${missing.join(', ')} weights under ${WEIGHTS}` : false, timeout: 600_000 }, async () => {
+test("text to image saved and run twice unchanged: the second run's share view has the decoder's and the upsampler's frames", { skip: weightsSkip, timeout: 600_000 }, async () => {
   const t2i = JSON.parse(readFileSync(join(ROOT, 'examples', 'text-to-image.json'), 'utf8')) as { nodes: { id: string; params: Record<string, unknown> }[] };
   const r = await fetch(`${server.url}/api/graphs`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ graph: t2i, title: 'text to image' }) });
   const saved = (await r.json()) as { id: string; editToken: string };

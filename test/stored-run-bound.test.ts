@@ -6,15 +6,12 @@
 // Needs the shipped weights.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import type { RunEvent } from '../protocol/index.js';
-import { ROOT } from './helpers/server.js';
 import { type GraphServer, startGraphServer, startOk, trace } from './helpers/graph.js';
+import { missingWeights, WEIGHTS } from './helpers/weights.js';
 
-const WEIGHTS = resolve(process.env.UNCLIP_WEIGHTS_DIR || join(ROOT, 'weights'));
-const missing = ['clip', 'decoder'].filter((m) => !existsSync(join(WEIGHTS, m, 'model.safetensors')));
-const skip = missing.length ? `no ${missing.join(', ')} weights under ${WEIGHTS}` : false;
+const skip = missingWeights('clip', 'decoder');
 // a step with its frame (2 noisy x_t | x0 rows) and embeddings is about 20 kB: a few fit
 const LIMIT = 50_000;
 const STEPS = 60;

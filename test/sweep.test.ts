@@ -6,16 +6,15 @@
 // weights (skipped without them).
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import sharp from 'sharp';
 import { imageList, type RunEvent } from '../protocol/index.js';
 import { ROOT } from './helpers/server.js';
 import { type Client, type GraphServer, type Recorder, start, startGraphServer, startOk, trace } from './helpers/graph.js';
+import { missingWeights, WEIGHTS } from './helpers/weights.js';
 
-const WEIGHTS = resolve(process.env.UNCLIP_WEIGHTS_DIR || join(ROOT, 'weights'));
-const missing = ['clip', 'prior', 'decoder'].filter((m) => !existsSync(join(WEIGHTS, m, 'model.safetensors')));
-const skip = missing.length ? `no ${missing.join(', ')} weights under ${WEIGHTS}` : false;
+const skip = missingWeights('clip', 'prior', 'decoder');
 
 let server: GraphServer;
 let s: Client;
