@@ -15,7 +15,7 @@ import { DEFAULT_LIMITS } from '../protocol/index.js';
 import { e2eMissingReason } from './helpers/browser.js';
 import { skipIfMissing } from './helpers/requires.js';
 import { ROOT } from './helpers/server.js';
-import { ARTIFACTS as ART, studioForSuite } from './helpers/studio.js';
+import { ARTIFACTS as ART, studioForSuite, dropGraph } from './helpers/studio.js';
 import { missingWeights } from './helpers/weights.js';
 
 const skip = skipIfMissing(e2eMissingReason(), import.meta.url);
@@ -35,17 +35,6 @@ function overlaps(page: Page): Promise<string[]> {
   });
 }
 
-/** Open `graph` on the page's canvas as a dropped JSON file (as a user drops one). */
-async function dropGraph(page: Page, graph: unknown, name = 'graph.json') {
-  await page.evaluate(
-    ([text, file]) => {
-      const dt = new DataTransfer();
-      dt.items.add(new File([text], file, { type: 'application/json' }));
-      document.querySelector('[data-testid="canvas"]')!.dispatchEvent(new DragEvent('drop', { dataTransfer: dt, bubbles: true, cancelable: true }));
-    },
-    [JSON.stringify(graph), name] as const,
-  );
-}
 
 /** An example with fewer diffusion steps (the cards' sizes do not depend on them). */
 function quick(name: string) {

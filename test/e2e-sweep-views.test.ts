@@ -19,23 +19,12 @@ import sharp from 'sharp';
 import { e2eMissingReason } from './helpers/browser.js';
 import { skipIfMissing } from './helpers/requires.js';
 import { ROOT } from './helpers/server.js';
-import { ARTIFACTS as ART, studioForSuite } from './helpers/studio.js';
+import { ARTIFACTS as ART, studioForSuite, dropGraph } from './helpers/studio.js';
 import { missingWeights } from './helpers/weights.js';
 
 const skip = skipIfMissing(e2eMissingReason(), import.meta.url);
 const runSkip = missingWeights('clip', 'prior', 'decoder');
 
-async function dropGraph(page: Page, graph: unknown, name: string) {
-  await page.evaluate(
-    ([text, file]) => {
-      const dt = new DataTransfer();
-      dt.items.add(new File([text], file, { type: 'application/json' }));
-      document.querySelector('[data-testid="canvas"]')!.dispatchEvent(new DragEvent('drop', { dataTransfer: dt, bubbles: true, cancelable: true }));
-    },
-    [JSON.stringify(graph), name] as const,
-  );
-  await page.getByTestId('notice').filter({ hasText: name }).waitFor();
-}
 
 const debug = (id: string, y: number) => ({ id, type: 'debug-steps', version: 1, position: { x: 0, y }, params: { steps: 3, workMs: 0, size: 16, seed: 0 } });
 const GRAPH = {

@@ -72,3 +72,16 @@ export function studioForSuite(): () => StudioSession {
   });
   return () => studio!;
 }
+
+/** Open `graph` on the page's canvas as a dropped JSON file (as a user drops one); resolves once the studio's notice names the file. */
+export async function dropGraph(page: Page, graph: unknown, name = 'graph.json'): Promise<void> {
+  await page.evaluate(
+    ([text, file]) => {
+      const dt = new DataTransfer();
+      dt.items.add(new File([text], file, { type: 'application/json' }));
+      document.querySelector('[data-testid="canvas"]')!.dispatchEvent(new DragEvent('drop', { dataTransfer: dt, bubbles: true, cancelable: true }));
+    },
+    [JSON.stringify(graph), name] as const,
+  );
+  await page.getByTestId('notice').filter({ hasText: name }).waitFor();
+}
