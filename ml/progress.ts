@@ -5,8 +5,6 @@
 export type ProgressInfo = Record<string, number | string>;
 export type ProgressFn = (done: number, total: number, info?: ProgressInfo) => void;
 
-export const silentProgress: ProgressFn = () => {};
-
 /**
  * A one-line terminal bar on stderr, redrawn at most every `minIntervalMs`. On a non-TTY
  * (CI logs, background training) it prints a plain line every `logEveryMs` instead.

@@ -85,10 +85,6 @@ export function installWasmConvGrad(opts: WasmConvGradOptions = {}): WasmConvGra
   return { ...status };
 }
 
-export function wasmConvGradStatus(): WasmConvGradStatus {
-  return { ...status };
-}
-
 const pair = (v: number | [number, number]): [number, number] => (typeof v === 'number' ? [v, v] : v);
 
 // Ops called inside a kernel are not taped (the engine's kernel depth is > 0), and a returned

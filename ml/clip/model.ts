@@ -206,10 +206,6 @@ export function textFeatures(p: Params, cfg: ClipConfig, ids: Int32Array, eos: I
   return { features: tf.matMul(eosState, get(p, 'txt.proj') as tf.Tensor2D), states };
 }
 
-export function encodeImagesNormalized(p: Params, cfg: ClipConfig, images: tf.Tensor4D): tf.Tensor2D {
-  return tf.tidy(() => l2normalize(imageFeatures(p, cfg, images)));
-}
-
 export function logitScale(p: Params): tf.Scalar {
   return tf.exp(tf.minimum(get(p, 'logit_scale'), MAX_LOGIT_SCALE)) as tf.Scalar;
 }

@@ -115,12 +115,6 @@ export function defaultSchedule(): NoiseSchedule {
   return scheduleFromSpec(DEFAULT_SCHEDULE);
 }
 
-/** Signal-to-noise ratio ᾱ/(1-ᾱ) at t (a common loss weight: min-SNR, P2). */
-export function snr(schedule: NoiseSchedule, t: number): number {
-  const ab = schedule.alphaBar(t);
-  return ab / (1 - ab);
-}
-
 /**
  * Per-sample √ᾱ_t and √(1-ᾱ_t) as tensors shaped [B, 1, ..., 1] to broadcast against x [B, ...].
  * `t` holds one integer timestep per sample.
