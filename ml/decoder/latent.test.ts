@@ -1,18 +1,20 @@
 // The latent decoder (latent.ts) on tiny random models saved to a temporary folder: it draws
 // [N, 32, 32, 3] pictures through its autoencoder, its step frames are pictures too, the same seed
 // gives the same bytes, edits (image to image, masks) work in the latent, it refuses an autoencoder
-// other than the one it was trained with, and loading, decoding and disposing leak nothing.
+// other than the one it was trained with, and loading, decoding and disposing leak nothing. Training's
+// corpus latents are encoded once per (autoencoder, corpus) and then read from the cache.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { cpSync, mkdtempSync, rmSync } from 'node:fs';
+import { cpSync, mkdtempSync, readdirSync, rmSync, truncateSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import { Autoencoder, defaultAutoencoderConfig } from '../autoencoder/model.js';
+import { Autoencoder, defaultAutoencoderConfig, latentSide } from '../autoencoder/model.js';
 import { initBackend } from '../backend.js';
 import { saveCheckpoint } from '../checkpoint.js';
 import { loadDecoder, makeDecoder, type ImageStepInfo } from './index.js';
-import { latentSpec } from './latent.js';
+import type { Corpus, CorpusEntry } from '../data/corpus.js';
+import { corpusLatents, latentSpec } from './latent.js';
 import { decoderBatch, disposeBatch, latentDecoderConfig } from './model.js';
 import { perturb } from './test-util.js';
 
@@ -118,4 +120,36 @@ test('latent training batches: float32 latents in, noise of their shape; pixels 
     disposeBatch(b);
   }
   assert.throws(() => decoderBatch(cfg, new Uint8Array(n * 32 * 32 * 3), e, n, Math.random, 1), /float32 latents/);
+});
+
+test('corpus latents are encoded once per autoencoder and corpus, then read back from the cache', async () => {
+  const cacheDir = join(root, 'latent-cache');
+  const entry = (key: string) => ({ key, style: 'noto', iconName: key, concept: key, label: key, tags: [], group: '', subgroup: '', hexcode: key, tone: [] }) as CorpusEntry;
+  const corpus: Corpus = { size: 32, entries: ['a', 'b', 'c'].map(entry), images: Uint8Array.from({ length: 3 * 32 * 32 * 3 }, (_, i) => (i * 37) % 256) };
+  const ae = new Autoencoder(aeCfg, { seed: 1 });
+  const before = tf.memory().numTensors;
+  try {
+    const run = async (hash: string, c = corpus) => {
+      let how = 'encoded';
+      const v = await corpusLatents(ae, hash, c, { cacheDir, onProgress: (_d, _t, info) => void (how = info?.cached === 'yes' ? 'cached' : 'encoded') });
+      return { v, how };
+    };
+    const first = await run('hash-1');
+    assert.equal(first.how, 'encoded');
+    assert.equal(first.v.length, 3 * latentSide(aeCfg) ** 2 * aeCfg.latentChannels);
+    const again = await run('hash-1');
+    assert.equal(again.how, 'cached');
+    assert.deepEqual(again.v, first.v);
+    assert.equal((await run('hash-2')).how, 'encoded', 'another autoencoder is encoded afresh');
+    assert.equal((await run('hash-1', { ...corpus, entries: corpus.entries.slice().reverse() })).how, 'encoded', 'another corpus order is encoded afresh');
+    assert.equal(readdirSync(cacheDir).length, 3);
+    // A damaged file is encoded again, not read.
+    for (const f of readdirSync(cacheDir)) truncateSync(join(cacheDir, f), 100);
+    const mended = await run('hash-1');
+    assert.equal(mended.how, 'encoded');
+    assert.deepEqual(mended.v, first.v);
+    assert.equal(tf.memory().numTensors, before, 'encoding leaks no tensors');
+  } finally {
+    ae.dispose();
+  }
 });

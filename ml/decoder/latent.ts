@@ -4,12 +4,14 @@
 // beside the decoder's own, and that folder's content hash), because a decoder can only diffuse in
 // the latent space it learned: another autoencoder's latents mean other pictures. The hash is also
 // how the decoder's own cache key (ml/weights.ts hashes its config) covers the autoencoder.
-import { existsSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
-import { loadCheckpoint } from '../checkpoint.js';
+import { loadCheckpoint, writeFileAtomic } from '../checkpoint.js';
 import { encodeRows } from '../autoencoder/encode-rows.js';
 import { Autoencoder, type AutoencoderConfig, latentSide } from '../autoencoder/model.js';
-import type { Corpus } from '../data/corpus.js';
+import { type Corpus, DEFAULT_CACHE_DIR } from '../data/corpus.js';
+import type { ProgressFn } from '../progress.js';
 import { checkpointHash } from '../weights.js';
 import * as tf from '@tensorflow/tfjs-core';
 
@@ -62,5 +64,38 @@ export async function encodeCorpus(ae: Autoencoder, corpus: Corpus, rows: number
   const per = s * s * ae.config.latentChannels;
   const out = new Float32Array(rows.length * per);
   await encodeRows(ae, corpus, rows, { onChunk: (v, start) => out.set(v, start * per), onProgress });
+  return out;
+}
+
+/** Bump when what encodeRows computes changes (input scaling, standardisation), so old caches are not read. */
+const LATENT_CACHE_VERSION = 1;
+
+/**
+ * The standardised latents of every corpus row (encodeCorpus over all of them), cached in
+ * data/cache/latents-<key16>.bin (git-ignored). Encoding the corpus takes about 1.5 minutes on this
+ * CPU and a training run did it on every start, so each resume with new --steps paid it again.
+ * The key chains the autoencoder's content hash with the corpus keys in order: another autoencoder,
+ * or a corpus that gained or lost icons, encodes afresh. A file of the wrong length is re-encoded,
+ * never trusted.
+ */
+export async function corpusLatents(ae: Autoencoder, aeHash: string, corpus: Corpus, o: { cacheDir?: string; onProgress?: ProgressFn } = {}): Promise<Float32Array> {
+  const per = latentSide(ae.config) ** 2 * ae.config.latentChannels;
+  const key = createHash('sha256')
+    .update(JSON.stringify({ version: LATENT_CACHE_VERSION, ae: aeHash, size: corpus.size }))
+    .update(corpus.entries.map((e) => e.key).join('\n'))
+    .digest('hex');
+  const cacheDir = o.cacheDir ?? DEFAULT_CACHE_DIR;
+  const file = join(cacheDir, `latents-${key.slice(0, 16)}.bin`);
+  const n = corpus.entries.length;
+  if (existsSync(file)) {
+    const buf = readFileSync(file);
+    if (buf.byteLength === n * per * 4) {
+      o.onProgress?.(n, n, { cached: 'yes' });
+      return new Float32Array(buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength));
+    }
+  }
+  const out = await encodeCorpus(ae, corpus, corpus.entries.map((_, r) => r), o.onProgress);
+  mkdirSync(cacheDir, { recursive: true });
+  writeFileAtomic(file, new Uint8Array(out.buffer, out.byteOffset, out.byteLength));
   return out;
 }

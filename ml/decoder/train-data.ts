@@ -10,7 +10,7 @@ import { type Corpus, loadCorpus, splitByStyle } from '../data/corpus.js';
 import type { TimestepBand } from '../diffusion/index.js';
 import { terminalBar } from '../progress.js';
 import type { ModelConfig, PriorTarget } from './export.js';
-import { encodeCorpus } from './latent.js';
+import { corpusLatents } from './latent.js';
 import { type DiffusionBatch, decoderBatch } from './model.js';
 import { loadPriorSamples, nearestRowPerCaption } from './prior-samples.js';
 import { upsamplerBatch } from './upsampler.js';
@@ -39,8 +39,9 @@ export async function dataFor(cfg: ModelConfig, clipDir: string, log: (s: string
     if (ps && ps.dim !== D) throw new Error(`the prior samples are ${ps.dim} wide, the CLIP embeddings ${D}`);
     if (ps) log(`[decoder] ${Math.round(priorCond * 100)}% of rows conditioned on a prior sample for their caption (${ps.captions.length} captions, ${ps.dir}), drawing ${priorTarget === 'own' ? 'their own image' : "the caption's image nearest the sample"}`);
     const nearest = ps && priorTarget === 'nearest' ? nearestRowPerCaption(ps, emb.embeddings) : undefined;
-    // A latent decoder trains on the autoencoder's latents of every row, encoded once.
-    const latents = autoencoder ? await encodeCorpus(autoencoder, corpus32, corpus32.entries.map((_, r) => r), terminalBar('latents')) : undefined;
+    // A latent decoder trains on the autoencoder's latents of every row, encoded once (and cached).
+    if (autoencoder && !cfg.latent) throw new Error('an autoencoder was passed for a pixel decoder');
+    const latents = autoencoder ? await corpusLatents(autoencoder, cfg.latent!.hash, corpus32, { onProgress: terminalBar('latents') }) : undefined;
     const per = latents ? latents.length / corpus32.entries.length : 0;
     const x0Of = (drawn: number[]) => {
       if (!latents) return gather(corpus32, drawn);
