@@ -18,7 +18,7 @@ import { extractGraphText } from '../app/lib/png.js';
 import { e2eMissingReason, launchChromium } from './helpers/browser.js';
 import { skipIfMissing } from './helpers/requires.js';
 import { ROOT } from './helpers/server.js';
-import { ARTIFACTS as ART, studioForSuite } from './helpers/studio.js';
+import { ARTIFACTS as ART, dropFile, studioForSuite } from './helpers/studio.js';
 
 const skip = skipIfMissing(e2eMissingReason(), import.meta.url);
 // the server inherits this environment, so UNCLIP_WEIGHTS_DIR=/empty exercises the no-CLIP path
@@ -246,14 +246,7 @@ describe('studio end to end', { skip }, () => {
   it('drops an exported PNG on an empty canvas and gets the graph back; exports and imports JSON', async () => {
     const page = await open();
     await expectCount(page, '.react-flow__node', 0);
-    const b64 = readFileSync(pngPath).toString('base64');
-    await page.evaluate(async (data) => {
-      const bytes = Uint8Array.from(atob(data), (c) => c.charCodeAt(0));
-      const dt = new DataTransfer();
-      dt.items.add(new File([bytes], 'graph.png', { type: 'image/png' }));
-      const target = document.querySelector('[data-testid="canvas"]')!;
-      target.dispatchEvent(new DragEvent('drop', { dataTransfer: dt, bubbles: true, cancelable: true }));
-    }, b64);
+    await dropFile(page, readFileSync(pngPath), 'graph.png', 'image/png');
     await page.getByTestId('node-debug-steps-1').waitFor({ timeout: 10_000 });
     await page.getByTestId('node-note-1').waitFor();
     await page.getByTestId('notice').filter({ hasText: 'Opened the graph' }).waitFor();

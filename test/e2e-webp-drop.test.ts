@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { extractWebpGraphText, isWebp } from '../app/lib/webp.js';
 import { e2eMissingReason } from './helpers/browser.js';
 import { skipIfMissing } from './helpers/requires.js';
-import { ARTIFACTS as ART, studioForSuite } from './helpers/studio.js';
+import { ARTIFACTS as ART, dropFile, studioForSuite } from './helpers/studio.js';
 
 const skip = skipIfMissing(e2eMissingReason(), import.meta.url);
 
@@ -37,12 +37,7 @@ describe('a dropped filmstrip WebP restores its graph', { skip }, () => {
 
     const fresh = await studio().open();
     assert.equal(await fresh.locator('.react-flow__node').count(), 0);
-    await fresh.evaluate(async (data) => {
-      const b = Uint8Array.from(atob(data), (c) => c.charCodeAt(0));
-      const dt = new DataTransfer();
-      dt.items.add(new File([b], 'debug-steps.webp', { type: 'image/webp' }));
-      document.querySelector('[data-testid="canvas"]')!.dispatchEvent(new DragEvent('drop', { dataTransfer: dt, bubbles: true, cancelable: true }));
-    }, bytes.toString('base64'));
+    await dropFile(fresh, bytes, 'debug-steps.webp', 'image/webp');
     await fresh.getByTestId('node-debug-steps-1').waitFor({ timeout: 10_000 });
     await fresh.getByTestId('node-note-1').waitFor();
     await fresh.getByTestId('notice').filter({ hasText: 'Opened the graph from debug-steps.webp (2 nodes)' }).waitFor();

@@ -73,15 +73,21 @@ export function studioForSuite(): () => StudioSession {
   return () => studio!;
 }
 
-/** Open `graph` on the page's canvas as a dropped JSON file (as a user drops one); resolves once the studio's notice names the file. */
-export async function dropGraph(page: Page, graph: unknown, name = 'graph.json'): Promise<void> {
+/** Drop a file on the page's canvas, as a user drags one in from the desktop; resolves once the studio's notice names the file. */
+export async function dropFile(page: Page, data: Uint8Array | string, name: string, type: string): Promise<void> {
   await page.evaluate(
-    ([text, file]) => {
+    ([b64, file, mime]) => {
+      const bytes = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
       const dt = new DataTransfer();
-      dt.items.add(new File([text], file, { type: 'application/json' }));
+      dt.items.add(new File([bytes], file, { type: mime }));
       document.querySelector('[data-testid="canvas"]')!.dispatchEvent(new DragEvent('drop', { dataTransfer: dt, bubbles: true, cancelable: true }));
     },
-    [JSON.stringify(graph), name] as const,
+    [Buffer.from(data).toString('base64'), name, type] as const,
   );
   await page.getByTestId('notice').filter({ hasText: name }).waitFor();
+}
+
+/** Open `graph` on the page's canvas as a dropped JSON file. */
+export function dropGraph(page: Page, graph: unknown, name = 'graph.json'): Promise<void> {
+  return dropFile(page, JSON.stringify(graph), name, 'application/json');
 }
