@@ -1,6 +1,6 @@
 // How well the prior fits its own training pairs, as one JSON line:
 //
-//   npx tsx experiments/prior-probe.ts [--weights-dir weights/prior] [--captions 512] [--guidance 2] [--steps 25]
+//   npx tsx experiments/prior-probe.ts [--weights-dir weights/prior] [--captions 512] [--guidance 4] [--steps 25]
 //
 // The decoder draws what the prior hands it, so a prior whose samples sit between a caption's
 // images (and near none of them) makes the decoder draw their average. Three views of that, on
@@ -12,6 +12,11 @@
 // - `one_step`: one training row per 29 (256 rows) noised to t with its own image embedding; the
 //   prediction of x0 from x_t: cosine to the truth and the same two figures, beside x_t's own
 //   cosine to the truth (`xt_cos`): at low t a denoiser should do no worse than x_t itself.
+// - `judge`: for the eval judge's 120 held-out concepts (ml/judge.ts), the concept ranked among
+//   them by each one's nearest training image embedding (cosine), as the judge ranks pictures by
+//   their nearest reference in pixel space. For the prior's samples of the concepts' labels, the
+//   text embeddings themselves (no prior) and the held-out icons' own embeddings: a decoder that
+//   drew exactly the embedding it is handed could reach about this top-1 through each.
 // - `path`: along one sampling run of 8 fixed prompts, the mean nearest cosine of x0pred per step:
 //   a prior that commits to an image climbs towards 1 as t falls; one that stays at its first
 //   prediction draws the caption's mean.
@@ -26,14 +31,15 @@ import { l2normalize } from '../ml/layers.js';
 import { imageEmbeddingsForTexts } from '../ml/pipeline.js';
 import { z } from 'zod';
 import { parseFlags, positiveWhole } from '../ml/training/flags.js';
-import { DEFAULT_PRIOR_DIR, loadPrior } from '../ml/prior/index.js';
+import { DEFAULT_PRIOR_DIR, DEFAULT_PRIOR_SAMPLING, loadPrior } from '../ml/prior/index.js';
+import { judgeConcepts, topKScore } from '../ml/judge.js';
 
 const o = parseFlags(
   z.object({
     weightsDir: z.string().default(DEFAULT_PRIOR_DIR),
     captions: positiveWhole().default(512),
-    guidance: z.number().min(0, 'must be 0 or more').default(2),
-    steps: positiveWhole().default(25),
+    guidance: z.number().min(0, 'must be 0 or more').default(DEFAULT_PRIOR_SAMPLING.guidance),
+    steps: positiveWhole().default(DEFAULT_PRIOR_SAMPLING.steps),
   }),
   process.argv.slice(2),
   'prior-probe',
@@ -79,6 +85,32 @@ const samples = {
   nearest_is_caption: round(parts.reduce((s, p) => s + p.nearest_is_caption! * p.n, 0) / n),
 };
 
+// The judge's concepts, ranked by their nearest training image in CLIP space.
+const jc = judgeConcepts(corpus);
+const conceptOf = new Map(jc.concepts.map((c, i) => [c, i]));
+const refRows = train.filter((r) => conceptOf.has(corpus.entries[r]!.concept));
+const refConcept = refRows.map((r) => conceptOf.get(corpus.entries[r]!.concept)!);
+const refs = tf.tidy(() => l2normalize(embeddingRows(emb, refRows)));
+function conceptRanks(x: tf.Tensor2D): ReturnType<typeof topKScore> {
+  const sims = tf.tidy(() => tf.matMul(l2normalize(x), refs, false, true)).arraySync() as number[][];
+  const ranks = sims.map((row, c) => {
+    const best = new Float64Array(jc.concepts.length).fill(-Infinity);
+    row.forEach((v, j) => void (best[refConcept[j]!] = Math.max(best[refConcept[j]!]!, v)));
+    return 1 + best.filter((v) => v > best[c]!).length; // 1 = the right concept is nearest
+  });
+  return topKScore(ranks);
+}
+const judgeOut: Record<string, ReturnType<typeof topKScore>> = {};
+{
+  const sampled = await imageEmbeddingsForTexts({ clip, prior }, jc.labels, { seed: 1, guidance: o.guidance, steps: o.steps, bestOf: DEFAULT_PRIOR_SAMPLING.bestOf });
+  const text = clip.encodeText(jc.labels);
+  const held = embeddingRows(emb, jc.heldoutRows);
+  judgeOut.prior = conceptRanks(sampled.embeddings);
+  judgeOut.no_prior = conceptRanks(text.embeddings);
+  judgeOut.heldout = conceptRanks(held);
+  tf.dispose([sampled.embeddings, text.embeddings, text.tokenStates, text.ids, held, refs]);
+}
+
 // One-step x0 from a training row noised to t.
 const rows = train.filter((_, i) => i % 29 === 0).slice(0, 256);
 const rowCaptions = rows.map(caption);
@@ -118,4 +150,4 @@ const last = await prior.samplePrior({
 tf.dispose([last, penc.embeddings, penc.tokenStates, penc.ids, gallery]);
 clip.dispose();
 prior.dispose();
-console.log(JSON.stringify({ prior_probe: { weights: o.weightsDir, prediction: prior.config.prediction, guidance: o.guidance, steps: o.steps, samples, one_step: oneStep, path } }));
+console.log(JSON.stringify({ prior_probe: { weights: o.weightsDir, prediction: prior.config.prediction, guidance: o.guidance, steps: o.steps, samples, judge: judgeOut, one_step: oneStep, path } }));
