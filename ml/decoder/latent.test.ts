@@ -142,7 +142,10 @@ test('corpus latents are encoded once per autoencoder and corpus, then read back
     assert.deepEqual(again.v, first.v);
     assert.equal((await run('hash-2')).how, 'encoded', 'another autoencoder is encoded afresh');
     assert.equal((await run('hash-1', { ...corpus, entries: corpus.entries.slice().reverse() })).how, 'encoded', 'another corpus order is encoded afresh');
-    assert.equal(readdirSync(cacheDir).length, 3);
+    const redrawn = corpus.images.slice();
+    redrawn[5] = redrawn[5]! ^ 1;
+    assert.equal((await run('hash-1', { ...corpus, images: redrawn })).how, 'encoded', 'other pixels under the same keys are encoded afresh');
+    assert.equal(readdirSync(cacheDir).length, 4);
     // A damaged file is encoded again, not read.
     for (const f of readdirSync(cacheDir)) truncateSync(join(cacheDir, f), 100);
     const mended = await run('hash-1');
