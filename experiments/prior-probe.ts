@@ -32,7 +32,7 @@ import { imageEmbeddingsForTexts } from '../ml/pipeline.js';
 import { z } from 'zod';
 import { parseFlags, positiveWhole } from '../ml/training/flags.js';
 import { DEFAULT_PRIOR_DIR, DEFAULT_PRIOR_SAMPLING, loadPrior } from '../ml/prior/index.js';
-import { judgeConcepts, topKScore } from '../ml/judge.js';
+import { conceptDistances, conceptRanks, judgeConcepts, type JudgeScore, topKScore } from '../ml/judge.js';
 
 const o = parseFlags(
   z.object({
@@ -90,25 +90,20 @@ const jc = judgeConcepts(corpus);
 const conceptOf = new Map(jc.concepts.map((c, i) => [c, i]));
 const refRows = train.filter((r) => conceptOf.has(corpus.entries[r]!.concept));
 const refConcept = refRows.map((r) => conceptOf.get(corpus.entries[r]!.concept)!);
-const refs = tf.tidy(() => l2normalize(embeddingRows(emb, refRows)));
-function conceptRanks(x: tf.Tensor2D): ReturnType<typeof topKScore> {
-  const sims = tf.tidy(() => tf.matMul(l2normalize(x), refs, false, true)).arraySync() as number[][];
-  const ranks = sims.map((row, c) => {
-    const best = new Float64Array(jc.concepts.length).fill(-Infinity);
-    row.forEach((v, j) => void (best[refConcept[j]!] = Math.max(best[refConcept[j]!]!, v)));
-    return 1 + best.filter((v) => v > best[c]!).length; // 1 = the right concept is nearest
-  });
-  return topKScore(ranks);
-}
-const judgeOut: Record<string, ReturnType<typeof topKScore>> = {};
+const unitRows = (x: () => tf.Tensor2D) => tf.tidy(() => l2normalize(x()).dataSync() as Float32Array);
+const refs = unitRows(() => embeddingRows(emb, refRows));
+// The judge's own ranking (ml/judge.ts) over unit embeddings: squared L2 = 2 − 2·cosine, same order.
+const judgeScore = (x: tf.Tensor2D) =>
+  topKScore(conceptRanks(conceptDistances(unitRows(() => x), x.shape[0], refs, refConcept, jc.concepts.length), jc.concepts.length, jc.concepts.map((_, c) => c)));
+const judgeOut: Record<string, JudgeScore> = {};
 {
   const sampled = await imageEmbeddingsForTexts({ clip, prior }, jc.labels, { seed: 1, guidance: o.guidance, steps: o.steps, bestOf: DEFAULT_PRIOR_SAMPLING.bestOf });
   const text = clip.encodeText(jc.labels);
   const held = embeddingRows(emb, jc.heldoutRows);
-  judgeOut.prior = conceptRanks(sampled.embeddings);
-  judgeOut.no_prior = conceptRanks(text.embeddings);
-  judgeOut.heldout = conceptRanks(held);
-  tf.dispose([sampled.embeddings, text.embeddings, text.tokenStates, text.ids, held, refs]);
+  judgeOut.prior = judgeScore(sampled.embeddings);
+  judgeOut.no_prior = judgeScore(text.embeddings);
+  judgeOut.heldout = judgeScore(held);
+  tf.dispose([sampled.embeddings, text.embeddings, text.tokenStates, text.ids, held]);
 }
 
 // One-step x0 from a training row noised to t.
