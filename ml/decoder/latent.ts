@@ -72,11 +72,11 @@ const LATENT_CACHE_VERSION = 1;
 
 /**
  * The standardised latents of every corpus row (encodeCorpus over all of them), cached in
- * data/cache/latents-<key16>.bin (git-ignored). Encoding the corpus takes about 1.5 minutes on this
- * CPU and a training run did it on every start, so each resume with new --steps paid it again.
- * The key chains the autoencoder's content hash with the corpus keys and pixels: another autoencoder,
- * or a corpus that gained, lost or re-rendered icons, encodes afresh. A file of the wrong length is re-encoded,
- * never trusted.
+ * data/cache/latents-<key16>.bin (git-ignored). Encoding the corpus takes about a minute on this
+ * CPU (more beside other work) and a training run did it on every start, so each resume with new
+ * --steps paid it again. The key chains the autoencoder's content hash with the corpus keys and
+ * pixels: another autoencoder, or a corpus that gained, lost or re-rendered icons, encodes afresh.
+ * A file of the wrong length is re-encoded, never trusted.
  */
 export async function corpusLatents(ae: Autoencoder, aeHash: string, corpus: Corpus, o: { cacheDir?: string; onProgress?: ProgressFn } = {}): Promise<Float32Array> {
   const per = latentSide(ae.config) ** 2 * ae.config.latentChannels;
